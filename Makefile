@@ -1,0 +1,80 @@
+# The README's two commands, `make run` and `make test`, and what they need.
+# Every step checks first and skips what is already present.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+PIP := $(VPY) -m pip --disable-pip-version-check -q
+DEPS := build/deps
+JOBS ?= $(shell nproc)
+CMAKE_GEN := -G Ninja
+BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache
+TEST_PKGS := libgtest-dev
+SOURCES := $(shell find cpp bindings python cmake -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
+           CMakeLists.txt pyproject.toml
+
+.PHONY: run test test-cpp test-py test-sanitize bench stubs install clean
+
+run: $(VENV)/.installed
+	$(VENV)/bin/goldensignals demo
+
+test: test-cpp test-py
+
+install: $(VENV)/.installed
+
+# --- environments ---------------------------------------------------------------------------
+$(VENV)/.system: scripts/system-deps.sh
+	@bash scripts/system-deps.sh $(BUILD_PKGS)
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.tools: $(VENV)/.system
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja
+	@touch $@
+
+# Boost and nlohmann/json headers for builds, kept out of the environment tests run in.
+$(DEPS)/.stamp:
+	@mkdir -p $(DEPS)
+	$(PYTHON) -m pip --disable-pip-version-check -q install --no-deps --upgrade --target $(DEPS) 'cmeel-boost>=1.84' 'nlohmann-json>=3.11'
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.tools $(DEPS)/.stamp $(SOURCES)
+	$(PIP) install --no-build-isolation .
+	@touch $@
+
+$(VENV)/.test-deps: $(VENV)/.tools pyproject.toml
+	@bash scripts/system-deps.sh $(TEST_PKGS)
+	@mkdir -p build
+	$(VPY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["test"]))' > build/test-requirements.txt
+	$(PIP) install -r build/test-requirements.txt
+	@touch $@
+
+# --- C++ ------------------------------------------------------------------------------------
+build/cpp/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/cpp $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+test-cpp: build/cpp/build.ninja
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS)
+	ctest --test-dir build/cpp --output-on-failure -j$(JOBS)
+
+test-sanitize: $(VENV)/.test-deps $(DEPS)/.stamp
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF "-DGS_SANITIZE=address;undefined"
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/asan -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF -DGS_SANITIZE=thread
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/tsan -j$(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
+
+# --- Python ---------------------------------------------------------------------------------
+test-py: $(VENV)/.installed $(VENV)/.test-deps
+	$(VPY) -m pytest -q
+
+stubs: $(VENV)/.installed $(VENV)/.test-deps
+	$(VPY) scripts/gen_stubs.py --write
+
+# --- benchmarks -----------------------------------------------------------------------------
+bench: $(VENV)/.installed $(VENV)/.test-deps
+	$(VPY) bench/run.py
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,48 @@
+# Boost (headers only: Asio, later Beast and Redis) and nlohmann/json.
+#
+# Boost >= 1.84: a system Boost when present, else the cmeel-boost wheel. The wheel is found on
+# the build interpreter's sys.path (pip's isolated build environment) or in build/deps, where
+# the Makefile installs it for plain CMake builds without putting it in the test environment.
+find_package(Threads REQUIRED)
+
+set(_gs_search_dirs "${CMAKE_CURRENT_SOURCE_DIR}/build/deps")
+if(Python_EXECUTABLE OR SKBUILD)
+  if(NOT Python_EXECUTABLE)
+    find_package(Python COMPONENTS Interpreter REQUIRED)
+  endif()
+  execute_process(
+    COMMAND "${Python_EXECUTABLE}" -c "import sys; print(';'.join(p for p in sys.path if p))"
+    OUTPUT_VARIABLE _gs_syspath OUTPUT_STRIP_TRAILING_WHITESPACE)
+  list(PREPEND _gs_search_dirs ${_gs_syspath})
+endif()
+
+find_package(Boost 1.84 CONFIG QUIET)
+if(NOT Boost_FOUND)
+  foreach(_dir IN LISTS _gs_search_dirs)
+    if(EXISTS "${_dir}/cmeel.prefix/lib/cmake")
+      list(APPEND CMAKE_PREFIX_PATH "${_dir}/cmeel.prefix")
+      break()
+    endif()
+  endforeach()
+  find_package(Boost 1.84 CONFIG REQUIRED)
+endif()
+message(STATUS "GoldenSignals: Boost ${Boost_VERSION} from ${Boost_DIR}")
+
+find_package(nlohmann_json 3.11 CONFIG QUIET)
+if(NOT nlohmann_json_FOUND)
+  set(_gs_json_inc "")
+  foreach(_dir IN LISTS _gs_search_dirs)
+    if(EXISTS "${_dir}/nlohmann_json/include/nlohmann/json.hpp")
+      set(_gs_json_inc "${_dir}/nlohmann_json/include")
+      break()
+    endif()
+  endforeach()
+  if(NOT _gs_json_inc)
+    message(FATAL_ERROR "nlohmann/json not found: install Debian's nlohmann-json3-dev or the "
+                        "nlohmann-json wheel (make deps puts it in build/deps)")
+  endif()
+  add_library(nlohmann_json INTERFACE)
+  target_include_directories(nlohmann_json SYSTEM INTERFACE "${_gs_json_inc}")
+  add_library(nlohmann_json::nlohmann_json ALIAS nlohmann_json)
+  message(STATUS "GoldenSignals: nlohmann/json from ${_gs_json_inc}")
+endif()

@@ -1,0 +1,70 @@
+#include "goldensignals/core/clock.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+#include "goldensignals/core/errors.hpp"
+
+namespace gs {
+
+std::int64_t now_ms() noexcept {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso8601_ms(std::int64_t ms) {
+  std::int64_t secs = ms / 1000;
+  std::int64_t rem = ms % 1000;
+  if (rem < 0) {  // floor for times before the epoch
+    rem += 1000;
+    secs -= 1;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 96> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rem));
+  return std::string(buf.data());
+}
+
+std::string uuid4() {
+  // One generator per thread: no lock, no shared state.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  const std::uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  std::array<char, 64> buf{};
+  std::snprintf(buf.data(), buf.size(), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xFFFF),
+                static_cast<unsigned>(hi & 0xFFFF), static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return std::string(buf.data());
+}
+
+bool is_valid_symbol(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 16) return false;
+  auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s[0])) return false;
+  for (char c : s.substr(1)) {
+    if (!(alnum(c) || c == '.' || c == '-' || c == '^' || c == '=')) return false;
+  }
+  return true;
+}
+
+std::string normalize_symbol(std::string_view s) {
+  std::string up(s);
+  for (char& c : up) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (!is_valid_symbol(up)) {
+    throw InvalidArgument("symbol '" + std::string(s) +
+                          "' is not valid: expected 1-16 characters matching "
+                          "^[A-Z0-9][A-Z0-9.\\-^=]{0,15}$ (case-insensitive)");
+  }
+  return up;
+}
+
+}  // namespace gs
