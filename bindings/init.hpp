@@ -10,5 +10,6 @@ void init_types(pybind11::module_& m);
 void init_indicators(pybind11::module_& m);
 void init_consensus(pybind11::module_& m);
 void init_runtime(pybind11::module_& m);
+void init_bench(pybind11::module_& m);
 
 }  // namespace gs::bind

@@ -1,0 +1,83 @@
+// One symbol's market: bounded history of bars, the last trade, incremental indicators.
+// Not thread-safe by itself: the Runtime serializes access per symbol.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "goldensignals/core/types.hpp"
+#include "goldensignals/indicators/indicator_set.hpp"
+#include "goldensignals/market/snapshot.hpp"
+
+namespace gs {
+
+// A fixed-capacity window of doubles that is always contiguous: every value is written twice,
+// at i and i + capacity, so the newest `size()` values are one span. O(1) per push.
+template <typename T>
+class MirrorRing {
+ public:
+  explicit MirrorRing(std::size_t capacity) : cap_(capacity), buf_(2 * capacity) {}
+  void push(T v) {
+    buf_[head_] = v;
+    buf_[head_ + cap_] = v;
+    head_ = (head_ + 1) % cap_;
+    if (size_ < cap_) ++size_;
+  }
+  // Oldest first.
+  [[nodiscard]] const T* data() const noexcept {
+    return buf_.data() + (size_ < cap_ ? 0 : head_);
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+  [[nodiscard]] T back() const noexcept { return data()[size_ - 1]; }
+
+ private:
+  std::size_t cap_;
+  std::vector<T> buf_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+class MarketState {
+ public:
+  // history: how many bars are kept (and shown to agents).
+  explicit MarketState(std::string symbol, std::size_t history = 512);
+
+  // Appends a completed bar. Throws BadMarketData (symbol, field, value) for NaN or infinite
+  // fields, a non-positive price, high < low, a negative volume, or a bar older than the last;
+  // state is unchanged when it throws.
+  void on_bar(const Bar& bar);
+
+  // Records a trade. Throws BadMarketData as on_bar. A tick does not close a bar; it moves
+  // the last price the agents and the monitor see.
+  void on_tick(double price, double volume, std::int64_t ts_ms);
+
+  // An immutable copy for one analysis; cached until the next bar or tick.
+  [[nodiscard]] SnapshotPtr snapshot() const;
+
+  [[nodiscard]] const std::string& symbol() const noexcept { return symbol_; }
+  [[nodiscard]] double price() const noexcept { return price_; }
+  [[nodiscard]] double prev_close() const noexcept { return prev_close_; }
+  [[nodiscard]] std::int64_t last_ts_ms() const noexcept { return last_ts_; }
+  [[nodiscard]] std::uint64_t bars_seen() const noexcept { return bars_seen_; }
+  [[nodiscard]] const ind::IndicatorValues& indicators() const noexcept {
+    return indicators_.values();
+  }
+
+ private:
+  void check(double v, const char* field, std::int64_t ts_ms) const;
+
+  std::string symbol_;
+  MirrorRing<std::int64_t> time_;
+  MirrorRing<double> open_, high_, low_, close_, volume_;
+  ind::IndicatorSet indicators_;
+  double price_ = 0.0;
+  double prev_close_ = 0.0;  // close of the bar before the last (for change figures)
+  std::int64_t last_ts_ = 0;
+  std::uint64_t bars_seen_ = 0;
+  mutable SnapshotPtr cached_;
+};
+
+}  // namespace gs
