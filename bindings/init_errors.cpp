@@ -23,19 +23,22 @@ PyObject* make_class(py::module_& m, const char* name, py::tuple bases, const ch
 }  // namespace
 
 void init_errors(py::module_& m) {
-  static PyObject* base = make_class(m, "GoldenSignalsError", py::make_tuple(py::handle(PyExc_Exception)),
-                                     "Base class of every error GoldenSignals raises.");
-  static PyObject* invalid =
-      make_class(m, "InvalidArgumentError", py::make_tuple(py::handle(base), py::handle(PyExc_ValueError)),
-                 "A setting, argument or input value that is not accepted.");
-  static PyObject* bad_data = make_class(m, "BadMarketDataError", py::make_tuple(py::handle(invalid)),
-                                         "Market data that would corrupt state (NaN, non-positive "
-                                         "price, time going backwards).");
-  static PyObject* unknown = make_class(m, "UnknownSymbolError", py::make_tuple(py::handle(invalid)),
-                                        "A symbol the runtime does not track.");
-  static PyObject* timeout =
-      make_class(m, "AnalysisTimeoutError", py::make_tuple(py::handle(base), py::handle(PyExc_TimeoutError)),
-                 "A wait for an analysis ran out of time.");
+  static PyObject* base =
+      make_class(m, "GoldenSignalsError", py::make_tuple(py::handle(PyExc_Exception)),
+                 "Base class of every error GoldenSignals raises.");
+  static PyObject* invalid = make_class(
+      m, "InvalidArgumentError", py::make_tuple(py::handle(base), py::handle(PyExc_ValueError)),
+      "A setting, argument or input value that is not accepted.");
+  static PyObject* bad_data =
+      make_class(m, "BadMarketDataError", py::make_tuple(py::handle(invalid)),
+                 "Market data that would corrupt state (NaN, non-positive "
+                 "price, time going backwards).");
+  static PyObject* unknown =
+      make_class(m, "UnknownSymbolError", py::make_tuple(py::handle(invalid)),
+                 "A symbol the runtime does not track.");
+  static PyObject* timeout = make_class(
+      m, "AnalysisTimeoutError", py::make_tuple(py::handle(base), py::handle(PyExc_TimeoutError)),
+      "A wait for an analysis ran out of time.");
   static PyObject* state = make_class(m, "RuntimeStateError", py::make_tuple(py::handle(base)),
                                       "The runtime is not in a state that allows the operation.");
   py::register_exception_translator([](std::exception_ptr p) {

@@ -49,39 +49,38 @@ py::array_t<double> compute(F&& f) {
 }  // namespace
 
 void init_indicators(py::module_& m) {
-  auto ind = m.def_submodule("indicators",
-                             "Batch indicators (private; use goldensignals.indicators instead)");
+  // Batch indicators as ind_<name> (private; goldensignals.indicators is the public face).
 
-  ind.def(
-      "sma",
+  m.def(
+      "ind_sma",
       [](const Arr& x, int period) {
         auto s = view(x, "sma", "real");
         return compute([&] { return gs::ind::sma(s, period); });
       },
       py::arg("real"), py::arg("timeperiod"));
-  ind.def(
-      "ema",
+  m.def(
+      "ind_ema",
       [](const Arr& x, int period) {
         auto s = view(x, "ema", "real");
         return compute([&] { return gs::ind::ema(s, period); });
       },
       py::arg("real"), py::arg("timeperiod"));
-  ind.def(
-      "rsi",
+  m.def(
+      "ind_rsi",
       [](const Arr& x, int period) {
         auto s = view(x, "rsi", "real");
         return compute([&] { return gs::ind::rsi(s, period); });
       },
       py::arg("real"), py::arg("timeperiod"));
-  ind.def(
-      "roc",
+  m.def(
+      "ind_roc",
       [](const Arr& x, int period) {
         auto s = view(x, "roc", "real");
         return compute([&] { return gs::ind::roc(s, period); });
       },
       py::arg("real"), py::arg("timeperiod"));
-  ind.def(
-      "macd",
+  m.def(
+      "ind_macd",
       [](const Arr& x, int fast, int slow, int signal) {
         auto s = view(x, "macd", "real");
         gs::ind::MacdSeries r;
@@ -93,8 +92,8 @@ void init_indicators(py::module_& m) {
                               to_numpy(std::move(r.hist)));
       },
       py::arg("real"), py::arg("fastperiod"), py::arg("slowperiod"), py::arg("signalperiod"));
-  ind.def(
-      "bbands",
+  m.def(
+      "ind_bbands",
       [](const Arr& x, int period, double up, double dn) {
         auto s = view(x, "bbands", "real");
         gs::ind::BbandsSeries r;
@@ -106,8 +105,8 @@ void init_indicators(py::module_& m) {
                               to_numpy(std::move(r.lower)));
       },
       py::arg("real"), py::arg("timeperiod"), py::arg("nbdevup"), py::arg("nbdevdn"));
-  ind.def(
-      "atr",
+  m.def(
+      "ind_atr",
       [](const Arr& h, const Arr& l, const Arr& c, int period) {
         auto hs = view(h, "atr", "high");
         auto ls = view(l, "atr", "low");
@@ -115,8 +114,8 @@ void init_indicators(py::module_& m) {
         return compute([&] { return gs::ind::atr(hs, ls, cs, period); });
       },
       py::arg("high"), py::arg("low"), py::arg("close"), py::arg("timeperiod"));
-  ind.def(
-      "obv",
+  m.def(
+      "ind_obv",
       [](const Arr& x, const Arr& v) {
         auto xs = view(x, "obv", "real");
         auto vs = view(v, "obv", "volume");

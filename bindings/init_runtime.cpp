@@ -1,7 +1,373 @@
+// _core.Runtime: the in-process runtime for goldensignals.Runtime
+// (python/goldensignals/runtime.py).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <thread>
+
+#include "event_pump.hpp"
+#include "event_types.hpp"
+#include "goldensignals/agents/builtin.hpp"
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/validate.hpp"
 #include "init.hpp"
+#include "python_agent.hpp"
+
+namespace py = pybind11;
 
 namespace gs::bind {
 
-void init_runtime(pybind11::module_& /*m*/) {}
+namespace {
+
+std::chrono::milliseconds to_ms(double seconds, const std::string& what) {
+  if (!std::isfinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw InvalidArgument(what + " " + fmt_num(seconds) +
+                          " s is not accepted; expected seconds in (0, 3600]");
+  }
+  return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000.0)));
+}
+
+std::vector<Bar> bars_from_arrays(const std::string& symbol, const py::array_t<std::int64_t>& ts,
+                                  const std::vector<py::array_t<double>>& cols) {
+  const auto n = ts.size();
+  for (const auto& c : cols) {
+    if (c.size() != n) {
+      throw InvalidArgument("replay data for " + symbol + ": columns have different lengths (" +
+                            std::to_string(n) + " timestamps, " + std::to_string(c.size()) +
+                            " values)");
+    }
+  }
+  std::vector<Bar> out(static_cast<std::size_t>(n));
+  auto t = ts.unchecked<1>();
+  for (py::ssize_t i = 0; i < n; ++i) {
+    auto& b = out[static_cast<std::size_t>(i)];
+    b.ts_ms = t(i);
+    b.open = cols[0].at(i);
+    b.high = cols[1].at(i);
+    b.low = cols[2].at(i);
+    b.close = cols[3].at(i);
+    b.volume = cols[4].at(i);
+  }
+  return out;
+}
+
+// Owns the native runtime and the Python-side machinery it needs.
+class PyRuntime {
+ public:
+  PyRuntime(RuntimeOptions opts, std::size_t python_workers, std::size_t event_queue,
+            py::object dispatch, py::object aio_submit)
+      : exec_(std::make_shared<PythonExecutor>(python_workers, python_workers * 4 + 4, 10'000,
+                                               std::chrono::milliseconds(250))),
+        pump_(std::make_shared<EventPump>(std::move(dispatch), event_queue)),
+        aio_submit_(std::move(aio_submit)),
+        rt_(std::make_unique<Runtime>(std::move(opts), pump_)) {}
+
+  ~PyRuntime() {
+    py::gil_scoped_release nogil;
+    shutdown();
+  }
+
+  void shutdown() {
+    rt_->stop();
+    exec_->stop();
+    pump_->stop();
+  }
+
+  Runtime& rt() { return *rt_; }
+
+  void add_python_agent(const std::string& name, py::object fn, double weight, double timeout_s) {
+    AgentSpec spec{name, weight, to_ms(timeout_s, "agent '" + name + "': timeout"),
+                   AgentKind::Python};
+    auto agent = std::make_shared<PythonAgent>(std::move(spec), std::move(fn), exec_, aio_submit_);
+    py::gil_scoped_release nogil;
+    rt_->orchestrator().add_agent(std::move(agent));
+  }
+
+  py::dict status() {
+    Orchestrator::Counters c;
+    std::vector<AgentStatsView> agents;
+    PythonExecutor::Stats ex;
+    ConsensusPolicy pol;
+    {
+      py::gil_scoped_release nogil;  // never wait for a C++ lock with the GIL held
+      c = rt_->orchestrator().counters();
+      agents = rt_->orchestrator().agent_stats();
+      ex = exec_->stats();
+      pol = rt_->orchestrator().policy();
+    }
+    py::dict d;
+    const bool running = rt_->state() == RuntimeState::Running;
+    std::size_t enabled = 0;
+    py::list al;
+    for (const auto& a : agents) {
+      enabled += a.enabled ? 1 : 0;
+      py::dict x;
+      x["name"] = a.name;
+      x["kind"] = a.kind;
+      x["weight"] = a.weight;
+      x["timeout_ms"] = a.timeout_ms;
+      x["calls"] = a.calls;
+      x["votes"] = a.votes;
+      x["abstentions"] = a.abstentions;
+      x["timeouts"] = a.timeouts;
+      x["errors"] = a.errors;
+      x["late"] = a.late;
+      x["p50_ms"] = a.p50_ms;
+      x["p90_ms"] = a.p90_ms;
+      x["p99_ms"] = a.p99_ms;
+      x["enabled"] = a.enabled;
+      x["state"] = a.state;
+      x["consecutive_faults"] = a.consecutive_faults;
+      if (!a.last_error.empty()) x["last_error"] = a.last_error;
+      al.append(x);
+    }
+    py::dict o;
+    o["running"] = running;
+    o["state"] = std::string(to_string(rt_->state()));
+    o["active_analyses"] = c.active_analyses;
+    o["active_agents"] = enabled;
+    o["analyses_started"] = c.analyses_started;
+    o["analyses_completed"] = c.analyses_completed;
+    o["signals_generated"] = c.signals_generated;
+    o["coalesced_triggers"] = c.coalesced;
+    o["min_agents_for_signal"] = pol.min_agents;
+    o["consensus_threshold"] = pol.threshold;
+    o["min_confidence"] = pol.min_confidence;
+    py::dict px;
+    px["workers"] = ex.workers;
+    px["stuck_workers"] = ex.stuck;
+    px["queued"] = ex.queued;
+    px["executed"] = ex.executed;
+    px["rejected"] = ex.rejected;
+    px["replaced_workers"] = ex.replaced;
+    py::dict ev;
+    ev["queued"] = pump_->queued();
+    ev["dropped"] = pump_->dropped();
+    d["orchestrator"] = o;
+    d["agents"] = al;
+    d["python_executor"] = px;
+    d["events"] = ev;
+    d["symbols"] = rt_->symbols();
+    d["feed"] = rt_->feed_description();
+    return d;
+  }
+
+ private:
+  std::shared_ptr<PythonExecutor> exec_;
+  std::shared_ptr<EventPump> pump_;
+  py::object aio_submit_;
+  std::unique_ptr<Runtime> rt_;
+};
+
+}  // namespace
+
+// Python agent call overhead, for bench/python_agents.py: n calls of fn through the real path
+// (PythonExecutor task, context object, vote conversion, completion), pipelined.
+py::dict bench_python_agent_calls(py::object fn, std::size_t n, std::size_t workers) {
+  auto snap = std::make_shared<MarketSnapshot>();
+  snap->symbol = "BENCH";
+  snap->price = 100.0;
+  snap->close.assign(256, 100.0);
+  auto ctx = std::make_shared<const AgentContext>(AgentContext{snap, "bench"});
+  auto exec = std::make_shared<PythonExecutor>(workers, workers, 10'000, std::chrono::seconds(60));
+  AgentSpec spec{"Bench", 1.0, std::chrono::seconds(600), AgentKind::Python};
+  auto agent = std::make_shared<PythonAgent>(spec, std::move(fn), exec, py::none());
+  std::atomic<std::size_t> done{0}, votes{0};
+  double seconds = 0;
+  {
+    py::gil_scoped_release nogil;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      // The executor queue is bounded: wait for room rather than fail the call.
+      while (i - done.load() >= 9'000) std::this_thread::yield();
+      agent->start(ctx, [&](AgentOutcome o) {
+        if (o.vote) votes.fetch_add(1);
+        done.fetch_add(1);
+      });
+    }
+    while (done.load() < n) std::this_thread::yield();
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    agent.reset();
+    exec->stop();
+  }
+  py::dict r;
+  r["calls"] = n;
+  r["votes"] = votes.load();
+  r["seconds"] = seconds;
+  return r;
+}
+
+void init_runtime(py::module_& m) {
+  bind_context(m);
+  m.def("_bench_python_agent_calls", &bench_python_agent_calls, py::arg("fn"), py::arg("n"),
+        py::arg("workers") = 1);
+  bind_event_types(m);
+  m.def("builtin_agent_names", &builtin_agent_names, "Names of the built-in native agents.");
+
+  py::class_<PyRuntime>(m, "Runtime", "Native runtime (private; use goldensignals.Runtime).")
+      .def(py::init([](std::vector<std::string> symbols, double min_confidence, double threshold,
+                       int min_agents, double interval_s, double move_threshold,
+                       std::size_t history_bars, std::size_t compute_threads,
+                       std::size_t python_workers, bool analyze_on_start, int breaker_faults,
+                       double breaker_cooldown_s, std::size_t event_queue, py::object dispatch,
+                       py::object aio_submit) {
+             RuntimeOptions o;
+             o.symbols = std::move(symbols);
+             o.policy.min_confidence = min_confidence;
+             o.policy.threshold = threshold;
+             o.policy.min_agents = min_agents;
+             o.signal_generation_interval_s = interval_s;
+             o.move_threshold = move_threshold;
+             o.history_bars = history_bars;
+             o.orchestrator.compute_threads = compute_threads;
+             o.orchestrator.breaker_faults = breaker_faults;
+             o.orchestrator.breaker_cooldown = to_ms(breaker_cooldown_s, "breaker_cooldown");
+             o.analyze_on_start = analyze_on_start;
+             if (python_workers < 1 || python_workers > 64) {
+               throw InvalidArgument("python_workers " + std::to_string(python_workers) +
+                                     " is not accepted; expected 1 to 64");
+             }
+             if (breaker_faults < 1) {
+               throw InvalidArgument("breaker_faults " + std::to_string(breaker_faults) +
+                                     " is not accepted; expected an integer >= 1");
+             }
+             return std::make_unique<PyRuntime>(std::move(o), python_workers, event_queue,
+                                                std::move(dispatch), std::move(aio_submit));
+           }),
+           py::kw_only(), py::arg("symbols"), py::arg("min_confidence"), py::arg("threshold"),
+           py::arg("min_agents"), py::arg("signal_generation_interval"), py::arg("move_threshold"),
+           py::arg("history_bars"), py::arg("compute_threads"), py::arg("python_workers"),
+           py::arg("analyze_on_start"), py::arg("breaker_faults"), py::arg("breaker_cooldown"),
+           py::arg("event_queue"), py::arg("dispatch"), py::arg("aio_submit"))
+      .def(
+          "set_simulated_feed",
+          [](PyRuntime& r, std::uint64_t seed, double drift, double volatility, double interval,
+             std::size_t backfill, std::int64_t max_bars, double base_volume,
+             std::map<std::string, double> start_prices) {
+            SimulatedFeedOptions o;
+            o.seed = seed;
+            o.drift = drift;
+            o.volatility = volatility;
+            o.interval_s = interval;
+            o.backfill = backfill;
+            o.max_bars = max_bars;
+            o.base_volume = base_volume;
+            for (auto& [s, p] : start_prices) o.start_prices[normalize_symbol(s)] = p;
+            r.rt().set_feed(make_simulated_feed(std::move(o)));
+          },
+          py::kw_only(), py::arg("seed"), py::arg("drift"), py::arg("volatility"),
+          py::arg("interval"), py::arg("backfill"), py::arg("max_bars"), py::arg("base_volume"),
+          py::arg("start_prices"))
+      .def(
+          "set_replay_feed",
+          [](PyRuntime& r, py::dict data, double speed) {
+            ReplayFeedOptions o;
+            o.speed = speed;
+            for (auto [k, v] : data) {
+              auto sym = normalize_symbol(k.cast<std::string>());
+              auto t = v.cast<py::tuple>();
+              std::vector<py::array_t<double>> cols;
+              for (std::size_t i = 1; i < 6; ++i) cols.push_back(t[i].cast<py::array_t<double>>());
+              o.bars[sym] = bars_from_arrays(sym, t[0].cast<py::array_t<std::int64_t>>(), cols);
+            }
+            r.rt().set_feed(make_replay_feed(std::move(o)));
+          },
+          py::arg("data"), py::arg("speed"))
+      .def(
+          "add_builtin_agents",
+          [](PyRuntime& r, const std::vector<std::string>& names) {
+            auto agents = make_builtin_agents(names);
+            py::gil_scoped_release nogil;
+            for (auto& a : agents) r.rt().orchestrator().add_agent(std::move(a));
+          },
+          py::arg("names"))
+      .def("add_python_agent", &PyRuntime::add_python_agent, py::arg("name"), py::arg("fn"),
+           py::arg("weight"), py::arg("timeout"))
+      .def(
+          "remove_agent",
+          [](PyRuntime& r, const std::string& name) {
+            return r.rt().orchestrator().remove_agent(name);
+          },
+          py::call_guard<py::gil_scoped_release>())
+      .def("agent_names",
+           [](PyRuntime& r) {
+             std::vector<std::string> out;
+             for (const auto& a : r.rt().orchestrator().agents()) out.push_back(a->name());
+             return out;
+           })
+      .def(
+          "start", [](PyRuntime& r) { r.rt().start(); }, py::call_guard<py::gil_scoped_release>())
+      .def("stop", &PyRuntime::shutdown, py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("state",
+                             [](PyRuntime& r) { return std::string(to_string(r.rt().state())); })
+      .def_property_readonly("symbols", [](PyRuntime& r) { return r.rt().symbols(); })
+      .def(
+          "analyze",
+          [](PyRuntime& r, const std::string& symbol, double timeout_s) {
+            std::shared_future<DecisionPtr> fut;
+            {
+              py::gil_scoped_release nogil;
+              fut = r.rt().analyze(symbol);
+              const auto wait = std::chrono::duration<double>(timeout_s);
+              if (fut.wait_for(wait) != std::future_status::ready) {
+                throw TimeoutError("analysis of " + symbol + " did not finish within " +
+                                   fmt_num(timeout_s) + " s");
+              }
+            }
+            return PyDecision{fut.get()};
+          },
+          py::arg("symbol"), py::arg("timeout"))
+      .def(
+          "wait_idle", [](PyRuntime& r, const std::string& s) { r.rt().wait_idle(s); },
+          py::call_guard<py::gil_scoped_release>())
+      .def(
+          "publish_tick",
+          [](PyRuntime& r, const std::string& symbol, double price, double volume,
+             std::int64_t ts) { r.rt().publish_tick(symbol, price, volume, ts); },
+          py::arg("symbol"), py::arg("price"), py::arg("volume"), py::arg("ts_ms"),
+          py::call_guard<py::gil_scoped_release>())
+      .def(
+          "publish_bar",
+          [](PyRuntime& r, const std::string& symbol, std::int64_t ts, double o, double h, double l,
+             double c, double v) {
+            r.rt().publish_bar(symbol, Bar{ts, o, h, l, c, v});
+          },
+          py::arg("symbol"), py::arg("ts_ms"), py::arg("open"), py::arg("high"), py::arg("low"),
+          py::arg("close"), py::arg("volume"), py::call_guard<py::gil_scoped_release>())
+      .def(
+          "context",
+          [](PyRuntime& r, const std::string& symbol) -> py::object {
+            auto snap = r.rt().snapshot(symbol);
+            if (!snap) return py::none();
+            return py::cast(PyContext{std::make_shared<AgentContext>(AgentContext{snap, ""})});
+          },
+          py::arg("symbol"))
+      .def("get_policy",
+           [](PyRuntime& r) {
+             auto p = r.rt().orchestrator().policy();
+             py::dict d;
+             d["min_confidence"] = p.min_confidence;
+             d["threshold"] = p.threshold;
+             d["min_agents"] = p.min_agents;
+             return d;
+           })
+      .def(
+          "set_policy",
+          [](PyRuntime& r, std::optional<double> min_confidence, std::optional<double> threshold,
+             std::optional<int> min_agents) {
+            py::gil_scoped_release nogil;
+            auto p = r.rt().orchestrator().policy();
+            if (min_confidence) p.min_confidence = *min_confidence;
+            if (threshold) p.threshold = *threshold;
+            if (min_agents) p.min_agents = *min_agents;
+            r.rt().orchestrator().set_policy(p);
+          },
+          py::kw_only(), py::arg("min_confidence") = py::none(), py::arg("threshold") = py::none(),
+          py::arg("min_agents") = py::none())
+      .def("status", &PyRuntime::status);
+}
 
 }  // namespace gs::bind

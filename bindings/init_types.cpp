@@ -30,9 +30,11 @@ Raises InvalidArgumentError (a ValueError) for anything else.)doc")
              validate_vote(v, "Vote");
              return v;
            }),
-           py::arg("action"), py::arg("confidence"), py::arg("reasoning") = std::vector<std::string>{},
-           py::arg("target_price") = py::none(), py::arg("stop_loss") = py::none())
-      .def_property_readonly("action", [](const Vote& v) { return std::string(to_string(v.action)); })
+           py::arg("action"), py::arg("confidence"),
+           py::arg("reasoning") = std::vector<std::string>{}, py::arg("target_price") = py::none(),
+           py::arg("stop_loss") = py::none())
+      .def_property_readonly("action",
+                             [](const Vote& v) { return std::string(to_string(v.action)); })
       .def_readonly("confidence", &Vote::confidence)
       .def_property_readonly("reasoning",
                              [](const Vote& v) {
@@ -50,12 +52,14 @@ Raises InvalidArgumentError (a ValueError) for anything else.)doc")
                     a.reasoning == b.reasoning && a.target_price == b.target_price &&
                     a.stop_loss == b.stop_loss;
            })
-      .def("__hash__", [](const Vote& v) {
-        return py::hash(py::make_tuple(std::string(to_string(v.action)), v.confidence));
-      })
+      .def("__hash__",
+           [](const Vote& v) {
+             return py::hash(py::make_tuple(std::string(to_string(v.action)), v.confidence));
+           })
       .def("__repr__", [](const Vote& v) {
         std::string r = "Vote('" + std::string(to_string(v.action)) + "', " + fmt_num(v.confidence);
-        if (!v.reasoning.empty()) r += ", reasoning=" + py::repr(py::cast(v.reasoning)).cast<std::string>();
+        if (!v.reasoning.empty())
+          r += ", reasoning=" + py::repr(py::cast(v.reasoning)).cast<std::string>();
         if (v.target_price) r += ", target_price=" + fmt_num(*v.target_price);
         if (v.stop_loss) r += ", stop_loss=" + fmt_num(*v.stop_loss);
         return r + ")";

@@ -2,17 +2,60 @@
 
 Native C++ agents and Python model agents vote on each market event that matters; a
 Byzantine-robust consensus turns the votes into a signal. See the README and docs/.
+
+>>> import goldensignals as gs
+>>> rt = gs.Runtime(symbols=["AAPL"], feed=gs.feeds.Simulated(seed=7))
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from . import _core
+from . import _core, feeds, indicators, settings
+from ._core import (
+    AgentContext,
+    AgentUpdate,
+    AnalysisTimeoutError,
+    BadMarketDataError,
+    ConsensusResult,
+    Decision,
+    GoldenSignalsError,
+    InvalidArgumentError,
+    RuntimeStateError,
+    Signal,
+    UnknownSymbolError,
+    Vote,
+    builtin_agent_names,
+)
+from .agents import Agent
+from .consensus import consensus
+from .runtime import OrchestratorSettings, Runtime
 
 try:
     __version__ = _version("goldensignals")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = _core.__version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "Agent",
+    "AgentContext",
+    "AgentUpdate",
+    "AnalysisTimeoutError",
+    "BadMarketDataError",
+    "ConsensusResult",
+    "Decision",
+    "GoldenSignalsError",
+    "InvalidArgumentError",
+    "OrchestratorSettings",
+    "Runtime",
+    "RuntimeStateError",
+    "Signal",
+    "UnknownSymbolError",
+    "Vote",
+    "__version__",
+    "builtin_agent_names",
+    "consensus",
+    "feeds",
+    "indicators",
+    "settings",
+]

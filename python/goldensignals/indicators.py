@@ -29,7 +29,6 @@ from . import _core
 
 __all__ = ["atr", "bbands", "ema", "macd", "obv", "roc", "rsi", "sma"]
 
-_native = _core.indicators
 _MAX_PERIOD = 100_000
 _INT_MAX = 2**31 - 1
 
@@ -66,7 +65,7 @@ def sma(real: npt.ArrayLike, timeperiod: int = 30) -> FloatArray:
     ``out[i]`` is the mean of ``real[i - timeperiod + 1 : i + 1]``; NaN for the first
     ``timeperiod - 1`` values. ``timeperiod`` is in [2, 100000].
     """
-    return _native.sma(_real(real), _period("sma", "timeperiod", timeperiod, 2))
+    return _core.ind_sma(_real(real), _period("sma", "timeperiod", timeperiod, 2))
 
 
 def ema(real: npt.ArrayLike, timeperiod: int = 30) -> FloatArray:
@@ -75,7 +74,7 @@ def ema(real: npt.ArrayLike, timeperiod: int = 30) -> FloatArray:
     Seeded at index ``timeperiod - 1`` with the mean of the first ``timeperiod`` values, then
     ``ema += (x - ema) * k`` with ``k = 2 / (timeperiod + 1)``. ``timeperiod`` is in [2, 100000].
     """
-    return _native.ema(_real(real), _period("ema", "timeperiod", timeperiod, 2))
+    return _core.ind_ema(_real(real), _period("ema", "timeperiod", timeperiod, 2))
 
 
 def rsi(real: npt.ArrayLike, timeperiod: int = 14) -> FloatArray:
@@ -85,7 +84,7 @@ def rsi(real: npt.ArrayLike, timeperiod: int = 14) -> FloatArray:
     output starts at index ``timeperiod``. When the average gain and loss are both zero (a flat
     series) the RSI is 0, as in TA-Lib. ``timeperiod`` is in [2, 100000].
     """
-    return _native.rsi(_real(real), _period("rsi", "timeperiod", timeperiod, 2))
+    return _core.ind_rsi(_real(real), _period("rsi", "timeperiod", timeperiod, 2))
 
 
 def macd(
@@ -100,7 +99,7 @@ def macd(
     of those values), and a fast period above the slow one is swapped with it.
     ``fastperiod`` and ``slowperiod`` are in [2, 100000], ``signalperiod`` in [1, 100000].
     """
-    return _native.macd(
+    return _core.ind_macd(
         _real(real),
         _period("macd", "fastperiod", fastperiod, 2),
         _period("macd", "slowperiod", slowperiod, 2),
@@ -110,7 +109,7 @@ def macd(
 
 def bbands(
     real: npt.ArrayLike,
-    timeperiod: int = 5,
+    timeperiod: int = 20,
     nbdevup: float = 2.0,
     nbdevdn: float = 2.0,
     matype: int = 0,
@@ -127,7 +126,7 @@ def bbands(
         raise _core.InvalidArgumentError(
             f"bbands: matype {matype!r} is not accepted; only 0 (SMA) is supported"
         )
-    return _native.bbands(
+    return _core.ind_bbands(
         _real(real), _period("bbands", "timeperiod", timeperiod, 2), float(nbdevup), float(nbdevdn)
     )
 
@@ -141,7 +140,7 @@ def atr(
     the first ``timeperiod`` true ranges. The three inputs must have the same length.
     ``timeperiod`` is in [1, 100000].
     """
-    return _native.atr(
+    return _core.ind_atr(
         _real(high), _real(low), _real(close), _period("atr", "timeperiod", timeperiod, 1)
     )
 
@@ -152,7 +151,7 @@ def roc(real: npt.ArrayLike, timeperiod: int = 10) -> FloatArray:
     0 where the earlier value is 0, as in TA-Lib. NaN for the first ``timeperiod`` values.
     ``timeperiod`` is in [1, 100000].
     """
-    return _native.roc(_real(real), _period("roc", "timeperiod", timeperiod, 1))
+    return _core.ind_roc(_real(real), _period("roc", "timeperiod", timeperiod, 1))
 
 
 def obv(real: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
@@ -161,4 +160,4 @@ def obv(real: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
     Starts at ``volume[0]``; then adds the volume when the price rises, subtracts it when the
     price falls. Defined from the first value. Both inputs must have the same length.
     """
-    return _native.obv(_real(real), _real(volume))
+    return _core.ind_obv(_real(real), _real(volume))

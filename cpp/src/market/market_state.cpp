@@ -71,7 +71,8 @@ void MarketState::on_tick(double price, double volume, std::int64_t ts_ms) {
                         " is before the last update at " + iso8601_ms(last_ts_) +
                         "; expected non-decreasing times");
   }
-  if (bars_seen_ == 0) prev_close_ = price;
+  if (bars_seen_ == 0 && price_ == 0.0)
+    prev_close_ = price;  // no bar yet: change vs the first trade
   price_ = price;
   last_ts_ = ts_ms;
   cached_.reset();

@@ -18,7 +18,7 @@ MacdSeries macd(std::span<const double> close, int fast = 12, int slow = 26, int
 struct BbandsSeries {
   std::vector<double> upper, middle, lower;
 };
-BbandsSeries bbands(std::span<const double> x, int period = 5, double nbdev_up = 2.0,
+BbandsSeries bbands(std::span<const double> x, int period = 20, double nbdev_up = 2.0,
                     double nbdev_dn = 2.0);
 std::vector<double> atr(std::span<const double> high, std::span<const double> low,
                         std::span<const double> close, int period = 14);

@@ -96,7 +96,7 @@ class Bbands {
     double middle = kNaN;
     double lower = kNaN;
   };
-  explicit Bbands(int period = 5, double nbdev_up = 2.0, double nbdev_dn = 2.0);
+  explicit Bbands(int period = 20, double nbdev_up = 2.0, double nbdev_dn = 2.0);
   Out update(double x);
   [[nodiscard]] Out value() const noexcept { return value_; }
 

@@ -26,9 +26,7 @@ class MirrorRing {
     if (size_ < cap_) ++size_;
   }
   // Oldest first.
-  [[nodiscard]] const T* data() const noexcept {
-    return buf_.data() + (size_ < cap_ ? 0 : head_);
-  }
+  [[nodiscard]] const T* data() const noexcept { return buf_.data() + (size_ < cap_ ? 0 : head_); }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
   [[nodiscard]] T back() const noexcept { return data()[size_ - 1]; }

@@ -1,0 +1,90 @@
+#include "event_pump.hpp"
+
+#include "event_types.hpp"
+
+namespace py = pybind11;
+
+namespace gs::bind {
+
+EventPump::EventPump(py::object dispatch, std::size_t capacity)
+    : dispatch_(std::make_unique<py::object>(std::move(dispatch))), capacity_(capacity) {
+  thread_ = std::thread([this] { run(); });
+}
+
+EventPump::~EventPump() {
+  // Joining threads that may be waiting for the GIL: never while holding it.
+  if (PyGILState_Check()) {
+    PyThreadState* ts = PyEval_SaveThread();
+    stop();
+    PyEval_RestoreThread(ts);
+  } else {
+    stop();
+  }
+}
+
+void EventPump::push(Event e) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    if (queue_.size() >= capacity_) {
+      dropped_.fetch_add(1);  // Python is not keeping up; never block a compute thread
+      return;
+    }
+    queue_.push_back(std::move(e));
+  }
+  cv_.notify_one();
+}
+
+std::size_t EventPump::queued() const {
+  std::lock_guard lk(mu_);
+  return queue_.size();
+}
+
+void EventPump::run() {
+  PyGILState_STATE gstate = PyGILState_Ensure();
+  py::object get_level =
+      py::module_::import("logging").attr("getLogger")("goldensignals").attr("getEffectiveLevel");
+  level_.store(get_level().cast<int>());
+  PyThreadState* ts = PyEval_SaveThread();
+  std::unique_lock lk(mu_);
+  while (true) {
+    cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;
+    std::deque<Event> batch;
+    batch.swap(queue_);
+    lk.unlock();
+    PyEval_RestoreThread(ts);
+    for (auto& ev : batch) {
+      try {
+        std::visit([&](auto& e) { deliver(*dispatch_, e); }, ev);
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("goldensignals event callback");
+      }
+    }
+    batch.clear();
+    try {
+      level_.store(get_level().cast<int>());  // follow logging.setLevel() without a round trip
+    } catch (py::error_already_set& e) {
+      e.discard_as_unraisable("goldensignals log level");
+    }
+    ts = PyEval_SaveThread();
+    lk.lock();
+  }
+  lk.unlock();
+  PyEval_RestoreThread(ts);
+  get_level = py::object();
+  dispatch_.reset();
+  PyGILState_Release(gstate);
+}
+
+void EventPump::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace gs::bind

@@ -1,0 +1,60 @@
+// Carries runtime events to Python callbacks on one thread of its own, in order, through a
+// bounded queue: compute threads only enqueue (never the GIL), the pump calls Python.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "goldensignals/runtime/runtime.hpp"
+
+namespace gs::bind {
+
+struct LogRecord {
+  int level;
+  std::string logger;
+  std::string message;
+};
+using Event = std::variant<AgentUpdate, DecisionPtr, Alert, PriceUpdate, LogRecord>;
+
+class EventPump final : public RuntimeSink {
+ public:
+  // dispatch(kind: str, payload) is called on the pump thread with the GIL held.
+  EventPump(pybind11::object dispatch, std::size_t capacity);
+  ~EventPump() override;
+
+  void on_agent_update(const AgentUpdate& u) override { push(u); }
+  void on_decision(const DecisionPtr& d) override { push(d); }
+  void on_alert(const Alert& a) override { push(a); }
+  void on_price_update(const PriceUpdate& p) override { push(p); }
+  void on_log(int level, const std::string& logger, const std::string& message) override {
+    push(LogRecord{level, logger, message});
+  }
+  [[nodiscard]] int log_level() const override { return level_.load(std::memory_order_relaxed); }
+
+  // Delivers what is queued, then stops the thread. Call without the GIL.
+  void stop();
+  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
+  [[nodiscard]] std::size_t queued() const;
+
+ private:
+  void push(Event e);
+  void run();
+
+  std::unique_ptr<pybind11::object> dispatch_;  // released on the pump thread, with the GIL
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> queue_;
+  bool stopping_ = false;
+  std::atomic<int> level_{20};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread thread_;
+};
+
+}  // namespace gs::bind

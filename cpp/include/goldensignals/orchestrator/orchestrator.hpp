@@ -1,0 +1,112 @@
+// Runs analyses: one in flight per symbol (later triggers coalesce into one follow-up), every
+// agent under its own deadline, results reported as they arrive, consensus at the end.
+// Native agents run on the compute pool; agents of other kinds run where Agent::start sends
+// them. The orchestrator never blocks a caller and never waits past the slowest deadline.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "goldensignals/agents/agent.hpp"
+#include "goldensignals/consensus/consensus.hpp"
+#include "goldensignals/orchestrator/agent_stats.hpp"
+#include "goldensignals/orchestrator/events.hpp"
+
+namespace gs {
+
+struct OrchestratorOptions {
+  std::size_t compute_threads = 1;  // native agents and consensus; 1 keeps a core for I/O
+  int breaker_faults = 5;           // consecutive faults that open an agent's circuit breaker
+  std::chrono::milliseconds breaker_cooldown{30'000};  // how long a tripped agent rests
+  std::size_t max_symbols = 10'000;  // symbols with analysis state, at most (bounds memory)
+};
+
+// Produces the market view for an analysis of `symbol` (called on a compute thread).
+using SnapshotSource = std::function<SnapshotPtr(const std::string& symbol)>;
+
+class Orchestrator {
+ public:
+  Orchestrator(OrchestratorOptions opts, ConsensusPolicy policy, SnapshotSource source,
+               std::shared_ptr<EventSink> sink);
+  ~Orchestrator();
+  Orchestrator(const Orchestrator&) = delete;
+  Orchestrator& operator=(const Orchestrator&) = delete;
+
+  // Agents. Names are unique (InvalidArgument otherwise).
+  void add_agent(AgentPtr agent);
+  bool remove_agent(const std::string& name);
+  [[nodiscard]] std::vector<AgentPtr> agents() const;
+
+  // Starts an analysis of `symbol` now, or joins the one in flight; a trigger that arrives
+  // while one is in flight also schedules one follow-up with fresh data. Never blocks.
+  std::shared_future<DecisionPtr> request(const std::string& symbol, std::string trigger);
+
+  // Stops accepting work and waits for analyses in flight (at most their deadlines).
+  void stop();
+
+  // Live-tunable policy (validated; InvalidArgument on a bad value).
+  [[nodiscard]] ConsensusPolicy policy() const;
+  void set_policy(const ConsensusPolicy& p);
+
+  struct Counters {
+    std::uint64_t analyses_started = 0;
+    std::uint64_t analyses_completed = 0;
+    std::uint64_t signals_generated = 0;
+    std::uint64_t coalesced = 0;
+    std::size_t active_analyses = 0;
+  };
+  [[nodiscard]] Counters counters() const;
+  [[nodiscard]] std::vector<AgentStatsView> agent_stats() const;
+  [[nodiscard]] bool running() const noexcept { return !stopping_.load(); }
+
+  // Blocks until no analysis of `symbol` is in flight or queued (for as-fast-as-possible replay).
+  void wait_idle(const std::string& symbol);
+
+ private:
+  struct Analysis;
+  struct SymbolSlot;
+  struct Entry;
+  struct Gate;
+  struct Io;
+
+  void launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
+              std::shared_ptr<std::promise<DecisionPtr>> promise);
+  void complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<Decision> d);
+  void on_result(const std::shared_ptr<Analysis>& a, std::size_t i, AgentOutcome out,
+                 std::chrono::steady_clock::time_point arrived);
+  void on_deadline(const std::shared_ptr<Analysis>& a, std::size_t i);
+  void settle(const std::shared_ptr<Analysis>& a, std::size_t i, Ballot b);
+  void finish(const std::shared_ptr<Analysis>& a);
+  void account(Entry& e, const Ballot& b);
+  std::shared_ptr<SymbolSlot> slot_for(const std::string& symbol);
+
+  OrchestratorOptions opts_;
+  SnapshotSource source_;
+  std::shared_ptr<EventSink> sink_;
+  std::unique_ptr<Io> io_;  // the compute pool and the deadline timers (Asio stays in the .cpp)
+  std::shared_ptr<Gate> gate_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+
+  mutable std::mutex mu_;  // guards agents_, policy_, slots_ (never held across a call out)
+  std::vector<std::shared_ptr<Entry>> agents_;
+  ConsensusPolicy policy_;
+  std::map<std::string, std::shared_ptr<SymbolSlot>> slots_;
+
+  std::atomic<std::uint64_t> started_{0}, completed_{0}, signals_{0}, coalesced_{0};
+  std::atomic<std::size_t> active_{0};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+};
+
+}  // namespace gs

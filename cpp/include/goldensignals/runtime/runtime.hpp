@@ -1,0 +1,105 @@
+// The in-process runtime: market state per symbol, the monitor, a feed, the orchestrator.
+// The composition root of everything below the network; the server wraps one of these.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "goldensignals/market/feed.hpp"
+#include "goldensignals/market/market_state.hpp"
+#include "goldensignals/orchestrator/orchestrator.hpp"
+
+namespace gs {
+
+struct RuntimeOptions {
+  std::vector<std::string> symbols;  // normalized and de-duplicated on construction
+  ConsensusPolicy policy;            // AGENT_MIN_CONFIDENCE, AGENT_CONSENSUS_THRESHOLD
+  OrchestratorOptions orchestrator;
+  double signal_generation_interval_s = 30.0;  // SIGNAL_GENERATION_INTERVAL (market time)
+  double move_threshold = 0.01;                // re-analyse on a move this large since the last
+  std::size_t history_bars = 512;              // bars kept per symbol and shown to agents
+  bool analyze_on_start = true;                // one analysis per symbol as soon as data exists
+  void validate() const;
+};
+
+// A price change, as the protocol's price_update carries it.
+struct PriceUpdate {
+  std::string symbol;
+  double price = 0.0;
+  double volume = 0.0;
+  double change = 0.0;
+  double change_percent = 0.0;
+  std::int64_t ts_ms = 0;
+};
+
+// Runtime events for listeners that also want prices and logs (Python, the server).
+class RuntimeSink : public EventSink {
+ public:
+  virtual void on_price_update(const PriceUpdate& p) = 0;
+  // level: 10 debug, 20 info, 30 warning, 40 error (Python's logging levels).
+  virtual void on_log(int level, const std::string& logger, const std::string& message) = 0;
+  // The least level worth sending (so debug lines cost nothing when nobody listens).
+  [[nodiscard]] virtual int log_level() const { return 20; }
+};
+
+enum class RuntimeState : std::uint8_t { Created, Starting, Running, Stopping, Stopped, Faulted };
+std::string_view to_string(RuntimeState s) noexcept;
+
+class Runtime {
+ public:
+  Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Before start(): the market data source (none: only publish_tick/publish_bar).
+  void set_feed(std::unique_ptr<Feed> feed);
+
+  void start();
+  void stop();
+  [[nodiscard]] RuntimeState state() const noexcept { return state_.load(); }
+
+  // Market data from the user. Throws UnknownSymbol / BadMarketData; state unchanged then.
+  void publish_tick(const std::string& symbol, double price, double volume, std::int64_t ts_ms);
+  void publish_bar(const std::string& symbol, const Bar& bar);
+
+  // Starts an analysis now or joins the one in flight.
+  std::shared_future<DecisionPtr> analyze(const std::string& symbol);
+  void wait_idle(const std::string& symbol);
+
+  [[nodiscard]] SnapshotPtr snapshot(const std::string& symbol) const;
+  [[nodiscard]] std::vector<std::string> symbols() const;
+  [[nodiscard]] Orchestrator& orchestrator() noexcept { return *orch_; }
+  [[nodiscard]] const RuntimeOptions& options() const noexcept { return opts_; }
+  [[nodiscard]] std::string feed_description() const;
+
+ private:
+  struct Symbol;
+  class FeedBridge;
+
+  Symbol& lookup(const std::string& symbol) const;  // normalizes; throws UnknownSymbol
+  void ingest(Symbol& s, const Bar* bar, double price, double volume, std::int64_t ts_ms,
+              bool live);
+  void trigger(const std::string& symbol, const char* why);
+  void log(int level, const std::string& msg);
+
+  RuntimeOptions opts_;
+  std::shared_ptr<RuntimeSink> sink_;
+  std::map<std::string, std::unique_ptr<Symbol>> symbols_;  // fixed after construction
+  std::unique_ptr<Orchestrator> orch_;
+  std::unique_ptr<Feed> feed_;
+  std::unique_ptr<FeedBridge> bridge_;
+  std::jthread feed_thread_;
+  std::mutex lifecycle_mu_;
+  std::atomic<RuntimeState> state_{RuntimeState::Created};
+};
+
+}  // namespace gs

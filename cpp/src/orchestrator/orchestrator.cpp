@@ -1,0 +1,610 @@
+#include "goldensignals/orchestrator/orchestrator.hpp"
+
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cmath>
+#include <condition_variable>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/validate.hpp"
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace gs {
+
+// Lets callbacks that outlive the orchestrator (a stuck Python agent returning late) find
+// out, under a lock, that there is nobody left to tell.
+struct Orchestrator::Io {
+  using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+  asio::io_context compute;    // native agents, results, consensus
+  asio::io_context timers{1};  // deadlines only: never blocked by an agent
+  Guard compute_guard{compute.get_executor()};
+  Guard timer_guard{timers.get_executor()};
+};
+
+struct Orchestrator::Gate {
+  std::mutex mu;
+  asio::io_context* compute = nullptr;
+};
+
+struct Orchestrator::Entry {
+  explicit Entry(AgentPtr a) : agent(std::move(a)) {}
+  AgentPtr agent;
+  std::mutex mu;  // guards everything below
+  LatencyHistogram hist;
+  std::uint64_t calls = 0, votes = 0, abstentions = 0, timeouts = 0, errors = 0, late = 0;
+  int consecutive = 0;
+  bool open = false;
+  bool half_open = false;
+  Clock::time_point open_until{};
+  std::string last_error;
+};
+
+struct Orchestrator::SymbolSlot {
+  std::string symbol;
+  std::mutex mu;  // guards everything below
+  bool in_flight = false;
+  std::shared_future<DecisionPtr> current;
+  bool follow_up = false;
+  std::string follow_trigger;
+  std::shared_ptr<std::promise<DecisionPtr>> follow_promise;
+  std::shared_future<DecisionPtr> follow_future;
+};
+
+struct Orchestrator::Analysis {
+  std::string id, symbol, trigger;
+  std::shared_ptr<SymbolSlot> slot;
+  std::shared_ptr<const AgentContext> ctx;
+  std::shared_ptr<std::promise<DecisionPtr>> promise;
+  Clock::time_point started;
+  std::mutex mu;  // guards everything below
+  std::vector<std::shared_ptr<Entry>> entries;
+  std::vector<Ballot> ballots;
+  std::vector<bool> settled;
+  std::vector<Clock::time_point> deadlines;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers;
+  std::size_t remaining = 0;
+};
+
+namespace {
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+AgentUpdate make_update(const std::string& symbol, const std::string& analysis_id,
+                        const Ballot& b) {
+  AgentUpdate u;
+  u.symbol = symbol;
+  u.analysis_id = analysis_id;
+  u.agent = b.agent;
+  u.latency_ms = b.latency_ms;
+  u.ts_ms = now_ms();
+  switch (b.status) {
+    case AgentStatus::Ok:
+      u.signal = std::string(to_string(b.vote->action));
+      u.confidence = b.vote->confidence;
+      u.reasoning = b.vote->reasoning;
+      break;
+    case AgentStatus::Abstain:
+      u.signal = "ABSTAIN";
+      break;
+    case AgentStatus::Timeout:
+      u.signal = "TIMEOUT";
+      u.reasoning = {b.error};
+      break;
+    case AgentStatus::Failed:
+      u.signal = "FAILED";
+      u.reasoning = {b.error};
+      break;
+    case AgentStatus::Disabled:
+      u.signal = "ABSTAIN";
+      u.reasoning = {b.error};
+      break;
+  }
+  return u;
+}
+
+}  // namespace
+
+Orchestrator::Orchestrator(OrchestratorOptions opts, ConsensusPolicy policy, SnapshotSource source,
+                           std::shared_ptr<EventSink> sink)
+    : opts_(opts),
+      source_(std::move(source)),
+      sink_(std::move(sink)),
+      io_(std::make_unique<Io>()),
+      gate_(std::make_shared<Gate>()),
+      policy_(policy) {
+  policy_.validate();
+  if (opts_.compute_threads < 1 || opts_.compute_threads > 256) {
+    throw InvalidArgument("compute_threads " + std::to_string(opts_.compute_threads) +
+                          " is not accepted; expected 1 to 256");
+  }
+  gate_->compute = &io_->compute;
+  for (std::size_t i = 0; i < opts_.compute_threads; ++i) {
+    threads_.emplace_back([this] { io_->compute.run(); });
+  }
+  threads_.emplace_back([this] { io_->timers.run(); });
+}
+
+Orchestrator::~Orchestrator() { stop(); }
+
+void Orchestrator::add_agent(AgentPtr agent) {
+  if (!agent) throw InvalidArgument("add_agent: agent is null");
+  const auto& s = agent->spec();
+  if (s.name.empty()) throw InvalidArgument("add_agent: agent name is empty");
+  if (!std::isfinite(s.weight) || s.weight <= 0.0) {
+    throw InvalidArgument("agent '" + s.name + "': weight " + fmt_num(s.weight) +
+                          " is not accepted; expected a finite number > 0");
+  }
+  if (s.timeout.count() <= 0 || s.timeout > std::chrono::hours(1)) {
+    throw InvalidArgument("agent '" + s.name + "': timeout " + std::to_string(s.timeout.count()) +
+                          " ms is not accepted; expected 1 ms to 1 hour");
+  }
+  std::lock_guard lk(mu_);
+  for (const auto& e : agents_) {
+    if (e->agent->name() == s.name) {
+      throw InvalidArgument("agent name '" + s.name + "' is already registered; names are unique");
+    }
+  }
+  agents_.push_back(std::make_shared<Entry>(std::move(agent)));
+}
+
+bool Orchestrator::remove_agent(const std::string& name) {
+  std::lock_guard lk(mu_);
+  auto it = std::find_if(agents_.begin(), agents_.end(),
+                         [&](const auto& e) { return e->agent->name() == name; });
+  if (it == agents_.end()) return false;
+  agents_.erase(it);
+  return true;
+}
+
+std::vector<AgentPtr> Orchestrator::agents() const {
+  std::lock_guard lk(mu_);
+  std::vector<AgentPtr> out;
+  for (const auto& e : agents_) out.push_back(e->agent);
+  return out;
+}
+
+ConsensusPolicy Orchestrator::policy() const {
+  std::lock_guard lk(mu_);
+  return policy_;
+}
+
+void Orchestrator::set_policy(const ConsensusPolicy& p) {
+  p.validate();
+  std::lock_guard lk(mu_);
+  policy_ = p;
+}
+
+std::shared_ptr<Orchestrator::SymbolSlot> Orchestrator::slot_for(const std::string& symbol) {
+  std::lock_guard lk(mu_);
+  auto& s = slots_[symbol];
+  if (!s) {
+    if (slots_.size() > opts_.max_symbols) {
+      slots_.erase(symbol);
+      throw InvalidArgument("analysis of '" + symbol + "' refused: already tracking " +
+                            std::to_string(opts_.max_symbols) + " symbols (max_symbols)");
+    }
+    s = std::make_shared<SymbolSlot>();
+    s->symbol = symbol;
+  }
+  return s;
+}
+
+std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
+                                                      std::string trigger) {
+  if (stopping_.load()) throw StateError("the orchestrator is stopped; start the runtime first");
+  auto slot = slot_for(symbol);
+  std::unique_lock lk(slot->mu);
+  if (slot->in_flight) {
+    if (slot->follow_up) {
+      coalesced_.fetch_add(1);
+    } else {
+      slot->follow_up = true;
+      slot->follow_trigger = std::move(trigger);
+      slot->follow_promise = std::make_shared<std::promise<DecisionPtr>>();
+      slot->follow_future = slot->follow_promise->get_future().share();
+    }
+    return slot->current;
+  }
+  slot->in_flight = true;
+  auto promise = std::make_shared<std::promise<DecisionPtr>>();
+  slot->current = promise->get_future().share();
+  auto fut = slot->current;
+  lk.unlock();
+  active_.fetch_add(1);
+  asio::post(io_->compute, [this, slot, trigger = std::move(trigger), promise]() mutable {
+    launch(slot, std::move(trigger), std::move(promise));
+  });
+  return fut;
+}
+
+void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
+                          std::shared_ptr<std::promise<DecisionPtr>> promise) {
+  auto a = std::make_shared<Analysis>();
+  a->id = uuid4();
+  a->symbol = slot->symbol;
+  a->trigger = std::move(trigger);
+  a->slot = slot;
+  a->promise = std::move(promise);
+  a->started = Clock::now();
+  started_.fetch_add(1);
+
+  SnapshotPtr snap;
+  std::string why;
+  try {
+    snap = source_(a->symbol);
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  if (!snap && why.empty()) why = "no market data for " + a->symbol + " yet";
+  if (!snap) {
+    auto d = std::make_shared<Decision>();
+    d->symbol = a->symbol;
+    d->analysis_id = a->id;
+    d->trigger = a->trigger;
+    d->consensus.reason = why;
+    d->ts_ms = now_ms();
+    complete(a, std::move(d));
+    return;
+  }
+  a->ctx = std::make_shared<AgentContext>(AgentContext{std::move(snap), a->id});
+  {
+    std::lock_guard lk(mu_);
+    a->entries = agents_;
+  }
+  const std::size_t n = a->entries.size();
+  a->ballots.resize(n);
+  a->settled.assign(n, false);
+  a->deadlines.resize(n);
+  a->timers.resize(n);
+
+  AgentUpdate start;
+  start.symbol = a->symbol;
+  start.analysis_id = a->id;
+  start.agent = "Orchestrator";
+  start.signal = "ANALYZING";
+  start.reasoning = {"trigger: " + a->trigger, std::to_string(n) + " agents"};
+  start.ts_ms = now_ms();
+  sink_->on_agent_update(start);
+
+  // Decide who runs before anyone starts, so a fast agent cannot finish the analysis early.
+  std::vector<std::size_t> runners;
+  std::vector<Ballot> disabled;
+  {
+    std::lock_guard lk(a->mu);
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& e = *a->entries[i];
+      Ballot& b = a->ballots[i];
+      b.agent = e.agent->name();
+      b.weight = e.agent->spec().weight;
+      std::lock_guard ek(e.mu);
+      if (e.open && now < e.open_until) {
+        b.status = AgentStatus::Disabled;
+        b.error = "circuit breaker open after " + std::to_string(e.consecutive) +
+                  " consecutive faults (last: " + e.last_error + ")";
+        a->settled[i] = true;
+        disabled.push_back(b);
+        continue;
+      }
+      if (e.open) {  // cool-down over: one trial call
+        e.open = false;
+        e.half_open = true;
+      }
+      runners.push_back(i);
+      a->deadlines[i] = now + e.agent->spec().timeout;
+    }
+    a->remaining = runners.size();
+  }
+  if (runners.empty()) {
+    finish(a);
+    return;
+  }
+  for (std::size_t i : runners) {
+    AgentUpdate u;
+    u.symbol = a->symbol;
+    u.analysis_id = a->id;
+    u.agent = a->ballots[i].agent;
+    u.signal = "PROCESSING";
+    u.ts_ms = now_ms();
+    sink_->on_agent_update(u);
+  }
+  for (std::size_t i : runners) {
+    auto timer = std::make_unique<asio::steady_timer>(io_->timers, a->deadlines[i]);
+    timer->async_wait([this, a, i](const boost::system::error_code& ec) {
+      if (!ec) asio::post(io_->compute, [this, a, i] { on_deadline(a, i); });
+    });
+    {
+      std::lock_guard lk(a->mu);
+      a->timers[i] = std::move(timer);
+    }
+    const auto& agent = a->entries[i]->agent;
+    auto done = [gate = gate_, a, i, this](AgentOutcome out) {
+      const auto arrived = Clock::now();
+      std::lock_guard gl(gate->mu);
+      if (!gate->compute) return;  // the orchestrator is gone; nothing to tell
+      asio::post(*gate->compute, [this, a, i, out = std::move(out), arrived]() mutable {
+        on_result(a, i, std::move(out), arrived);
+      });
+    };
+    if (agent->spec().kind == AgentKind::Native) {
+      asio::post(io_->compute, [agent, ctx = a->ctx, done = std::move(done)]() mutable {
+        agent->start(std::move(ctx), std::move(done));
+      });
+    } else {
+      agent->start(a->ctx, std::move(done));
+    }
+  }
+}
+
+void Orchestrator::on_result(const std::shared_ptr<Analysis>& a, std::size_t i, AgentOutcome out,
+                             Clock::time_point arrived) {
+  Ballot b;
+  {
+    std::lock_guard lk(a->mu);
+    b.agent = a->ballots[i].agent;
+    b.weight = a->ballots[i].weight;
+    b.latency_ms = ms_between(a->started, arrived);
+    if (a->settled[i] || arrived > a->deadlines[i]) {
+      // A late answer never counts; it only shows in the agent's statistics.
+      auto& e = *a->entries[i];
+      std::lock_guard ek(e.mu);
+      ++e.late;
+      if (a->settled[i]) return;
+      b.status = AgentStatus::Timeout;
+      b.error = "answered after its deadline of " +
+                std::to_string(e.agent->spec().timeout.count()) + " ms";
+    }
+  }
+  if (b.status != AgentStatus::Timeout) {
+    if (out.failed) {
+      b.status = AgentStatus::Failed;
+      b.error = out.error.empty() ? "failed" : out.error;
+    } else if (!out.vote) {
+      b.status = AgentStatus::Abstain;
+    } else if (auto problem = vote_problem(*out.vote, b.agent)) {
+      b.status = AgentStatus::Failed;
+      b.error = "invalid vote: " + *problem;
+    } else {
+      b.status = AgentStatus::Ok;
+      b.vote = std::move(out.vote);
+    }
+  }
+  settle(a, i, std::move(b));
+}
+
+void Orchestrator::on_deadline(const std::shared_ptr<Analysis>& a, std::size_t i) {
+  Ballot b;
+  {
+    std::lock_guard lk(a->mu);
+    if (a->settled[i]) return;
+    b.agent = a->ballots[i].agent;
+    b.weight = a->ballots[i].weight;
+    b.latency_ms = ms_between(a->started, Clock::now());
+    b.status = AgentStatus::Timeout;
+    b.error =
+        "no answer within " + std::to_string(a->entries[i]->agent->spec().timeout.count()) + " ms";
+  }
+  settle(a, i, std::move(b));
+}
+
+void Orchestrator::settle(const std::shared_ptr<Analysis>& a, std::size_t i, Ballot b) {
+  bool last = false;
+  {
+    std::lock_guard lk(a->mu);
+    if (a->settled[i]) return;
+    a->settled[i] = true;
+    a->ballots[i] = b;
+    if (a->timers[i]) a->timers[i]->cancel();
+    last = --a->remaining == 0;
+  }
+  account(*a->entries[i], b);
+  sink_->on_agent_update(make_update(a->symbol, a->id, b));
+  if (last) finish(a);
+}
+
+void Orchestrator::account(Entry& e, const Ballot& b) {
+  std::optional<Alert> alert;
+  {
+    std::lock_guard lk(e.mu);
+    ++e.calls;
+    const bool fault = b.status == AgentStatus::Timeout || b.status == AgentStatus::Failed;
+    switch (b.status) {
+      case AgentStatus::Ok:
+        ++e.votes;
+        break;
+      case AgentStatus::Abstain:
+        ++e.abstentions;
+        break;
+      case AgentStatus::Timeout:
+        ++e.timeouts;
+        break;
+      case AgentStatus::Failed:
+        ++e.errors;
+        break;
+      case AgentStatus::Disabled:
+        break;
+    }
+    if (b.status != AgentStatus::Timeout) e.hist.record(b.latency_ms);
+    if (fault) {
+      e.last_error = b.error;
+      ++e.consecutive;
+      if (e.half_open || e.consecutive >= opts_.breaker_faults) {
+        e.open = true;
+        e.half_open = false;
+        e.open_until = Clock::now() + opts_.breaker_cooldown;
+        alert = Alert{"system", "warning", "agent_disabled",
+                      "agent " + e.agent->name() + " disabled for " +
+                          std::to_string(opts_.breaker_cooldown.count() / 1000.0).substr(0, 5) +
+                          " s after " + std::to_string(e.consecutive) +
+                          " consecutive faults; last: " + b.error,
+                      now_ms()};
+      }
+    } else {
+      e.consecutive = 0;
+      if (e.half_open) {
+        e.half_open = false;
+        alert = Alert{"system", "info", "agent_enabled",
+                      "agent " + e.agent->name() + " re-enabled after a successful trial call",
+                      now_ms()};
+      }
+    }
+  }
+  if (alert) sink_->on_alert(*alert);
+}
+
+void Orchestrator::finish(const std::shared_ptr<Analysis>& a) {
+  auto d = std::make_shared<Decision>();
+  d->symbol = a->symbol;
+  d->analysis_id = a->id;
+  d->trigger = a->trigger;
+  {
+    std::lock_guard lk(a->mu);
+    d->ballots = a->ballots;
+  }
+  const auto& m = *a->ctx->market;
+  d->price = m.price;
+  d->market_ts_ms = m.as_of_ms;
+  d->indicators = m.indicators;
+  d->consensus = decide(d->ballots, policy(), m.price, m.indicators.atr_14);
+  d->ts_ms = now_ms();
+  if (d->has_signal()) {
+    d->signal_id = uuid4();
+    // Fraction of equity: 5% at full confidence, scaled down with it.
+    d->position_size = std::round(0.05 * d->consensus.confidence * 1e4) / 1e4;
+    signals_.fetch_add(1);
+  }
+  complete(a, std::move(d));
+}
+
+void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<Decision> d) {
+  DecisionPtr done = std::move(d);
+  sink_->on_decision(done);
+  completed_.fetch_add(1);
+
+  // The slot moves on before waiters wake, so a waiter that asks again starts a new analysis
+  // instead of joining the one that just ended.
+  auto& slot = *a->slot;
+  std::shared_ptr<std::promise<DecisionPtr>> next;
+  std::string trigger;
+  {
+    std::lock_guard lk(slot.mu);
+    if (slot.follow_up && !stopping_.load()) {
+      slot.follow_up = false;
+      next = std::move(slot.follow_promise);
+      slot.current = slot.follow_future;
+      trigger = std::move(slot.follow_trigger);
+    } else {
+      if (slot.follow_up) {  // stopping: the follow-up will not run; tell its waiters
+        slot.follow_up = false;
+        auto none = std::make_shared<Decision>();
+        none->symbol = slot.symbol;
+        none->consensus.reason = "runtime stopped before the follow-up analysis";
+        none->ts_ms = now_ms();
+        slot.follow_promise->set_value(std::move(none));
+      }
+      slot.in_flight = false;
+    }
+  }
+  a->promise->set_value(done);
+  if (next) {
+    asio::post(io_->compute, [this, s = a->slot, trigger = std::move(trigger), next]() mutable {
+      launch(s, std::move(trigger), std::move(next));
+    });
+    return;
+  }
+  {
+    std::lock_guard lk(idle_mu_);
+    active_.fetch_sub(1);
+  }
+  idle_cv_.notify_all();
+}
+
+void Orchestrator::wait_idle(const std::string& symbol) {
+  std::shared_ptr<SymbolSlot> slot;
+  {
+    std::lock_guard lk(mu_);
+    auto it = slots_.find(symbol);
+    if (it == slots_.end()) return;
+    slot = it->second;
+  }
+  std::unique_lock lk(idle_mu_);
+  idle_cv_.wait(lk, [&] {
+    std::lock_guard sl(slot->mu);
+    return !slot->in_flight;
+  });
+}
+
+void Orchestrator::stop() {
+  if (stopping_.exchange(true)) return;
+  {
+    std::unique_lock lk(idle_mu_);
+    // Analyses in flight end by their deadlines; wait for them, not for stuck agents.
+    idle_cv_.wait_for(lk, std::chrono::hours(2), [&] { return active_.load() == 0; });
+  }
+  {
+    std::lock_guard gl(gate_->mu);
+    gate_->compute = nullptr;
+  }
+  io_->compute_guard.reset();
+  io_->timer_guard.reset();
+  io_->compute.stop();
+  io_->timers.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Orchestrator::Counters Orchestrator::counters() const {
+  Counters c;
+  c.analyses_started = started_.load();
+  c.analyses_completed = completed_.load();
+  c.signals_generated = signals_.load();
+  c.coalesced = coalesced_.load();
+  c.active_analyses = active_.load();
+  return c;
+}
+
+std::vector<AgentStatsView> Orchestrator::agent_stats() const {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    std::lock_guard lk(mu_);
+    entries = agents_;
+  }
+  std::vector<AgentStatsView> out;
+  const auto now = Clock::now();
+  for (const auto& ep : entries) {
+    auto& e = *ep;
+    std::lock_guard lk(e.mu);
+    AgentStatsView v;
+    const auto& s = e.agent->spec();
+    v.name = s.name;
+    v.kind = s.kind == AgentKind::Native ? "native" : "python";
+    v.weight = s.weight;
+    v.timeout_ms = static_cast<double>(s.timeout.count());
+    v.calls = e.calls;
+    v.votes = e.votes;
+    v.abstentions = e.abstentions;
+    v.timeouts = e.timeouts;
+    v.errors = e.errors;
+    v.late = e.late;
+    v.p50_ms = e.hist.quantile(0.5);
+    v.p90_ms = e.hist.quantile(0.9);
+    v.p99_ms = e.hist.quantile(0.99);
+    v.enabled = !(e.open && now < e.open_until);
+    v.state = e.open ? (v.enabled ? "half_open" : "open") : (e.half_open ? "half_open" : "closed");
+    v.consecutive_faults = e.consecutive;
+    v.last_error = e.last_error;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace gs

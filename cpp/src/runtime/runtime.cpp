@@ -1,0 +1,263 @@
+#include "goldensignals/runtime/runtime.hpp"
+
+#include <cmath>
+#include <set>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/validate.hpp"
+
+namespace gs {
+
+struct Runtime::Symbol {
+  Symbol(std::string name, std::size_t history) : market(std::move(name), history) {}
+  mutable std::mutex mu;  // guards everything below; never held across a call out
+  MarketState market;
+  double ref_price = 0.0;             // price at the last analysis trigger
+  std::int64_t last_analysis_ts = 0;  // market time of the last analysis trigger
+  bool seen = false;                  // any data yet
+  bool analyzed = false;              // any analysis triggered yet
+};
+
+// The feed talks to the runtime through this, so feeds never see the runtime's insides.
+class Runtime::FeedBridge final : public FeedSink {
+ public:
+  explicit FeedBridge(Runtime& rt) : rt_(rt) {}
+  void on_bar(const std::string& symbol, const Bar& bar, bool live) override {
+    try {
+      rt_.ingest(rt_.lookup(symbol), &bar, bar.close, bar.volume, bar.ts_ms, live);
+    } catch (const InvalidArgument& e) {
+      on_feed_problem("bad_market_data", e.what());
+    }
+  }
+  void wait_idle(const std::string& symbol) override { rt_.wait_idle(symbol); }
+  void on_feed_problem(const std::string& code, const std::string& message) override {
+    rt_.sink_->on_alert(Alert{"system", "warning", code, message, now_ms()});
+    rt_.log(30, "feed: " + message);
+  }
+
+ private:
+  Runtime& rt_;
+};
+
+std::string_view to_string(RuntimeState s) noexcept {
+  switch (s) {
+    case RuntimeState::Created:
+      return "created";
+    case RuntimeState::Starting:
+      return "starting";
+    case RuntimeState::Running:
+      return "running";
+    case RuntimeState::Stopping:
+      return "stopping";
+    case RuntimeState::Stopped:
+      return "stopped";
+    case RuntimeState::Faulted:
+      return "faulted";
+  }
+  return "faulted";
+}
+
+void RuntimeOptions::validate() const {
+  policy.validate();
+  if (!std::isfinite(signal_generation_interval_s) || signal_generation_interval_s <= 0 ||
+      signal_generation_interval_s > 86400.0 * 366) {
+    throw InvalidArgument("SIGNAL_GENERATION_INTERVAL " + fmt_num(signal_generation_interval_s) +
+                          " is not accepted; expected seconds > 0 (at most a year)");
+  }
+  if (!std::isfinite(move_threshold) || move_threshold <= 0 || move_threshold >= 1) {
+    throw InvalidArgument("move_threshold " + fmt_num(move_threshold) +
+                          " is not accepted; expected a fraction in (0, 1), e.g. 0.01 for 1%");
+  }
+  if (history_bars < 2 || history_bars > 1'000'000) {
+    throw InvalidArgument("history_bars " + std::to_string(history_bars) +
+                          " is not accepted; expected 2 to 1000000");
+  }
+  if (symbols.size() > 10'000) {
+    throw InvalidArgument("symbols: " + std::to_string(symbols.size()) +
+                          " given; at most 10000 are accepted");
+  }
+}
+
+Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
+    : opts_(std::move(opts)), sink_(std::move(sink)) {
+  if (!sink_) throw InvalidArgument("Runtime: sink is null");
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const auto& s : opts_.symbols) {
+    auto n = normalize_symbol(s);
+    if (seen.insert(n).second) names.push_back(n);
+  }
+  opts_.symbols = names;
+  opts_.validate();
+  for (const auto& n : names) symbols_[n] = std::make_unique<Symbol>(n, opts_.history_bars);
+  orch_ = std::make_unique<Orchestrator>(
+      opts_.orchestrator, opts_.policy,
+      [this](const std::string& symbol) -> SnapshotPtr {
+        auto& s = lookup(symbol);
+        std::lock_guard lk(s.mu);
+        if (!s.seen) return nullptr;
+        return s.market.snapshot();
+      },
+      sink_);
+}
+
+Runtime::~Runtime() { stop(); }
+
+void Runtime::set_feed(std::unique_ptr<Feed> feed) {
+  std::lock_guard lk(lifecycle_mu_);
+  if (state_.load() != RuntimeState::Created) {
+    throw StateError("set_feed: the runtime is " + std::string(to_string(state_.load())) +
+                     "; a feed can only be set before start()");
+  }
+  feed_ = std::move(feed);
+}
+
+std::string Runtime::feed_description() const { return feed_ ? feed_->describe() : "none"; }
+
+Runtime::Symbol& Runtime::lookup(const std::string& symbol) const {
+  const auto& key = is_valid_symbol(symbol) ? symbol : normalize_symbol(symbol);
+  auto it = symbols_.find(key);
+  if (it == symbols_.end()) {
+    std::string known;
+    for (const auto& [n, _] : symbols_) known += (known.empty() ? "" : ", ") + n;
+    throw UnknownSymbol("symbol '" + symbol + "' is not tracked by this runtime; tracked: " +
+                        (known.empty() ? "(none)" : known));
+  }
+  return *it->second;
+}
+
+std::vector<std::string> Runtime::symbols() const { return opts_.symbols; }
+
+SnapshotPtr Runtime::snapshot(const std::string& symbol) const {
+  auto& s = lookup(symbol);
+  std::lock_guard lk(s.mu);
+  return s.seen ? s.market.snapshot() : nullptr;
+}
+
+void Runtime::start() {
+  std::lock_guard lk(lifecycle_mu_);
+  if (state_.load() != RuntimeState::Created) {
+    throw StateError("start: the runtime is " + std::string(to_string(state_.load())) +
+                     "; a runtime starts once");
+  }
+  state_ = RuntimeState::Starting;
+  std::string feed = "none";
+  if (feed_) {
+    feed_->bind(opts_.symbols);
+    feed = feed_->describe();
+    bridge_ = std::make_unique<FeedBridge>(*this);
+    // Back-fill runs synchronously when the feed has history to give, so agents can vote at once.
+    feed_thread_ = std::jthread([this](std::stop_token st) {
+      try {
+        feed_->run(*bridge_, st);
+      } catch (const std::exception& e) {
+        bridge_->on_feed_problem("feed_failed", std::string("feed stopped: ") + e.what());
+      }
+    });
+  }
+  state_ = RuntimeState::Running;
+  log(20, "runtime started: " + std::to_string(opts_.symbols.size()) + " symbols, " +
+              std::to_string(orch_->agents().size()) + " agents, feed " + feed);
+}
+
+void Runtime::stop() {
+  std::lock_guard lk(lifecycle_mu_);
+  const auto st = state_.load();
+  if (st == RuntimeState::Stopped || st == RuntimeState::Stopping) return;
+  state_ = RuntimeState::Stopping;
+  if (feed_thread_.joinable()) {
+    feed_thread_.request_stop();
+    feed_thread_.join();
+  }
+  orch_->stop();
+  state_ = RuntimeState::Stopped;
+  if (st != RuntimeState::Created) log(20, "runtime stopped");
+}
+
+void Runtime::publish_tick(const std::string& symbol, double price, double volume,
+                           std::int64_t ts_ms) {
+  ingest(lookup(symbol), nullptr, price, volume, ts_ms, true);
+}
+
+void Runtime::publish_bar(const std::string& symbol, const Bar& bar) {
+  ingest(lookup(symbol), &bar, bar.close, bar.volume, bar.ts_ms, true);
+}
+
+void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std::int64_t ts_ms,
+                     bool live) {
+  const char* why = nullptr;
+  PriceUpdate pu;
+  {
+    std::lock_guard lk(s.mu);
+    if (bar) {
+      s.market.on_bar(*bar);
+    } else {
+      s.market.on_tick(price, volume, ts_ms);
+    }
+    const bool first = !s.seen;
+    s.seen = true;
+    if (first || !live) {  // history moves the reference; only live data triggers
+      s.ref_price = price;
+      s.last_analysis_ts = ts_ms;
+    }
+    if (!live) return;
+    pu.symbol = s.market.symbol();
+    pu.price = price;
+    pu.volume = volume;
+    pu.change = price - s.market.prev_close();
+    pu.change_percent = s.market.prev_close() > 0 ? 100.0 * pu.change / s.market.prev_close() : 0.0;
+    pu.ts_ms = ts_ms;
+    const bool running = state_.load() == RuntimeState::Running;
+    if (running && std::abs(price / s.ref_price - 1.0) >= opts_.move_threshold) {
+      why = "move";
+    } else if (running && static_cast<double>(ts_ms - s.last_analysis_ts) >=
+                              opts_.signal_generation_interval_s * 1000.0) {
+      why = "interval";
+    } else if (running && !s.analyzed && opts_.analyze_on_start) {
+      why = "initial";
+    }
+    if (why) {
+      s.analyzed = true;
+      s.ref_price = price;
+      s.last_analysis_ts = ts_ms;
+    }
+  }
+  sink_->on_price_update(pu);
+  if (why) trigger(pu.symbol, why);
+}
+
+void Runtime::trigger(const std::string& symbol, const char* why) {
+  try {
+    orch_->request(symbol, why);
+    if (sink_->log_level() <= 10) log(10, "analysis of " + symbol + " triggered by " + why);
+  } catch (const StateError&) {
+    // Stopping: no new analyses; the data is already recorded.
+  }
+}
+
+std::shared_future<DecisionPtr> Runtime::analyze(const std::string& symbol) {
+  if (state_.load() != RuntimeState::Running) {
+    throw StateError("analyze: the runtime is " + std::string(to_string(state_.load())) +
+                     "; call start() first");
+  }
+  auto& s = lookup(symbol);
+  {
+    std::lock_guard lk(s.mu);
+    if (s.seen) {
+      s.ref_price = s.market.price();
+      s.last_analysis_ts = s.market.last_ts_ms();
+    }
+  }
+  return orch_->request(s.market.symbol(), "manual");
+}
+
+void Runtime::wait_idle(const std::string& symbol) {
+  orch_->wait_idle(lookup(symbol).market.symbol());
+}
+
+void Runtime::log(int level, const std::string& msg) {
+  if (level >= sink_->log_level()) sink_->on_log(level, "goldensignals.runtime", msg);
+}
+
+}  // namespace gs

@@ -1,0 +1,383 @@
+"""
+GoldenSignals native core (private; import goldensignals instead)
+"""
+from __future__ import annotations
+import collections.abc
+from goldensignals import AnalysisTimeoutError
+from goldensignals import BadMarketDataError
+from goldensignals import GoldenSignalsError
+from goldensignals import InvalidArgumentError
+from goldensignals import RuntimeStateError
+from goldensignals import UnknownSymbolError
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'builtin_agent_names', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma']
+class Vote:
+    """
+    An agent's vote.
+    
+    Vote(action, confidence, reasoning=(), target_price=None, stop_loss=None)
+    
+    action is "BUY", "SELL" or "HOLD" (any case); confidence a number in [0, 1]; reasoning
+    a sequence of short strings a person can read; target_price and stop_loss optional prices > 0.
+    Raises InvalidArgumentError (a ValueError) for anything else.
+    """
+    def __eq__(self, arg0: Vote) -> bool:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __init__(self, action: str, confidence: typing.SupportsFloat | typing.SupportsIndex, reasoning: collections.abc.Sequence[str] = [], target_price: typing.SupportsFloat | typing.SupportsIndex | None = None, stop_loss: typing.SupportsFloat | typing.SupportsIndex | None = None) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def action(self) -> str:
+        ...
+    @property
+    def confidence(self) -> float:
+        ...
+    @property
+    def reasoning(self) -> tuple:
+        ...
+    @property
+    def stop_loss(self) -> float | None:
+        ...
+    @property
+    def target_price(self) -> float | None:
+        ...
+class ConsensusResult:
+    """
+    The outcome of gs.consensus() over one panel of votes.
+    
+    action is "BUY", "SELL", "HOLD" or "NO_SIGNAL" (then reason says why); confidence is in
+    [0, 0.99]; strength is "STRONG", "MODERATE" or "WEAK". to_dict() gives the protocol's
+    agents_consensus object.
+    """
+    def __repr__(self) -> str:
+        ...
+    def to_dict(self) -> typing.Any:
+        """
+        The protocol's agents_consensus object (a new dict each call).
+        """
+    @property
+    def action(self) -> str:
+        ...
+    @property
+    def agreeing_agents(self) -> int:
+        ...
+    @property
+    def agreement(self) -> float:
+        ...
+    @property
+    def completed_agents(self) -> int:
+        ...
+    @property
+    def confidence(self) -> float:
+        ...
+    @property
+    def faulty_agents(self) -> list[str]:
+        ...
+    @property
+    def quorum(self) -> int:
+        ...
+    @property
+    def reason(self) -> str | None:
+        ...
+    @property
+    def reasoning(self) -> list[str]:
+        ...
+    @property
+    def stop_loss(self) -> float | None:
+        ...
+    @property
+    def strength(self) -> str:
+        ...
+    @property
+    def target_price(self) -> float | None:
+        ...
+    @property
+    def total_agents(self) -> int:
+        ...
+    @property
+    def valid_votes(self) -> int:
+        ...
+class AgentContext:
+    """
+    What an agent sees for one analysis.
+    
+    symbol, price (last trade), analysis_id, time (bar open times, int64 ms since the epoch),
+    open/high/low/close/volume (read-only float64 NumPy views of the recent bars, oldest first,
+    no copy), indicators (dict of the current indicator values), len(ctx) (number of bars).
+    """
+    def __len__(self) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def analysis_id(self) -> str:
+        ...
+    @property
+    def close(self) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+        ...
+    @property
+    def high(self) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+        ...
+    @property
+    def indicators(self) -> dict:
+        ...
+    @property
+    def low(self) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+        ...
+    @property
+    def open(self) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+        ...
+    @property
+    def price(self) -> float:
+        ...
+    @property
+    def symbol(self) -> str:
+        ...
+    @property
+    def time(self) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+        ...
+    @property
+    def volume(self) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+        ...
+class AgentUpdate:
+    """
+    One agent's step in one analysis (the protocol's agent_update data).
+    """
+    def __repr__(self) -> str:
+        ...
+    def to_dict(self) -> typing.Any:
+        ...
+    @property
+    def agent(self) -> str:
+        ...
+    @property
+    def analysis_id(self) -> str:
+        ...
+    @property
+    def confidence(self) -> float:
+        ...
+    @property
+    def latency_ms(self) -> float:
+        ...
+    @property
+    def reasoning(self) -> list[str]:
+        ...
+    @property
+    def signal(self) -> str:
+        ...
+    @property
+    def symbol(self) -> str:
+        ...
+    @property
+    def timestamp(self) -> str:
+        ...
+class Signal:
+    """
+    A trading signal: the consensus of an analysis.
+    """
+    def __repr__(self) -> str:
+        ...
+    def to_dict(self) -> typing.Any:
+        """
+        The protocol's signal_update data object.
+        """
+    @property
+    def action(self) -> str:
+        ...
+    @property
+    def agreement(self) -> float:
+        ...
+    @property
+    def analysis_id(self) -> str:
+        ...
+    @property
+    def confidence(self) -> float:
+        ...
+    @property
+    def indicators(self) -> dict:
+        ...
+    @property
+    def market_time(self) -> str:
+        ...
+    @property
+    def market_time_ms(self) -> int:
+        ...
+    @property
+    def position_size(self) -> float:
+        ...
+    @property
+    def price(self) -> float:
+        ...
+    @property
+    def reasoning(self) -> list[str]:
+        ...
+    @property
+    def signal_id(self) -> str:
+        ...
+    @property
+    def stop_loss(self) -> typing.Any:
+        ...
+    @property
+    def strength(self) -> str:
+        ...
+    @property
+    def symbol(self) -> str:
+        ...
+    @property
+    def target_price(self) -> typing.Any:
+        ...
+    @property
+    def timestamp(self) -> str:
+        ...
+    @property
+    def trigger(self) -> str:
+        ...
+class Decision:
+    """
+    The end of an analysis: a Signal, or NO_SIGNAL with the reason.
+    """
+    def __repr__(self) -> str:
+        ...
+    def to_dict(self) -> typing.Any:
+        """
+        The protocol's decision_update data object.
+        """
+    @property
+    def action(self) -> str:
+        ...
+    @property
+    def agent_statuses(self) -> dict:
+        ...
+    @property
+    def agreement(self) -> float:
+        ...
+    @property
+    def analysis_id(self) -> str:
+        ...
+    @property
+    def confidence(self) -> float:
+        ...
+    @property
+    def market_time(self) -> str:
+        ...
+    @property
+    def market_time_ms(self) -> int:
+        ...
+    @property
+    def price(self) -> float:
+        ...
+    @property
+    def quorum(self) -> int:
+        ...
+    @property
+    def reason(self) -> str:
+        ...
+    @property
+    def signal(self) -> typing.Any:
+        ...
+    @property
+    def symbol(self) -> str:
+        ...
+    @property
+    def timestamp(self) -> str:
+        ...
+    @property
+    def trigger(self) -> str:
+        ...
+    @property
+    def votes(self) -> dict:
+        """
+        {agent: Vote or None} for every agent of the analysis.
+        """
+class Runtime:
+    """
+    Native runtime (private; use goldensignals.Runtime).
+    """
+    def __init__(self, *, symbols: collections.abc.Sequence[str], min_confidence: typing.SupportsFloat | typing.SupportsIndex, threshold: typing.SupportsFloat | typing.SupportsIndex, min_agents: typing.SupportsInt | typing.SupportsIndex, signal_generation_interval: typing.SupportsFloat | typing.SupportsIndex, move_threshold: typing.SupportsFloat | typing.SupportsIndex, history_bars: typing.SupportsInt | typing.SupportsIndex, compute_threads: typing.SupportsInt | typing.SupportsIndex, python_workers: typing.SupportsInt | typing.SupportsIndex, analyze_on_start: bool, breaker_faults: typing.SupportsInt | typing.SupportsIndex, breaker_cooldown: typing.SupportsFloat | typing.SupportsIndex, event_queue: typing.SupportsInt | typing.SupportsIndex, dispatch: typing.Any, aio_submit: typing.Any) -> None:
+        ...
+    def add_builtin_agents(self, names: collections.abc.Sequence[str]) -> None:
+        ...
+    def add_python_agent(self, name: str, fn: typing.Any, weight: typing.SupportsFloat | typing.SupportsIndex, timeout: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def agent_names(self) -> list[str]:
+        ...
+    def analyze(self, symbol: str, timeout: typing.SupportsFloat | typing.SupportsIndex) -> Decision:
+        ...
+    def context(self, symbol: str) -> typing.Any:
+        ...
+    def get_policy(self) -> dict:
+        ...
+    def publish_bar(self, symbol: str, ts_ms: typing.SupportsInt | typing.SupportsIndex, open: typing.SupportsFloat | typing.SupportsIndex, high: typing.SupportsFloat | typing.SupportsIndex, low: typing.SupportsFloat | typing.SupportsIndex, close: typing.SupportsFloat | typing.SupportsIndex, volume: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def publish_tick(self, symbol: str, price: typing.SupportsFloat | typing.SupportsIndex, volume: typing.SupportsFloat | typing.SupportsIndex, ts_ms: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def remove_agent(self, arg0: str) -> bool:
+        ...
+    def set_policy(self, *, min_confidence: typing.SupportsFloat | typing.SupportsIndex | None = None, threshold: typing.SupportsFloat | typing.SupportsIndex | None = None, min_agents: typing.SupportsInt | typing.SupportsIndex | None = None) -> None:
+        ...
+    def set_replay_feed(self, data: dict, speed: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def set_simulated_feed(self, *, seed: typing.SupportsInt | typing.SupportsIndex, drift: typing.SupportsFloat | typing.SupportsIndex, volatility: typing.SupportsFloat | typing.SupportsIndex, interval: typing.SupportsFloat | typing.SupportsIndex, backfill: typing.SupportsInt | typing.SupportsIndex, max_bars: typing.SupportsInt | typing.SupportsIndex, base_volume: typing.SupportsFloat | typing.SupportsIndex, start_prices: collections.abc.Mapping[str, typing.SupportsFloat | typing.SupportsIndex]) -> None:
+        ...
+    def start(self) -> None:
+        ...
+    def status(self) -> dict:
+        ...
+    def stop(self) -> None:
+        ...
+    def wait_idle(self, arg0: str) -> None:
+        ...
+    @property
+    def state(self) -> str:
+        ...
+    @property
+    def symbols(self) -> list[str]:
+        ...
+def _bench_native_agents(open: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], close: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], volume: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], repeats: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
+    """
+    Benchmark (private): replays the bars `repeats` times through a fresh MarketState
+    and, from bar 50 on, evaluates the five built-in agents on each bar's snapshot, with the GIL
+    released. Returns a dict: evaluations, bars, cpu_seconds (thread CPU), wall_seconds,
+    agents_cpu_seconds and market_cpu_seconds (the two parts timed apart),
+    evaluations_per_cpu_second (agents only), bars_per_cpu_second (market update, snapshot and
+    agents), votes {BUY, SELL, HOLD, ABSTAIN}.
+    """
+def _bench_python_agent_calls(fn: typing.Any, n: typing.SupportsInt | typing.SupportsIndex, workers: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
+    ...
+def _builtin_agent_votes(open: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], close: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], volume: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], names: collections.abc.Sequence[str] = [], with_reasoning: bool = False) -> tuple:
+    """
+    Cross-check (private): every built-in's vote on every bar from bar 50 on.
+    Returns (actions int8[bars, agents]: 0 BUY, 1 SELL, 2 HOLD, -1 none; confidence
+    float64[bars, agents], NaN when none; agent names), and with_reasoning a fourth item:
+    per bar, per agent, the reasoning tuple or None.
+    """
+def builtin_agent_names() -> list[str]:
+    """
+    Names of the built-in native agents.
+    """
+def consensus(votes: dict, weights: typing.Any = None, *, min_confidence: typing.SupportsFloat | typing.SupportsIndex = 0.6, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.7, min_agents: typing.SupportsInt | typing.SupportsIndex = 3, price: typing.SupportsFloat | typing.SupportsIndex | None = None, atr: typing.SupportsFloat | typing.SupportsIndex | None = None) -> ConsensusResult:
+    """
+    Byzantine-robust consensus over {agent: Vote | None}; see goldensignals.consensus.
+    """
+def ind_atr(high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], close: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+def ind_bbands(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex, nbdevup: typing.SupportsFloat | typing.SupportsIndex, nbdevdn: typing.SupportsFloat | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    ...
+def ind_ema(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+def ind_macd(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], fastperiod: typing.SupportsInt | typing.SupportsIndex, slowperiod: typing.SupportsInt | typing.SupportsIndex, signalperiod: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    ...
+def ind_obv(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], volume: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+def ind_roc(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+def ind_rsi(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+def ind_sma(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+__version__: str = '0.1.0'

@@ -1,0 +1,310 @@
+"""``goldensignals.Runtime``: the in-process runtime around the native core."""
+
+from __future__ import annotations
+
+import atexit
+import inspect
+import logging
+import math
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from . import _core, settings as _settings
+from ._aio import LoopThread
+from .agents import Agent
+from .feeds import Feed
+
+__all__ = ["Runtime", "OrchestratorSettings"]
+
+_log = logging.getLogger("goldensignals")
+_F = TypeVar("_F", bound=Callable[..., Any])
+_live: weakref.WeakSet[Runtime] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    # Native threads hold Python thread states: stop them before the interpreter goes away.
+    for rt in list(_live):
+        rt.stop()
+
+
+class OrchestratorSettings:
+    """Live-tunable consensus settings, as ``rt.orchestrator``."""
+
+    def __init__(self, core: Any, agent_timeout: float) -> None:
+        self._core = core
+        self._agent_timeout = agent_timeout
+
+    @property
+    def min_agents_for_signal(self) -> int:
+        """Quorum floor: a signal needs at least this many valid votes (and 2f + 1)."""
+        return int(self._core.get_policy()["min_agents"])
+
+    @min_agents_for_signal.setter
+    def min_agents_for_signal(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _core.InvalidArgumentError(
+                f"min_agents_for_signal {value!r} is not accepted; expected an integer >= 1"
+            )
+        self._core.set_policy(min_agents=value)
+
+    @property
+    def consensus_threshold(self) -> float:
+        """Agreement needed for a signal, in [0, 1]; below 0.5 acts as 0.5."""
+        return float(self._core.get_policy()["threshold"])
+
+    @consensus_threshold.setter
+    def consensus_threshold(self, value: float) -> None:
+        self._core.set_policy(threshold=float(value))
+
+    @property
+    def min_confidence(self) -> float:
+        """Votes with a lower confidence do not count."""
+        return float(self._core.get_policy()["min_confidence"])
+
+    @min_confidence.setter
+    def min_confidence(self, value: float) -> None:
+        self._core.set_policy(min_confidence=float(value))
+
+    @property
+    def agent_timeout(self) -> float:
+        """Default deadline in seconds for Python agents registered without one."""
+        return self._agent_timeout
+
+    @agent_timeout.setter
+    def agent_timeout(self, value: float) -> None:
+        self._agent_timeout = _settings.BY_KEYWORD["agent_timeout"].parse("agent_timeout", value)
+
+
+def _ts_ms(ts: Any) -> int:
+    if ts is None:
+        return time.time_ns() // 1_000_000
+    if isinstance(ts, datetime):
+        return int(ts.timestamp() * 1000)
+    if hasattr(ts, "timestamp") and callable(ts.timestamp):  # pandas.Timestamp
+        return int(ts.timestamp() * 1000)
+    if isinstance(ts, (int, float)) and not isinstance(ts, bool) and math.isfinite(ts):
+        return int(ts * 1000)
+    raise _core.InvalidArgumentError(
+        f"ts {ts!r} is not accepted; expected None (now), a datetime or seconds since the epoch"
+    )
+
+
+class Runtime:
+    """A multi-agent signal runtime, in process.
+
+    ``Runtime(symbols=["AAPL"], feed=gs.feeds.Simulated(seed=7), **settings)``: settings are
+    the lower-case keywords of :mod:`goldensignals.settings` (e.g. ``agent_min_confidence``,
+    ``agent_consensus_threshold``, ``signal_generation_interval``, ``move_threshold``); a
+    keyword beats the environment variable, which beats the default. Register agents, add
+    callbacks, then :meth:`start`. Use it as a context manager to stop it on exit.
+    """
+
+    def __init__(self, symbols: Iterable[str] | None = None, feed: Feed | None = None,
+                 **settings: Any) -> None:
+        self.settings = _settings.resolve(settings)
+        if symbols is None:
+            symbols = feed.symbols() if feed is not None and feed.symbols() else self.settings["symbols"]
+        elif isinstance(symbols, str):
+            symbols = _settings.BY_KEYWORD["symbols"].parse("symbols", symbols)  # "AAPL,NVDA"
+        symbols = list(dict.fromkeys([str(s).upper() for s in symbols]))
+        if feed is not None:
+            symbols += [s for s in feed.symbols() if s not in symbols]
+        if not symbols:
+            raise _core.InvalidArgumentError("symbols: none given; expected at least one symbol")
+        self._callbacks: dict[str, list[Callable[[Any], Any]]] = {
+            k: [] for k in ("signal", "decision", "agent_update", "alert", "price_update")
+        }
+        self._loop = LoopThread()
+        me = weakref.ref(self)
+
+        def dispatch(kind: str, payload: Any) -> None:
+            rt = me()
+            if rt is not None:
+                rt._dispatch(kind, payload)
+
+        s = self.settings
+        self._core = _core.Runtime(
+            symbols=symbols,
+            min_confidence=s["agent_min_confidence"],
+            threshold=s["agent_consensus_threshold"],
+            min_agents=s["min_agents_for_signal"],
+            signal_generation_interval=s["signal_generation_interval"],
+            move_threshold=s["move_threshold"],
+            history_bars=s["history_bars"],
+            compute_threads=s["compute_threads"],
+            python_workers=s["python_workers"],
+            analyze_on_start=s["analyze_on_start"],
+            breaker_faults=s["breaker_faults"],
+            breaker_cooldown=s["breaker_cooldown"],
+            event_queue=s["event_queue"],
+            dispatch=dispatch,
+            aio_submit=self._loop.submit,
+        )
+        self.feed = feed
+        if feed is not None:
+            feed._attach(self._core, tuple(self._core.symbols))
+        self.orchestrator = OrchestratorSettings(self._core, s["agent_timeout"])
+        _live.add(self)
+
+    # -- agents -------------------------------------------------------------------------------
+    def add_builtin_agents(self, names: Iterable[str] | None = None) -> Runtime:
+        """Adds the built-in native agents: all of them, or those named."""
+        self._core.add_builtin_agents(list(names) if names is not None else [])
+        return self
+
+    def agent(self, name: str | None = None, weight: float = 1.0,
+              timeout: float | None = None) -> Callable[[_F], _F]:
+        """Decorator: registers ``fn(ctx) -> Vote | None`` (plain or ``async def``) as an agent."""
+
+        def register(fn: _F) -> _F:
+            if not callable(fn):
+                raise TypeError(f"agent: {fn!r} is not callable")
+            self._add(name or getattr(fn, "__name__", "agent"), fn, weight, timeout)
+            return fn
+
+        return register
+
+    def add_agent(self, agent: Agent) -> Runtime:
+        """Registers an instance of a :class:`goldensignals.Agent` subclass."""
+        if not isinstance(agent, Agent):
+            raise TypeError(f"add_agent: expected a goldensignals.Agent instance, got {type(agent).__name__}")
+        self._add(agent.name, agent.analyze, agent.weight, agent.timeout)
+        return self
+
+    def _add(self, name: str, fn: Callable[..., Any], weight: float, timeout: float | None) -> None:
+        if not isinstance(name, str) or not name:
+            raise _core.InvalidArgumentError(f"agent name {name!r} is not accepted; expected a non-empty string")
+        if inspect.isasyncgenfunction(fn):
+            raise TypeError(f"agent {name}: async generators are not accepted; use async def returning a Vote")
+        self._core.add_python_agent(
+            name, fn, float(weight), float(timeout if timeout is not None else self.orchestrator.agent_timeout)
+        )
+
+    def remove_agent(self, name: str) -> bool:
+        """Removes an agent by name; True if it was there."""
+        return bool(self._core.remove_agent(name))
+
+    @property
+    def agents(self) -> list[str]:
+        """Names of the registered agents, in order."""
+        return list(self._core.agent_names())
+
+    # -- callbacks ----------------------------------------------------------------------------
+    def on_signal(self, cb: _F) -> _F:
+        """Calls ``cb(signal: Signal)`` for every signal (usable as a decorator)."""
+        self._callbacks["signal"].append(cb)
+        return cb
+
+    def on_decision(self, cb: _F) -> _F:
+        """Calls ``cb(decision: Decision)`` at the end of every analysis."""
+        self._callbacks["decision"].append(cb)
+        return cb
+
+    def on_agent_update(self, cb: _F) -> _F:
+        """Calls ``cb(update: AgentUpdate)`` for every agent step, as it happens."""
+        self._callbacks["agent_update"].append(cb)
+        return cb
+
+    def on_alert(self, cb: _F) -> _F:
+        """Calls ``cb(alert: dict)`` for system alerts (an agent disabled, a bad feed row...)."""
+        self._callbacks["alert"].append(cb)
+        return cb
+
+    def on_price_update(self, cb: _F) -> _F:
+        """Calls ``cb(update: dict)`` for every live price (the protocol's price_update data)."""
+        self._callbacks["price_update"].append(cb)
+        return cb
+
+    def _dispatch(self, kind: str, payload: Any) -> None:
+        if kind == "log":
+            level, name, message = payload
+            logging.getLogger(name).log(level, "%s", message)
+            return
+        targets = [(kind, payload)]
+        if kind == "decision":
+            if payload.signal is not None:
+                targets.append(("signal", payload.signal))
+            if _log.isEnabledFor(logging.DEBUG):
+                logging.getLogger("goldensignals.orchestrator").debug("%r", payload)
+        elif kind == "alert":
+            logging.getLogger("goldensignals.runtime").warning("%s", payload.get("message"))
+        for k, value in targets:
+            for cb in list(self._callbacks[k]):
+                try:
+                    cb(value)
+                except Exception:  # a user's callback must not stop the others
+                    _log.exception("goldensignals: %s callback %r raised", k, cb)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Runtime:
+        """Starts the feed and the monitor; returns at once."""
+        self._core.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops the feed, waits for analyses in flight (bounded by their deadlines), stops."""
+        if getattr(self, "_core", None) is None:
+            return
+        self._core.stop()
+        self._loop.close()
+        _live.discard(self)
+
+    def __enter__(self) -> Runtime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def state(self) -> str:
+        """created, starting, running, stopping, stopped or faulted."""
+        return str(self._core.state)
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self._core.symbols)
+
+    # -- work ---------------------------------------------------------------------------------
+    def analyze(self, symbol: str, timeout: float | None = None) -> _core.Decision:
+        """Analyses ``symbol`` now (or joins the analysis in flight) and returns the Decision.
+
+        Blocks with the GIL released. ``timeout`` in seconds (None: until it ends, which the
+        agents' deadlines bound); AnalysisTimeoutError when it runs out.
+        """
+        return self._core.analyze(symbol, 3600.0 if timeout is None else float(timeout))
+
+    def publish_tick(self, symbol: str, price: float, volume: float = 0.0, ts: Any = None) -> None:
+        """Records a trade; may trigger an analysis (a move of ``move_threshold`` or more)."""
+        self._core.publish_tick(symbol, float(price), float(volume), _ts_ms(ts))
+
+    def publish_bar(self, symbol: str, open: float, high: float, low: float, close: float,
+                    volume: float = 0.0, ts: Any = None) -> None:
+        """Records a completed OHLCV bar (indicators update); may trigger an analysis."""
+        self._core.publish_bar(symbol, _ts_ms(ts), float(open), float(high), float(low),
+                               float(close), float(volume))
+
+    def wait_idle(self, symbol: str) -> None:
+        """Blocks until no analysis of ``symbol`` is in flight."""
+        self._core.wait_idle(symbol)
+
+    def context(self, symbol: str) -> _core.AgentContext | None:
+        """What an agent would see for ``symbol`` now (None before any data)."""
+        return self._core.context(symbol)
+
+    def status(self) -> dict[str, Any]:
+        """Orchestrator, agent and executor figures (the /ws/status orchestrator part)."""
+        st = self._core.status()
+        o = st["orchestrator"]
+        return {
+            "running": o["running"],
+            "active_analyses": o["active_analyses"],
+            "active_agents": o["active_agents"],
+            **st,
+        }
+
+    def __repr__(self) -> str:
+        return f"Runtime(symbols={self.symbols}, agents={self.agents}, state={self.state!r})"

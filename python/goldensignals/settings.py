@@ -1,0 +1,123 @@
+"""Runtime settings: keyword > environment > default, each validated with a clear message.
+
+The names of PROTOCOL.md's configuration section are kept as they are (``AGENT_MIN_CONFIDENCE``
+...); every other setting uses the ``GS_`` prefix. The keyword of a setting is its environment
+name in lower case without the ``GS_`` prefix (``GS_MOVE_THRESHOLD`` -> ``move_threshold``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._core import InvalidArgumentError
+
+DEFAULT_SYMBOLS = ("AAPL", "GOOGL", "MSFT", "TSLA", "NVDA", "SPY", "QQQ")
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: Any
+    parse: Callable[[str, Any], Any]
+    help: str
+
+    @property
+    def keyword(self) -> str:
+        name = self.env.lower()
+        return name[3:] if name.startswith("gs_") else name
+
+
+def _number(kind: type, lo: float, hi: float, *, lo_open: bool = False) -> Callable[[str, Any], Any]:
+    def parse(name: str, raw: Any) -> Any:
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = kind(raw)
+            if kind is int and isinstance(raw, float) and raw != int(raw):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(
+                f"{name} {raw!r} is not accepted; expected {'an integer' if kind is int else 'a number'}"
+                f" in {'(' if lo_open else '['}{lo}, {hi}]"
+            ) from None
+        if value != value or value > hi or value < lo or (lo_open and value == lo):
+            raise InvalidArgumentError(
+                f"{name} {raw!r} is not accepted; expected a value in "
+                f"{'(' if lo_open else '['}{lo}, {hi}]"
+            )
+        return value
+
+    return parse
+
+
+def _bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise InvalidArgumentError(f"{name} {raw!r} is not accepted; expected true or false")
+
+
+def _symbols(name: str, raw: Any) -> tuple[str, ...]:
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    out = tuple(str(s).strip().upper() for s in items if str(s).strip())
+    if not out:
+        raise InvalidArgumentError(f"{name} {raw!r} is not accepted; expected at least one symbol")
+    return out
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("GS_SYMBOLS", DEFAULT_SYMBOLS, _symbols, "symbols monitored (comma-separated)"),
+    Setting("AGENT_MIN_CONFIDENCE", 0.6, _number(float, 0.0, 1.0), "votes below this do not count"),
+    Setting("AGENT_CONSENSUS_THRESHOLD", 0.7, _number(float, 0.0, 1.0),
+            "agreement needed for a signal (never below 0.5)"),
+    Setting("SIGNAL_GENERATION_INTERVAL", 30.0, _number(float, 0.0, 31_622_400.0, lo_open=True),
+            "seconds of market time without an analysis that trigger one"),
+    Setting("GS_MIN_AGENTS_FOR_SIGNAL", 3, _number(int, 1, 10_000), "quorum floor"),
+    Setting("GS_MOVE_THRESHOLD", 0.01, _number(float, 0.0, 1.0, lo_open=True),
+            "price move since the last analysis that triggers one (0.01 = 1%)"),
+    Setting("GS_HISTORY_BARS", 512, _number(int, 2, 1_000_000), "bars kept per symbol"),
+    Setting("GS_COMPUTE_THREADS", 1, _number(int, 1, 256), "threads for native agents and consensus"),
+    Setting("GS_PYTHON_WORKERS", 2, _number(int, 1, 64), "threads that run Python agents"),
+    Setting("GS_ANALYZE_ON_START", True, _bool, "analyse each symbol once as soon as it has data"),
+    Setting("GS_BREAKER_FAULTS", 5, _number(int, 1, 1_000_000),
+            "consecutive faults that disable an agent"),
+    Setting("GS_BREAKER_COOLDOWN", 30.0, _number(float, 0.0, 3600.0, lo_open=True),
+            "seconds a disabled agent rests before a trial call"),
+    Setting("GS_EVENT_QUEUE", 65_536, _number(int, 16, 10_000_000),
+            "events waiting for Python callbacks, at most (more are dropped and counted)"),
+    Setting("GS_AGENT_TIMEOUT", 1.0, _number(float, 0.0, 3600.0, lo_open=True),
+            "default deadline of a Python agent, seconds"),
+    Setting("WS_HEARTBEAT_INTERVAL", 30.0, _number(float, 0.0, 3600.0, lo_open=True),
+            "seconds between server heartbeats"),
+    Setting("WS_MESSAGE_QUEUE_SIZE", 1000, _number(int, 1, 10_000_000),
+            "messages queued per WebSocket client, at most"),
+    Setting("WS_MAX_CONNECTIONS", 1000, _number(int, 1, 10_000_000), "WebSocket connections, at most"),
+)
+
+BY_KEYWORD = {s.keyword: s for s in SETTINGS}
+
+
+def resolve(overrides: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Returns every setting by keyword: keyword > environment > default, validated."""
+    env = os.environ if env is None else env
+    unknown = sorted(set(overrides) - set(BY_KEYWORD))
+    if unknown:
+        raise TypeError(
+            f"unknown setting(s) {', '.join(unknown)}; accepted: {', '.join(sorted(BY_KEYWORD))}"
+        )
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.keyword in overrides and overrides[s.keyword] is not None:
+            out[s.keyword] = s.parse(s.keyword, overrides[s.keyword])
+        elif s.env in env:
+            out[s.keyword] = s.parse(s.env, env[s.env])
+        else:
+            out[s.keyword] = s.default
+    return out

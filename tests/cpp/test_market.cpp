@@ -1,0 +1,169 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/market/feed.hpp"
+#include "goldensignals/market/market_state.hpp"
+#include "test_support.hpp"
+
+namespace gs {
+namespace {
+
+TEST(MirrorRing, NewestValuesAreAlwaysOneContiguousSpan) {
+  MirrorRing<double> r(4);
+  for (int i = 1; i <= 11; ++i) {
+    r.push(i);
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(i), 4);
+    ASSERT_EQ(r.size(), n);
+    for (std::size_t k = 0; k < n; ++k) {
+      EXPECT_EQ(r.data()[k], static_cast<double>(i) - static_cast<double>(n - 1 - k));
+    }
+  }
+}
+
+TEST(MarketState, KeepsBoundedHistoryAndIndicators) {
+  MarketState m("AAPL", 64);
+  for (const auto& b : test::rising_bars(100)) m.on_bar(b);
+  auto s = m.snapshot();
+  EXPECT_EQ(s->size(), 64u);
+  EXPECT_EQ(s->bars_seen, 100u);
+  EXPECT_DOUBLE_EQ(s->close.back(), 100.0 + 0.1 * 99);
+  EXPECT_DOUBLE_EQ(s->price, s->close.back());
+  EXPECT_TRUE(std::isfinite(s->indicators.sma_20));
+  EXPECT_TRUE(std::isfinite(s->indicators.rsi_14));
+  EXPECT_EQ(m.snapshot(), s);  // cached until the next update
+  m.on_tick(111.0, 5, s->as_of_ms + 1);
+  EXPECT_NE(m.snapshot(), s);
+  EXPECT_DOUBLE_EQ(m.snapshot()->price, 111.0);
+}
+
+TEST(MarketState, BadDataIsRejectedByNameAndChangesNothing) {
+  MarketState m("AAPL", 16);
+  auto bars = test::rising_bars(3);
+  m.on_bar(bars[0]);
+  m.on_bar(bars[1]);
+  auto before = m.snapshot();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto expect_bad = [&](Bar b, const std::string& needle) {
+    try {
+      m.on_bar(b);
+      FAIL() << "accepted " << needle;
+    } catch (const BadMarketData& e) {
+      EXPECT_NE(std::string(e.what()).find("AAPL"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  Bar b = bars[2];
+  b.close = nan;
+  expect_bad(b, "close nan");
+  b = bars[2];
+  b.open = -1;
+  expect_bad(b, "open -1");
+  b = bars[2];
+  b.volume = -5;
+  expect_bad(b, "volume -5");
+  b = bars[2];
+  b.high = b.low - 1;
+  expect_bad(b, "high");
+  b = bars[2];
+  b.ts_ms = bars[0].ts_ms;
+  expect_bad(b, "not after");
+  EXPECT_THROW(m.on_tick(0.0, 1, bars[1].ts_ms + 1), BadMarketData);
+  EXPECT_THROW(m.on_tick(10.0, 1, bars[0].ts_ms - 1), BadMarketData);
+  EXPECT_EQ(m.snapshot(), before);
+  EXPECT_EQ(m.bars_seen(), 2u);
+}
+
+class CollectSink final : public FeedSink {
+ public:
+  void on_bar(const std::string& s, const Bar& b, bool live) override {
+    bars.emplace_back(s, b);
+    lives.push_back(live);
+  }
+  void wait_idle(const std::string&) override { ++idles; }
+  void on_feed_problem(const std::string&, const std::string& m) override { problems.push_back(m); }
+  std::vector<std::pair<std::string, Bar>> bars;
+  std::vector<bool> lives;
+  int idles = 0;
+  std::vector<std::string> problems;
+};
+
+std::vector<std::pair<std::string, Bar>> simulate(std::uint64_t seed) {
+  SimulatedFeedOptions o;
+  o.seed = seed;
+  o.interval_s = 0;
+  o.backfill = 50;
+  o.max_bars = 20;
+  auto feed = make_simulated_feed(o);
+  feed->bind({"AAPL", "NVDA"});
+  CollectSink sink;
+  std::stop_source st;
+  feed->run(sink, st.get_token());
+  return sink.bars;
+}
+
+TEST(SimulatedFeed, IsDeterministicForASeedAndProducesValidBars) {
+  auto a = simulate(7), b = simulate(7), c = simulate(8);
+  ASSERT_EQ(a.size(), 140u);  // (50 back-filled + 20 live) x 2 symbols
+  double moved = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_DOUBLE_EQ(a[i].second.close, b[i].second.close);
+    EXPECT_DOUBLE_EQ(a[i].second.volume, b[i].second.volume);
+    moved += std::abs(a[i].second.close - c[i].second.close);
+    const Bar& x = a[i].second;
+    EXPECT_LE(x.low, std::min(x.open, x.close));
+    EXPECT_GE(x.high, std::max(x.open, x.close));
+    EXPECT_GT(x.volume, 0);
+  }
+  EXPECT_GT(moved, 0);  // another seed, another path
+  MarketState m("AAPL");
+  for (const auto& [s, bar] : a) {
+    if (s == "AAPL") m.on_bar(bar);  // strictly increasing times, valid values
+  }
+}
+
+TEST(SimulatedFeed, RejectsBadParameters) {
+  SimulatedFeedOptions o;
+  o.volatility = -1;
+  EXPECT_THROW(make_simulated_feed(o), InvalidArgument);
+  o = {};
+  o.start_prices["AAPL"] = 0;
+  EXPECT_THROW(make_simulated_feed(o), InvalidArgument);
+}
+
+TEST(ReplayFeed, MergesSymbolsInTimeOrderAndWaitsWhenFlatOut) {
+  ReplayFeedOptions o;
+  auto bars = test::rising_bars(6);
+  o.bars["B"] = {bars[1], bars[3], bars[5]};
+  o.bars["A"] = {bars[4], bars[0], bars[2]};  // out of order on purpose
+  auto feed = make_replay_feed(o);
+  CollectSink sink;
+  std::stop_source st;
+  feed->run(sink, st.get_token());
+  ASSERT_EQ(sink.bars.size(), 6u);
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(sink.bars[i].second.ts_ms, bars[i].ts_ms);
+  EXPECT_EQ(sink.bars[0].first, "A");
+  EXPECT_EQ(sink.idles, 6);
+  o.speed = -1;
+  EXPECT_THROW(make_replay_feed(o), InvalidArgument);
+}
+
+TEST(Clock, FormatsIsoTimeAndValidatesSymbols) {
+  EXPECT_EQ(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(iso8601_ms(1704067200123), "2024-01-01T00:00:00.123Z");
+  EXPECT_EQ(normalize_symbol("brk.b"), "BRK.B");
+  EXPECT_EQ(normalize_symbol("es=f"), "ES=F");
+  EXPECT_THROW(normalize_symbol("^GSPC"), InvalidArgument);  // must start with A-Z or 0-9
+  EXPECT_THROW(normalize_symbol(""), InvalidArgument);
+  EXPECT_THROW(normalize_symbol("ABCDEFGHIJKLMNOPQ"), InvalidArgument);  // 17 characters
+  auto id = uuid4();
+  EXPECT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[14], '4');
+}
+
+}  // namespace
+}  // namespace gs
