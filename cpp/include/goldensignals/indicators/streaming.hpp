@@ -21,7 +21,8 @@ class Sma {
 
  private:
   int period_;
-  std::vector<double> window_;
+  std::vector<double> window_;  // the last `period` inputs, a ring; pos_ is the oldest
+  std::size_t pos_ = 0;
   std::size_t count_ = 0;
   double sum_ = 0.0;
   double value_ = kNaN;
@@ -58,7 +59,7 @@ class Rsi {
   double value_ = kNaN;
 };
 
-// MACD (TA-Lib MACD): macd line, signal line, histogram.
+// MACD (TA-Lib MACD): macd line, signal line, histogram. Like TA-Lib, fast > slow swaps them.
 class Macd {
  public:
   struct Out {
@@ -74,11 +75,15 @@ class Macd {
   int fast_;
   int slow_;
   int signal_;
+  double k_fast_;
+  double k_slow_;
+  double k_signal_;
   std::size_t count_ = 0;
-  std::vector<double> warmup_;  // the first `slow` closes, to seed both EMAs as TA-Lib does
+  double fast_sum_ = 0.0;  // sum of closes [slow - fast, slow): the fast EMA's seed, as TA-Lib
+  double slow_sum_ = 0.0;  // sum of the first `slow` closes: the slow EMA's seed
   double fast_ema_ = kNaN;
   double slow_ema_ = kNaN;
-  std::vector<double> macd_warmup_;  // the first `signal` macd values, to seed the signal EMA
+  double macd_sum_ = 0.0;  // sum of the first `signal` macd values: the signal EMA's seed
   double signal_ema_ = kNaN;
   Out value_{};
 };
@@ -99,10 +104,14 @@ class Bbands {
   int period_;
   double up_;
   double dn_;
-  std::vector<double> window_;
+  std::vector<double> window_;  // the last `period` inputs, a ring; pos_ is the oldest
+  std::size_t pos_ = 0;
   std::size_t count_ = 0;
-  double sum_ = 0.0;
-  double sum_sq_ = 0.0;
+  double sum_ = 0.0;   // running sum for the middle band, exactly as TA-Lib's SMA
+  double mean_ = 0.0;  // Welford window mean and sum of squared deviations for the variance
+  double m2_ = 0.0;
+  double last_ = kNaN;   // the previous input and how many inputs in a row have equaled it:
+  std::size_t run_ = 0;  // a constant window must give exactly 0, as TA-Lib does
   Out value_{};
 };
 
@@ -130,7 +139,8 @@ class Roc {
 
  private:
   int period_;
-  std::vector<double> window_;
+  std::vector<double> window_;  // the last `period` inputs, a ring; pos_ is the oldest
+  std::size_t pos_ = 0;
   std::size_t count_ = 0;
   double value_ = kNaN;
 };
