@@ -40,6 +40,7 @@ struct ConsensusResult {
   std::vector<std::string> reasoning;      // the winners' reasoning, strongest first
   std::optional<double> target_price;
   std::optional<double> stop_loss;
+  std::vector<std::string> counted_agents;  // agents whose vote counted, sorted by name
 
   // "BUY", "SELL", "HOLD" or "NO_SIGNAL".
   [[nodiscard]] std::string action_name() const;
