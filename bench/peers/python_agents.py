@@ -66,7 +66,7 @@ class Ema:
         return self.value
 
 
-def _wilder(prev: float, x: float, period: int) -> float:
+def _wilder(prev: float, x: float, period: int) -> float:  # as the native ATR's
     return (prev * (period - 1) + x) / period
 
 
@@ -96,13 +96,16 @@ class Rsi:
             self.loss += loss
             if self.count <= n:
                 return self.value
-            self.gain /= n
-            self.loss /= n
+            inv = 1.0 / n
+            self.gain *= inv
+            self.loss *= inv
         else:
-            self.gain = _wilder(self.gain, gain, n)
-            self.loss = _wilder(self.loss, loss, n)
+            inv = 1.0 / n
+            keep = float(n - 1)
+            self.gain = ((self.gain * keep) + gain) * inv
+            self.loss = ((self.loss * keep) + loss) * inv
         total = self.gain + self.loss
-        self.value = 0.0 if -1e-8 < total < 1e-8 else 100.0 * (self.gain / total)
+        self.value = 0.0 if total == 0.0 else 100.0 * (self.gain / total)
         return self.value
 
 
@@ -147,33 +150,47 @@ class Macd:
 
 
 class Bbands:
-    __slots__ = ("period", "up", "dn", "window", "pos", "count", "total", "total_sq", "value")
+    __slots__ = ("period", "up", "dn", "window", "pos", "count", "total", "mean", "m2", "last",
+                 "run", "value")
 
     def __init__(self, period: int = 20, up: float = 2.0, dn: float = 2.0) -> None:
         self.period, self.up, self.dn = period, up, dn
         self.window = [0.0] * period
         self.pos = 0
         self.count = 0
-        self.total = 0.0
-        self.total_sq = 0.0
+        self.total = 0.0  # running sum for the middle band, as Sma
+        self.mean = 0.0  # Welford window mean and sum of squared deviations for the variance
+        self.m2 = 0.0
+        self.last = NAN
+        self.run = 0  # inputs in a row equal to the last: a constant window gives exactly 0
         self.value = (NAN, NAN, NAN)
 
     def update(self, x: float) -> tuple[float, float, float]:
-        self.window[self.pos] = x
-        self.pos = 0 if self.pos + 1 == self.period else self.pos + 1
-        self.total += x
-        self.total_sq += x * x
-        self.count += 1
-        if self.count < self.period:
-            return self.value
-        n = float(self.period)
-        middle = self.total / n
+        p = self.period
         old = self.window[self.pos]
-        self.total -= old
-        var = self.total_sq / n
-        self.total_sq -= old * old
-        var -= middle * middle
-        sd = 0.0 if var < 1e-8 else math.sqrt(var)  # TA-Lib's cut-off: below 1e-8 is zero
+        self.window[self.pos] = x
+        self.pos = 0 if self.pos + 1 == p else self.pos + 1
+        self.total += x
+        self.count += 1
+        if self.count <= p:
+            d = x - self.mean
+            self.mean += d / self.count
+            self.m2 += d * (x - self.mean)
+        else:
+            prev_mean = self.mean
+            self.mean += (x - old) / p
+            self.m2 += (x - old) * ((x - self.mean) + (old - prev_mean))
+        self.run = self.run + 1 if x == self.last else 1
+        self.last = x
+        if self.run >= p:
+            self.mean = x
+            self.m2 = 0.0
+        if self.count < p:
+            return self.value
+        middle = self.total / p
+        self.total -= self.window[self.pos]
+        var = self.m2 / p
+        sd = math.sqrt(var) if var > 0.0 else 0.0
         self.value = (middle + (sd * self.up), middle, middle - (sd * self.dn))
         return self.value
 
@@ -553,7 +570,7 @@ def agent_votes(o, h, l, c, v):
     return out
 
 
-def bench(o, h, l, c, v, repeats: int = 1, chunk: int = 256) -> dict:
+def bench(o, h, l, c, v, repeats: int = 1, chunk: int = 32) -> dict:
     """The native _bench_native_agents, in Python: bars through a fresh Market per repeat,
     snapshots kept per chunk, then all five agents on each; the two parts timed apart."""
     import time
