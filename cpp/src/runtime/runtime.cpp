@@ -1,5 +1,7 @@
 #include "goldensignals/runtime/runtime.hpp"
 
+#include "goldensignals/runtime/fanout_sink.hpp"
+
 #include <cmath>
 #include <set>
 
@@ -80,8 +82,9 @@ void RuntimeOptions::validate() const {
 }
 
 Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
-    : opts_(std::move(opts)), sink_(std::move(sink)) {
-  if (!sink_) throw InvalidArgument("Runtime: sink is null");
+    : opts_(std::move(opts)), sink_(std::make_shared<FanoutSink>()) {
+  if (!sink) throw InvalidArgument("Runtime: sink is null");
+  sink_->add(std::move(sink));
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const auto& s : opts_.symbols) {
@@ -128,6 +131,13 @@ Runtime::Symbol& Runtime::lookup(const std::string& symbol) const {
 }
 
 std::vector<std::string> Runtime::symbols() const { return opts_.symbols; }
+
+void Runtime::add_sink(std::shared_ptr<RuntimeSink> sink) {
+  if (!sink) throw InvalidArgument("add_sink: sink is null");
+  sink_->add(std::move(sink));
+}
+
+void Runtime::remove_sink(const RuntimeSink* sink) { sink_->remove(sink); }
 
 SnapshotPtr Runtime::snapshot(const std::string& symbol) const {
   auto& s = lookup(symbol);

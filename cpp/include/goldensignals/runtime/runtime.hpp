@@ -50,6 +50,8 @@ class RuntimeSink : public EventSink {
   [[nodiscard]] virtual int log_level() const { return 20; }
 };
 
+class FanoutSink;
+
 enum class RuntimeState : std::uint8_t { Created, Starting, Running, Stopping, Stopped, Faulted };
 std::string_view to_string(RuntimeState s) noexcept;
 
@@ -81,6 +83,10 @@ class Runtime {
   [[nodiscard]] const RuntimeOptions& options() const noexcept { return opts_; }
   [[nodiscard]] std::string feed_description() const;
 
+  // More listeners (the server's rooms, ...), added or removed at any time.
+  void add_sink(std::shared_ptr<RuntimeSink> sink);
+  void remove_sink(const RuntimeSink* sink);
+
  private:
   struct Symbol;
   class FeedBridge;
@@ -92,7 +98,7 @@ class Runtime {
   void log(int level, const std::string& msg);
 
   RuntimeOptions opts_;
-  std::shared_ptr<RuntimeSink> sink_;
+  std::shared_ptr<FanoutSink> sink_;  // the user's sink first, then add_sink()s
   std::map<std::string, std::unique_ptr<Symbol>> symbols_;  // fixed after construction
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Feed> feed_;
