@@ -151,7 +151,8 @@ void Runtime::start() {
     throw StateError("start: the runtime is " + std::string(to_string(state_.load())) +
                      "; a runtime starts once");
   }
-  state_ = RuntimeState::Starting;
+  // Running before the feed starts, so its first bars can already trigger analyses.
+  state_ = RuntimeState::Running;
   std::string feed = "none";
   if (feed_) {
     feed_->bind(opts_.symbols);
@@ -166,7 +167,6 @@ void Runtime::start() {
       }
     });
   }
-  state_ = RuntimeState::Running;
   log(20, "runtime started: " + std::to_string(opts_.symbols.size()) + " symbols, " +
               std::to_string(orch_->agents().size()) + " agents, feed " + feed);
 }
