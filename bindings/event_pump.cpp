@@ -7,11 +7,18 @@ namespace py = pybind11;
 namespace gs::bind {
 
 EventPump::EventPump(py::object dispatch, std::size_t capacity)
-    : dispatch_(std::make_unique<py::object>(std::move(dispatch))), capacity_(capacity) {
-  thread_ = std::thread([this] { run(); });
+    : dispatch_(std::make_unique<py::object>(std::move(dispatch))), capacity_(capacity) {}
+
+void EventPump::start() {
+  thread_ = std::thread([self = shared_from_this()] { self->run(); });
 }
 
 EventPump::~EventPump() {
+  if (thread_.joinable() && thread_.get_id() == std::this_thread::get_id()) {
+    stop();
+    thread_.detach();  // destroyed from its own callback: the thread is on its way out
+    return;
+  }
   // Joining threads that may be waiting for the GIL: never while holding it.
   if (PyGILState_Check()) {
     PyThreadState* ts = PyEval_SaveThread();
@@ -48,7 +55,21 @@ void EventPump::run() {
   PyThreadState* ts = PyEval_SaveThread();
   std::unique_lock lk(mu_);
   while (true) {
-    cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+    // Wakes twice a second at least, to follow logging.setLevel() made while idle.
+    const bool ready = cv_.wait_for(lk, std::chrono::milliseconds(500),
+                                    [&] { return stopping_ || !queue_.empty(); });
+    if (!ready) {
+      lk.unlock();
+      PyEval_RestoreThread(ts);
+      try {
+        level_.store(get_level().cast<int>());
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("goldensignals log level");
+      }
+      ts = PyEval_SaveThread();
+      lk.lock();
+      continue;
+    }
     if (queue_.empty()) break;
     std::deque<Event> batch;
     batch.swap(queue_);
@@ -80,11 +101,13 @@ void EventPump::run() {
 void EventPump::stop() {
   {
     std::lock_guard lk(mu_);
-    if (stopping_) return;
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // A callback may stop the runtime from the pump's own thread: then a later stop() (or the
+  // destructor) joins it. Joins are serialized: two stoppers never join at once.
+  std::lock_guard jl(join_mu_);
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 }  // namespace gs::bind

@@ -22,11 +22,14 @@ struct LogRecord {
 };
 using Event = std::variant<AgentUpdate, DecisionPtr, Alert, PriceUpdate, LogRecord>;
 
-class EventPump final : public RuntimeSink {
+class EventPump final : public RuntimeSink, public std::enable_shared_from_this<EventPump> {
  public:
   // dispatch(kind: str, payload) is called on the pump thread with the GIL held.
   EventPump(pybind11::object dispatch, std::size_t capacity);
   ~EventPump() override;
+  // Starts the thread; it keeps the pump alive until it ends, so a callback that drops the
+  // last reference to the runtime cannot pull the pump out from under itself.
+  void start();
 
   void on_agent_update(const AgentUpdate& u) override { push(u); }
   void on_decision(const DecisionPtr& d) override { push(d); }
@@ -36,6 +39,7 @@ class EventPump final : public RuntimeSink {
     push(LogRecord{level, logger, message});
   }
   [[nodiscard]] int log_level() const override { return level_.load(std::memory_order_relaxed); }
+  void set_log_level(int level) { level_.store(level); }
 
   // Delivers what is queued, then stops the thread. Call without the GIL.
   void stop();
@@ -54,6 +58,7 @@ class EventPump final : public RuntimeSink {
   bool stopping_ = false;
   std::atomic<int> level_{20};
   std::atomic<std::uint64_t> dropped_{0};
+  std::mutex join_mu_;
   std::thread thread_;
 };
 

@@ -63,7 +63,9 @@ class PyRuntime {
                                                std::chrono::milliseconds(250))),
         pump_(std::make_shared<EventPump>(std::move(dispatch), event_queue)),
         aio_submit_(std::move(aio_submit)),
-        rt_(std::make_unique<Runtime>(std::move(opts), pump_)) {}
+        rt_(std::make_unique<Runtime>(std::move(opts), pump_)) {
+    pump_->start();
+  }
 
   ~PyRuntime() {
     py::gil_scoped_release nogil;
@@ -77,10 +79,14 @@ class PyRuntime {
   }
 
   Runtime& rt() { return *rt_; }
+  EventPump& pump() { return *pump_; }
 
-  void add_python_agent(const std::string& name, py::object fn, double weight, double timeout_s) {
-    AgentSpec spec{name, weight, to_ms(timeout_s, "agent '" + name + "': timeout"),
-                   AgentKind::Python};
+  // timeout_s None: the runtime's live-tunable default (rt.orchestrator.agent_timeout).
+  void add_python_agent(const std::string& name, py::object fn, double weight,
+                        std::optional<double> timeout_s) {
+    const auto timeout = timeout_s ? to_ms(*timeout_s, "agent '" + name + "': timeout")
+                                   : std::chrono::milliseconds(0);
+    AgentSpec spec{name, weight, timeout, AgentKind::Python};
     auto agent = std::make_shared<PythonAgent>(std::move(spec), std::move(fn), exec_, aio_submit_);
     py::gil_scoped_release nogil;
     rt_->orchestrator().add_agent(std::move(agent));
@@ -144,7 +150,12 @@ class PyRuntime {
     px["rejected"] = ex.rejected;
     px["replaced_workers"] = ex.replaced;
     py::dict ev;
-    ev["queued"] = pump_->queued();
+    std::size_t queued = 0;
+    {
+      py::gil_scoped_release nogil;
+      queued = pump_->queued();
+    }
+    ev["queued"] = queued;
     ev["dropped"] = pump_->dropped();
     d["orchestrator"] = o;
     d["agents"] = al;
@@ -183,10 +194,11 @@ py::dict bench_python_agent_calls(py::object fn, std::size_t n, std::size_t work
     for (std::size_t i = 0; i < n; ++i) {
       // The executor queue is bounded: wait for room rather than fail the call.
       while (i - done.load() >= 9'000) std::this_thread::yield();
-      agent->start(ctx, [&](AgentOutcome o) {
-        if (o.vote) votes.fetch_add(1);
-        done.fetch_add(1);
-      });
+      agent->start(ctx, std::chrono::steady_clock::now() + std::chrono::seconds(600),
+                   [&](AgentOutcome o) {
+                     if (o.vote) votes.fetch_add(1);
+                     done.fetch_add(1);
+                   });
     }
     while (done.load() < n) std::this_thread::yield();
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -210,7 +222,7 @@ void init_runtime(py::module_& m) {
   py::class_<PyRuntime>(m, "Runtime", "Native runtime (private; use goldensignals.Runtime).")
       .def(py::init([](std::vector<std::string> symbols, double min_confidence, double threshold,
                        int min_agents, double interval_s, double move_threshold,
-                       std::size_t history_bars, std::size_t compute_threads,
+                       std::size_t history_bars, double bar_seconds, std::size_t compute_threads,
                        std::size_t python_workers, bool analyze_on_start, int breaker_faults,
                        double breaker_cooldown_s, std::size_t event_queue, py::object dispatch,
                        py::object aio_submit) {
@@ -222,6 +234,7 @@ void init_runtime(py::module_& m) {
              o.signal_generation_interval_s = interval_s;
              o.move_threshold = move_threshold;
              o.history_bars = history_bars;
+             o.bar_seconds = bar_seconds;
              o.orchestrator.compute_threads = compute_threads;
              o.orchestrator.breaker_faults = breaker_faults;
              o.orchestrator.breaker_cooldown = to_ms(breaker_cooldown_s, "breaker_cooldown");
@@ -239,9 +252,10 @@ void init_runtime(py::module_& m) {
            }),
            py::kw_only(), py::arg("symbols"), py::arg("min_confidence"), py::arg("threshold"),
            py::arg("min_agents"), py::arg("signal_generation_interval"), py::arg("move_threshold"),
-           py::arg("history_bars"), py::arg("compute_threads"), py::arg("python_workers"),
-           py::arg("analyze_on_start"), py::arg("breaker_faults"), py::arg("breaker_cooldown"),
-           py::arg("event_queue"), py::arg("dispatch"), py::arg("aio_submit"))
+           py::arg("history_bars"), py::arg("bar_seconds"), py::arg("compute_threads"),
+           py::arg("python_workers"), py::arg("analyze_on_start"), py::arg("breaker_faults"),
+           py::arg("breaker_cooldown"), py::arg("event_queue"), py::arg("dispatch"),
+           py::arg("aio_submit"))
       .def(
           "set_simulated_feed",
           [](PyRuntime& r, std::uint64_t seed, double drift, double volatility, double interval,
@@ -292,12 +306,23 @@ void init_runtime(py::module_& m) {
             return r.rt().orchestrator().remove_agent(name);
           },
           py::call_guard<py::gil_scoped_release>())
-      .def("agent_names",
-           [](PyRuntime& r) {
-             std::vector<std::string> out;
-             for (const auto& a : r.rt().orchestrator().agents()) out.push_back(a->name());
-             return out;
-           })
+      .def(
+          "agent_names",
+          [](PyRuntime& r) {
+            std::vector<std::string> out;
+            for (const auto& a : r.rt().orchestrator().agents()) out.push_back(a->name());
+            return out;
+          },
+          py::call_guard<py::gil_scoped_release>())
+      .def(
+          "set_log_level", [](PyRuntime& r, int level) { r.pump().set_log_level(level); },
+          py::arg("level"))
+      .def(
+          "set_default_timeout",
+          [](PyRuntime& r, double seconds) {
+            r.rt().orchestrator().set_default_timeout(to_ms(seconds, "agent_timeout"));
+          },
+          py::arg("seconds"))
       .def(
           "start", [](PyRuntime& r) { r.rt().start(); }, py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyRuntime::shutdown, py::call_guard<py::gil_scoped_release>())
@@ -306,15 +331,22 @@ void init_runtime(py::module_& m) {
       .def_property_readonly("symbols", [](PyRuntime& r) { return r.rt().symbols(); })
       .def(
           "analyze",
-          [](PyRuntime& r, const std::string& symbol, double timeout_s) {
+          [](PyRuntime& r, const std::string& symbol, std::optional<double> timeout_s) {
+            if (timeout_s && (!std::isfinite(*timeout_s) || *timeout_s <= 0)) {
+              throw InvalidArgument("analyze: timeout " + fmt_num(*timeout_s) +
+                                    " is not accepted; expected seconds > 0, or None to wait "
+                                    "until the analysis ends");
+            }
             std::shared_future<DecisionPtr> fut;
             {
               py::gil_scoped_release nogil;
               fut = r.rt().analyze(symbol);
-              const auto wait = std::chrono::duration<double>(timeout_s);
-              if (fut.wait_for(wait) != std::future_status::ready) {
+              if (!timeout_s) {
+                fut.wait();  // the agents' deadlines bound it
+              } else if (fut.wait_for(std::chrono::duration<double>(std::min(*timeout_s, 1e9))) !=
+                         std::future_status::ready) {
                 throw TimeoutError("analysis of " + symbol + " did not finish within " +
-                                   fmt_num(timeout_s) + " s");
+                                   fmt_num(*timeout_s) + " s");
               }
             }
             return PyDecision{fut.get()};
@@ -340,14 +372,22 @@ void init_runtime(py::module_& m) {
       .def(
           "context",
           [](PyRuntime& r, const std::string& symbol) -> py::object {
-            auto snap = r.rt().snapshot(symbol);
+            SnapshotPtr snap;
+            {
+              py::gil_scoped_release nogil;
+              snap = r.rt().snapshot(symbol);
+            }
             if (!snap) return py::none();
             return py::cast(PyContext{std::make_shared<AgentContext>(AgentContext{snap, ""})});
           },
           py::arg("symbol"))
       .def("get_policy",
            [](PyRuntime& r) {
-             auto p = r.rt().orchestrator().policy();
+             ConsensusPolicy p;
+             {
+               py::gil_scoped_release nogil;
+               p = r.rt().orchestrator().policy();
+             }
              py::dict d;
              d["min_confidence"] = p.min_confidence;
              d["threshold"] = p.threshold;

@@ -46,12 +46,14 @@ Raises InvalidArgumentError (a ValueError) for anything else.)doc")
                              })
       .def_readonly("target_price", &Vote::target_price)
       .def_readonly("stop_loss", &Vote::stop_loss)
-      .def("__eq__",
-           [](const Vote& a, const Vote& b) {
-             return a.action == b.action && a.confidence == b.confidence &&
-                    a.reasoning == b.reasoning && a.target_price == b.target_price &&
-                    a.stop_loss == b.stop_loss;
-           })
+      .def(
+          "__eq__",
+          [](const Vote& a, const Vote& b) {
+            return a.action == b.action && a.confidence == b.confidence &&
+                   a.reasoning == b.reasoning && a.target_price == b.target_price &&
+                   a.stop_loss == b.stop_loss;
+          },
+          py::is_operator())  // NotImplemented (so False) against anything but a Vote
       .def("__hash__",
            [](const Vote& v) {
              return py::hash(py::make_tuple(std::string(to_string(v.action)), v.confidence));

@@ -22,9 +22,17 @@ py::array column_view(const std::shared_ptr<const AgentContext>& ctx, const std:
   return arr;
 }
 
+// Never throws: an exception whose text cannot be had (a lone surrogate, a raising __str__)
+// is still reported, by its type.
 std::string describe_exception(const py::error_already_set& e) {
-  std::string type = e.type() ? py::str(e.type().attr("__name__")).cast<std::string>() : "Error";
-  return "raised " + type + ": " + py::str(e.value()).cast<std::string>();
+  std::string type = "Exception";
+  try {
+    type = py::str(e.type().attr("__name__")).cast<std::string>();
+    return "raised " + type + ": " + py::str(e.value()).cast<std::string>();
+  } catch (...) {
+    PyErr_Clear();
+    return "raised " + type + " (its message could not be read)";
+  }
 }
 
 }  // namespace
@@ -99,36 +107,45 @@ std::optional<Vote> PythonAgent::analyze(const AgentContext& /*ctx*/) const {
   throw std::logic_error("PythonAgent runs through start(), on the Python executor");
 }
 
-void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Done done) const {
+void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadline,
+                        Done done) const {
   using Clock = PythonExecutor::Clock;
-  const auto deadline = Clock::now() + spec().timeout;
-  const double timeout_s = std::chrono::duration<double>(spec().timeout).count();
+  const double timeout_s =
+      std::max(0.001, std::chrono::duration<double>(deadline - Clock::now()).count());
   auto refs = refs_;
   const std::string name = spec().name;
   auto task = [refs, ctx = std::move(ctx), done, deadline, timeout_s, name]() mutable {
+    // done() takes C++ locks, so it is always called with the GIL released.
+    auto finish = [&done](AgentOutcome o) {
+      py::gil_scoped_release nogil;
+      done(std::move(o));
+    };
     if (Clock::now() > deadline) {
-      done(AgentOutcome{std::nullopt, true, "not started: its deadline passed while queued"});
+      finish(AgentOutcome{std::nullopt, true, "not started: its deadline passed while queued"});
       return;
     }
     try {
       py::object r = refs->fn(PyContext{ctx});
       if (PyCoro_CheckExact(r.ptr()) || py::hasattr(r, "__await__")) {
         auto cb = py::cpp_function([done, name](py::object fut) {
+          AgentOutcome out;
           try {
-            done(outcome_from_python(fut.attr("result")(), name));
+            out = outcome_from_python(fut.attr("result")(), name);
           } catch (py::error_already_set& e) {
             const bool timed_out = e.matches(PyExc_TimeoutError);
-            done(AgentOutcome{std::nullopt, true, timed_out ? "timed out" : describe_exception(e)});
+            out = AgentOutcome{std::nullopt, true, timed_out ? "timed out" : describe_exception(e)};
           }
+          py::gil_scoped_release nogil;
+          done(std::move(out));
         });
         refs->aio_submit(r, timeout_s, cb);
         return;
       }
-      done(outcome_from_python(r, name));
+      finish(outcome_from_python(r, name));
     } catch (py::error_already_set& e) {
-      done(AgentOutcome{std::nullopt, true, describe_exception(e)});
+      finish(AgentOutcome{std::nullopt, true, describe_exception(e)});
     } catch (const std::exception& e) {
-      done(AgentOutcome{std::nullopt, true, std::string("raised: ") + e.what()});
+      finish(AgentOutcome{std::nullopt, true, std::string("raised: ") + e.what()});
     }
   };
   PythonExecutor::Task t{std::move(task), deadline};

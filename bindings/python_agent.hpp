@@ -25,7 +25,7 @@ class PythonAgent final : public Agent {
   ~PythonAgent() override;
 
   [[nodiscard]] std::optional<Vote> analyze(const AgentContext& ctx) const override;
-  void start(std::shared_ptr<const AgentContext> ctx, Done done) const override;
+  void start(std::shared_ptr<const AgentContext> ctx, Deadline deadline, Done done) const override;
 
  private:
   // Python references, released on a Python worker (never on a compute thread).

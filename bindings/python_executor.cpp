@@ -102,7 +102,11 @@ void PythonExecutor::work(std::shared_ptr<State> st, std::shared_ptr<Worker> w) 
     // GIL is kept while more is queued. try_lock never waits, so no lock is awaited under it.
     while (true) {
       w->busy_until_ns.store(ns_of(t.deadline));
-      t.run();
+      try {
+        t.run();
+      } catch (...) {  // a task must not throw; if one does, the worker survives it
+        PyErr_Clear();
+      }
       w->busy_until_ns.store(0);
       st->executed.fetch_add(1);
       t = Task{};  // release what the task held while the GIL is held

@@ -28,6 +28,9 @@ class LoopThread:
     def close(self) -> None:
         if self.loop.is_closed():
             return
+        if threading.current_thread() is self._thread:  # closed from a coroutine agent
+            self.loop.call_soon(self.loop.stop)
+            return
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
         if not self._thread.is_alive():

@@ -71,12 +71,14 @@ class OrchestratorSettings:
 
     @property
     def agent_timeout(self) -> float:
-        """Default deadline in seconds for Python agents registered without one."""
+        """Deadline in seconds of the Python agents registered without one (live)."""
         return self._agent_timeout
 
     @agent_timeout.setter
     def agent_timeout(self, value: float) -> None:
-        self._agent_timeout = _settings.BY_KEYWORD["agent_timeout"].parse("agent_timeout", value)
+        value = _settings.BY_KEYWORD["agent_timeout"].parse("agent_timeout", value)
+        self._core.set_default_timeout(value)
+        self._agent_timeout = value
 
 
 def _ts_ms(ts: Any) -> int:
@@ -118,7 +120,6 @@ class Runtime:
         self._callbacks: dict[str, list[Callable[[Any], Any]]] = {
             k: [] for k in ("signal", "decision", "agent_update", "alert", "price_update")
         }
-        self._loop = LoopThread()
         me = weakref.ref(self)
 
         def dispatch(kind: str, payload: Any) -> None:
@@ -127,7 +128,20 @@ class Runtime:
                 rt._dispatch(kind, payload)
 
         s = self.settings
-        self._core = _core.Runtime(
+        self._loop = LoopThread()
+        try:
+            self._core = self._make_core(symbols, s, dispatch)
+            if feed is not None:
+                feed._attach(self._core, tuple(self._core.symbols))
+        except BaseException:
+            self._loop.close()
+            raise
+        self.feed = feed
+        self.orchestrator = OrchestratorSettings(self._core, s["agent_timeout"])
+        _live.add(self)
+
+    def _make_core(self, symbols: list[str], s: dict[str, Any], dispatch: Any) -> Any:
+        core = _core.Runtime(
             symbols=symbols,
             min_confidence=s["agent_min_confidence"],
             threshold=s["agent_consensus_threshold"],
@@ -135,6 +149,7 @@ class Runtime:
             signal_generation_interval=s["signal_generation_interval"],
             move_threshold=s["move_threshold"],
             history_bars=s["history_bars"],
+            bar_seconds=s["bar_seconds"],
             compute_threads=s["compute_threads"],
             python_workers=s["python_workers"],
             analyze_on_start=s["analyze_on_start"],
@@ -144,21 +159,31 @@ class Runtime:
             dispatch=dispatch,
             aio_submit=self._loop.submit,
         )
-        self.feed = feed
-        if feed is not None:
-            feed._attach(self._core, tuple(self._core.symbols))
-        self.orchestrator = OrchestratorSettings(self._core, s["agent_timeout"])
-        _live.add(self)
+        core.set_default_timeout(s["agent_timeout"])
+        return core
 
     # -- agents -------------------------------------------------------------------------------
-    def add_builtin_agents(self, names: Iterable[str] | None = None) -> Runtime:
-        """Adds the built-in native agents: all of them, or those named."""
-        self._core.add_builtin_agents(list(names) if names is not None else [])
+    def add_builtin_agents(self, names: Iterable[str] | str | None = None) -> Runtime:
+        """Adds the built-in native agents: all of them (None), or those named."""
+        if names is None:
+            self._core.add_builtin_agents([])
+            return self
+        chosen = [names] if isinstance(names, str) else list(names)
+        if chosen:
+            self._core.add_builtin_agents(chosen)
         return self
 
-    def agent(self, name: str | None = None, weight: float = 1.0,
-              timeout: float | None = None) -> Callable[[_F], _F]:
-        """Decorator: registers ``fn(ctx) -> Vote | None`` (plain or ``async def``) as an agent."""
+    def agent(self, name: str | Callable[..., Any] | None = None, weight: float = 1.0,
+              timeout: float | None = None) -> Any:
+        """Decorator: registers ``fn(ctx) -> Vote | None`` (plain or ``async def``) as an agent.
+
+        ``@rt.agent``, ``@rt.agent("Name")`` and ``@rt.agent("Name", weight=1.5, timeout=2.0)``
+        all work; ``timeout=None`` follows ``rt.orchestrator.agent_timeout``.
+        """
+        if callable(name):  # used bare: @rt.agent
+            fn, name = name, None
+            self._add(getattr(fn, "__name__", "agent"), fn, weight, timeout)
+            return fn
 
         def register(fn: _F) -> _F:
             if not callable(fn):
@@ -180,9 +205,7 @@ class Runtime:
             raise _core.InvalidArgumentError(f"agent name {name!r} is not accepted; expected a non-empty string")
         if inspect.isasyncgenfunction(fn):
             raise TypeError(f"agent {name}: async generators are not accepted; use async def returning a Vote")
-        self._core.add_python_agent(
-            name, fn, float(weight), float(timeout if timeout is not None else self.orchestrator.agent_timeout)
-        )
+        self._core.add_python_agent(name, fn, float(weight), None if timeout is None else float(timeout))
 
     def remove_agent(self, name: str) -> bool:
         """Removes an agent by name; True if it was there."""
@@ -242,6 +265,7 @@ class Runtime:
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Runtime:
         """Starts the feed and the monitor; returns at once."""
+        self._core.set_log_level(_log.getEffectiveLevel())
         self._core.start()
         return self
 
@@ -275,7 +299,7 @@ class Runtime:
         Blocks with the GIL released. ``timeout`` in seconds (None: until it ends, which the
         agents' deadlines bound); AnalysisTimeoutError when it runs out.
         """
-        return self._core.analyze(symbol, 3600.0 if timeout is None else float(timeout))
+        return self._core.analyze(symbol, None if timeout is None else float(timeout))
 
     def publish_tick(self, symbol: str, price: float, volume: float = 0.0, ts: Any = None) -> None:
         """Records a trade; may trigger an analysis (a move of ``move_threshold`` or more)."""

@@ -83,6 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GS_MOVE_THRESHOLD", 0.01, _number(float, 0.0, 1.0, lo_open=True),
             "price move since the last analysis that triggers one (0.01 = 1%)"),
     Setting("GS_HISTORY_BARS", 512, _number(int, 2, 1_000_000), "bars kept per symbol"),
+    Setting("GS_BAR_SECONDS", 60.0, _number(float, 0.0, 86_400.0),
+            "length of the bars that publish_tick builds (0: ticks form no bars)"),
     Setting("GS_COMPUTE_THREADS", 1, _number(int, 1, 256), "threads for native agents and consensus"),
     Setting("GS_PYTHON_WORKERS", 2, _number(int, 1, 64), "threads that run Python agents"),
     Setting("GS_ANALYZE_ON_START", True, _bool, "analyse each symbol once as soon as it has data"),

@@ -167,3 +167,31 @@ TEST(Clock, FormatsIsoTimeAndValidatesSymbols) {
 
 }  // namespace
 }  // namespace gs
+
+namespace gs {
+namespace {
+
+TEST(MarketState, TicksBuildBarsOfTheConfiguredLength) {
+  MarketState m("AAPL", 16, 60'000);
+  const std::int64_t minute = 1'700'000'040'000;  // a minute boundary
+  const std::int64_t t0 = minute + 30'000;
+  m.on_tick(100.0, 10, t0);
+  m.on_tick(103.0, 5, t0 + 5'000);
+  m.on_tick(99.0, 1, t0 + 10'000);
+  m.on_tick(101.0, 2, t0 + 15'000);
+  EXPECT_EQ(m.bars_seen(), 0u);      // the minute is not over
+  m.on_tick(102.0, 7, t0 + 35'000);  // the next minute: the first bar is complete
+  ASSERT_EQ(m.bars_seen(), 1u);
+  auto s = m.snapshot();
+  EXPECT_EQ(s->time_ms.back(), minute);
+  EXPECT_DOUBLE_EQ(s->open.back(), 100.0);
+  EXPECT_DOUBLE_EQ(s->high.back(), 103.0);
+  EXPECT_DOUBLE_EQ(s->low.back(), 99.0);
+  EXPECT_DOUBLE_EQ(s->close.back(), 101.0);
+  EXPECT_DOUBLE_EQ(s->volume.back(), 18.0);
+  EXPECT_DOUBLE_EQ(s->price, 102.0);
+  EXPECT_DOUBLE_EQ(m.last_close(), 101.0);
+}
+
+}  // namespace
+}  // namespace gs

@@ -156,7 +156,8 @@ TEST(Orchestrator, RejectsBadAgentsAndDuplicateNames) {
   f.add("A", Action::Buy, 0.9);
   EXPECT_THROW(f.add("A", Action::Buy, 0.9), InvalidArgument);
   EXPECT_THROW(f.orch->add_agent(nullptr), InvalidArgument);
-  EXPECT_THROW(f.add("Z", Action::Buy, 0.9, 0ms), InvalidArgument);
+  EXPECT_THROW(f.add("Z", Action::Buy, 0.9, -1ms), InvalidArgument);
+  EXPECT_THROW(f.add("Y", Action::Buy, 0.9, 2h), InvalidArgument);
   EXPECT_TRUE(f.orch->remove_agent("A"));
   EXPECT_FALSE(f.orch->remove_agent("A"));
 }

@@ -119,3 +119,31 @@ TEST(Runtime, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace gs
+
+namespace gs {
+namespace {
+
+TEST(Runtime, InitialAnalysisFollowsTheBackfillWithoutWaitingForLiveData) {
+  auto o = options();
+  o.analyze_on_start = true;
+  auto sink = std::make_shared<test::RecordingSink>();
+  Runtime rt(o, sink);
+  for (const char* n : {"A", "B", "C"}) {
+    rt.orchestrator().add_agent(std::make_shared<test::ScriptedAgent>(n, Action::Sell, 0.9));
+  }
+  SimulatedFeedOptions so;
+  so.interval_s = 30;  // the first live bar is 30 s away
+  so.backfill = 60;
+  rt.set_feed(make_simulated_feed(so));
+  rt.start();
+  ASSERT_TRUE(sink->wait_decisions(2));
+  std::lock_guard lk(sink->mu);
+  EXPECT_TRUE(sink->prices.empty());  // no live bar yet
+  for (const auto& d : sink->decisions) {
+    EXPECT_EQ(d->trigger, "initial");
+    EXPECT_EQ(d->consensus.action_name(), "SELL");
+  }
+}
+
+}  // namespace
+}  // namespace gs

@@ -89,7 +89,7 @@ class GatedAgent final : public Agent {
     for (auto& t : threads_) t.join();
   }
   std::optional<Vote> analyze(const AgentContext&) const override { return std::nullopt; }
-  void start(std::shared_ptr<const AgentContext>, Done done) const override {
+  void start(std::shared_ptr<const AgentContext>, Deadline, Done done) const override {
     std::lock_guard lk(mu_);
     threads_.emplace_back([this, done = std::move(done)] {
       {

@@ -11,13 +11,7 @@ import numpy as np
 import pytest
 
 import goldensignals as gs
-
-
-def replay_runtime(frame, **settings):
-    settings.setdefault("analyze_on_start", False)
-    settings.setdefault("signal_generation_interval", 3e7)  # only explicit analyses:
-    settings.setdefault("move_threshold", 0.9)  # neither time nor moves trigger one
-    return gs.Runtime(symbols=["AAPL"], feed=gs.feeds.Replay(frame, speed=0), **settings)
+from helpers import eventually as _eventually, replay_runtime, wait_replayed as _wait_replayed
 
 
 def test_public_api_names():
@@ -73,19 +67,6 @@ def test_native_and_python_agents_sync_async_and_subclass_in_one_analysis(frame)
     assert threading.current_thread().name not in seen_threads  # ran on the executor
     details = d.to_dict()["agents_consensus"]["agent_details"]
     assert details["SyncPy"]["weight"] == 1.5
-
-
-def _wait_replayed(rt, frame, limit=30.0):
-    """Waits until the replay delivered its last bar and no analysis is running."""
-    last = float(frame["Close"].iloc[-1])
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        ctx = rt.context("AAPL")
-        if ctx is not None and ctx.close[-1] == last:
-            rt.wait_idle("AAPL")
-            return
-        time.sleep(0.02)
-    raise AssertionError("replay did not finish")
 
 
 def test_faulty_python_agents_are_isolated_with_reasons(frame):
@@ -165,15 +146,6 @@ def test_circuit_breaker_disables_a_failing_agent_and_alerts(frame):
     assert st["Broken"]["errors"] == 2 and not st["Broken"]["enabled"]
     assert "ZeroDivisionError" in st["Broken"]["last_error"]
     _eventually(lambda: any(a["code"] == "agent_disabled" for a in alerts))
-
-
-def _eventually(pred, limit=5.0):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def test_context_gives_read_only_numpy_views_without_copy(frame):

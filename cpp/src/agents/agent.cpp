@@ -4,7 +4,7 @@
 
 namespace gs {
 
-void Agent::start(std::shared_ptr<const AgentContext> ctx, Done done) const {
+void Agent::start(std::shared_ptr<const AgentContext> ctx, Deadline /*deadline*/, Done done) const {
   AgentOutcome out;
   try {
     out.vote = analyze(*ctx);

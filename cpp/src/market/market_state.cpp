@@ -8,14 +8,19 @@
 
 namespace gs {
 
-MarketState::MarketState(std::string symbol, std::size_t history)
+MarketState::MarketState(std::string symbol, std::size_t history, std::int64_t bar_ms)
     : symbol_(std::move(symbol)),
       time_(history),
       open_(history),
       high_(history),
       low_(history),
       close_(history),
-      volume_(history) {
+      volume_(history),
+      bar_ms_(bar_ms) {
+  if (bar_ms < 0) {
+    throw InvalidArgument("MarketState: bar length " + std::to_string(bar_ms) +
+                          " ms is not accepted; expected >= 0 (0: ticks do not form bars)");
+  }
   if (history < 2) {
     throw InvalidArgument("MarketState: history " + std::to_string(history) +
                           " is not accepted; expected at least 2 bars");
@@ -49,7 +54,12 @@ void MarketState::on_bar(const Bar& bar) {
                         " is not after the previous bar's " + iso8601_ms(time_.back()) +
                         "; expected strictly increasing bar times");
   }
-  prev_close_ = bars_seen_ > 0 ? close_.back() : bar.open;
+  if (forming_ && forming_->ts_ms <= bar.ts_ms) forming_.reset();  // a real bar supersedes it
+  append(bar);
+}
+
+void MarketState::append(const Bar& bar) {
+  if (first_price_ == 0.0) first_price_ = bar.open;
   time_.push(bar.ts_ms);
   open_.push(bar.open);
   high_.push(bar.high);
@@ -71,8 +81,23 @@ void MarketState::on_tick(double price, double volume, std::int64_t ts_ms) {
                         " is before the last update at " + iso8601_ms(last_ts_) +
                         "; expected non-decreasing times");
   }
-  if (bars_seen_ == 0 && price_ == 0.0)
-    prev_close_ = price;  // no bar yet: change vs the first trade
+  if (first_price_ == 0.0) first_price_ = price;
+  if (bar_ms_ > 0) {
+    const std::int64_t start = ts_ms - ((ts_ms % bar_ms_) + bar_ms_) % bar_ms_;
+    if (forming_ && start > forming_->ts_ms) {
+      append(*forming_);  // the period ended: the bar is complete
+      forming_.reset();
+    }
+    if (!forming_ && (bars_seen_ == 0 || start > time_.back())) {
+      forming_ = Bar{start, price, price, price, price, 0.0};
+    }
+    if (forming_) {
+      forming_->high = std::max(forming_->high, price);
+      forming_->low = std::min(forming_->low, price);
+      forming_->close = price;
+      forming_->volume += volume;
+    }
+  }
   price_ = price;
   last_ts_ = ts_ms;
   cached_.reset();

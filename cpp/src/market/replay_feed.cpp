@@ -49,7 +49,8 @@ class ReplayFeed final : public Feed {
         const auto wait = std::chrono::duration<double, std::milli>((ts - prev_ts) / o_.speed);
         std::unique_lock lk(mu);
         if (cv.wait_for(lk, stop, std::chrono::duration_cast<std::chrono::microseconds>(wait),
-                        [] { return false; })) {
+                        [] { return false; }) ||
+            stop.stop_requested()) {
           break;
         }
       }

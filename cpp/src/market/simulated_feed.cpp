@@ -51,6 +51,7 @@ class SimulatedFeed final : public Feed {
       for (auto& w : walkers_)
         sink.on_bar(w.symbol, next_bar(w, t0 + static_cast<std::int64_t>(k) * step_ms), false);
     }
+    sink.on_history_done();
     std::mutex mu;
     std::condition_variable_any cv;
     auto next = std::chrono::steady_clock::now();

@@ -67,6 +67,7 @@ struct Orchestrator::Analysis {
   std::vector<Ballot> ballots;
   std::vector<bool> settled;
   std::vector<Clock::time_point> deadlines;
+  std::vector<Clock::time_point> answered;  // when each agent's answer arrived (max: not yet)
   std::vector<std::unique_ptr<asio::steady_timer>> timers;
   std::size_t remaining = 0;
 };
@@ -134,6 +135,19 @@ Orchestrator::Orchestrator(OrchestratorOptions opts, ConsensusPolicy policy, Sna
 
 Orchestrator::~Orchestrator() { stop(); }
 
+std::chrono::milliseconds Orchestrator::timeout_of(const Agent& a) const {
+  const auto t = a.spec().timeout;
+  return t.count() > 0 ? t : std::chrono::milliseconds(default_timeout_ms_.load());
+}
+
+void Orchestrator::set_default_timeout(std::chrono::milliseconds t) {
+  if (t.count() <= 0 || t > std::chrono::hours(1)) {
+    throw InvalidArgument("agent_timeout " + std::to_string(t.count()) +
+                          " ms is not accepted; expected 1 ms to 1 hour");
+  }
+  default_timeout_ms_.store(t.count());
+}
+
 void Orchestrator::add_agent(AgentPtr agent) {
   if (!agent) throw InvalidArgument("add_agent: agent is null");
   const auto& s = agent->spec();
@@ -142,9 +156,10 @@ void Orchestrator::add_agent(AgentPtr agent) {
     throw InvalidArgument("agent '" + s.name + "': weight " + fmt_num(s.weight) +
                           " is not accepted; expected a finite number > 0");
   }
-  if (s.timeout.count() <= 0 || s.timeout > std::chrono::hours(1)) {
-    throw InvalidArgument("agent '" + s.name + "': timeout " + std::to_string(s.timeout.count()) +
-                          " ms is not accepted; expected 1 ms to 1 hour");
+  if (s.timeout.count() < 0 || s.timeout > std::chrono::hours(1)) {
+    throw InvalidArgument(
+        "agent '" + s.name + "': timeout " + std::to_string(s.timeout.count()) +
+        " ms is not accepted; expected 1 ms to 1 hour (0: the default agent_timeout)");
   }
   std::lock_guard lk(mu_);
   for (const auto& e : agents_) {
@@ -199,8 +214,10 @@ std::shared_ptr<Orchestrator::SymbolSlot> Orchestrator::slot_for(const std::stri
 
 std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
                                                       std::string trigger) {
-  if (stopping_.load()) throw StateError("the orchestrator is stopped; start the runtime first");
   auto slot = slot_for(symbol);
+  // stop() flips stopping_ under idle_mu_: no request can slip in after it drained.
+  std::lock_guard il(idle_mu_);
+  if (stopping_.load()) throw StateError("the orchestrator is stopped; start the runtime first");
   std::unique_lock lk(slot->mu);
   if (slot->in_flight) {
     if (slot->follow_up) {
@@ -263,6 +280,7 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
   a->ballots.resize(n);
   a->settled.assign(n, false);
   a->deadlines.resize(n);
+  a->answered.assign(n, Clock::time_point::max());
   a->timers.resize(n);
 
   AgentUpdate start;
@@ -294,15 +312,23 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
         disabled.push_back(b);
         continue;
       }
+      if (e.half_open) {  // another analysis is making the trial call: wait for its verdict
+        b.status = AgentStatus::Disabled;
+        b.error = "circuit breaker half-open: a trial call is in progress";
+        a->settled[i] = true;
+        disabled.push_back(b);
+        continue;
+      }
       if (e.open) {  // cool-down over: one trial call
         e.open = false;
         e.half_open = true;
       }
       runners.push_back(i);
-      a->deadlines[i] = now + e.agent->spec().timeout;
+      a->deadlines[i] = now + timeout_of(*e.agent);
     }
     a->remaining = runners.size();
   }
+  for (const auto& b : disabled) sink_->on_agent_update(make_update(a->symbol, a->id, b));
   if (runners.empty()) {
     finish(a);
     return;
@@ -328,18 +354,24 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
     const auto& agent = a->entries[i]->agent;
     auto done = [gate = gate_, a, i, this](AgentOutcome out) {
       const auto arrived = Clock::now();
+      {
+        // Seen by on_deadline: an answer in time is never turned into a timeout by a race.
+        std::lock_guard lk(a->mu);
+        if (a->answered[i] == Clock::time_point::max()) a->answered[i] = arrived;
+      }
       std::lock_guard gl(gate->mu);
       if (!gate->compute) return;  // the orchestrator is gone; nothing to tell
       asio::post(*gate->compute, [this, a, i, out = std::move(out), arrived]() mutable {
         on_result(a, i, std::move(out), arrived);
       });
     };
+    const auto deadline = a->deadlines[i];
     if (agent->spec().kind == AgentKind::Native) {
-      asio::post(io_->compute, [agent, ctx = a->ctx, done = std::move(done)]() mutable {
-        agent->start(std::move(ctx), std::move(done));
+      asio::post(io_->compute, [agent, ctx = a->ctx, deadline, done = std::move(done)]() mutable {
+        agent->start(std::move(ctx), deadline, std::move(done));
       });
     } else {
-      agent->start(a->ctx, std::move(done));
+      agent->start(a->ctx, deadline, std::move(done));
     }
   }
 }
@@ -359,8 +391,8 @@ void Orchestrator::on_result(const std::shared_ptr<Analysis>& a, std::size_t i, 
       ++e.late;
       if (a->settled[i]) return;
       b.status = AgentStatus::Timeout;
-      b.error = "answered after its deadline of " +
-                std::to_string(e.agent->spec().timeout.count()) + " ms";
+      b.error =
+          "answered after its deadline of " + std::to_string(timeout_of(*e.agent).count()) + " ms";
     }
   }
   if (b.status != AgentStatus::Timeout) {
@@ -384,13 +416,13 @@ void Orchestrator::on_deadline(const std::shared_ptr<Analysis>& a, std::size_t i
   Ballot b;
   {
     std::lock_guard lk(a->mu);
-    if (a->settled[i]) return;
+    if (a->settled[i] || a->answered[i] <= a->deadlines[i]) return;  // on_result settles it
     b.agent = a->ballots[i].agent;
     b.weight = a->ballots[i].weight;
     b.latency_ms = ms_between(a->started, Clock::now());
     b.status = AgentStatus::Timeout;
     b.error =
-        "no answer within " + std::to_string(a->entries[i]->agent->spec().timeout.count()) + " ms";
+        "no answer within " + std::to_string(timeout_of(*a->entries[i]->agent).count()) + " ms";
   }
   settle(a, i, std::move(b));
 }
@@ -436,7 +468,7 @@ void Orchestrator::account(Entry& e, const Ballot& b) {
     if (fault) {
       e.last_error = b.error;
       ++e.consecutive;
-      if (e.half_open || e.consecutive >= opts_.breaker_faults) {
+      if (!e.open && (e.half_open || e.consecutive >= opts_.breaker_faults)) {
         e.open = true;
         e.half_open = false;
         e.open_until = Clock::now() + opts_.breaker_cooldown;
@@ -486,11 +518,14 @@ void Orchestrator::finish(const std::shared_ptr<Analysis>& a) {
 
 void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<Decision> d) {
   DecisionPtr done = std::move(d);
-  sink_->on_decision(done);
   completed_.fetch_add(1);
+  {
+    std::lock_guard lk(a->mu);
+    a->timers.clear();  // no timer outlives this analysis' part in the orchestrator
+  }
 
-  // The slot moves on before waiters wake, so a waiter that asks again starts a new analysis
-  // instead of joining the one that just ended.
+  // The slot moves on before anyone hears of the decision, so whoever asks again then starts
+  // a new analysis instead of joining the one that just ended.
   auto& slot = *a->slot;
   std::shared_ptr<std::promise<DecisionPtr>> next;
   std::string trigger;
@@ -513,6 +548,7 @@ void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<
       slot.in_flight = false;
     }
   }
+  sink_->on_decision(done);
   a->promise->set_value(done);
   if (next) {
     asio::post(io_->compute, [this, s = a->slot, trigger = std::move(trigger), next]() mutable {
@@ -543,9 +579,9 @@ void Orchestrator::wait_idle(const std::string& symbol) {
 }
 
 void Orchestrator::stop() {
-  if (stopping_.exchange(true)) return;
   {
     std::unique_lock lk(idle_mu_);
+    if (stopping_.exchange(true)) return;
     // Analyses in flight end by their deadlines; wait for them, not for stuck agents.
     idle_cv_.wait_for(lk, std::chrono::hours(2), [&] { return active_.load() == 0; });
   }
@@ -588,7 +624,7 @@ std::vector<AgentStatsView> Orchestrator::agent_stats() const {
     v.name = s.name;
     v.kind = s.kind == AgentKind::Native ? "native" : "python";
     v.weight = s.weight;
-    v.timeout_ms = static_cast<double>(s.timeout.count());
+    v.timeout_ms = static_cast<double>(timeout_of(*e.agent).count());
     v.calls = e.calls;
     v.votes = e.votes;
     v.abstentions = e.abstentions;

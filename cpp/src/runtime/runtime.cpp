@@ -1,18 +1,18 @@
 #include "goldensignals/runtime/runtime.hpp"
 
-#include "goldensignals/runtime/fanout_sink.hpp"
-
 #include <cmath>
 #include <set>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
+#include "goldensignals/runtime/fanout_sink.hpp"
 
 namespace gs {
 
 struct Runtime::Symbol {
-  Symbol(std::string name, std::size_t history) : market(std::move(name), history) {}
+  Symbol(std::string name, std::size_t history, std::int64_t bar_ms)
+      : market(std::move(name), history, bar_ms) {}
   mutable std::mutex mu;  // guards everything below; never held across a call out
   MarketState market;
   double ref_price = 0.0;             // price at the last analysis trigger
@@ -33,6 +33,7 @@ class Runtime::FeedBridge final : public FeedSink {
     }
   }
   void wait_idle(const std::string& symbol) override { rt_.wait_idle(symbol); }
+  void on_history_done() override { rt_.analyze_backfilled(); }
   void on_feed_problem(const std::string& code, const std::string& message) override {
     rt_.sink_->on_alert(Alert{"system", "warning", code, message, now_ms()});
     rt_.log(30, "feed: " + message);
@@ -71,6 +72,11 @@ void RuntimeOptions::validate() const {
     throw InvalidArgument("move_threshold " + fmt_num(move_threshold) +
                           " is not accepted; expected a fraction in (0, 1), e.g. 0.01 for 1%");
   }
+  if (!std::isfinite(bar_seconds) || bar_seconds < 0 || bar_seconds > 86400) {
+    throw InvalidArgument(
+        "bar_seconds " + fmt_num(bar_seconds) +
+        " is not accepted; expected seconds in [0, 86400] (0: ticks form no bars)");
+  }
   if (history_bars < 2 || history_bars > 1'000'000) {
     throw InvalidArgument("history_bars " + std::to_string(history_bars) +
                           " is not accepted; expected 2 to 1000000");
@@ -93,7 +99,8 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
   }
   opts_.symbols = names;
   opts_.validate();
-  for (const auto& n : names) symbols_[n] = std::make_unique<Symbol>(n, opts_.history_bars);
+  const auto bar_ms = static_cast<std::int64_t>(std::llround(opts_.bar_seconds * 1000.0));
+  for (const auto& n : names) symbols_[n] = std::make_unique<Symbol>(n, opts_.history_bars, bar_ms);
   orch_ = std::make_unique<Orchestrator>(
       opts_.orchestrator, opts_.policy,
       [this](const std::string& symbol) -> SnapshotPtr {
@@ -155,10 +162,15 @@ void Runtime::start() {
   state_ = RuntimeState::Running;
   std::string feed = "none";
   if (feed_) {
-    feed_->bind(opts_.symbols);
     feed = feed_->describe();
     bridge_ = std::make_unique<FeedBridge>(*this);
-    // Back-fill runs synchronously when the feed has history to give, so agents can vote at once.
+    try {
+      feed_->bind(opts_.symbols);
+    } catch (...) {
+      state_ = RuntimeState::Faulted;
+      throw;
+    }
+    // The feed runs on its own thread: history first, then the initial analyses, then live data.
     feed_thread_ = std::jthread([this](std::stop_token st) {
       try {
         feed_->run(*bridge_, st);
@@ -200,6 +212,7 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
   PriceUpdate pu;
   {
     std::lock_guard lk(s.mu);
+    const double ref = s.market.last_close() > 0 ? s.market.last_close() : price;
     if (bar) {
       s.market.on_bar(*bar);
     } else {
@@ -215,8 +228,8 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
     pu.symbol = s.market.symbol();
     pu.price = price;
     pu.volume = volume;
-    pu.change = price - s.market.prev_close();
-    pu.change_percent = s.market.prev_close() > 0 ? 100.0 * pu.change / s.market.prev_close() : 0.0;
+    pu.change = price - ref;  // against the last completed bar's close
+    pu.change_percent = 100.0 * pu.change / ref;
     pu.ts_ms = ts_ms;
     const bool running = state_.load() == RuntimeState::Running;
     if (running && std::abs(price / s.ref_price - 1.0) >= opts_.move_threshold) {
@@ -235,6 +248,21 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
   }
   sink_->on_price_update(pu);
   if (why) trigger(pu.symbol, why);
+}
+
+void Runtime::analyze_backfilled() {
+  if (!opts_.analyze_on_start || state_.load() != RuntimeState::Running) return;
+  for (auto& [name, sp] : symbols_) {
+    auto& s = *sp;
+    {
+      std::lock_guard lk(s.mu);
+      if (!s.seen || s.analyzed) continue;
+      s.analyzed = true;
+      s.ref_price = s.market.price();
+      s.last_analysis_ts = s.market.last_ts_ms();
+    }
+    trigger(name, "initial");
+  }
 }
 
 void Runtime::trigger(const std::string& symbol, const char* why) {

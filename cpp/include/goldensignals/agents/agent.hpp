@@ -27,8 +27,8 @@ enum class AgentKind : std::uint8_t { Native, Python };
 
 struct AgentSpec {
   std::string name;
-  double weight = 1.0;                              // the operator's weight, never the agent's
-  std::chrono::milliseconds timeout{1000};          // per-analysis deadline
+  double weight = 1.0;                      // the operator's weight, never the agent's
+  std::chrono::milliseconds timeout{1000};  // per-analysis deadline; 0: the orchestrator's default
   AgentKind kind = AgentKind::Native;
 };
 
@@ -53,9 +53,11 @@ class Agent {
   [[nodiscard]] virtual std::optional<Vote> analyze(const AgentContext& ctx) const = 0;
 
   // Agents that run elsewhere (Python) override this: start the evaluation and return at once;
-  // call done exactly once, from any thread. The default runs analyze() inline.
+  // call done exactly once, from any thread; an answer after `deadline` will not count. The
+  // default runs analyze() inline.
   using Done = std::function<void(AgentOutcome)>;
-  virtual void start(std::shared_ptr<const AgentContext> ctx, Done done) const;
+  using Deadline = std::chrono::steady_clock::time_point;
+  virtual void start(std::shared_ptr<const AgentContext> ctx, Deadline deadline, Done done) const;
 
  private:
   AgentSpec spec_;

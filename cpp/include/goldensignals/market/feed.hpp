@@ -18,6 +18,8 @@ class FeedSink {
   virtual ~FeedSink() = default;
   // live == false: history back-fill (updates state; no price update, no trigger).
   virtual void on_bar(const std::string& symbol, const Bar& bar, bool live) = 0;
+  // The back-fill is complete: symbols with history can be analysed at once.
+  virtual void on_history_done() {}
   // Blocks until no analysis of `symbol` is in flight (replay as fast as possible).
   virtual void wait_idle(const std::string& symbol) = 0;
   // Reports a problem the feed cannot fix (a bad row, a stalled source).

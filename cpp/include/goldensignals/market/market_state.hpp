@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,16 +41,17 @@ class MirrorRing {
 
 class MarketState {
  public:
-  // history: how many bars are kept (and shown to agents).
-  explicit MarketState(std::string symbol, std::size_t history = 512);
+  // history: how many bars are kept (and shown to agents). bar_ms > 0: ticks build bars of
+  // that length (a tick in a later period closes the forming bar); 0: ticks never form bars.
+  explicit MarketState(std::string symbol, std::size_t history = 512, std::int64_t bar_ms = 0);
 
   // Appends a completed bar. Throws BadMarketData (symbol, field, value) for NaN or infinite
   // fields, a non-positive price, high < low, a negative volume, or a bar older than the last;
   // state is unchanged when it throws.
   void on_bar(const Bar& bar);
 
-  // Records a trade. Throws BadMarketData as on_bar. A tick does not close a bar; it moves
-  // the last price the agents and the monitor see.
+  // Records a trade: moves the last price and, with bar_ms > 0, builds bars. Throws
+  // BadMarketData as on_bar (and for a time before the last update).
   void on_tick(double price, double volume, std::int64_t ts_ms);
 
   // An immutable copy for one analysis; cached until the next bar or tick.
@@ -57,7 +59,10 @@ class MarketState {
 
   [[nodiscard]] const std::string& symbol() const noexcept { return symbol_; }
   [[nodiscard]] double price() const noexcept { return price_; }
-  [[nodiscard]] double prev_close() const noexcept { return prev_close_; }
+  // Close of the last completed bar; the first trade's price before any bar; 0 before any data.
+  [[nodiscard]] double last_close() const noexcept {
+    return close_.size() > 0 ? close_.back() : first_price_;
+  }
   [[nodiscard]] std::int64_t last_ts_ms() const noexcept { return last_ts_; }
   [[nodiscard]] std::uint64_t bars_seen() const noexcept { return bars_seen_; }
   [[nodiscard]] const ind::IndicatorValues& indicators() const noexcept {
@@ -66,13 +71,16 @@ class MarketState {
 
  private:
   void check(double v, const char* field, std::int64_t ts_ms) const;
+  void append(const Bar& bar);  // validated bar: history, indicators, cache
 
   std::string symbol_;
   MirrorRing<std::int64_t> time_;
   MirrorRing<double> open_, high_, low_, close_, volume_;
   ind::IndicatorSet indicators_;
+  std::int64_t bar_ms_;
+  std::optional<Bar> forming_;  // the bar ticks are building
   double price_ = 0.0;
-  double prev_close_ = 0.0;  // close of the bar before the last (for change figures)
+  double first_price_ = 0.0;
   std::int64_t last_ts_ = 0;
   std::uint64_t bars_seen_ = 0;
   mutable SnapshotPtr cached_;

@@ -54,6 +54,12 @@ class Orchestrator {
   // Stops accepting work and waits for analyses in flight (at most their deadlines).
   void stop();
 
+  // Deadline of agents whose spec says 0 (live-tunable; InvalidArgument outside 1 ms..1 h).
+  void set_default_timeout(std::chrono::milliseconds t);
+  [[nodiscard]] std::chrono::milliseconds default_timeout() const {
+    return std::chrono::milliseconds(default_timeout_ms_.load());
+  }
+
   // Live-tunable policy (validated; InvalidArgument on a bad value).
   [[nodiscard]] ConsensusPolicy policy() const;
   void set_policy(const ConsensusPolicy& p);
@@ -88,6 +94,7 @@ class Orchestrator {
   void settle(const std::shared_ptr<Analysis>& a, std::size_t i, Ballot b);
   void finish(const std::shared_ptr<Analysis>& a);
   void account(Entry& e, const Ballot& b);
+  [[nodiscard]] std::chrono::milliseconds timeout_of(const Agent& a) const;
   std::shared_ptr<SymbolSlot> slot_for(const std::string& symbol);
 
   OrchestratorOptions opts_;
@@ -105,6 +112,7 @@ class Orchestrator {
 
   std::atomic<std::uint64_t> started_{0}, completed_{0}, signals_{0}, coalesced_{0};
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::int64_t> default_timeout_ms_{1000};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
 };

@@ -26,6 +26,7 @@ struct RuntimeOptions {
   double signal_generation_interval_s = 30.0;  // SIGNAL_GENERATION_INTERVAL (market time)
   double move_threshold = 0.01;                // re-analyse on a move this large since the last
   std::size_t history_bars = 512;              // bars kept per symbol and shown to agents
+  double bar_seconds = 60.0;                   // ticks from publish_tick build bars this long
   bool analyze_on_start = true;                // one analysis per symbol as soon as data exists
   void validate() const;
 };
@@ -95,6 +96,7 @@ class Runtime {
   void ingest(Symbol& s, const Bar* bar, double price, double volume, std::int64_t ts_ms,
               bool live);
   void trigger(const std::string& symbol, const char* why);
+  void analyze_backfilled();  // the "initial" analysis of every symbol that has history
   void log(int level, const std::string& msg);
 
   RuntimeOptions opts_;
