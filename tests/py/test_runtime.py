@@ -84,7 +84,7 @@ def test_faulty_python_agents_are_isolated_with_reasons(frame):
 
     @rt.agent("Slow", timeout=0.05)
     def slow(ctx):
-        time.sleep(0.5)
+        time.sleep(2.0)
         return gs.Vote("BUY", 1.0)
 
     updates = []
@@ -100,7 +100,7 @@ def test_faulty_python_agents_are_isolated_with_reasons(frame):
     details = d.to_dict()["agents_consensus"]["agent_details"]
     assert "ValueError: model exploded" in details["Raises"]["error"]
     assert "returned str" in details["Garbage"]["error"]
-    assert elapsed < 0.5, "the decision waited for the slow agent"
+    assert elapsed < 1.5, "the decision waited for the slow agent (2 s)"
     signals = {u.signal for u in updates if u.analysis_id == d.analysis_id}
     assert {"ANALYZING", "PROCESSING", "SELL", "FAILED", "TIMEOUT"} <= signals
 
