@@ -1,0 +1,64 @@
+// One server message, serialized once and shared by every recipient; and who receives them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace gs {
+
+enum class MessageKind : std::uint8_t {
+  PriceUpdate,     // snapshot-like: a newer one for the same symbol may replace an unsent one
+  AgentUpdate,     // ordered room stream, never dropped silently
+  SignalUpdate,    // ordered room stream
+  DecisionUpdate,  // ordered room stream
+  Alert,           // to everyone (system) or one client (replies)
+  Heartbeat,       // periodic, to everyone
+  Reply,           // an answer to one client's request
+};
+std::string_view to_string(MessageKind k) noexcept;
+
+// The JSON text once; the MessagePack form made at most once, on first demand.
+class Message {
+ public:
+  Message(MessageKind kind, std::string symbol, std::shared_ptr<const std::string> json)
+      : kind_(kind), symbol_(std::move(symbol)), json_(std::move(json)) {}
+
+  [[nodiscard]] MessageKind kind() const noexcept { return kind_; }
+  [[nodiscard]] const std::string& symbol() const noexcept { return symbol_; }
+  [[nodiscard]] const std::string& json() const noexcept { return *json_; }
+  // The same object as MessagePack; thread-safe, encoded on the first call only.
+  [[nodiscard]] const std::string& msgpack() const;
+
+ private:
+  MessageKind kind_;
+  std::string symbol_;
+  std::shared_ptr<const std::string> json_;
+  mutable std::once_flag msgpack_once_;
+  mutable std::string msgpack_;
+};
+using MessagePtr = std::shared_ptr<const Message>;
+
+// A JSON text as a message (replies, confirmations).
+MessagePtr make_message(MessageKind kind, std::string json, std::string symbol = {});
+
+enum class SendStatus : std::uint8_t {
+  Queued,    // will be written
+  Replaced,  // queued, and an unsent older price_update of the symbol was dropped for it
+  Dropped,   // not queued: the client was too slow and is being closed
+  Closed,    // not queued: the connection is closing or closed
+};
+std::string_view to_string(SendStatus s) noexcept;
+
+// A connected client as the broadcast layer sees it. Both calls are thread-safe, never block
+// on I/O and may be made under a room lock.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual SendStatus send(MessagePtr m) = 0;
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+};
+
+}  // namespace gs

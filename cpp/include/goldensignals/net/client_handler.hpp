@@ -1,0 +1,49 @@
+// The protocol logic of one WebSocket client: requests in, replies and room changes out.
+// No I/O of its own; the session calls it on the connection's strand only.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/net/protocol.hpp"
+#include "goldensignals/net/rate_limiter.hpp"
+
+namespace gs {
+
+struct ServerContext;
+
+class ClientHandler {
+ public:
+  ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
+                std::string client_id);
+
+  // After the handshake: the welcome; for /ws/symbols/{symbol}, subscribe and analyze too.
+  void on_open(const std::optional<std::string>& symbol);
+  void on_text(std::string_view text);
+  void on_binary(std::string_view bytes);
+  // The connection ended: leave every room.
+  void on_closed();
+
+  [[nodiscard]] const std::string& client_id() const noexcept { return client_id_; }
+  [[nodiscard]] const std::set<std::string>& subscriptions() const noexcept { return rooms_; }
+
+ private:
+  void handle(const proto::Parsed& p);
+  bool subscribe(const std::string& symbol);
+  void unsubscribe(const std::string& symbol);
+  void analyze(const std::string& symbol);
+  void reply(std::string json);
+  void problem(const proto::Problem& p, const nlohmann::json& extra = nlohmann::json::object());
+
+  std::shared_ptr<ServerContext> ctx_;
+  std::weak_ptr<Subscriber> self_;
+  std::string client_id_;
+  std::set<std::string> rooms_;  // at most max_subscriptions_per_client
+  TokenBucket analyze_bucket_;
+};
+
+}  // namespace gs

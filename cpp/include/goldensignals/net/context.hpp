@@ -1,0 +1,65 @@
+// What every session of one server shares: options, the runtime, the rooms, the counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "goldensignals/broadcast/bus.hpp"
+#include "goldensignals/broadcast/room_hub.hpp"
+#include "goldensignals/orchestrator/agent_stats.hpp"
+#include "goldensignals/server/options.hpp"
+
+namespace gs {
+
+class Runtime;
+
+struct ServerCounters {
+  std::atomic<std::uint64_t> connections_total{0};     // WebSocket sessions ever accepted
+  std::atomic<std::uint64_t> connections_active{0};    // open WebSocket sessions (slots held)
+  std::atomic<std::uint64_t> connections_rejected{0};  // upgrades refused with 503
+  std::atomic<std::uint64_t> messages_sent{0};         // frames fully written
+  std::atomic<std::uint64_t> messages_dropped{0};      // replaced prices and slow-consumer drops
+  std::atomic<std::uint64_t> slow_consumer_closes{0};  // clients closed with 1008
+  std::atomic<std::uint64_t> idle_closes{0};           // clients closed with 1001 for silence
+  std::atomic<std::uint64_t> bad_requests{0};          // client messages answered with an alert
+  std::atomic<std::uint64_t> http_requests{0};         // plain HTTP requests answered
+  std::atomic<std::uint64_t> events_dropped{0};  // price events shed before broadcast (overload)
+};
+
+// Per-agent vote latency as seen in agent_update events (for the /metrics histogram).
+class AgentLatencyBook {
+ public:
+  void record(const std::string& agent, double ms);
+  [[nodiscard]] std::map<std::string, LatencyHistogram> snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, LatencyHistogram> by_agent_;  // bounded by the agents registered
+};
+
+struct ServerContext {
+  ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt);
+
+  const ServerOptions opts;
+  const std::shared_ptr<Runtime> runtime;
+  RoomHub hub;
+  std::unique_ptr<Bus> bus;  // LocalBus over `hub` for now
+  ServerCounters counters;
+  AgentLatencyBook latencies;
+  std::atomic<bool> stopping{false};
+
+  // The GET /ws/status object (PROTOCOL.md).
+  [[nodiscard]] nlohmann::json status() const;
+  // status_update data: the status object plus running, active_analyses, active_agents and
+  // websocket_connections at the top.
+  [[nodiscard]] nlohmann::json status_update() const;
+  // Prometheus text exposition format, version 0.0.4.
+  [[nodiscard]] std::string metrics() const;
+};
+
+}  // namespace gs

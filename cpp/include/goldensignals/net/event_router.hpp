@@ -1,0 +1,55 @@
+// Turns runtime events into room messages. Called on compute threads, it only builds the JSON
+// text once and posts it to one strand; there the per-symbol seq is stamped and the message
+// goes to the bus, so every room sees its messages in seq order.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/broadcast/sequencer.hpp"
+#include "goldensignals/runtime/runtime.hpp"
+
+namespace gs {
+
+struct ServerContext;
+
+class EventRouter final : public RuntimeSink, public std::enable_shared_from_this<EventRouter> {
+ public:
+  // `strand` serializes sequencing and publishing; `seq` numbers room messages.
+  EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand,
+              std::unique_ptr<Sequencer> seq);
+
+  void on_agent_update(const AgentUpdate& u) override;
+  void on_decision(const DecisionPtr& d) override;
+  void on_alert(const Alert& a) override;
+  void on_price_update(const PriceUpdate& p) override;
+  void on_log(int, const std::string&, const std::string&) override {}
+  [[nodiscard]] int log_level() const override { return 1000; }  // the server wants no logs
+
+  // Publishes on the strand, as the runtime would (heartbeats, tests, other producers).
+  // `body` is a JSON object text without seq; room kinds get one.
+  void post(std::string symbol, MessageKind kind, std::string body);
+  // Events after this are ignored (the server is stopping).
+  void stop() noexcept { stopped_.store(true); }
+  [[nodiscard]] const Sequencer& sequencer() const noexcept { return *seq_; }
+
+ private:
+  struct Item {
+    MessageKind kind;
+    std::string body;
+  };
+  void post_items(std::string symbol, Item a, std::optional<Item> b);
+  void publish(const std::string& symbol, Item& item);
+
+  std::shared_ptr<ServerContext> ctx_;
+  boost::asio::any_io_executor strand_;
+  std::unique_ptr<Sequencer> seq_;
+  std::atomic<std::size_t> pending_{0};  // posted, not yet published (bounded for prices)
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace gs

@@ -1,0 +1,41 @@
+// Plain HTTP answers (health, status, metrics, static files) and WebSocket URL parsing,
+// kept free of Beast so they compile fast and test without sockets.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gs {
+
+struct ServerContext;
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// The answer to a plain (non-upgrade) request. `method` is e.g. "GET".
+HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target);
+
+// A WebSocket upgrade target: /ws/signals or /ws/symbols/{symbol}, with ?format=json|msgpack.
+struct WsTarget {
+  bool ok = false;
+  int status = 404;                   // when !ok: the HTTP status of the refusal
+  std::string error;                  // when !ok: why
+  std::optional<std::string> symbol;  // /ws/symbols/{symbol}, normalized
+  bool msgpack = false;
+};
+WsTarget parse_ws_target(std::string_view target);
+
+// A JSON error body: {"error": code, "message": message}.
+std::string json_error(std::string_view code, std::string_view message);
+
+// Content type by file extension (".html" -> "text/html; charset=utf-8").
+std::string_view content_type_for(std::string_view path);
+
+}  // namespace gs

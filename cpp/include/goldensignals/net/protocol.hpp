@@ -1,0 +1,52 @@
+// The wire protocol's client requests and the server's replies (PROTOCOL.md), without I/O.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace gs::proto {
+
+enum class Command : std::uint8_t {
+  Subscribe,
+  Unsubscribe,
+  Analyze,
+  GetStatus,
+  Heartbeat,
+  Ping,
+  History,
+  Replay
+};
+
+struct Request {
+  Command command = Command::Ping;
+  std::string symbol;  // normalized (upper-case, valid) for the commands that take one
+  bool since = false;  // subscribe asked for recovery
+};
+
+// A bad request, answered with an alert; the connection stays open.
+struct Problem {
+  std::string code;      // invalid_json, bad_request, unknown_type, invalid_symbol, ...
+  std::string severity;  // error | warning (also the alert_type)
+  std::string message;
+};
+
+using Parsed = std::variant<Request, Problem>;
+
+Parsed parse_text(std::string_view text);     // a JSON text frame
+Parsed parse_binary(std::string_view bytes);  // a MessagePack binary frame
+Parsed parse_object(const nlohmann::json& j);
+
+// Replies, as JSON texts.
+std::string welcome(const std::string& client_id);
+std::string confirmation(std::string_view type, const std::string& symbol);  // (un)subscribe
+std::string heartbeat();                                                     // periodic
+std::string heartbeat_ack();
+std::string pong();
+std::string alert(const Problem& p, const nlohmann::json& extra = nlohmann::json::object());
+std::string info(std::string_view code, const std::string& message,
+                 const nlohmann::json& extra = nlohmann::json::object());
+
+}  // namespace gs::proto

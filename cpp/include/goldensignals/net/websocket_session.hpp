@@ -1,0 +1,77 @@
+// One WebSocket client: its own strand, one async_write in flight, a bounded send queue in
+// which a newer price_update replaces an unsent one of the same symbol; a client whose queue
+// overflows is closed with 1008 and nobody else waits for it.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/net/net.hpp"
+
+namespace gs {
+
+struct ServerContext;
+class ClientHandler;
+
+class WebSocketSession final : public Subscriber,
+                               public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  // The caller has reserved a connection slot (counters.connections_active); we release it.
+  WebSocketSession(boost::beast::tcp_stream&& stream, std::shared_ptr<ServerContext> ctx,
+                   std::optional<std::string> symbol, bool msgpack);
+  ~WebSocketSession() override;
+
+  // Completes the upgrade of `req`, then welcomes the client and starts reading.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  // Thread-safe; never blocks on I/O.
+  SendStatus send(MessagePtr m) override;
+  void close(std::uint16_t code, std::string reason) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void on_accept(error_code ec);
+  void do_read();
+  void on_read(error_code ec, std::size_t n);
+  void do_write();
+  void on_write(error_code ec, std::size_t n);
+  void do_close(std::uint16_t code, std::string reason);
+  void on_close(error_code ec);
+  void do_tick();
+  void on_tick(error_code ec);
+  void end();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  asio::any_io_executor strand_;  // a copy of the stream's strand, for posting from any thread
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<ServerContext> ctx_;
+  std::optional<std::string> symbol_;  // from /ws/symbols/{symbol}
+  const bool msgpack_;
+  std::unique_ptr<ClientHandler> handler_;
+  asio::steady_timer tick_timer_;   // ping and idle check every heartbeat interval
+  asio::steady_timer close_timer_;  // drops the socket if the close handshake stalls
+
+  std::mutex mu_;                 // guards the three below, never held across I/O
+  std::deque<MessagePtr> queue_;  // unsent messages, at most message_queue_size
+  bool write_scheduled_ = false;  // a do_write is posted or a write is in flight
+  bool closing_ = false;          // no more messages are accepted
+
+  // Strand-only state.
+  MessagePtr writing_;  // the message of the write in flight (keeps its buffer alive)
+  bool open_ = false, close_started_ = false, ping_pending_ = false, ended_ = false;
+  Clock::time_point last_rx_ = Clock::now();  // any frame from the client, pongs included
+};
+
+}  // namespace gs

@@ -1,0 +1,43 @@
+// Every limit of the WebSocket/HTTP server in one place, each with its default and why.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace gs {
+
+// Token bucket: `per_second` tokens refill continuously, at most `burst` saved up.
+struct RateLimit {
+  double per_second = 5.0;  // a dashboard clicking "analyze" is far below this
+  double burst = 10.0;      // lets a client analyse its whole watch-list at connect
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // loopback by default: exposing the server is a decision
+  std::uint16_t port = 8000;       // 0 picks a free port (tests, several servers on one host)
+  std::size_t io_threads = 1;      // one network thread keeps the other core for agents
+
+  std::chrono::milliseconds heartbeat_interval{30'000};  // WS_HEARTBEAT_INTERVAL; idle close at 2x
+  std::size_t message_queue_size = 1000;      // WS_MESSAGE_QUEUE_SIZE: past it a reader is too slow
+  std::size_t max_connections = 1000;         // WS_MAX_CONNECTIONS: more are refused with 503
+  std::size_t max_message_bytes = 64 * 1024;  // client frames past this close with 1009
+  std::size_t max_subscriptions_per_client = 100;  // rooms one client may join (bounds fan-out)
+  RateLimit analyze_rate;                          // analyses are the expensive request
+
+  std::size_t http_body_limit = 64 * 1024;    // our endpoints take no bodies; refuse uploads
+  std::size_t http_header_limit = 16 * 1024;  // enough for cookies and a JWT, not for abuse
+  std::chrono::milliseconds handshake_timeout{10'000};  // HTTP upgrade and WebSocket close
+  std::chrono::milliseconds read_timeout{30'000};       // an idle keep-alive HTTP connection
+  std::chrono::milliseconds close_timeout{5'000};       // a peer that never reads its close frame
+  std::size_t event_queue_size = 10'000;  // runtime events awaiting broadcast; then prices drop
+  int socket_send_buffer = 0;             // SO_SNDBUF per client in bytes; 0 keeps the OS default
+
+  std::string web_root;  // directory of static files for GET /; empty serves a built-in page
+
+  // Throws InvalidArgument naming the field, the value and the accepted range.
+  void validate() const;
+};
+
+}  // namespace gs

@@ -1,0 +1,99 @@
+#include "goldensignals/net/event_router.hpp"
+
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/net/context.hpp"
+
+namespace gs {
+
+namespace {
+
+bool is_vote_outcome(const std::string& s) {
+  return s == "BUY" || s == "SELL" || s == "HOLD" || s == "ABSTAIN" || s == "TIMEOUT" ||
+         s == "FAILED";
+}
+
+std::string message(const char* type, nlohmann::json data) {
+  return nlohmann::json{{"type", type}, {"data", std::move(data)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+EventRouter::EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand,
+                         std::unique_ptr<Sequencer> seq)
+    : ctx_(std::move(ctx)), strand_(std::move(strand)), seq_(std::move(seq)) {}
+
+void EventRouter::on_agent_update(const AgentUpdate& u) {
+  if (is_vote_outcome(u.signal)) ctx_->latencies.record(u.agent, u.latency_ms);
+  post(u.symbol, MessageKind::AgentUpdate, message("agent_update", agent_update_json(u)));
+}
+
+void EventRouter::on_decision(const DecisionPtr& d) {
+  std::optional<Item> sig;
+  if (d->has_signal())
+    sig = Item{MessageKind::SignalUpdate, message("signal_update", signal_json(*d))};
+  Item dec{MessageKind::DecisionUpdate, message("decision_update", decision_json(*d))};
+  // One hand-off for both: the signal_update always precedes its decision_update.
+  if (sig) {
+    post_items(d->symbol, std::move(*sig), std::move(dec));
+  } else {
+    post_items(d->symbol, std::move(dec), std::nullopt);
+  }
+}
+
+void EventRouter::on_alert(const Alert& a) {
+  post({}, MessageKind::Alert,
+       alert_json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void EventRouter::on_price_update(const PriceUpdate& p) {
+  // Shed prices first under overload: a newer one follows, nothing ordered is lost.
+  if (pending_.load() >= ctx_->opts.event_queue_size) {
+    ctx_->counters.events_dropped.fetch_add(1);
+    return;
+  }
+  post(p.symbol, MessageKind::PriceUpdate,
+       message("price_update", {{"symbol", p.symbol},
+                                {"price", p.price},
+                                {"volume", p.volume},
+                                {"change", p.change},
+                                {"change_percent", p.change_percent},
+                                {"timestamp", iso8601_ms(p.ts_ms)}}));
+}
+
+void EventRouter::post(std::string symbol, MessageKind kind, std::string body) {
+  post_items(std::move(symbol), Item{kind, std::move(body)}, std::nullopt);
+}
+
+void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) {
+  if (stopped_.load()) return;
+  pending_.fetch_add(1);
+  boost::asio::post(strand_, [self = shared_from_this(), symbol = std::move(symbol),
+                              a = std::move(a), b = std::move(b)]() mutable {
+    self->pending_.fetch_sub(1);
+    if (self->stopped_.load()) return;
+    self->publish(symbol, a);
+    if (b) self->publish(symbol, *b);
+  });
+}
+
+void EventRouter::publish(const std::string& symbol, Item& item) {
+  const bool room =
+      item.kind == MessageKind::PriceUpdate || item.kind == MessageKind::AgentUpdate ||
+      item.kind == MessageKind::SignalUpdate || item.kind == MessageKind::DecisionUpdate;
+  if (!room || symbol.empty()) {
+    ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(item.body)), item.kind);
+    return;
+  }
+  // Stamp seq first in the object: {"seq":N, + the rest of the body.
+  const std::string n = std::to_string(seq_->next(symbol));
+  std::string framed;
+  framed.reserve(item.body.size() + n.size() + 8);
+  framed.append("{\"seq\":").append(n).append(",").append(item.body, 1, std::string::npos);
+  ctx_->bus->publish(symbol, std::make_shared<const std::string>(std::move(framed)), item.kind);
+}
+
+}  // namespace gs

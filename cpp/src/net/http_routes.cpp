@@ -1,0 +1,213 @@
+#include "goldensignals/net/http_routes.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/net/context.hpp"
+
+namespace gs {
+
+namespace {
+
+constexpr std::uintmax_t kMaxStaticFile = 16 * 1024 * 1024;  // dashboards are small; no DoS
+
+// Shown at GET / without a web_root: enough to see the stream working.
+constexpr std::string_view kBuiltinPage = R"(<!doctype html>
+<html><head><meta charset="utf-8"><title>GoldenSignals</title></head>
+<body><h1>GoldenSignals</h1>
+<p>WebSocket: <code>/ws/signals</code> &middot; <a href="/ws/status">status</a> &middot;
+<a href="/metrics">metrics</a> &middot; <a href="/health">health</a></p>
+<form id="f"><input id="s" value="AAPL" size="8"> <button>analyze</button></form>
+<pre id="log"></pre>
+<script>
+const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/signals");
+const log = document.getElementById("log");
+ws.onmessage = (e) => { log.textContent = e.data + "\n" + log.textContent.slice(0, 20000); };
+document.getElementById("f").onsubmit = (e) => {
+  e.preventDefault();
+  ws.send(JSON.stringify({type: "analyze", symbol: document.getElementById("s").value}));
+};
+</script></body></html>
+)";
+
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes; nullopt on a malformed escape or a NUL byte.
+std::optional<std::string> decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    const char c = static_cast<char>(hi * 16 + lo);
+    if (c == '\0') return std::nullopt;
+    out += c;
+    i += 2;
+  }
+  return out;
+}
+
+HttpReply error(int status, std::string_view code, std::string_view message) {
+  return HttpReply{status, "application/json", json_error(code, message), {}};
+}
+
+HttpReply static_file(const ServerContext& ctx, std::string_view raw_path) {
+  const bool root_page = raw_path == "/" || raw_path == "/index.html";
+  if (ctx.opts.web_root.empty()) {
+    if (root_page) return HttpReply{200, "text/html; charset=utf-8", std::string(kBuiltinPage), {}};
+    return error(404, "not_found", "no such page");
+  }
+  auto path = decode(raw_path);
+  if (!path || path->empty() || path->front() != '/' || path->find('\\') != std::string::npos) {
+    return error(400, "bad_path", "the request path is malformed");
+  }
+  // Refuse any dot-dot segment outright, then check the resolved path stays under the root.
+  for (std::size_t i = 0; i < path->size();) {
+    const auto j = path->find('/', i + 1);
+    const auto seg =
+        std::string_view(*path).substr(i + 1, (j == std::string::npos ? path->size() : j) - i - 1);
+    if (seg == "..") return error(400, "bad_path", "the request path may not contain '..'");
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  if (path->back() == '/') *path += "index.html";
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path root = fs::canonical(ctx.opts.web_root, ec);
+  if (ec) return error(404, "not_found", "no such file");
+  const fs::path full = fs::weakly_canonical(root / path->substr(1), ec);
+  const auto rel = full.lexically_relative(root);
+  if (ec || rel.empty() || *rel.begin() == "..") return error(404, "not_found", "no such file");
+  if (!fs::is_regular_file(full, ec)) return error(404, "not_found", "no such file");
+  const auto size = fs::file_size(full, ec);
+  if (ec || size > kMaxStaticFile) return error(404, "not_found", "no such file");
+  std::ifstream in(full, std::ios::binary);
+  std::string body(static_cast<std::size_t>(size), '\0');
+  if (!in.read(body.data(), static_cast<std::streamsize>(size))) {
+    return error(404, "not_found", "no such file");
+  }
+  return HttpReply{200, std::string(content_type_for(full.string())), std::move(body), {}};
+}
+
+}  // namespace
+
+std::string json_error(std::string_view code, std::string_view message) {
+  return nlohmann::json{{"error", code}, {"message", message}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string_view content_type_for(std::string_view path) {
+  const auto dot = path.rfind('.');
+  const auto ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot);
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".map", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".ico", "image/x-icon"},
+      {".webp", "image/webp"},
+      {".woff2", "font/woff2"},
+      {".wasm", "application/wasm"},
+  };
+  for (const auto& [e, t] : kTypes) {
+    if (e == ext) return t;
+  }
+  return "application/octet-stream";
+}
+
+HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target) {
+  const auto [path, query] = split_target(target);
+  if (method != "GET" && method != "HEAD") {
+    auto r = error(405, "method_not_allowed", "only GET and HEAD are served");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (path == "/health") return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
+  if (path == "/ws/status") return HttpReply{200, "application/json", ctx.status().dump(), {}};
+  if (path == "/metrics") {
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics(), {}};
+  }
+  if (path == "/api/signals" || path.starts_with("/api/signals/")) {
+    return error(404, "history_not_enabled",
+                 "signal history is not enabled on this server yet (no signal store)");
+  }
+  if (path == "/ws" || path.starts_with("/ws/")) {
+    auto r = error(426, "upgrade_required", "this is a WebSocket endpoint; connect with ws://");
+    r.headers.emplace_back("Upgrade", "websocket");
+    return r;
+  }
+  return static_file(ctx, path);
+}
+
+WsTarget parse_ws_target(std::string_view target) {
+  WsTarget t;
+  const auto [path, query] = split_target(target);
+  constexpr std::string_view kSymbols = "/ws/symbols/";
+  if (path == "/ws/signals") {
+    // the main endpoint
+  } else if (path.starts_with(kSymbols) && path.size() > kSymbols.size()) {
+    auto raw = decode(path.substr(kSymbols.size()));
+    std::string s = raw ? *raw : std::string();
+    for (char& c : s) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    if (!is_valid_symbol(s)) {
+      t.status = 400;
+      t.error = "invalid symbol in the path; expected 1-16 of A-Z 0-9 . - ^ =";
+      return t;
+    }
+    t.symbol = std::move(s);
+  } else {
+    t.status = 404;
+    t.error = "no WebSocket endpoint here; use /ws/signals or /ws/symbols/{symbol}";
+    return t;
+  }
+  std::size_t i = 0;
+  while (i <= query.size() && !query.empty()) {
+    const auto amp = query.find('&', i);
+    const auto kv = query.substr(i, (amp == std::string_view::npos ? query.size() : amp) - i);
+    if (kv.starts_with("format=")) {
+      const auto v = kv.substr(7);
+      if (v == "msgpack") {
+        t.msgpack = true;
+      } else if (v != "json") {
+        t.status = 400;
+        t.error = "format must be json or msgpack";
+        return t;
+      }
+    }
+    if (amp == std::string_view::npos) break;
+    i = amp + 1;
+  }
+  t.ok = true;
+  return t;
+}
+
+}  // namespace gs

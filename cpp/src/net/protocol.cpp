@@ -1,0 +1,143 @@
+#include "goldensignals/net/protocol.hpp"
+
+#include "goldensignals/core/clock.hpp"
+
+namespace gs::proto {
+
+namespace {
+
+Problem bad(std::string msg) { return {"bad_request", "error", std::move(msg)}; }
+
+std::string now_iso() { return iso8601_ms(now_ms()); }
+
+// Client text may be cut mid-character when quoted back: replace, never throw.
+std::string text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The symbol of a request: missing or malformed is invalid_symbol; not a string is bad_request.
+std::variant<std::string, Problem> symbol_of(const nlohmann::json& j, const std::string& type) {
+  auto it = j.find("symbol");
+  if (it == j.end() || it->is_null()) {
+    return Problem{"invalid_symbol", "error", "'" + type + "' needs a symbol, e.g. \"AAPL\""};
+  }
+  if (!it->is_string())
+    return bad("'symbol' must be a string, got " + std::string(it->type_name()));
+  std::string s = it->get<std::string>();
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (!is_valid_symbol(s)) {
+    return Problem{"invalid_symbol", "error",
+                   "symbol '" + it->get<std::string>().substr(0, 32) +
+                       "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a "
+                       "letter or digit"};
+  }
+  return s;
+}
+
+}  // namespace
+
+Parsed parse_object(const nlohmann::json& j) {
+  if (!j.is_object())
+    return bad("a message must be a JSON object, got " + std::string(j.type_name()));
+  auto t = j.find("type");
+  if (t == j.end()) return bad("a message needs a string field 'type'");
+  if (!t->is_string()) return bad("'type' must be a string, got " + std::string(t->type_name()));
+  const auto type = t->get<std::string>();
+  Request r;
+  bool takes_symbol = true;
+  if (type == "subscribe") {
+    r.command = Command::Subscribe;
+  } else if (type == "unsubscribe") {
+    r.command = Command::Unsubscribe;
+  } else if (type == "analyze") {
+    r.command = Command::Analyze;
+  } else if (type == "history" || type == "replay") {
+    return bad("'" + type + "' needs signal history, which is not enabled on this server yet");
+  } else {
+    takes_symbol = false;
+    if (type == "get_status") {
+      r.command = Command::GetStatus;
+    } else if (type == "heartbeat") {
+      r.command = Command::Heartbeat;
+    } else if (type == "ping") {
+      r.command = Command::Ping;
+    } else {
+      return Problem{"unknown_type", "warning",
+                     "unknown message type '" + type.substr(0, 64) +
+                         "'; expected subscribe, unsubscribe, analyze, get_status, heartbeat, "
+                         "ping, history or replay"};
+    }
+  }
+  if (takes_symbol) {
+    auto sym = symbol_of(j, type);
+    if (auto* p = std::get_if<Problem>(&sym)) return *p;
+    r.symbol = std::get<std::string>(std::move(sym));
+  }
+  if (r.command == Command::Subscribe && j.contains("since")) {
+    const auto& since = j["since"];
+    if (!since.is_number_integer() && !since.is_null()) {
+      return bad("'since' must be an integer seq, got " + std::string(since.type_name()));
+    }
+    if (!since.is_null()) {
+      return bad(
+          "subscribe with 'since' needs signal history, which is not enabled on this "
+          "server yet; subscribe without 'since'");
+    }
+  }
+  return r;
+}
+
+Parsed parse_text(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Problem{"invalid_json", "error", "the message is not valid JSON"};
+  return parse_object(j);
+}
+
+Parsed parse_binary(std::string_view bytes) {
+  auto j = nlohmann::json::from_msgpack(bytes, true, false);
+  if (j.is_discarded()) {
+    return Problem{"invalid_json", "error", "a binary frame must hold one MessagePack object"};
+  }
+  return parse_object(j);
+}
+
+std::string welcome(const std::string& client_id) {
+  return nlohmann::json{{"type", "heartbeat"},
+                        {"client_id", client_id},
+                        {"timestamp", now_iso()},
+                        {"message", "Connected to GoldenSignals WebSocket"}}
+      .dump();
+}
+
+std::string confirmation(std::string_view type, const std::string& symbol) {
+  return nlohmann::json{{"type", type},
+                        {"symbol", symbol},
+                        {"status", type == "subscribe" ? "subscribed" : "unsubscribed"},
+                        {"timestamp", now_iso()}}
+      .dump();
+}
+
+std::string heartbeat() {
+  return nlohmann::json{{"type", "heartbeat"}, {"timestamp", now_iso()}}.dump();
+}
+
+std::string heartbeat_ack() {
+  return nlohmann::json{{"type", "heartbeat"}, {"ack", true}, {"timestamp", now_iso()}}.dump();
+}
+
+std::string pong() { return nlohmann::json{{"type", "pong"}, {"timestamp", now_iso()}}.dump(); }
+
+std::string alert(const Problem& p, const nlohmann::json& extra) {
+  nlohmann::json j = {{"type", "alert"}, {"alert_type", p.severity}, {"severity", p.severity},
+                      {"code", p.code},  {"message", p.message},     {"timestamp", now_iso()}};
+  for (const auto& [k, v] : extra.items()) j[k] = v;
+  return text(j);
+}
+
+std::string info(std::string_view code, const std::string& message, const nlohmann::json& extra) {
+  return alert(Problem{std::string(code), "info", message}, extra);
+}
+
+}  // namespace gs::proto

@@ -1,0 +1,214 @@
+#include "goldensignals/net/websocket_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/net/client_handler.hpp"
+#include "goldensignals/net/context.hpp"
+
+namespace gs {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> ctx,
+                                   std::optional<std::string> symbol, bool msgpack)
+    : ws_(std::move(stream)),
+      strand_(ws_.get_executor()),
+      ctx_(std::move(ctx)),
+      symbol_(std::move(symbol)),
+      msgpack_(msgpack),
+      tick_timer_(strand_),
+      close_timer_(strand_) {}
+
+WebSocketSession::~WebSocketSession() { ctx_->counters.connections_active.fetch_sub(1); }
+
+void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
+  handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), uuid4());
+  error_code ignored;
+  auto& sock = beast::get_lowest_layer(ws_).socket();
+  sock.set_option(tcp::no_delay(true), ignored);  // small frames should leave at once
+  if (ctx_->opts.socket_send_buffer > 0) {
+    sock.set_option(asio::socket_base::send_buffer_size(ctx_->opts.socket_send_buffer), ignored);
+  }
+  ws_.set_option(websocket::stream_base::timeout{ctx_->opts.handshake_timeout,
+                                                 websocket::stream_base::none(), false});
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(beast::http::field::server, "goldensignals/" GS_VERSION);
+  }));
+  ws_.read_message_max(ctx_->opts.max_message_bytes);  // larger frames: Beast closes with 1009
+  ws_.auto_fragment(false);  // one frame per message, written straight from the shared buffer
+  ws_.binary(msgpack_);
+  ws_.control_callback(
+      [this](websocket::frame_type, beast::string_view) { last_rx_ = Clock::now(); });
+  ws_.async_accept(req, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+}
+
+void WebSocketSession::on_accept(error_code ec) {
+  if (ec) return end();
+  open_ = true;
+  last_rx_ = Clock::now();
+  ctx_->counters.connections_total.fetch_add(1);
+  ctx_->hub.connect(shared_from_this());
+  handler_->on_open(symbol_);
+  do_read();
+  do_tick();
+  // A stop that began during the handshake did not see us in the hub: close now.
+  if (ctx_->stopping.load()) do_close(websocket::close_code::going_away, "server shutdown");
+}
+
+void WebSocketSession::do_read() {
+  ws_.async_read(
+      buffer_, [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void WebSocketSession::on_read(error_code ec, std::size_t) {
+  // Oversize frames (1009) and invalid UTF-8 (1007) were already answered by Beast.
+  if (ec) return end();
+  last_rx_ = Clock::now();
+  const auto data = buffer_.cdata();
+  const std::string_view view(static_cast<const char*>(data.data()), data.size());
+  if (!close_started_) {
+    if (ws_.got_text()) {
+      handler_->on_text(view);
+    } else {
+      handler_->on_binary(view);
+    }
+  }
+  buffer_.consume(buffer_.size());
+  do_read();
+}
+
+SendStatus WebSocketSession::send(MessagePtr m) {
+  auto status = SendStatus::Queued;
+  bool schedule = false;
+  {
+    std::lock_guard lk(mu_);
+    if (closing_) return SendStatus::Closed;
+    if (m->kind() == MessageKind::PriceUpdate) {
+      // A newer price makes the unsent older one of the symbol worthless: drop that one.
+      for (auto it = queue_.rbegin(); it != queue_.rend(); ++it) {
+        if ((*it)->kind() == MessageKind::PriceUpdate && (*it)->symbol() == m->symbol()) {
+          queue_.erase(std::next(it).base());
+          status = SendStatus::Replaced;
+          ctx_->counters.messages_dropped.fetch_add(1);
+          break;
+        }
+      }
+    }
+    if (queue_.size() >= ctx_->opts.message_queue_size) {
+      closing_ = true;
+      ctx_->counters.messages_dropped.fetch_add(queue_.size() + 1);
+      ctx_->counters.slow_consumer_closes.fetch_add(1);
+      queue_.clear();
+      status = SendStatus::Dropped;
+    } else {
+      queue_.push_back(std::move(m));
+      schedule = !write_scheduled_;
+      write_scheduled_ = true;
+    }
+  }
+  if (status == SendStatus::Dropped) {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->do_close(websocket::close_code::policy_error, "slow consumer");
+    });
+  } else if (schedule) {
+    asio::post(strand_, [self = shared_from_this()] { self->do_write(); });
+  }
+  return status;
+}
+
+void WebSocketSession::close(std::uint16_t code, std::string reason) {
+  asio::post(strand_, [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+    self->do_close(code, std::move(reason));
+  });
+}
+
+void WebSocketSession::do_write() {
+  {
+    std::lock_guard lk(mu_);
+    if (writing_) return;  // on_write continues the queue
+    if (closing_ || queue_.empty() || !open_) {
+      write_scheduled_ = false;
+      return;
+    }
+    writing_ = std::move(queue_.front());
+    queue_.pop_front();
+  }
+  const std::string& data = msgpack_ ? writing_->msgpack() : writing_->json();
+  ws_.async_write(asio::buffer(data), [self = shared_from_this()](error_code ec, std::size_t n) {
+    self->on_write(ec, n);
+  });
+}
+
+void WebSocketSession::on_write(error_code ec, std::size_t) {
+  writing_.reset();
+  if (ec) {
+    std::lock_guard lk(mu_);
+    closing_ = true;
+    write_scheduled_ = false;
+    queue_.clear();
+    return;  // the read side notices the broken connection and ends the session
+  }
+  ctx_->counters.messages_sent.fetch_add(1);
+  do_write();
+}
+
+void WebSocketSession::do_close(std::uint16_t code, std::string reason) {
+  if (close_started_ || ended_) return;
+  close_started_ = true;
+  {
+    std::lock_guard lk(mu_);
+    closing_ = true;
+    queue_.clear();
+  }
+  if (!open_) {
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    return;
+  }
+  // A peer that never reads cannot receive our close frame: drop the socket after a while.
+  close_timer_.expires_after(ctx_->opts.close_timeout);
+  close_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec) beast::get_lowest_layer(self->ws_).close();
+  });
+  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                  [self = shared_from_this()](error_code ec) { self->on_close(ec); });
+}
+
+void WebSocketSession::on_close(error_code) { close_timer_.cancel(); }
+
+void WebSocketSession::do_tick() {
+  tick_timer_.expires_after(ctx_->opts.heartbeat_interval);
+  tick_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_tick(ec); });
+}
+
+void WebSocketSession::on_tick(error_code ec) {
+  if (ec || ended_ || close_started_) return;
+  if (Clock::now() - last_rx_ >= 2 * ctx_->opts.heartbeat_interval) {
+    ctx_->counters.idle_closes.fetch_add(1);
+    return do_close(websocket::close_code::going_away, "idle timeout");
+  }
+  if (!ping_pending_) {
+    ping_pending_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](error_code) { self->ping_pending_ = false; });
+  }
+  do_tick();
+}
+
+void WebSocketSession::end() {
+  if (ended_) return;
+  ended_ = true;
+  {
+    std::lock_guard lk(mu_);
+    closing_ = true;
+    queue_.clear();
+  }
+  tick_timer_.cancel();
+  close_timer_.cancel();
+  if (handler_) handler_->on_closed();
+  ctx_->hub.disconnect(this);
+}
+
+}  // namespace gs

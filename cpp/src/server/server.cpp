@@ -1,0 +1,186 @@
+#include "goldensignals/server/server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/net/context.hpp"
+#include "goldensignals/net/event_router.hpp"
+#include "goldensignals/net/http_session.hpp"
+#include "goldensignals/net/listener.hpp"
+#include "goldensignals/net/protocol.hpp"
+#include "goldensignals/runtime/runtime.hpp"
+
+namespace gs {
+
+namespace {
+constexpr std::uint16_t kGoingAway = 1001;
+}
+
+struct Server::Impl {
+  Impl(ServerOptions o, std::shared_ptr<Runtime> rt)
+      : ctx(std::make_shared<ServerContext>(std::move(o), std::move(rt))) {}
+
+  void beat();
+
+  std::shared_ptr<ServerContext> ctx;
+  std::shared_ptr<Sequencer> seq = std::make_shared<MemorySequencer>();  // survives restarts
+
+  mutable std::mutex mu;  // start/stop and the members below; never held by an io thread
+  std::unique_ptr<asio::io_context> ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::shared_ptr<Listener> listener;
+  std::shared_ptr<EventRouter> router;
+  std::unique_ptr<asio::steady_timer> heartbeat;
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  bool running = false;
+};
+
+// A sequencer shared by successive routers, so seq keeps growing across stop/start.
+class SharedSequencer final : public Sequencer {
+ public:
+  explicit SharedSequencer(std::shared_ptr<Sequencer> s) : s_(std::move(s)) {}
+  std::uint64_t next(const std::string& symbol) override { return s_->next(symbol); }
+  [[nodiscard]] std::uint64_t last(const std::string& symbol) const override {
+    return s_->last(symbol);
+  }
+
+ private:
+  std::shared_ptr<Sequencer> s_;
+};
+
+void Server::Impl::beat() {
+  heartbeat->expires_after(ctx->opts.heartbeat_interval);
+  heartbeat->async_wait([this](error_code ec) {
+    if (ec) return;
+    router->post({}, MessageKind::Heartbeat, proto::heartbeat());  // serialized once for all
+    beat();
+  });
+}
+
+Server::Server(ServerOptions opts, std::shared_ptr<Runtime> runtime) {
+  if (!runtime) throw InvalidArgument("Server: runtime is null; pass the Runtime to serve");
+  opts.validate();
+  impl_ = std::make_unique<Impl>(std::move(opts), std::move(runtime));
+}
+
+Server::~Server() {
+  try {
+    stop();
+  } catch (...) {
+    // Destructors do not throw; stop() only throws when misused from an io thread.
+  }
+}
+
+void Server::start() {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  if (m.running)
+    throw StateError("Server::start: already running on port " + std::to_string(m.port));
+  auto ioc = std::make_unique<asio::io_context>(static_cast<int>(m.ctx->opts.io_threads));
+  const tcp::endpoint ep(asio::ip::make_address(m.ctx->opts.host), m.ctx->opts.port);
+  auto ctx = m.ctx;
+  auto listener = std::make_shared<Listener>(*ioc, ep, [ctx](tcp::socket s) {
+    std::make_shared<HttpSession>(std::move(s), ctx)->run();
+  });  // throws, naming host:port, when the port is taken
+  m.ctx->stopping.store(false);
+  m.router = std::make_shared<EventRouter>(m.ctx, asio::make_strand(*ioc),
+                                           std::make_unique<SharedSequencer>(m.seq));
+  m.heartbeat = std::make_unique<asio::steady_timer>(asio::make_strand(*ioc));
+  m.work.emplace(ioc->get_executor());
+  m.listener = std::move(listener);
+  m.port = m.listener->port();
+  m.ioc = std::move(ioc);
+  m.listener->run();
+  m.beat();
+  m.ctx->runtime->add_sink(m.router);
+  for (std::size_t i = 0; i < m.ctx->opts.io_threads; ++i) {
+    m.threads.emplace_back([ioc = m.ioc.get()] { ioc->run(); });
+  }
+  m.running = true;
+}
+
+void Server::stop() {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  if (!m.running) return;
+  for (const auto& t : m.threads) {
+    if (t.get_id() == std::this_thread::get_id()) {
+      throw StateError("Server::stop: called from one of its io threads; call it from another");
+    }
+  }
+  m.ctx->stopping.store(true);
+  m.ctx->runtime->remove_sink(m.router.get());
+  m.router->stop();
+  m.listener->stop();
+  for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
+  // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
+  const auto deadline =
+      std::chrono::steady_clock::now() + m.ctx->opts.close_timeout + std::chrono::milliseconds(500);
+  while (m.ctx->counters.connections_active.load() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });
+  m.work.reset();
+  m.ioc->stop();
+  for (auto& t : m.threads) t.join();
+  m.threads.clear();
+  m.listener.reset();
+  m.heartbeat.reset();
+  m.router.reset();
+  m.ioc.reset();  // destroys what was still queued (sessions of clients that never closed)
+  m.running = false;
+}
+
+bool Server::running() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->running;
+}
+
+std::uint16_t Server::port() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->port;
+}
+
+const ServerOptions& Server::options() const noexcept { return impl_->ctx->opts; }
+
+ServerStats Server::stats() const {
+  const auto& k = impl_->ctx->counters;
+  ServerStats s;
+  s.total_connections = k.connections_total.load();
+  s.active_connections = k.connections_active.load();
+  s.rejected_connections = k.connections_rejected.load();
+  s.messages_sent = k.messages_sent.load();
+  s.messages_dropped = k.messages_dropped.load();
+  s.slow_consumer_closes = k.slow_consumer_closes.load();
+  s.idle_closes = k.idle_closes.load();
+  s.bad_requests = k.bad_requests.load();
+  s.http_requests = k.http_requests.load();
+  s.events_dropped = k.events_dropped.load();
+  s.rooms = impl_->ctx->hub.room_sizes();
+  return s;
+}
+
+nlohmann::json Server::status() const { return impl_->ctx->status(); }
+
+std::string Server::metrics() const { return impl_->ctx->metrics(); }
+
+void Server::publish(const std::string& symbol, MessageKind kind, std::string body) {
+  std::shared_ptr<EventRouter> r;
+  {
+    std::lock_guard lk(impl_->mu);
+    r = impl_->router;
+  }
+  if (r) r->post(symbol, kind, std::move(body));
+}
+
+}  // namespace gs
