@@ -16,7 +16,7 @@ SOURCES := $(shell find cpp bindings python cmake -type f ! -name '*.pyc' ! -pat
 .PHONY: run test test-cpp test-py test-sanitize bench stubs install clean
 
 run: $(VENV)/.installed
-	$(VENV)/bin/goldensignals demo
+	$(VENV)/bin/goldensignals serve --agents goldensignals.examples:trend_regression
 
 test: test-cpp test-py
 

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "event_pump.hpp"
@@ -13,7 +14,9 @@
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
+#include "goldensignals/server/server.hpp"
 #include "init.hpp"
+#include "json_py.hpp"
 #include "python_agent.hpp"
 
 namespace py = pybind11;
@@ -63,7 +66,7 @@ class PyRuntime {
                                                std::chrono::milliseconds(250))),
         pump_(std::make_shared<EventPump>(std::move(dispatch), event_queue)),
         aio_submit_(std::move(aio_submit)),
-        rt_(std::make_unique<Runtime>(std::move(opts), pump_)) {
+        rt_(std::make_shared<Runtime>(std::move(opts), pump_)) {
     pump_->start();
   }
 
@@ -73,12 +76,28 @@ class PyRuntime {
   }
 
   void shutdown() {
+    if (server_) server_->stop();  // clients hear 1001 while the runtime still answers
     rt_->stop();
     exec_->stop();
     pump_->stop();
   }
 
   Runtime& rt() { return *rt_; }
+
+  // Starts the WebSocket/HTTP server around this runtime; returns the bound port.
+  std::uint16_t serve(ServerOptions o) {
+    if (server_ && server_->running()) {
+      throw StateError("serve: this runtime already serves on port " +
+                       std::to_string(server_->port()));
+    }
+    server_ = std::make_shared<Server>(std::move(o), rt_);
+    server_->start();
+    return server_->port();
+  }
+  void stop_server() {
+    if (server_) server_->stop();
+  }
+  Server* server() { return server_.get(); }
   EventPump& pump() { return *pump_; }
 
   // timeout_s None: the runtime's live-tunable default (rt.orchestrator.agent_timeout).
@@ -170,7 +189,8 @@ class PyRuntime {
   std::shared_ptr<PythonExecutor> exec_;
   std::shared_ptr<EventPump> pump_;
   py::object aio_submit_;
-  std::unique_ptr<Runtime> rt_;
+  std::shared_ptr<Runtime> rt_;
+  std::shared_ptr<Server> server_;  // at most one; stopped before the runtime
 };
 
 }  // namespace
@@ -407,7 +427,49 @@ void init_runtime(py::module_& m) {
           },
           py::kw_only(), py::arg("min_confidence") = py::none(), py::arg("threshold") = py::none(),
           py::arg("min_agents") = py::none())
-      .def("status", &PyRuntime::status);
+      .def("status", &PyRuntime::status)
+      .def(
+          "serve",
+          [](PyRuntime& r, const std::string& host, int port, double heartbeat_s,
+             std::size_t queue, std::size_t max_connections, std::string web_root,
+             std::size_t io_threads) {
+            if (port < 0 || port > 65535) {
+              throw InvalidArgument("GS_PORT " + std::to_string(port) +
+                                    " is not accepted; expected 0 (any free port) to 65535");
+            }
+            ServerOptions o;
+            o.host = host;
+            o.port = static_cast<std::uint16_t>(port);
+            o.heartbeat_interval = to_ms(heartbeat_s, "WS_HEARTBEAT_INTERVAL");
+            o.message_queue_size = queue;
+            o.max_connections = max_connections;
+            o.web_root = std::move(web_root);
+            o.io_threads = io_threads;
+            return r.serve(std::move(o));
+          },
+          py::kw_only(), py::arg("host"), py::arg("port"), py::arg("heartbeat_interval"),
+          py::arg("message_queue_size"), py::arg("max_connections"), py::arg("web_root"),
+          py::arg("io_threads"), py::call_guard<py::gil_scoped_release>())
+      .def("stop_server", &PyRuntime::stop_server, py::call_guard<py::gil_scoped_release>())
+      .def("server_status",
+           [](PyRuntime& r) -> py::object {
+             if (!r.server()) return py::none();
+             nlohmann::json j;
+             {
+               py::gil_scoped_release nogil;
+               j = r.server()->status();
+             }
+             return to_py(j);
+           })
+      .def("server_metrics", [](PyRuntime& r) -> py::object {
+        if (!r.server()) return py::none();
+        std::string text;
+        {
+          py::gil_scoped_release nogil;
+          text = r.server()->metrics();
+        }
+        return py::str(text);
+      });
 }
 
 }  // namespace gs::bind

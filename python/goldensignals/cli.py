@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["main"]
 
 
-def _demo(args: argparse.Namespace) -> int:
-    import goldensignals as gs
-    from goldensignals.examples import trend_regression
+def _printers(gs: Any) -> tuple[Any, Any, Any]:
+    """Callbacks that print agent votes, decisions and alerts readably."""
 
-    overrides: dict[str, Any] = {}
-    if args.symbols:
-        overrides["symbols"] = args.symbols
-    rt = gs.Runtime(feed=gs.feeds.Simulated(seed=args.seed, interval=args.interval), **overrides)
-    rt.add_builtin_agents()
-    rt.agent("PyTrend", weight=1.0, timeout=1.0)(trend_regression)
-
-    def show_vote(u: gs.AgentUpdate) -> None:
+    def show_vote(u: Any) -> None:
         if u.signal in ("PROCESSING", "ANALYZING"):
             return
         why = f"  {u.reasoning[0]}" if u.reasoning else ""
         print(f"  {u.symbol:<6} {u.agent:<17} {u.signal:<8} {u.confidence:4.2f} "
               f"{u.latency_ms:7.3f} ms{why}", flush=True)
 
-    def show_decision(d: gs.Decision) -> None:
+    def show_decision(d: Any) -> None:
         if d.signal is not None:
             s = d.signal
             levels = ""
@@ -46,19 +36,155 @@ def _demo(args: argparse.Namespace) -> int:
     def show_alert(a: dict[str, Any]) -> None:
         print(f"ALERT  {a.get('severity')}: {a.get('message')}", flush=True)
 
-    rt.on_agent_update(show_vote)
-    rt.on_decision(show_decision)
-    rt.on_alert(show_alert)
-    done = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    with rt:
-        print(f"GoldenSignals {gs.__version__}: {len(rt.symbols)} symbols ({', '.join(rt.symbols)}), "
-              f"agents {', '.join(rt.agents)}; simulated feed, a bar per {args.interval:g} s. "
-              "Ctrl-C stops.", flush=True)
-        done.wait(args.seconds if args.seconds > 0 else None)
+    return show_vote, show_decision, show_alert
+
+
+def _runtime_from_args(args: argparse.Namespace) -> Any:
+    import importlib
+
+    import goldensignals as gs
+
+    overrides: dict[str, Any] = {}
+    if args.symbols:
+        overrides["symbols"] = args.symbols
+    feed_spec = getattr(args, "feed", "simulated")
+    if feed_spec == "simulated":
+        feed: Any = gs.feeds.Simulated(seed=args.seed, interval=args.interval)
+    elif feed_spec.startswith("replay:"):
+        feed = gs.feeds.Replay(feed_spec[len("replay:"):], speed=args.speed)
+    else:
+        raise gs.InvalidArgumentError(
+            f"--feed {feed_spec!r} is not accepted; expected simulated or replay:PATH")
+    rt = gs.Runtime(feed=feed, **overrides)
+    if not getattr(args, "no_builtin_agents", False):
+        rt.add_builtin_agents()
+    for spec in getattr(args, "agents", None) or []:
+        module, _, attr = spec.partition(":")
+        if not module or not attr:
+            raise gs.InvalidArgumentError(f"--agents {spec!r} is not accepted; expected module:object")
+        obj = getattr(importlib.import_module(module), attr)
+        if isinstance(obj, gs.Agent):
+            rt.add_agent(obj)
+        elif isinstance(obj, type) and issubclass(obj, gs.Agent):
+            rt.add_agent(obj())
+        elif callable(obj):
+            rt.agent(attr)(obj)
+        else:
+            raise gs.InvalidArgumentError(f"--agents {spec}: neither a gs.Agent nor a callable")
+    if not getattr(args, "quiet", False):
+        vote, decision, alert = _printers(gs)
+        rt.on_agent_update(vote)
+        rt.on_decision(decision)
+        rt.on_alert(alert)
+    return rt
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import goldensignals as gs
+
+    args.agents = ["goldensignals.examples:trend_regression"]
+    rt = _runtime_from_args(args)
+    rt.start()
+    print(f"GoldenSignals {gs.__version__}: {len(rt.symbols)} symbols ({', '.join(rt.symbols)}), "
+          f"agents {', '.join(rt.agents)}; simulated feed, a bar per {args.interval:g} s. "
+          "Ctrl-C stops.", flush=True)
+    rt.wait(args.seconds if args.seconds > 0 else None)
     st = rt.status()["orchestrator"]
     print(f"stopped: {st['analyses_completed']} analyses, {st['signals_generated']} signals", flush=True)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import goldensignals as gs
+
+    rt = _runtime_from_args(args)
+    url = rt.serve(host=args.host, port=args.port, block=False)
+    ws = url.replace("http://", "ws://", 1)
+    print(f"GoldenSignals {gs.__version__} serving {', '.join(rt.symbols)} with agents "
+          f"{', '.join(rt.agents)}\n"
+          f"  dashboard  {url}/\n"
+          f"  WebSocket  {ws}/ws/signals\n"
+          f"  status     {url}/ws/status   metrics {url}/metrics\n"
+          "Ctrl-C stops.", flush=True)
+    rt.wait(args.seconds if args.seconds > 0 else None)
+    return 0
+
+
+def _print_message(msg: Any) -> None:
+    d = msg.data
+    if msg.type == "agent_update":
+        if d.get("signal") in ("PROCESSING", "ANALYZING"):
+            return
+        why = f"  {d['reasoning'][0]}" if d.get("reasoning") else ""
+        print(f"  {d.get('symbol', ''):<6} {d.get('agent', ''):<17} {d.get('signal', ''):<8} "
+              f"{d.get('confidence', 0):4.2f}{why}", flush=True)
+    elif msg.type == "signal_update":
+        print(f"SIGNAL {d['symbol']:<6} {d['action']:<4} confidence {d['confidence']:.2f} "
+              f"at {d.get('price', float('nan')):.2f} "
+              f"({d['agents_consensus'].get('consensus_strength', '')})", flush=True)
+    elif msg.type == "decision_update" and d.get("decision", {}).get("action") == "NO_SIGNAL":
+        print(f"NO_SIGNAL {d['symbol']:<6} {d['decision'].get('reason', '')}", flush=True)
+    elif msg.type == "alert":
+        print(f"ALERT  {msg.raw.get('severity')}: {msg.raw.get('message')}", flush=True)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    import asyncio
+    from collections import Counter
+
+    from goldensignals.client import Client
+
+    async def run() -> Counter[str]:
+        counts: Counter[str] = Counter()
+        async with Client(args.url, token=args.token, reconnect=False) as client:
+            for sym in args.symbol or []:
+                await client.subscribe(sym)
+                if args.analyze:
+                    await client.analyze(sym)
+            loop = asyncio.get_running_loop()
+            end = loop.time() + args.seconds if args.seconds > 0 else None
+            while end is None or loop.time() < end:
+                try:
+                    msg = await client.recv(timeout=None if end is None else max(0.01, end - loop.time()))
+                except asyncio.TimeoutError:
+                    break
+                except ConnectionError as e:
+                    print(f"goldensignals watch: {e}", file=sys.stderr)
+                    break
+                counts[msg.type] += 1
+                _print_message(msg)
+        return counts
+
+    try:
+        counts = asyncio.run(run())
+    except KeyboardInterrupt:
+        return 0
+    except OSError as e:
+        print(f"goldensignals watch: cannot connect to {args.url}: {e}", file=sys.stderr)
+        return 1
+    print("messages by type: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(args.url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    url = urlunsplit((scheme, parts.netloc, "/ws/status", "", ""))
+    req = urllib.request.Request(url)
+    if args.token:
+        req.add_header("Authorization", f"Bearer {args.token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body = json.load(r)
+    except (urllib.error.URLError, OSError) as e:
+        print(f"goldensignals status: cannot read {url}: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(body, indent=2))
     return 0
 
 
@@ -73,6 +199,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--interval", type=float, default=1.0, help="seconds between bars (default 1)")
     demo.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0: run until Ctrl-C)")
     demo.set_defaults(func=_demo)
+
+    serve = sub.add_parser("serve", help="run the WebSocket/HTTP server (PROTOCOL.md) with the runtime")
+    serve.add_argument("--host", default=None, help="bind address (GS_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (GS_PORT, default 8000)")
+    serve.add_argument("--symbols", help="comma-separated symbols (GS_SYMBOLS)")
+    serve.add_argument("--feed", default="simulated", help="simulated (default) or replay:PATH.csv")
+    serve.add_argument("--speed", type=float, default=1.0, help="replay speed (0: as fast as possible)")
+    serve.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    serve.add_argument("--interval", type=float, default=1.0, help="seconds between simulated bars")
+    serve.add_argument("--agents", action="append", metavar="MODULE:OBJECT",
+                       help="load a Python agent (a gs.Agent subclass or instance, or a function)")
+    serve.add_argument("--no-builtin-agents", action="store_true", help="do not add the native agents")
+    serve.add_argument("--quiet", action="store_true", help="do not print votes and signals")
+    serve.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0: until Ctrl-C)")
+    serve.set_defaults(func=_serve)
+
+    watch = sub.add_parser("watch", help="subscribe and print agent votes and signals")
+    watch.add_argument("url", help="e.g. ws://127.0.0.1:8000/ws/signals")
+    watch.add_argument("--symbol", action="append", help="symbol to subscribe to (repeatable)")
+    watch.add_argument("--analyze", action="store_true", help="also ask for an analysis now")
+    watch.add_argument("--seconds", type=float, default=0, help="stop after this many seconds")
+    watch.add_argument("--token", help="JWT for servers that require one")
+    watch.set_defaults(func=_watch)
+
+    status = sub.add_parser("status", help="print the server's /ws/status")
+    status.add_argument("url", help="server URL, ws:// or http://")
+    status.add_argument("--token", help="admin token, if the server requires one")
+    status.set_defaults(func=_status)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:

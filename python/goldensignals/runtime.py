@@ -253,6 +253,9 @@ class Runtime:
                 targets.append(("signal", payload.signal))
             if _log.isEnabledFor(logging.DEBUG):
                 logging.getLogger("goldensignals.orchestrator").debug("%r", payload)
+            if getattr(self, "url", None) and _log.isEnabledFor(logging.DEBUG):
+                logging.getLogger("goldensignals.websocket_orchestrator").debug(
+                    "broadcast %s %s", payload.symbol, payload.action)
         elif kind == "alert":
             logging.getLogger("goldensignals.runtime").warning("%s", payload.get("message"))
         for k, value in targets:
@@ -273,6 +276,9 @@ class Runtime:
         """Stops the feed, waits for analyses in flight (bounded by their deadlines), stops."""
         if getattr(self, "_core", None) is None:
             return
+        served = getattr(self, "_served", None)
+        if served is not None:
+            served.set()
         self._core.stop()
         self._loop.close()
         _live.discard(self)
@@ -291,6 +297,66 @@ class Runtime:
     @property
     def symbols(self) -> list[str]:
         return list(self._core.symbols)
+
+    # -- server -------------------------------------------------------------------------------
+    def serve(self, host: str | None = None, port: int | None = None, block: bool = True) -> str:
+        """Serves this runtime over WebSocket/HTTP (PROTOCOL.md); returns the base URL.
+
+        Starts the runtime if needed. ``host``/``port`` default to GS_HOST/GS_PORT
+        (127.0.0.1:8000; port 0 picks a free one). ``block=True`` serves until Ctrl-C,
+        SIGTERM or :meth:`stop`, then closes every client with 1001 and stops the runtime;
+        ``block=False`` returns at once (the notebook way).
+        """
+        import threading
+        from importlib.resources import files
+
+        s = self.settings
+        host = s["host"] if host is None else str(host)
+        port = s["port"] if port is None else _settings.BY_KEYWORD["port"].parse("port", port)
+        web = files("goldensignals") / "web"
+        bound = self._core.serve(
+            host=host,
+            port=port,
+            heartbeat_interval=s["ws_heartbeat_interval"],
+            message_queue_size=s["ws_message_queue_size"],
+            max_connections=s["ws_max_connections"],
+            web_root=str(web) if web.is_dir() else "",
+            io_threads=s["io_threads"],
+        )
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{bound}"
+        if self.state == "created":
+            self.start()
+        logging.getLogger("goldensignals.websocket_orchestrator").info(
+            "serving %s: dashboard %s/, WebSocket ws://%s:%d/ws/signals", self.symbols, self.url,
+            shown, bound)
+        self._served = threading.Event()
+        if block:
+            self.wait()
+        return self.url
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Blocks until :meth:`stop`, Ctrl-C or SIGTERM (or ``timeout`` seconds), then stops."""
+        import threading
+
+        served = getattr(self, "_served", None) or threading.Event()
+        self._served = served
+        if threading.current_thread() is threading.main_thread():
+            import signal
+
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: served.set())
+        end = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not served.wait(0.5) and self.state == "running":
+                if end is not None and time.monotonic() >= end:
+                    break
+        finally:
+            self.stop()
+
+    def server_status(self) -> dict[str, Any] | None:
+        """The server's GET /ws/status object (None when not serving)."""
+        return self._core.server_status()
 
     # -- work ---------------------------------------------------------------------------------
     def analyze(self, symbol: str, timeout: float | None = None) -> _core.Decision:

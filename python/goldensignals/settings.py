@@ -74,6 +74,9 @@ def _symbols(name: str, raw: Any) -> tuple[str, ...]:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("GS_SYMBOLS", DEFAULT_SYMBOLS, _symbols, "symbols monitored (comma-separated)"),
+    Setting("GS_HOST", "127.0.0.1", lambda name, raw: str(raw), "address the server binds"),
+    Setting("GS_PORT", 8000, _number(int, 0, 65_535), "port the server binds (0: any free port)"),
+    Setting("GS_IO_THREADS", 1, _number(int, 1, 64), "the server's network threads"),
     Setting("AGENT_MIN_CONFIDENCE", 0.6, _number(float, 0.0, 1.0), "votes below this do not count"),
     Setting("AGENT_CONSENSUS_THRESHOLD", 0.7, _number(float, 0.0, 1.0),
             "agreement needed for a signal (never below 0.5)"),

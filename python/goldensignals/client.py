@@ -1,0 +1,197 @@
+"""``gs.Client``: an async WebSocket client for the GoldenSignals protocol (PROTOCOL.md).
+
+```python
+async with gs.Client("ws://127.0.0.1:8000/ws/signals") as client:
+    await client.subscribe("AAPL")
+    await client.analyze("AAPL")
+    async for msg in client:
+        if msg.type == "signal_update":
+            print(msg.data["action"], msg.data["confidence"])
+```
+
+It reconnects with exponential backoff when the connection drops and subscribes again to
+every symbol it was subscribed to, so an application sees one continuous stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["Client", "Message"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One server message: ``type``, the protocol's ``data`` (or {}), ``seq`` and the raw dict."""
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def symbol(self) -> str | None:
+        return self.data.get("symbol") or self.raw.get("symbol")
+
+    @classmethod
+    def parse(cls, obj: dict[str, Any]) -> Message:
+        data = obj.get("data")
+        return cls(type=str(obj.get("type", "")), data=data if isinstance(data, dict) else {},
+                   seq=obj.get("seq") if isinstance(obj.get("seq"), int) else None, raw=obj)
+
+
+class Client:
+    """Async client: ``async with Client(url, token=None) as c`` then ``async for msg in c``.
+
+    ``reconnect`` (default True) retries with backoff from ``backoff`` seconds up to
+    ``max_backoff``; ``max_queue`` bounds the messages buffered for the iterator (the oldest
+    are dropped past it, and counted in ``dropped``).
+    """
+
+    def __init__(self, url: str, token: str | None = None, *, reconnect: bool = True,
+                 backoff: float = 0.25, max_backoff: float = 10.0, max_queue: int = 10_000) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss"):
+            raise ValueError(f"Client: url {url!r} is not accepted; expected ws:// or wss://")
+        if token:
+            query = dict(parse_qsl(parts.query))
+            query["token"] = token
+            url = urlunsplit(parts._replace(query=urlencode(query)))
+        self.url = url
+        self.reconnect = reconnect
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.client_id: str | None = None
+        self.connects = 0
+        self.dropped = 0
+        self._subs: set[str] = set()
+        self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue(max_queue)
+        self._ws: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._closing = False
+
+    async def __aenter__(self) -> Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def connect(self, timeout: float = 10.0) -> None:
+        """Connects (and keeps reconnecting in the background); returns once connected."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="goldensignals-client")
+        waiter = asyncio.create_task(self._connected.wait())
+        done, _ = await asyncio.wait({waiter, self._task}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            if self._task.done() and self._task.exception() is not None:
+                raise self._task.exception()  # type: ignore[misc]
+            raise TimeoutError(f"Client: could not connect to {self.url} within {timeout} s")
+
+    async def _run(self) -> None:
+        import websockets
+
+        delay = self.backoff
+        while not self._closing:
+            try:
+                async with websockets.connect(self.url, max_size=None) as ws:
+                    self._ws = ws
+                    self.connects += 1
+                    delay = self.backoff
+                    for sym in sorted(self._subs):  # resume where the last connection was
+                        await ws.send(json.dumps({"type": "subscribe", "symbol": sym}))
+                    self._connected.set()
+                    async for raw in ws:
+                        obj = json.loads(raw) if isinstance(raw, str) else _msgpack(raw)
+                        msg = Message.parse(obj)
+                        if msg.type == "heartbeat" and "client_id" in obj:
+                            self.client_id = obj["client_id"]
+                        self._put(msg)
+            except (OSError, asyncio.TimeoutError) as e:
+                if not self.reconnect and self.connects == 0:
+                    raise
+                last: BaseException = e
+            except Exception as e:  # websockets' ConnectionClosed and handshake errors
+                if type(e).__module__.startswith("websockets") and (self.reconnect or self.connects):
+                    last = e
+                else:
+                    raise
+            finally:
+                self._ws = None
+                self._connected.clear()
+            if self._closing or not self.reconnect:
+                self._put(ConnectionError(f"Client: disconnected from {self.url}: {last!r}"))
+                return
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(self.max_backoff, delay * 2)
+
+    def _put(self, item: Message | BaseException) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(item)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Sends one client message (waits for a connection if it is being re-established)."""
+        await self._connected.wait()
+        await self._ws.send(json.dumps(message))
+
+    async def subscribe(self, symbol: str) -> None:
+        self._subs.add(symbol.upper())
+        await self.send({"type": "subscribe", "symbol": symbol})
+
+    async def unsubscribe(self, symbol: str) -> None:
+        self._subs.discard(symbol.upper())
+        await self.send({"type": "unsubscribe", "symbol": symbol})
+
+    async def analyze(self, symbol: str) -> None:
+        await self.send({"type": "analyze", "symbol": symbol})
+
+    async def get_status(self) -> None:
+        await self.send({"type": "get_status"})
+
+    async def recv(self, timeout: float | None = None) -> Message:
+        """The next message; raises ConnectionError when the client gave up."""
+        item = await asyncio.wait_for(self._queue.get(), timeout)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[Message]:
+        while True:
+            try:
+                yield await self.recv()
+            except ConnectionError:
+                return
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+
+
+def _msgpack(raw: bytes) -> dict[str, Any]:
+    try:
+        import msgpack  # type: ignore[import-not-found]
+    except ImportError as e:  # pragma: no cover - optional
+        raise RuntimeError("a ?format=msgpack connection needs the msgpack package") from e
+    return msgpack.unpackb(raw)
