@@ -8,9 +8,11 @@ PIP := $(VPY) -m pip --disable-pip-version-check -q
 DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
-BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache
+BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev
 TEST_PKGS := libgtest-dev
-SOURCES := $(shell find cpp bindings python cmake -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
+# The plain build finds the venv's Python and pybind11 (for the server's Python agent plugin).
+CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybind11 --cmakedir)
+SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
 .PHONY: run test test-cpp test-py test-sanitize bench stubs install clean
@@ -23,7 +25,7 @@ test: test-cpp test-py
 install: $(VENV)/.installed
 
 # --- environments ---------------------------------------------------------------------------
-$(VENV)/.system: scripts/system-deps.sh
+$(VENV)/.system: scripts/system-deps.sh Makefile
 	@bash scripts/system-deps.sh $(BUILD_PKGS)
 	@mkdir -p $(VENV) && touch $@
 
@@ -51,7 +53,7 @@ $(VENV)/.test-deps: $(VENV)/.tools pyproject.toml
 
 # --- C++ ------------------------------------------------------------------------------------
 build/cpp/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/cpp $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/cpp $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_PY)
 
 test-cpp: build/cpp/build.ninja
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS)

@@ -1,0 +1,294 @@
+// goldensignals-server: the runtime and its WebSocket/HTTP server as one native binary, for
+// production. Every setting is a flag and an environment variable (flag > environment >
+// default); Python agents load through an embedded interpreter only with --agents.
+#include <dlfcn.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "goldensignals/agents/builtin.hpp"
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/market/csv.hpp"
+#include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/server/server.hpp"
+
+namespace {
+
+// Logs what the runtime reports: decisions at info, votes at debug, alerts as warnings.
+class LogSink final : public gs::RuntimeSink {
+ public:
+  void on_agent_update(const gs::AgentUpdate& u) override {
+    if (u.signal == "PROCESSING" || u.signal == "ANALYZING") return;
+    spdlog::debug("{} {} {} {:.2f} ({:.3f} ms){}", u.symbol, u.agent, u.signal, u.confidence,
+                  u.latency_ms, u.reasoning.empty() ? "" : " " + u.reasoning.front());
+  }
+  void on_decision(const gs::DecisionPtr& d) override {
+    if (d->has_signal()) {
+      spdlog::info("signal {} {} confidence {:.2f} agreement {:.2f} at {:.2f} [{}]", d->symbol,
+                   d->consensus.action_name(), d->consensus.confidence, d->consensus.agreement,
+                   d->price, d->trigger);
+    } else {
+      spdlog::info("no signal {}: {} [{}]", d->symbol, d->consensus.reason, d->trigger);
+    }
+  }
+  void on_alert(const gs::Alert& a) override { spdlog::warn("alert {}: {}", a.code, a.message); }
+  void on_price_update(const gs::PriceUpdate&) override {}
+  void on_log(int level, const std::string& logger, const std::string& message) override {
+    spdlog::log(level >= 40   ? spdlog::level::err
+                : level >= 30 ? spdlog::level::warn
+                : level >= 20 ? spdlog::level::info
+                              : spdlog::level::debug,
+                "{}: {}", logger, message);
+  }
+  [[nodiscard]] int log_level() const override {
+    return spdlog::get_level() <= spdlog::level::debug ? 10 : 20;
+  }
+};
+
+// Python agents come from a plugin that embeds the interpreter: without --agents, this
+// binary never loads Python.
+using LoadAgents = int (*)(gs::Runtime*, const char* spec, char* err, std::size_t errlen);
+
+void load_python_agents(gs::Runtime& rt, const std::vector<std::string>& specs,
+                        const std::string& plugin_hint, const char* argv0) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  if (!plugin_hint.empty()) candidates.emplace_back(plugin_hint);
+  const fs::path self = fs::weakly_canonical(fs::path(argv0)).parent_path();
+  candidates.push_back(self / "libgoldensignals_pyhost.so");
+  candidates.push_back(self / ".." / "lib" / ("python" GS_PYTHON_VERSION) / "site-packages" /
+                       "goldensignals" / "libgoldensignals_pyhost.so");
+  void* handle = nullptr;
+  std::string tried;
+  for (const auto& c : candidates) {
+    tried += "\n  " + c.string();
+    if (fs::exists(c) && (handle = dlopen(c.c_str(), RTLD_NOW | RTLD_GLOBAL)) != nullptr) break;
+    if (fs::exists(c)) tried += std::string(" (") + dlerror() + ")";
+  }
+  if (!handle) {
+    throw gs::InvalidArgument(
+        "--agents needs the Python host plugin libgoldensignals_pyhost.so; "
+        "tried:" +
+        tried + "\n(set GS_PYHOST_PLUGIN to its path)");
+  }
+  auto load = reinterpret_cast<LoadAgents>(dlsym(handle, "gs_load_python_agents"));
+  if (!load) throw gs::Error("the Python host plugin has no gs_load_python_agents");
+  for (const auto& spec : specs) {
+    char err[1024] = {0};
+    if (load(&rt, spec.c_str(), err, sizeof(err)) != 0) {
+      throw gs::InvalidArgument("--agents " + spec + ": " + err);
+    }
+    spdlog::info("loaded Python agent(s) from {}", spec);
+  }
+}
+
+// The dashboard installed with the package (bin/../lib/pythonX.Y/site-packages/goldensignals/
+// web), else the built-in page.
+std::string find_web_root(const char* argv0) {
+  namespace fs = std::filesystem;
+  const fs::path self = fs::weakly_canonical(fs::path(argv0)).parent_path();
+  const fs::path web = self / ".." / "lib" / ("python" GS_PYTHON_VERSION) / "site-packages" /
+                       "goldensignals" / "web";
+  std::error_code ec;
+  return fs::is_directory(web, ec) ? fs::weakly_canonical(web).string() : std::string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"GoldenSignals server: native and Python agents, consensus, WebSocket streaming",
+               "goldensignals-server"};
+  app.set_version_flag("--version", GS_VERSION);
+  gs::RuntimeOptions ro;
+  gs::ServerOptions so;
+  std::string symbols = "AAPL,GOOGL,MSFT,TSLA,NVDA,SPY,QQQ";
+  std::string feed = "simulated";
+  std::string agents_csv;
+  std::vector<std::string> agents;
+  std::string plugin;
+  std::string level = "info";
+  std::uint64_t seed = 7;
+  double interval = 1.0;
+  double speed = 1.0;
+  double heartbeat_s = 30.0;
+  double breaker_cooldown_s = 30.0;
+  bool no_builtin = false;
+  int port = 8000;
+
+  app.add_option("--host", so.host, "address to bind")->envname("GS_HOST")->capture_default_str();
+  app.add_option("--port", port, "port to bind (0: any free port)")
+      ->envname("GS_PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--symbols", symbols, "comma-separated symbols")
+      ->envname("GS_SYMBOLS")
+      ->capture_default_str();
+  app.add_option("--agent-min-confidence", ro.policy.min_confidence, "weaker votes do not count")
+      ->envname("AGENT_MIN_CONFIDENCE")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--agent-consensus-threshold", ro.policy.threshold,
+                 "agreement needed for a signal (never below 0.5)")
+      ->envname("AGENT_CONSENSUS_THRESHOLD")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--min-agents-for-signal", ro.policy.min_agents, "quorum floor")
+      ->envname("GS_MIN_AGENTS_FOR_SIGNAL")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--signal-generation-interval", ro.signal_generation_interval_s,
+                 "seconds of market time without an analysis that trigger one")
+      ->envname("SIGNAL_GENERATION_INTERVAL")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--move-threshold", ro.move_threshold,
+                 "move that triggers an analysis (0.01 = 1%)")
+      ->envname("GS_MOVE_THRESHOLD")
+      ->capture_default_str();
+  app.add_option("--history-bars", ro.history_bars, "bars kept per symbol")
+      ->envname("GS_HISTORY_BARS")
+      ->capture_default_str();
+  app.add_option("--compute-threads", ro.orchestrator.compute_threads, "threads for native agents")
+      ->envname("GS_COMPUTE_THREADS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--breaker-faults", ro.orchestrator.breaker_faults,
+                 "consecutive faults that disable an agent")
+      ->envname("GS_BREAKER_FAULTS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--breaker-cooldown", breaker_cooldown_s, "seconds a disabled agent rests")
+      ->envname("GS_BREAKER_COOLDOWN")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--io-threads", so.io_threads, "network threads")
+      ->envname("GS_IO_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--ws-heartbeat-interval", heartbeat_s, "seconds between heartbeats")
+      ->envname("WS_HEARTBEAT_INTERVAL")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--ws-message-queue-size", so.message_queue_size, "messages queued per client")
+      ->envname("WS_MESSAGE_QUEUE_SIZE")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--ws-max-connections", so.max_connections, "WebSocket connections, at most")
+      ->envname("WS_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--web-root", so.web_root,
+                 "directory of the dashboard's static files (default: the installed package's)")
+      ->envname("GS_WEB_ROOT");
+  app.add_option("--feed", feed, "simulated, or replay:PATH.csv (date,open,high,low,close,volume)")
+      ->envname("GS_FEED")
+      ->capture_default_str();
+  app.add_option("--seed", seed, "simulation seed")->envname("GS_SEED")->capture_default_str();
+  app.add_option("--interval", interval, "seconds between simulated bars")
+      ->envname("GS_INTERVAL")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--speed", speed, "replay speed, a multiple of real time (0: flat out)")
+      ->envname("GS_REPLAY_SPEED")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--agents", agents, "Python agent as module:object (repeatable; loads Python)");
+  app.add_option("--python-agents", agents_csv, "comma-separated module:object list")
+      ->envname("GS_AGENTS");
+  app.add_option("--pyhost-plugin", plugin, "path of libgoldensignals_pyhost.so")
+      ->envname("GS_PYHOST_PLUGIN");
+  app.add_flag("--no-builtin-agents", no_builtin, "do not add the native agents");
+  app.add_option("--log-level", level, "trace, debug, info, warn, error")
+      ->envname("GS_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("goldensignals"));
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  // Signals are taken by sigwait on this thread; every other thread inherits the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  try {
+    std::stringstream ss(symbols);
+    for (std::string s; std::getline(ss, s, ',');) {
+      if (!s.empty()) ro.symbols.push_back(s);
+    }
+    ro.orchestrator.breaker_cooldown =
+        std::chrono::milliseconds(static_cast<std::int64_t>(breaker_cooldown_s * 1000));
+    so.port = static_cast<std::uint16_t>(port);
+    so.heartbeat_interval =
+        std::chrono::milliseconds(static_cast<std::int64_t>(heartbeat_s * 1000));
+
+    std::unique_ptr<gs::Feed> the_feed;
+    if (feed == "simulated") {
+      gs::SimulatedFeedOptions fo;
+      fo.seed = seed;
+      fo.interval_s = interval;
+      the_feed = gs::make_simulated_feed(fo);
+    } else if (feed.rfind("replay:", 0) == 0) {
+      gs::ReplayFeedOptions fo;
+      fo.speed = speed;
+      auto bars = gs::read_ohlcv_csv(feed.substr(7));
+      for (auto& [sym, series] : bars) {
+        const auto name = sym.empty() ? gs::normalize_symbol(ro.symbols.at(0)) : sym;
+        fo.bars[name] = std::move(series);
+        if (std::find(ro.symbols.begin(), ro.symbols.end(), name) == ro.symbols.end()) {
+          ro.symbols.push_back(name);
+        }
+      }
+      the_feed = gs::make_replay_feed(std::move(fo));
+    } else {
+      throw gs::InvalidArgument("--feed '" + feed +
+                                "' is not accepted; expected simulated or replay:PATH");
+    }
+
+    auto rt = std::make_shared<gs::Runtime>(ro, std::make_shared<LogSink>());
+    if (!no_builtin) {
+      for (auto& a : gs::make_builtin_agents()) rt->orchestrator().add_agent(std::move(a));
+    }
+    std::stringstream as(agents_csv);
+    for (std::string s; std::getline(as, s, ',');) {
+      if (!s.empty()) agents.push_back(s);
+    }
+    if (!agents.empty()) load_python_agents(*rt, agents, plugin, argv[0]);
+    rt->set_feed(std::move(the_feed));
+
+    if (so.web_root.empty()) so.web_root = find_web_root(argv[0]);
+    gs::Server server(so, rt);
+    server.start();
+    rt->start();
+    spdlog::info(
+        "goldensignals-server {} on http://{}:{}/ (WebSocket ws://{}:{}/ws/signals), {} "
+        "symbols, {} agents, feed {}",
+        GS_VERSION, so.host, server.port(), so.host, server.port(), rt->symbols().size(),
+        rt->orchestrator().agents().size(), rt->feed_description());
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("signal {}: closing clients with 1001 and stopping", sig);
+    server.stop();
+    rt->stop();
+    spdlog::info("stopped");
+    return 0;
+  } catch (const gs::Error& e) {
+    std::cerr << "goldensignals-server: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "goldensignals-server: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,100 @@
+// libgoldensignals_pyhost: loaded by goldensignals-server only for --agents. It embeds the
+// interpreter, imports the goldensignals package (whose _core registers the Python types this
+// plugin shares through pybind11's internals) and registers Python agents with the runtime.
+#include <pybind11/embed.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/runtime/runtime.hpp"
+#include "python_agent.hpp"
+#include "python_executor.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+struct Host {
+  std::shared_ptr<gs::bind::PythonExecutor> exec;
+  py::object aio_submit;
+};
+
+// The interpreter lives until the process ends; the GIL is released between calls.
+Host& host() {
+  static Host* h = [] {
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;  // the server owns SIGINT/SIGTERM
+    // Installed in a virtual environment's bin/: let Python find that environment (and its
+    // goldensignals) as if `bin/python` had started, through the pyvenv.cfg beside it.
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const auto python = self.parent_path() / "python";
+    if (!ec && std::filesystem::exists(python)) {
+      PyConfig_SetBytesString(&config, &config.program_name, python.c_str());
+    }
+    py::initialize_interpreter(&config, 0, nullptr, false);
+    PyConfig_Clear(&config);
+    auto* made = new Host;
+    {
+      auto loop = py::module_::import("goldensignals._aio").attr("LoopThread")();
+      made->aio_submit = loop.attr("submit");
+      loop.release();  // kept for the process's life
+    }
+    PyEval_SaveThread();
+    made->exec =
+        std::make_shared<gs::bind::PythonExecutor>(2, 10, 10'000, std::chrono::milliseconds(250));
+    return made;
+  }();
+  return *h;
+}
+
+std::shared_ptr<gs::Agent> make_agent(const std::string& spec) {
+  py::gil_scoped_acquire gil;
+  const auto colon = spec.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
+    throw gs::InvalidArgument("expected module:object");
+  }
+  auto gs_mod = py::module_::import("goldensignals");
+  py::object obj =
+      py::module_::import(spec.substr(0, colon).c_str()).attr(spec.substr(colon + 1).c_str());
+  py::object agent_cls = gs_mod.attr("Agent");
+  if (PyType_Check(obj.ptr()) && PyObject_IsSubclass(obj.ptr(), agent_cls.ptr()) == 1) obj = obj();
+  std::string name = spec.substr(colon + 1);
+  double weight = 1.0;
+  std::chrono::milliseconds timeout{0};
+  py::object fn = obj;
+  if (py::isinstance(obj, agent_cls)) {
+    name = obj.attr("name").cast<std::string>();
+    weight = obj.attr("weight").cast<double>();
+    if (!obj.attr("timeout").is_none()) {
+      timeout = std::chrono::milliseconds(
+          static_cast<std::int64_t>(obj.attr("timeout").cast<double>() * 1000.0));
+    }
+    fn = obj.attr("analyze");
+  } else if (!PyCallable_Check(obj.ptr())) {
+    throw gs::InvalidArgument("neither a goldensignals.Agent nor a callable");
+  }
+  gs::AgentSpec s{name, weight, timeout, gs::AgentKind::Python};
+  return std::make_shared<gs::bind::PythonAgent>(std::move(s), std::move(fn), host().exec,
+                                                 host().aio_submit);
+}
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) int gs_load_python_agents(gs::Runtime* rt,
+                                                                            const char* spec,
+                                                                            char* err,
+                                                                            std::size_t errlen) {
+  try {
+    host();
+    auto agent = make_agent(spec);
+    rt->orchestrator().add_agent(std::move(agent));
+    return 0;
+  } catch (const std::exception& e) {
+    std::snprintf(err, errlen, "%s", e.what());
+    return 1;
+  }
+}
