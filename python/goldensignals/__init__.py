@@ -28,6 +28,7 @@ from ._core import (
     builtin_agent_names,
 )
 from .agents import Agent
+from .client import Client
 from .consensus import consensus
 from .runtime import OrchestratorSettings, Runtime
 
@@ -42,6 +43,7 @@ __all__ = [
     "AgentUpdate",
     "AnalysisTimeoutError",
     "BadMarketDataError",
+    "Client",
     "ConsensusResult",
     "Decision",
     "GoldenSignalsError",
