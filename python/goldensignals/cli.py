@@ -44,9 +44,13 @@ def _runtime_from_args(args: argparse.Namespace) -> Any:
 
     import goldensignals as gs
 
-    overrides: dict[str, Any] = {}
-    if args.symbols:
-        overrides["symbols"] = args.symbols
+    from goldensignals.settings import SETTINGS
+
+    overrides: dict[str, Any] = {
+        st.keyword: getattr(args, st.keyword)
+        for st in SETTINGS
+        if getattr(args, st.keyword, None) is not None
+    }
     feed_spec = getattr(args, "feed", "simulated")
     if feed_spec == "simulated":
         feed: Any = gs.feeds.Simulated(seed=args.seed, interval=args.interval)
@@ -98,7 +102,7 @@ def _serve(args: argparse.Namespace) -> int:
     import goldensignals as gs
 
     rt = _runtime_from_args(args)
-    url = rt.serve(host=args.host, port=args.port, block=False)
+    url = rt.serve(block=False)
     ws = url.replace("http://", "ws://", 1)
     print(f"GoldenSignals {gs.__version__} serving {', '.join(rt.symbols)} with agents "
           f"{', '.join(rt.agents)}\n"
@@ -188,22 +192,32 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for every runtime setting (flag > environment > default), e.g. --move-threshold."""
+    from goldensignals.settings import SETTINGS
+
+    group = parser.add_argument_group("settings (each also an environment variable)")
+    for st in SETTINGS:
+        default = ",".join(st.default) if isinstance(st.default, tuple) else st.default
+        group.add_argument(f"--{st.keyword.replace('_', '-')}", dest=st.keyword, default=None,
+                           metavar="VALUE",
+                           help=f"{st.help} ({st.env}, default {default})".replace("%", "%%"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="goldensignals", description="GoldenSignals runtime")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the in-process runtime on simulated data and print "
                                        "every agent vote and signal until Ctrl-C")
-    demo.add_argument("--symbols", help="comma-separated symbols (default: GS_SYMBOLS or the built-in list)")
+    _setting_flags(demo)
     demo.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
     demo.add_argument("--interval", type=float, default=1.0, help="seconds between bars (default 1)")
     demo.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0: run until Ctrl-C)")
     demo.set_defaults(func=_demo)
 
     serve = sub.add_parser("serve", help="run the WebSocket/HTTP server (PROTOCOL.md) with the runtime")
-    serve.add_argument("--host", default=None, help="bind address (GS_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=None, help="port (GS_PORT, default 8000)")
-    serve.add_argument("--symbols", help="comma-separated symbols (GS_SYMBOLS)")
+    _setting_flags(serve)
     serve.add_argument("--feed", default="simulated", help="simulated (default) or replay:PATH.csv")
     serve.add_argument("--speed", type=float, default=1.0, help="replay speed (0: as fast as possible)")
     serve.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
