@@ -225,6 +225,38 @@ TEST(Server, ClientsOnlyReceiveTheirRoomsMessages) {
   }
 }
 
+TEST(Server, SeveralIoThreadsKeepEachRoomInSeqOrder) {
+  auto o = test_options();
+  o.io_threads = 2;
+  Fixture f(o);
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<WsClient>(f.port()));
+    clients.back()->read();
+    clients.back()->send(std::string(R"({"type":"subscribe","symbol":")") +
+                         (i % 2 ? "NVDA" : "AAPL") + "\"}");
+    clients.back()->read();
+  }
+  std::thread other([&] {  // a second producer, as a Python agent thread would be
+    for (int i = 0; i < 50; ++i)
+      f.server.publish("NVDA", MessageKind::AgentUpdate, agent_body("NVDA", i));
+  });
+  for (int i = 0; i < 50; ++i)
+    f.server.publish("AAPL", MessageKind::AgentUpdate, agent_body("AAPL", i));
+  other.join();
+  for (int c = 0; c < 4; ++c) {
+    std::uint64_t last = 0;
+    for (int i = 0; i < 50; ++i) {
+      auto m = clients[c]->read_until("agent_update");
+      ASSERT_TRUE(m);
+      EXPECT_EQ((*m)["data"]["symbol"], c % 2 ? "NVDA" : "AAPL");
+      EXPECT_EQ((*m)["data"]["n"], i);
+      EXPECT_GT((*m)["seq"].get<std::uint64_t>(), last);
+      last = (*m)["seq"];
+    }
+  }
+}
+
 // --- bad input ----------------------------------------------------------------------------
 
 TEST(Server, BadInputsAreAnsweredAndTheConnectionStays) {

@@ -15,7 +15,10 @@ std::string where(const tcp::endpoint& ep) {
 }  // namespace
 
 Listener::Listener(asio::io_context& ioc, const tcp::endpoint& ep, OnAccept on_accept)
-    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), on_accept_(std::move(on_accept)) {
+    : ioc_(ioc),
+      acceptor_(asio::make_strand(ioc)),
+      backoff_(acceptor_.get_executor()),
+      on_accept_(std::move(on_accept)) {
   error_code ec;
   auto check = [&](const char* step) {
     if (ec) {
@@ -44,6 +47,7 @@ void Listener::stop() {
   asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
     error_code ignored;
     self->acceptor_.close(ignored);
+    self->backoff_.cancel();
   });
 }
 
@@ -57,9 +61,15 @@ void Listener::do_accept() {
 
 void Listener::on_accept(error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-  if (!ec) on_accept_(std::move(socket));
-  // Other errors (e.g. out of descriptors) affect one accept; keep listening.
-  do_accept();
+  if (!ec) {
+    on_accept_(std::move(socket));
+    return do_accept();
+  }
+  // Out of descriptors and the like: retry shortly instead of spinning on the error.
+  backoff_.expires_after(std::chrono::milliseconds(50));
+  backoff_.async_wait([self = shared_from_this()](error_code wec) {
+    if (!wec && self->acceptor_.is_open()) self->do_accept();
+  });
 }
 
 }  // namespace gs

@@ -1,6 +1,7 @@
 // Accepts TCP connections and hands each one, on its own strand, to `on_accept`.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 
@@ -25,6 +26,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;  // pauses accepting after an error such as too many open files
   OnAccept on_accept_;
   std::uint16_t port_ = 0;
 };
