@@ -199,13 +199,15 @@ def test_client_without_reconnect_reports_the_end():
     with served() as srv:
         async def main():
             c = Client(srv.signals, reconnect=False)
-            await c.connect()
-            assert (await c.recv(timeout=WAIT)).type == "heartbeat"
-            await asyncio.to_thread(srv.stop)
-            with pytest.raises(ConnectionError):
-                while True:
-                    await c.recv(timeout=WAIT)
-            await c.close()
+            try:
+                await c.connect()
+                assert (await c.recv(timeout=WAIT)).type == "heartbeat"
+                await asyncio.to_thread(srv.stop)
+                with pytest.raises(ConnectionError):
+                    while True:
+                        await c.recv(timeout=3)
+            finally:
+                await c.close()  # also collects the background task's outcome
 
         run(main())
 
