@@ -1,0 +1,386 @@
+"""Helpers for the wire-protocol tests: a served runtime, JSON/WebSocket helpers and a raw
+RFC 6455 client (wsproto over a plain socket) that sees close codes and handshake statuses
+that the ``websockets`` client hides.
+
+Everything runs on loopback with real sockets; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import struct
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import goldensignals as gs
+
+WAIT = 10.0  # generous bound for anything that should take milliseconds on an idle machine
+
+# ISO-8601 UTC with milliseconds and Z (PROTOCOL.md "Timestamps").
+ISO_MS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+
+AGENTS = ("Alpha", "Beta", "Gamma")
+
+
+# --- servers ----------------------------------------------------------------------------------
+def make_runtime(symbols=("AAPL", "NVDA"), *, feed: Any = None, agents: int = 3,
+                 vote: tuple[str, float] = ("BUY", 0.9), **settings: Any) -> gs.Runtime:
+    """A runtime with `agents` deterministic Python agents that all vote `vote`.
+
+    Without a feed (the default) nothing is analysed or priced unless the test asks: no
+    analysis at start, none on moves or on time; each symbol gets a few bars so agents and
+    the signal have a price.
+    """
+    if feed is None:
+        settings.setdefault("analyze_on_start", False)
+        settings.setdefault("signal_generation_interval", 3e7)
+        settings.setdefault("move_threshold", 0.9)
+    rt = gs.Runtime(symbols=list(symbols), feed=feed, **settings)
+    for name in AGENTS[:agents]:
+        def fn(ctx: Any, _v: tuple[str, float] = vote) -> gs.Vote:
+            return gs.Vote(_v[0], _v[1])
+
+        rt.agent(name, weight=1.0, timeout=1.0)(fn)
+    if feed is None:
+        t0 = time.time() - 3600
+        for sym in symbols:
+            for i in range(5):
+                p = 100.0 + i
+                rt.publish_bar(sym, p, p + 1, p - 1, p + 0.5, 1000.0, ts=t0 + 60 * i)
+    return rt
+
+
+class Served:
+    """A runtime served on 127.0.0.1 at a free port."""
+
+    def __init__(self, rt: gs.Runtime) -> None:
+        self.rt = rt
+        self.http = rt.serve(host="127.0.0.1", port=0, block=False)
+        self.port = int(self.http.rsplit(":", 1)[1])
+        self.ws = self.http.replace("http://", "ws://", 1)
+        self.signals = self.ws + "/ws/signals"
+
+    def status(self) -> dict[str, Any]:
+        return http_json(self.http + "/ws/status")
+
+    def metrics(self) -> dict[str, float]:
+        return parse_metrics(http_text(self.http + "/metrics"))
+
+    def stop(self) -> None:
+        self.rt.stop()
+
+
+@contextlib.contextmanager
+def served(rt: gs.Runtime | None = None, **kw: Any) -> Iterator[Served]:
+    s = Served(rt if rt is not None else make_runtime(**kw))
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+def http_get(url: str, timeout: float = WAIT) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, dict(e.headers), e.read()
+
+
+def http_json(url: str) -> Any:
+    status, _, body = http_get(url)
+    assert status == 200, (url, status, body)
+    return json.loads(body)
+
+
+def http_text(url: str) -> str:
+    status, _, body = http_get(url)
+    assert status == 200, (url, status, body)
+    return body.decode()
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text format -> {'name{labels}': value} (comments skipped)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        out[key] = float(value)
+    return out
+
+
+def eventually(pred: Callable[[], Any], limit: float = WAIT, what: str = "condition") -> Any:
+    end = time.monotonic() + limit
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not met within {limit} s")
+        time.sleep(0.02)
+
+
+# --- websockets client helpers ----------------------------------------------------------------
+def run(coro: Any, limit: float = 60.0) -> Any:
+    """Runs a coroutine with an overall bound."""
+    return asyncio.run(asyncio.wait_for(coro, limit))
+
+
+async def recv(ws: Any, timeout: float = WAIT) -> dict[str, Any]:
+    raw = await asyncio.wait_for(ws.recv(), timeout)
+    assert isinstance(raw, str), f"expected a text frame, got {type(raw).__name__}"
+    return json.loads(raw)
+
+
+async def recv_until(ws: Any, pred: Callable[[dict[str, Any]], bool],
+                     timeout: float = WAIT) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Reads until `pred(msg)`; returns that message and everything read before it."""
+    seen: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        left = end - loop.time()
+        if left <= 0:
+            raise AssertionError(f"no matching message within {timeout} s; got {summary(seen)}")
+        try:
+            m = await recv(ws, left)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"no matching message within {timeout} s; got {summary(seen)}") from None
+        if pred(m):
+            return m, seen
+        seen.append(m)
+
+
+async def recv_quiet(ws: Any, quiet: float = 0.3) -> list[dict[str, Any]]:
+    """Reads until nothing arrives for `quiet` seconds."""
+    out = []
+    while True:
+        try:
+            out.append(await recv(ws, quiet))
+        except asyncio.TimeoutError:
+            return out
+
+
+def summary(msgs: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for m in msgs[-30:]:
+        t = m.get("type")
+        extra = m.get("code") or m.get("status") or (m.get("data") or {}).get("signal") or ""
+        out.append(f"{t}:{extra}" if extra else str(t))
+    return out
+
+
+def is_type(t: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
+    return lambda m: m.get("type") == t and all(m.get(k) == v for k, v in fields.items())
+
+
+def is_alert(code: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda m: m.get("type") == "alert" and m.get("code") == code
+
+
+async def connect(url: str, **kw: Any) -> tuple[Any, dict[str, Any]]:
+    """Connects with the `websockets` client; returns it and the welcome message."""
+    import websockets
+
+    ws = await websockets.connect(url, open_timeout=WAIT, **kw)
+    welcome = await recv(ws)
+    assert welcome.get("type") == "heartbeat" and "client_id" in welcome, welcome
+    return ws, welcome
+
+
+async def send(ws: Any, obj: Any) -> None:
+    await ws.send(obj if isinstance(obj, str) else json.dumps(obj))
+
+
+async def subscribe(ws: Any, symbol: str) -> dict[str, Any]:
+    await send(ws, {"type": "subscribe", "symbol": symbol})
+    m, _ = await recv_until(ws, is_type("subscribe", symbol=symbol.upper()))
+    return m
+
+
+async def analysis(ws: Any, symbol: str, timeout: float = WAIT) -> list[dict[str, Any]]:
+    """Every message up to and including the decision_update of `symbol`."""
+    m, seen = await recv_until(
+        ws, lambda m: m.get("type") == "decision_update" and m["data"]["symbol"] == symbol,
+        timeout)
+    return seen + [m]
+
+
+# --- raw client: wsproto over a socket ---------------------------------------------------------
+class Rejected(Exception):
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"upgrade refused with HTTP {status}: {body[:200]!r}")
+        self.status = status
+        self.body = body
+
+
+class RawWS:
+    """A blocking WebSocket client that exposes every frame, close code and HTTP status.
+
+    `rcvbuf` shrinks the socket's receive buffer (set before connecting, so the TCP window
+    stays small): a client that stops reading then backs up into the server quickly.
+    """
+
+    def __init__(self, port: int, path: str = "/ws/signals", *, rcvbuf: int | None = None,
+                 host: str = "127.0.0.1", answer_pings: bool = True) -> None:
+        self.answer_pings = answer_pings
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        try:
+            self._open(host, port, path)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _open(self, host: str, port: int, path: str) -> None:
+        from wsproto import ConnectionType, WSConnection
+        from wsproto.events import AcceptConnection, RejectConnection, RejectData, Request
+
+        self.sock.settimeout(WAIT)
+        self.sock.connect((host, port))
+        self.conn = WSConnection(ConnectionType.CLIENT)
+        self.sock.sendall(self.conn.send(Request(host=f"{host}:{port}", target=path)))
+        self.texts: list[str] = []
+        self.binaries: list[bytes] = []
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        self.closed = False
+        self._text_parts: list[str] = []
+        status = None
+        body = b""
+        end = time.monotonic() + WAIT
+        while True:
+            data = self._recv_raw(max(0.01, end - time.monotonic()))
+            self.conn.receive_data(data or None)
+            for ev in self.conn.events():
+                if isinstance(ev, AcceptConnection):
+                    self._drain()  # frames that came in the same read as the 101
+                    return
+                if isinstance(ev, RejectConnection):
+                    status = ev.status_code
+                    if not ev.has_body:
+                        raise Rejected(status, body)
+                elif isinstance(ev, RejectData):
+                    body += ev.data
+                    if ev.body_finished:
+                        raise Rejected(status or 0, body)
+                elif isinstance(ev, Request):  # pragma: no cover - server role only
+                    pass
+            if not data:
+                raise Rejected(status or 0, body)
+
+    def _recv_raw(self, timeout: float) -> bytes:
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            return b""
+
+    # sending
+    def send_text(self, text: str) -> None:
+        from wsproto.events import TextMessage
+
+        self.sock.sendall(self.conn.send(TextMessage(data=text)))
+
+    def send_json(self, obj: Any) -> None:
+        self.send_text(json.dumps(obj))
+
+    def send_raw_frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
+        """A hand-made masked frame (e.g. a text frame whose bytes are not UTF-8)."""
+        head = bytes([(0x80 if fin else 0) | opcode])
+        n = len(payload)
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        key = os.urandom(4)
+        masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + key + masked)
+
+    # receiving
+    def pump(self, timeout: float) -> bool:
+        """Reads what arrives within `timeout`; False once the connection is gone."""
+        if self.closed:
+            return False
+        try:
+            data = self._recv_raw(timeout)
+        except (socket.timeout, TimeoutError):
+            return True
+        self.conn.receive_data(data or None)
+        self._drain()
+        if not data:
+            self.closed = True
+        return not self.closed
+
+    def _drain(self) -> None:
+        from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
+
+        for ev in self.conn.events():
+            if isinstance(ev, TextMessage):
+                self._text_parts.append(ev.data)
+                if ev.message_finished:
+                    self.texts.append("".join(self._text_parts))
+                    self._text_parts = []
+            elif isinstance(ev, BytesMessage):
+                self.binaries.append(bytes(ev.data))
+            elif isinstance(ev, Ping):
+                if self.answer_pings:
+                    with contextlib.suppress(OSError):
+                        self.sock.sendall(self.conn.send(ev.response()))
+            elif isinstance(ev, CloseConnection):
+                self.close_code, self.close_reason = ev.code, ev.reason
+                with contextlib.suppress(Exception):
+                    self.sock.sendall(self.conn.send(ev.response()))
+                self.closed = True
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [json.loads(t) for t in self.texts]
+
+    def wait_for(self, pred: Callable[[dict[str, Any]], bool], limit: float = WAIT) -> dict[str, Any]:
+        end = time.monotonic() + limit
+        checked = 0
+        while True:
+            msgs = self.messages()
+            for m in msgs[checked:]:
+                if pred(m):
+                    return m
+            checked = len(msgs)
+            if time.monotonic() > end or not self.pump(0.1):
+                msgs = self.messages()
+                for m in msgs[checked:]:
+                    if pred(m):
+                        return m
+                raise AssertionError(f"no matching message; got {summary(msgs)}, "
+                                     f"close {self.close_code}")
+
+    def read_until_closed(self, limit: float = WAIT) -> int | None:
+        """Reads (and discards nothing) until the server closes; returns the close code."""
+        end = time.monotonic() + limit
+        while self.pump(0.1):
+            if time.monotonic() > end:
+                raise AssertionError(f"the server did not close within {limit} s")
+        return self.close_code
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def __enter__(self) -> RawWS:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
