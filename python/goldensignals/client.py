@@ -102,6 +102,7 @@ class Client:
 
         delay = self.backoff
         while not self._closing:
+            last: BaseException | str = "the server closed the connection"
             try:
                 async with websockets.connect(self.url, max_size=None) as ws:
                     self._ws = ws
@@ -119,7 +120,7 @@ class Client:
             except (OSError, asyncio.TimeoutError) as e:
                 if not self.reconnect and self.connects == 0:
                     raise
-                last: BaseException = e
+                last = e
             except Exception as e:  # websockets' ConnectionClosed and handshake errors
                 if type(e).__module__.startswith("websockets") and (self.reconnect or self.connects):
                     last = e
@@ -129,7 +130,8 @@ class Client:
                 self._ws = None
                 self._connected.clear()
             if self._closing or not self.reconnect:
-                self._put(ConnectionError(f"Client: disconnected from {self.url}: {last!r}"))
+                why = last if isinstance(last, str) else repr(last)
+                self._put(ConnectionError(f"Client: disconnected from {self.url}: {why}"))
                 return
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(self.max_backoff, delay * 2)

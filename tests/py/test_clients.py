@@ -103,10 +103,6 @@ def test_design_doc_python_snippet_works_unchanged(tmp_path):
 
 
 # --- gs.Client ----------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: gs.Client is documented (goldensignals/client.py docstring, issue 3) but not "
-    "exported: `import goldensignals as gs; gs.Client` -> AttributeError: module "
-    "'goldensignals' has no attribute 'Client'. The tests below use goldensignals.client.Client"))
 def test_client_is_exported_as_gs_client():
     assert gs.Client is Client
 
@@ -189,12 +185,6 @@ def test_client_reconnects_and_resubscribes_after_restart_on_same_port():
     assert seen[-1].symbol == "NVDA" and seen[-1].data["price"] == 222.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (python/goldensignals/client.py _run): with reconnect=False a clean close by the "
-    "server (1001 on shutdown) ends `async for raw in ws` without an exception, so `last` is "
-    "unbound: the background task dies with UnboundLocalError(\"cannot access local variable "
-    "'last'\"), no ConnectionError is queued and recv() waits until its timeout (async "
-    "iteration never ends; `goldensignals watch` keeps waiting for --seconds)"))
 def test_client_without_reconnect_reports_the_end():
     with served() as srv:
         async def main():
