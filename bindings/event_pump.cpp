@@ -1,6 +1,7 @@
 #include "event_pump.hpp"
 
 #include "event_types.hpp"
+#include "gil.hpp"
 
 namespace py = pybind11;
 
@@ -19,14 +20,7 @@ EventPump::~EventPump() {
     thread_.detach();  // destroyed from its own callback: the thread is on its way out
     return;
   }
-  // Joining threads that may be waiting for the GIL: never while holding it.
-  if (PyGILState_Check()) {
-    PyThreadState* ts = PyEval_SaveThread();
-    stop();
-    PyEval_RestoreThread(ts);
-  } else {
-    stop();
-  }
+  without_gil([this] { stop(); });  // the thread may be waiting for the GIL to finish
 }
 
 void EventPump::push(Event e) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gil.hpp"
+
 namespace gs::bind {
 
 namespace {
@@ -57,14 +59,7 @@ PythonExecutor::PythonExecutor(std::size_t workers, std::size_t max_workers,
 }
 
 PythonExecutor::~PythonExecutor() {
-  // Joining threads that may be waiting for the GIL: never while holding it.
-  if (PyGILState_Check()) {
-    PyThreadState* ts = PyEval_SaveThread();
-    stop();
-    PyEval_RestoreThread(ts);
-  } else {
-    stop();
-  }
+  without_gil([this] { stop(); });  // workers may be waiting for the GIL to finish
 }
 
 void PythonExecutor::spawn_locked(const std::shared_ptr<State>& st) {
