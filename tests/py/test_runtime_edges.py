@@ -130,3 +130,24 @@ def test_log_level_set_after_construction_is_honoured(caplog):
             _eventually(lambda: any("runtime started" in r.getMessage() for r in caplog.records))
     finally:
         logging.getLogger("goldensignals").setLevel(logging.NOTSET)
+
+
+def test_server_logs_reach_python_under_websocket_orchestrator(caplog):
+    rt = gs.Runtime(symbols=["AAPL"], analyze_on_start=False)
+    with caplog.at_level(logging.DEBUG, logger="goldensignals"):
+        rt.serve(port=0, block=False)
+        import asyncio
+
+        import websockets
+
+        async def touch():
+            async with websockets.connect(rt.url.replace("http", "ws") + "/ws/signals") as ws:
+                await ws.recv()
+
+        asyncio.run(touch())
+        rt.stop()
+        names = {r.name for r in caplog.records}
+        _eventually(lambda: any("serving on" in r.getMessage() for r in caplog.records))
+    server = [r.getMessage() for r in caplog.records if r.name == "goldensignals.websocket_orchestrator"]
+    assert any("serving on 127.0.0.1:" in m for m in server), names
+    assert any("client connected" in m for m in server), server

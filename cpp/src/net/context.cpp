@@ -18,6 +18,12 @@ std::map<std::string, LatencyHistogram> AgentLatencyBook::snapshot() const {
   return by_agent_;
 }
 
+void ServerContext::log(int level, const std::string& message) const {
+  runtime->log(level, "goldensignals.websocket_orchestrator", message);
+}
+
+bool ServerContext::logs(int level) const { return runtime->logs(level); }
+
 ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
     : opts(std::move(o)), runtime(std::move(rt)), bus(std::make_unique<LocalBus>(hub)) {}
 

@@ -51,6 +51,10 @@ void WebSocketSession::on_accept(error_code ec) {
   last_rx_ = Clock::now();
   ctx_->counters.connections_total.fetch_add(1);
   ctx_->hub.connect(shared_from_this());
+  if (ctx_->logs(10)) {
+    ctx_->log(10, "client connected (" + std::to_string(ctx_->counters.connections_active.load()) +
+                      " open)");
+  }
   handler_->on_open(symbol_);
   do_read();
   do_tick();
@@ -158,6 +162,11 @@ void WebSocketSession::on_write(error_code ec, std::size_t) {
 void WebSocketSession::do_close(std::uint16_t code, std::string reason) {
   if (close_started_ || ended_) return;
   close_started_ = true;
+  // Closes the server decides on (a slow or silent client) are worth an info line.
+  const int level = reason == "slow consumer" || reason == "idle timeout" ? 20 : 10;
+  if (ctx_->logs(level)) {
+    ctx_->log(level, "closing client with " + std::to_string(code) + " (" + reason + ")");
+  }
   {
     std::lock_guard lk(mu_);
     closing_ = true;

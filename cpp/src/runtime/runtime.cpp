@@ -294,6 +294,12 @@ void Runtime::wait_idle(const std::string& symbol) {
   orch_->wait_idle(lookup(symbol).market.symbol());
 }
 
+bool Runtime::logs(int level) const { return level >= sink_->log_level(); }
+
+void Runtime::log(int level, const std::string& logger, const std::string& message) {
+  if (logs(level)) sink_->on_log(level, logger, message);
+}
+
 void Runtime::log(int level, const std::string& msg) {
   if (level >= sink_->log_level()) sink_->on_log(level, "goldensignals.runtime", msg);
 }

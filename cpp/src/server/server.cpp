@@ -106,6 +106,7 @@ void Server::start() {
     m.threads.emplace_back([ioc = m.ioc.get()] { ioc->run(); });
   }
   m.running = true;
+  m.ctx->log(20, "serving on " + m.ctx->opts.host + ":" + std::to_string(m.port));
 }
 
 void Server::stop() {
@@ -118,6 +119,8 @@ void Server::stop() {
     }
   }
   m.ctx->stopping.store(true);
+  m.ctx->log(20, "stopping: closing " + std::to_string(m.ctx->counters.connections_active.load()) +
+                     " clients with 1001");
   m.ctx->runtime->remove_sink(m.router.get());
   m.router->stop();
   m.listener->stop();

@@ -47,6 +47,11 @@ struct ServerContext {
 
   const ServerOptions opts;
   const std::shared_ptr<Runtime> runtime;
+
+  // Server log records, under goldensignals.websocket_orchestrator (as the original clients
+  // configure logging).
+  void log(int level, const std::string& message) const;
+  [[nodiscard]] bool logs(int level) const;
   RoomHub hub;
   std::unique_ptr<Bus> bus;  // LocalBus over `hub` for now
   ServerCounters counters;

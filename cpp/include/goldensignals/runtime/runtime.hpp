@@ -84,6 +84,11 @@ class Runtime {
   [[nodiscard]] const RuntimeOptions& options() const noexcept { return opts_; }
   [[nodiscard]] std::string feed_description() const;
 
+  // A log record for the runtime's listeners (Python's logging, the native server's stderr);
+  // nearly free when nobody listens at `level` (10 debug, 20 info, 30 warning, 40 error).
+  void log(int level, const std::string& logger, const std::string& message);
+  [[nodiscard]] bool logs(int level) const;
+
   // More listeners (the server's rooms, ...), added or removed at any time.
   void add_sink(std::shared_ptr<RuntimeSink> sink);
   void remove_sink(const RuntimeSink* sink);
