@@ -9,7 +9,7 @@ DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev
-TEST_PKGS := libgtest-dev
+TEST_PKGS := libgtest-dev chromium
 # The plain build finds the venv's Python and pybind11 (for the server's Python agent plugin).
 CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybind11 --cmakedir)
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
@@ -44,7 +44,7 @@ $(VENV)/.installed: $(VENV)/.tools $(DEPS)/.stamp $(SOURCES)
 	$(PIP) install --no-build-isolation .
 	@touch $@
 
-$(VENV)/.test-deps: $(VENV)/.tools pyproject.toml
+$(VENV)/.test-deps: $(VENV)/.tools pyproject.toml Makefile
 	@bash scripts/system-deps.sh $(TEST_PKGS)
 	@mkdir -p build
 	$(VPY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["test"]))' > build/test-requirements.txt
