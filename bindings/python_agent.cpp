@@ -126,7 +126,9 @@ void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadli
     }
     try {
       py::object r = refs->fn(PyContext{ctx});
-      if (PyCoro_CheckExact(r.ptr()) || py::hasattr(r, "__await__")) {
+      // The common answers first: a failed attribute lookup costs more than the call itself.
+      const bool plain = r.is_none() || py::isinstance<Vote>(r);
+      if (!plain && (PyCoro_CheckExact(r.ptr()) || py::hasattr(r, "__await__"))) {
         auto cb = py::cpp_function([done, name](py::object fut) {
           AgentOutcome out;
           try {
