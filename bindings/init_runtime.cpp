@@ -430,9 +430,8 @@ void init_runtime(py::module_& m) {
       .def("status", &PyRuntime::status)
       .def(
           "serve",
-          [](PyRuntime& r, const std::string& host, int port, double heartbeat_s,
-             std::size_t queue, std::size_t max_connections, std::string web_root,
-             std::size_t io_threads) {
+          [](PyRuntime& r, const std::string& host, int port, double heartbeat_s, std::size_t queue,
+             std::size_t max_connections, std::string web_root, std::size_t io_threads) {
             if (port < 0 || port > 65535) {
               throw InvalidArgument("GS_PORT " + std::to_string(port) +
                                     " is not accepted; expected 0 (any free port) to 65535");

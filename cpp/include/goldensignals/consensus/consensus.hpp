@@ -30,12 +30,12 @@ struct ConsensusResult {
   double confidence = 0.0;       // robust confidence of the signal, in [0, 0.99]
   double agreement = 0.0;        // winning score / total score (0 when nothing counted)
   Strength strength = Strength::Weak;
-  int total_agents = 0;          // n: enabled agents (ballots not Disabled)
-  int completed_agents = 0;      // ballots that answered (Ok or Abstain)
-  int valid_votes = 0;           // votes that counted
-  int quorum = 0;                // max(min_agents, 2f + 1)
-  int agreeing_agents = 0;       // counted votes for the winning action
-  std::string reason;            // why NO_SIGNAL (empty for a signal)
+  int total_agents = 0;                    // n: enabled agents (ballots not Disabled)
+  int completed_agents = 0;                // ballots that answered (Ok or Abstain)
+  int valid_votes = 0;                     // votes that counted
+  int quorum = 0;                          // max(min_agents, 2f + 1)
+  int agreeing_agents = 0;                 // counted votes for the winning action
+  std::string reason;                      // why NO_SIGNAL (empty for a signal)
   std::vector<std::string> faulty_agents;  // Timeout or Failed
   std::vector<std::string> reasoning;      // the winners' reasoning, strongest first
   std::optional<double> target_price;
@@ -47,7 +47,7 @@ struct ConsensusResult {
 };
 
 // price and atr are the symbol's last price and ATR (NaN when unknown: no ATR-based levels).
-ConsensusResult decide(std::span<const Ballot> ballots, const ConsensusPolicy& policy,
-                       double price, double atr);
+ConsensusResult decide(std::span<const Ballot> ballots, const ConsensusPolicy& policy, double price,
+                       double atr);
 
 }  // namespace gs

@@ -20,7 +20,7 @@ struct IndicatorValues {
   double macd = kNaN;
   double macd_signal = kNaN;
   double macd_hist = kNaN;
-  double bb_upper = kNaN;   // Bollinger (20, 2, 2)
+  double bb_upper = kNaN;  // Bollinger (20, 2, 2)
   double bb_middle = kNaN;
   double bb_lower = kNaN;
   double atr_14 = kNaN;
