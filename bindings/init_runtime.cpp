@@ -14,6 +14,7 @@
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
+#include "goldensignals/runtime/status.hpp"
 #include "goldensignals/server/server.hpp"
 #include "init.hpp"
 #include "json_py.hpp"
@@ -111,80 +112,24 @@ class PyRuntime {
     rt_->orchestrator().add_agent(std::move(agent));
   }
 
-  py::dict status() {
-    Orchestrator::Counters c;
-    std::vector<AgentStatsView> agents;
+  // rt.status(): the runtime's figures (the same builder as GET /ws/status) plus the
+  // Python executor's and the event queue's.
+  py::object status() {
+    nlohmann::json j;
     PythonExecutor::Stats ex;
-    ConsensusPolicy pol;
-    {
-      py::gil_scoped_release nogil;  // never wait for a C++ lock with the GIL held
-      c = rt_->orchestrator().counters();
-      agents = rt_->orchestrator().agent_stats();
-      ex = exec_->stats();
-      pol = rt_->orchestrator().policy();
-    }
-    py::dict d;
-    const bool running = rt_->state() == RuntimeState::Running;
-    std::size_t enabled = 0;
-    py::list al;
-    for (const auto& a : agents) {
-      enabled += a.enabled ? 1 : 0;
-      py::dict x;
-      x["name"] = a.name;
-      x["kind"] = a.kind;
-      x["weight"] = a.weight;
-      x["timeout_ms"] = a.timeout_ms;
-      x["calls"] = a.calls;
-      x["votes"] = a.votes;
-      x["abstentions"] = a.abstentions;
-      x["timeouts"] = a.timeouts;
-      x["errors"] = a.errors;
-      x["late"] = a.late;
-      x["p50_ms"] = a.p50_ms;
-      x["p90_ms"] = a.p90_ms;
-      x["p99_ms"] = a.p99_ms;
-      x["enabled"] = a.enabled;
-      x["state"] = a.state;
-      x["consecutive_faults"] = a.consecutive_faults;
-      if (!a.last_error.empty()) x["last_error"] = a.last_error;
-      al.append(x);
-    }
-    py::dict o;
-    o["running"] = running;
-    o["state"] = std::string(to_string(rt_->state()));
-    o["active_analyses"] = c.active_analyses;
-    o["active_agents"] = enabled;
-    o["analyses_started"] = c.analyses_started;
-    o["analyses_completed"] = c.analyses_completed;
-    o["signals_generated"] = c.signals_generated;
-    o["coalesced_triggers"] = c.coalesced;
-    o["min_agents_for_signal"] = pol.min_agents;
-    o["consensus_threshold"] = pol.threshold;
-    o["min_confidence"] = pol.min_confidence;
-    py::dict px;
-    px["workers"] = ex.workers;
-    px["stuck_workers"] = ex.stuck;
-    px["queued"] = ex.queued;
-    px["executed"] = ex.executed;
-    px["rejected"] = ex.rejected;
-    px["replaced_workers"] = ex.replaced;
-    py::dict ev;
     std::size_t queued = 0;
     {
-      py::gil_scoped_release nogil;
+      py::gil_scoped_release nogil;  // never wait for a C++ lock with the GIL held
+      j = runtime_status_json(*rt_);
+      ex = exec_->stats();
       queued = pump_->queued();
     }
-    ev["queued"] = queued;
-    ev["dropped"] = pump_->dropped();
-    d["orchestrator"] = o;
-    d["agents"] = al;
-    d["python_executor"] = px;
-    d["events"] = ev;
-    d["symbols"] = rt_->symbols();
-    d["feed"] = rt_->feed_description();
-    return d;
+    j["python_executor"] = {{"workers", ex.workers},   {"stuck_workers", ex.stuck},
+                            {"queued", ex.queued},     {"executed", ex.executed},
+                            {"rejected", ex.rejected}, {"replaced_workers", ex.replaced}};
+    j["events"] = {{"queued", queued}, {"dropped", pump_->dropped()}};
+    return to_py(j);
   }
-
  private:
   std::shared_ptr<PythonExecutor> exec_;
   std::shared_ptr<EventPump> pump_;

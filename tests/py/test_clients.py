@@ -241,7 +241,7 @@ def test_cli_status_prints_the_status_json():
         direct = srv.status()
     assert r.returncode == 0 and r2.returncode == 0, (r.stderr, r2.stderr)
     body = json.loads(r.stdout)
-    assert set(body) == {"websocket_manager", "orchestrator", "agents"}
+    assert set(body) >= {"websocket_manager", "orchestrator", "agents"}  # fields may be added
     assert body["orchestrator"] == direct["orchestrator"]
     assert sorted(a["name"] for a in body["agents"]) == sorted(AGENTS)
     assert json.loads(r2.stdout)["orchestrator"]["running"] is True

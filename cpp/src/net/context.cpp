@@ -5,6 +5,7 @@
 
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/runtime/status.hpp"
 
 namespace gs {
 
@@ -28,39 +29,16 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
     : opts(std::move(o)), runtime(std::move(rt)), bus(std::make_unique<LocalBus>(hub)) {}
 
 nlohmann::json ServerContext::status() const {
-  auto& orch = runtime->orchestrator();
-  const auto c = orch.counters();
-  const auto stats = orch.agent_stats();
   nlohmann::json rooms = nlohmann::json::object();
   for (const auto& [sym, n] : hub.room_sizes()) rooms[sym] = n;
-  nlohmann::json agents = nlohmann::json::array();
-  std::size_t enabled = 0;
-  for (const auto& a : stats) {
-    enabled += a.enabled ? 1 : 0;
-    agents.push_back({{"name", a.name},
-                      {"kind", a.kind},
-                      {"weight", a.weight},
-                      {"calls", a.calls},
-                      {"timeouts", a.timeouts},
-                      {"errors", a.errors},
-                      {"p50_ms", a.p50_ms},
-                      {"enabled", a.enabled},
-                      {"state", a.state}});
-  }
-  return {{"websocket_manager",
-           {{"total_connections", counters.connections_total.load()},
-            {"active_connections", counters.connections_active.load()},
-            {"messages_sent", counters.messages_sent.load()},
-            {"messages_dropped", counters.messages_dropped.load()},
-            {"slow_consumer_closes", counters.slow_consumer_closes.load()},
-            {"rooms", std::move(rooms)}}},
-          {"orchestrator",
-           {{"running", runtime->state() == RuntimeState::Running && orch.running()},
-            {"active_analyses", c.active_analyses},
-            {"active_agents", enabled},
-            {"analyses_completed", c.analyses_completed},
-            {"signals_generated", c.signals_generated}}},
-          {"agents", std::move(agents)}};
+  nlohmann::json out = runtime_status_json(*runtime);
+  out["websocket_manager"] = {{"total_connections", counters.connections_total.load()},
+                              {"active_connections", counters.connections_active.load()},
+                              {"messages_sent", counters.messages_sent.load()},
+                              {"messages_dropped", counters.messages_dropped.load()},
+                              {"slow_consumer_closes", counters.slow_consumer_closes.load()},
+                              {"rooms", std::move(rooms)}};
+  return out;
 }
 
 nlohmann::json ServerContext::status_update() const {
