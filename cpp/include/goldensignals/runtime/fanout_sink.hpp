@@ -28,25 +28,31 @@ class FanoutSink final : public RuntimeSink {
   }
 
   void on_agent_update(const AgentUpdate& u) override {
-    for (const auto& s : *snapshot()) s->on_agent_update(u);
+    const auto list = snapshot();  // named: a temporary here would die before the loop
+    for (const auto& s : *list) s->on_agent_update(u);
   }
   void on_decision(const DecisionPtr& d) override {
-    for (const auto& s : *snapshot()) s->on_decision(d);
+    const auto list = snapshot();  // named: a temporary here would die before the loop
+    for (const auto& s : *list) s->on_decision(d);
   }
   void on_alert(const Alert& a) override {
-    for (const auto& s : *snapshot()) s->on_alert(a);
+    const auto list = snapshot();  // named: a temporary here would die before the loop
+    for (const auto& s : *list) s->on_alert(a);
   }
   void on_price_update(const PriceUpdate& p) override {
-    for (const auto& s : *snapshot()) s->on_price_update(p);
+    const auto list = snapshot();  // named: a temporary here would die before the loop
+    for (const auto& s : *list) s->on_price_update(p);
   }
   void on_log(int level, const std::string& logger, const std::string& message) override {
-    for (const auto& s : *snapshot()) {
+    const auto list = snapshot();
+    for (const auto& s : *list) {
       if (level >= s->log_level()) s->on_log(level, logger, message);
     }
   }
   [[nodiscard]] int log_level() const override {
     int least = 50;
-    for (const auto& s : *snapshot()) least = std::min(least, s->log_level());
+    const auto list = snapshot();
+    for (const auto& s : *list) least = std::min(least, s->log_level());
     return least;
   }
 
