@@ -130,6 +130,7 @@ class PyRuntime {
     j["events"] = {{"queued", queued}, {"dropped", pump_->dropped()}};
     return to_py(j);
   }
+
  private:
   std::shared_ptr<PythonExecutor> exec_;
   std::shared_ptr<EventPump> pump_;

@@ -268,7 +268,7 @@ void Runtime::analyze_backfilled() {
 void Runtime::trigger(const std::string& symbol, const char* why) {
   try {
     orch_->request(symbol, why);
-    if (sink_->log_level() <= 10) log(10, "analysis of " + symbol + " triggered by " + why);
+    if (logs(10)) log(10, "analysis of " + symbol + " triggered by " + why);
   } catch (const StateError&) {
     // Stopping: no new analyses; the data is already recorded.
   }
@@ -300,8 +300,6 @@ void Runtime::log(int level, const std::string& logger, const std::string& messa
   if (logs(level)) sink_->on_log(level, logger, message);
 }
 
-void Runtime::log(int level, const std::string& msg) {
-  if (level >= sink_->log_level()) sink_->on_log(level, "goldensignals.runtime", msg);
-}
+void Runtime::log(int level, const std::string& msg) { log(level, "goldensignals.runtime", msg); }
 
 }  // namespace gs

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "goldensignals/runtime/runtime.hpp"
@@ -20,44 +21,51 @@ class FanoutSink final : public RuntimeSink {
     next->push_back(std::move(s));
     list_ = std::move(next);
   }
+  // After it returns, the removed sink is neither called nor held here: deliveries that
+  // began before the swap still hold the old list, and are waited out (they never block).
+  // Not to be called from inside a delivery.
   void remove(const RuntimeSink* s) {
-    std::lock_guard lk(mu_);
-    auto next = std::make_shared<List>(*list_);
-    std::erase_if(*next, [&](const auto& x) { return x.get() == s; });
-    list_ = std::move(next);
+    std::shared_ptr<const List> old;
+    {
+      std::lock_guard lk(mu_);
+      old = list_;
+      auto next = std::make_shared<List>(*list_);
+      std::erase_if(*next, [&](const auto& x) { return x.get() == s; });
+      list_ = std::move(next);
+    }
+    while (old.use_count() > 1) std::this_thread::yield();
   }
 
   void on_agent_update(const AgentUpdate& u) override {
-    const auto list = snapshot();  // named: a temporary here would die before the loop
-    for (const auto& s : *list) s->on_agent_update(u);
+    each([&](RuntimeSink& s) { s.on_agent_update(u); });
   }
   void on_decision(const DecisionPtr& d) override {
-    const auto list = snapshot();  // named: a temporary here would die before the loop
-    for (const auto& s : *list) s->on_decision(d);
+    each([&](RuntimeSink& s) { s.on_decision(d); });
   }
   void on_alert(const Alert& a) override {
-    const auto list = snapshot();  // named: a temporary here would die before the loop
-    for (const auto& s : *list) s->on_alert(a);
+    each([&](RuntimeSink& s) { s.on_alert(a); });
   }
   void on_price_update(const PriceUpdate& p) override {
-    const auto list = snapshot();  // named: a temporary here would die before the loop
-    for (const auto& s : *list) s->on_price_update(p);
+    each([&](RuntimeSink& s) { s.on_price_update(p); });
   }
   void on_log(int level, const std::string& logger, const std::string& message) override {
-    const auto list = snapshot();
-    for (const auto& s : *list) {
-      if (level >= s->log_level()) s->on_log(level, logger, message);
-    }
+    each([&](RuntimeSink& s) {
+      if (level >= s.log_level()) s.on_log(level, logger, message);
+    });
   }
   [[nodiscard]] int log_level() const override {
     int least = 50;
-    const auto list = snapshot();
-    for (const auto& s : *list) least = std::min(least, s->log_level());
+    each([&](RuntimeSink& s) { least = std::min(least, s.log_level()); });
     return least;
   }
 
  private:
   using List = std::vector<std::shared_ptr<RuntimeSink>>;
+  template <typename F>
+  void each(F&& f) const {
+    const auto list = snapshot();  // named: a temporary in the range-for would die before the loop
+    for (const auto& s : *list) f(*s);
+  }
   [[nodiscard]] std::shared_ptr<const List> snapshot() const {
     std::lock_guard lk(mu_);
     return list_;
