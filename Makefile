@@ -15,7 +15,7 @@ CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybi
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
-.PHONY: run test test-cpp test-py test-sanitize bench stubs install clean
+.PHONY: run test test-cpp test-py test-sanitize bench stubs docs install clean
 
 run: $(VENV)/.installed
 	$(VENV)/bin/goldensignals serve --agents goldensignals.examples:trend_regression
@@ -73,6 +73,10 @@ test-py: $(VENV)/.installed $(VENV)/.test-deps
 
 stubs: $(VENV)/.installed $(VENV)/.test-deps
 	$(VPY) scripts/gen_stubs.py --write
+
+# The settings table of docs/operations.md, from python/goldensignals/settings.py.
+docs: $(VENV)/.installed
+	$(VPY) scripts/gen_settings_doc.py --write
 
 # --- benchmarks -----------------------------------------------------------------------------
 bench: $(VENV)/.installed $(VENV)/.test-deps

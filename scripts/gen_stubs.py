@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-import difflib
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from generated_file import write_or_check
 
 STUB = Path(__file__).resolve().parent.parent / "python" / "goldensignals" / "_core.pyi"
 
@@ -27,19 +28,7 @@ def generate() -> str:
 
 
 def main() -> int:
-    text = generate()
-    if "--write" in sys.argv:
-        STUB.write_text(text)
-        print(f"wrote {STUB}")
-        return 0
-    current = STUB.read_text() if STUB.exists() else ""
-    if current == text:
-        return 0
-    sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                               "checked-in _core.pyi", "generated"))
-    print("\n_core.pyi is out of date: run `make stubs`", file=sys.stderr)
-    return 1
-
+    return write_or_check(STUB, generate(), "_core.pyi", "make stubs")
 
 if __name__ == "__main__":
     sys.exit(main())

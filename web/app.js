@@ -1,79 +1,780 @@
-// A minimal live view of the protocol: one connection, one symbol's agents, the signal feed.
+// GoldenSignals live dashboard: plain JavaScript, no framework, no build step.
+//
+// Messages only change the state below; one render per animation frame draws what changed,
+// so twenty symbols updating several times a second cost one DOM pass a frame.
+// The wire format is PROTOCOL.md (docs/protocol.md); only standard Web APIs are used.
 (() => {
   "use strict";
+
+  const MAX_POINTS = 600;    // prices kept per symbol for the chart
+  const SPARK_POINTS = 120;  // of which the sparkline shows the last
+  const MAX_FEED = 100;      // entries kept in each feed
+  const MAX_SIGNALS = 50;    // signals kept per symbol for the chart markers
+  const STATUS_EVERY_MS = 5000;
+  const VOTES = new Set(["BUY", "SELL", "HOLD"]);
+
   const $ = (id) => document.getElementById(id);
-  const url = new URL("/ws/signals", location.href);
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  let ws = null;
-  let retry = 250;
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const num = (x, d = 2) => (typeof x === "number" && isFinite(x) ? x.toFixed(d) : "–");
+  const hms = (ts) => (typeof ts === "string" && ts.length >= 19 ? ts.slice(11, 19) : "");
+
+  // --- state ---------------------------------------------------------------------------------
+  const symbols = new Map();     // symbol -> Sym
+  const seenSignals = new Set(); // signal_id, so a snapshot or replay never shows twice
+  const seenDecisions = new Set();
+  const dirty = { rows: new Set(), chart: false, agents: false, status: false, conn: false };
+  const pending = { signals: [], decisions: [] };
+  let selected = null;
+  let serverStatus = null;
+  let sinceSupported = true; // false once the server refuses `since` (no history store)
+  const conn = { ws: null, state: "connecting", detail: "", retry: 250, timer: 0, attempts: 0,
+                 opened: false, statusTimer: 0 };
+
+  class Sym {
+    constructor(name) {
+      this.name = name;
+      this.subscribed = false;
+      this.price = null;
+      this.change = null;
+      this.changePct = null;
+      this.points = [];  // {i, p}: i counts every price ever seen, so markers survive trimming
+      this.n = 0;
+      this.lastSeq = 0;  // last room `seq` seen: the `since` of a resumed subscription
+      this.signals = []; // {i, action, price, target, stop, confidence}
+      this.analysis = null;
+      this.row = null;
+    }
+  }
+
+  function sym(name) {
+    let s = symbols.get(name);
+    if (!s) {
+      s = new Sym(name);
+      symbols.set(name, s);
+      dirty.rows.add(s);
+    }
+    return s;
+  }
+
+  function schedule() {
+    if (!schedule.queued) {
+      schedule.queued = true;
+      requestAnimationFrame(render);
+    }
+  }
+
+  function saveWatchlist() {
+    const list = [...symbols.values()].filter((s) => s.subscribed).map((s) => s.name);
+    try { localStorage.setItem("gs.watchlist", JSON.stringify(list)); } catch (e) { /* private mode */ }
+  }
+
+  function loadWatchlist() {
+    try {
+      const list = JSON.parse(localStorage.getItem("gs.watchlist") || "null");
+      return Array.isArray(list) ? list.filter((x) => typeof x === "string") : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function notice(text, cls) {
+    const n = $("notice");
+    n.textContent = text;
+    n.className = "notice " + (cls || "");
+  }
+
+  // --- connection ----------------------------------------------------------------------------
+  function wsUrl() {
+    const url = new URL("ws/signals", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.search = "";
+    url.hash = "";
+    const token = $("token").value.trim();
+    if (token) url.searchParams.set("token", token);
+    return url.toString();
+  }
+
+  function setConn(state, detail) {
+    conn.state = state;
+    conn.detail = detail || "";
+    dirty.conn = true;
+    schedule();
+  }
 
   function send(msg) {
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
-  }
-
-  function row(u) {
-    const body = $("agents").tBodies[0];
-    let tr = body.querySelector(`tr[data-agent="${CSS.escape(u.agent)}"]`);
-    if (!tr) {
-      tr = body.insertRow();
-      tr.dataset.agent = u.agent;
-      for (let i = 0; i < 5; i++) tr.insertCell();
+    if (conn.ws && conn.ws.readyState === WebSocket.OPEN) {
+      conn.ws.send(JSON.stringify(msg));
+      return true;
     }
-    tr.cells[0].textContent = u.agent;
-    tr.cells[1].textContent = u.signal;
-    tr.cells[1].className = u.signal;
-    tr.cells[2].textContent = u.confidence.toFixed(2);
-    tr.cells[3].textContent = `${u.latency_ms.toFixed(2)} ms`;
-    tr.cells[4].textContent = (u.reasoning || [])[0] || "";
+    return false;
   }
 
-  function feed(text, cls) {
-    const li = document.createElement("li");
-    li.textContent = text;
-    if (cls) li.className = cls;
-    $("feed").prepend(li);
-    while ($("feed").children.length > 200) $("feed").lastChild.remove();
-  }
-
-  function onMessage(ev) {
-    const m = JSON.parse(ev.data);
-    switch (m.type) {
-      case "agent_update":
-        if (m.data.symbol === $("symbol").value.toUpperCase()) row(m.data);
-        break;
-      case "signal_update":
-        feed(`${m.data.timestamp} SIGNAL ${m.data.symbol} ${m.data.action} ` +
-             `${m.data.confidence.toFixed(2)} at ${m.data.price}`, m.data.action);
-        break;
-      case "decision_update":
-        if (m.data.decision.action === "NO_SIGNAL") {
-          feed(`${m.data.timestamp} NO_SIGNAL ${m.data.symbol}: ${m.data.decision.reason}`);
-        }
-        break;
-      case "alert":
-        feed(`${m.timestamp} ${m.severity}: ${m.message}`);
-        break;
-    }
+  function subscribeMsg(s) {
+    const m = { type: "subscribe", symbol: s.name };
+    if (sinceSupported && s.lastSeq > 0) m.since = s.lastSeq;
+    return m;
   }
 
   function connect() {
-    ws = new WebSocket(url);
+    clearTimeout(conn.timer);
+    conn.attempts += 1;
+    conn.opened = false;
+    setConn(conn.attempts > 1 ? "reconnecting" : "connecting");
+    let ws;
+    try {
+      ws = new WebSocket(wsUrl());
+    } catch (e) {
+      setConn("closed", String(e.message || e));
+      return;
+    }
+    conn.ws = ws;
     ws.onopen = () => {
-      retry = 250;
-      $("conn").textContent = "connected";
-      $("conn").className = "state open";
-      send({ type: "subscribe", symbol: $("symbol").value });
+      if (conn.ws !== ws) return;
+      conn.opened = true;
+      conn.retry = 250;
+      setConn("open", conn.attempts > 1 ? "resumed" : "");
+      conn.attempts = 1;
+      for (const s of symbols.values()) if (s.subscribed) send(subscribeMsg(s));
+      send({ type: "get_status" });
+      clearInterval(conn.statusTimer);
+      conn.statusTimer = setInterval(() => send({ type: "get_status" }), STATUS_EVERY_MS);
     };
-    ws.onmessage = onMessage;
-    ws.onclose = () => {
-      $("conn").textContent = "reconnecting…";
-      $("conn").className = "state";
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 10000);
+    ws.onmessage = (ev) => {
+      if (conn.ws !== ws || typeof ev.data !== "string") return;
+      let m;
+      try {
+        m = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      onMessage(m);
+    };
+    ws.onclose = (ev) => {
+      if (conn.ws !== ws) return;
+      clearInterval(conn.statusTimer);
+      conn.ws = null;
+      const wait = Math.round(conn.retry * (0.75 + Math.random() * 0.5));
+      conn.retry = Math.min(conn.retry * 2, 10000);
+      const why = conn.opened ? `closed ${ev.code}${ev.reason ? " " + ev.reason : ""}` :
+        "server unreachable or refused the upgrade";
+      setConn("reconnecting", `${why}; retry in ${(wait / 1000).toFixed(1)} s`);
+      if (!conn.opened && conn.attempts % 3 === 2) probeAuth();
+      conn.timer = setTimeout(connect, wait);
     };
   }
 
-  $("subscribe").onclick = () => send({ type: "subscribe", symbol: $("symbol").value });
-  $("analyze").onclick = () => send({ type: "analyze", symbol: $("symbol").value });
+  // A refused upgrade looks like any failed connection to a page; ask the server whether it
+  // wants a token, so the user learns why.
+  function probeAuth() {
+    const headers = {};
+    const token = $("token").value.trim();
+    if (token) headers.Authorization = "Bearer " + token;
+    fetch(new URL("ws/status", location.href), { headers, cache: "no-store" })
+      .then((r) => {
+        if (r.status === 401 || r.status === 403) {
+          notice(token ? "The server refused this token." : "The server requires a token: enter it above.", "warn");
+        }
+      })
+      .catch(() => { /* server down: the reconnect loop goes on */ });
+  }
+
+  function reconnectNow() {
+    if (conn.ws) {
+      const old = conn.ws;
+      conn.ws = null;
+      old.close(1000, "reconnect");
+    }
+    conn.retry = 250;
+    conn.attempts = 0;
+    connect();
+  }
+
+  // --- messages -------------------------------------------------------------------------------
+  function onMessage(m) {
+    switch (m.type) {
+      case "price_update": return onPrice(m);
+      case "agent_update": return onAgent(m);
+      case "signal_update": return onSignal(m);
+      case "decision_update": return onDecision(m);
+      case "subscribe": return onSubscribed(m);
+      case "unsubscribe": return onUnsubscribed(m);
+      case "status_update": return onStatus(m.data);
+      case "alert": return onAlert(m);
+      case "replay_complete": return feedDecision({ kind: "info", ts: m.timestamp, text: `replay of ${m.symbol || ""} complete` });
+      default: return undefined; // heartbeat, pong, history
+    }
+  }
+
+  // Room messages carry `seq`; remember the last one per symbol for `since` on reconnect.
+  function track(s, m) {
+    if (typeof m.seq === "number" && m.seq > s.lastSeq) s.lastSeq = m.seq;
+  }
+
+  function onSubscribed(m) {
+    const s = sym(m.symbol);
+    s.subscribed = true;
+    // Without a recovered history the counter may have restarted with the server.
+    if (m.recovered !== true) s.lastSeq = 0;
+    if (m.recovered === false) notice(`${m.symbol}: messages missed while disconnected are not in the server's history`, "warn");
+    if (!selected) select(s.name);
+    dirty.rows.add(s);
+    saveWatchlist();
+    schedule();
+  }
+
+  function onUnsubscribed(m) {
+    const s = symbols.get(m.symbol);
+    if (!s) return;
+    s.subscribed = false;
+    dirty.rows.add(s);
+    saveWatchlist();
+    schedule();
+  }
+
+  function onPrice(m) {
+    const d = m.data || {};
+    const s = sym(d.symbol);
+    track(s, m);
+    if (typeof d.price !== "number") return;
+    s.price = d.price;
+    s.change = d.change;
+    s.changePct = d.change_percent;
+    s.points.push({ i: s.n++, p: d.price });
+    if (s.points.length > MAX_POINTS) s.points.splice(0, s.points.length - MAX_POINTS);
+    dirty.rows.add(s);
+    if (s.name === selected) dirty.chart = true;
+    schedule();
+  }
+
+  function analysisFor(s, id) {
+    if (!s.analysis || s.analysis.id !== id) {
+      s.analysis = { id, state: "running", started: null, agents: new Map(), signal: null, decision: null };
+    }
+    return s.analysis;
+  }
+
+  function onAgent(m) {
+    const d = m.data || {};
+    const s = sym(d.symbol);
+    track(s, m);
+    if (d.signal === "ANALYZING") {
+      const a = analysisFor(s, d.analysis_id);
+      a.started = d.timestamp;
+      // Every enabled agent is asked: show them waiting until each one reports.
+      for (const ag of (serverStatus && serverStatus.agents) || []) {
+        if (ag.enabled !== false && !a.agents.has(ag.name)) {
+          a.agents.set(ag.name, { name: ag.name, signal: "QUEUED", confidence: 0, weight: ag.weight });
+        }
+      }
+    } else {
+      const a = analysisFor(s, d.analysis_id);
+      const prev = a.agents.get(d.agent) || {};
+      a.agents.set(d.agent, {
+        name: d.agent, signal: d.signal, confidence: d.confidence, latency: d.latency_ms,
+        reasoning: d.reasoning || [], weight: prev.weight,
+      });
+    }
+    if (s.name === selected) dirty.agents = true;
+    schedule();
+  }
+
+  function onSignal(m) {
+    const d = m.data || {};
+    const s = sym(d.symbol);
+    track(s, m);
+    const md = d.metadata || {};
+    if (!seenSignals.has(d.signal_id)) {
+      seenSignals.add(d.signal_id);
+      s.signals.push({ i: s.n - 1, action: d.action, price: d.price, target: md.target_price,
+                       stop: md.stop_loss, confidence: d.confidence, ts: d.timestamp });
+      if (s.signals.length > MAX_SIGNALS) s.signals.shift();
+      pending.signals.push({ d, snapshot: m.snapshot === true, replay: m.replay === true });
+      if (s.name === selected) dirty.chart = true;
+    }
+    if (!m.snapshot && !m.replay) {
+      const a = analysisFor(s, d.analysis_id);
+      a.signal = d;
+      const details = (d.agents_consensus || {}).agent_details || {};
+      for (const [name, det] of Object.entries(details)) {
+        const cur = a.agents.get(name) || { name, signal: det.signal, confidence: det.confidence, reasoning: [] };
+        cur.weight = det.weight;
+        if (cur.latency === undefined) cur.latency = det.latency_ms;
+        a.agents.set(name, cur);
+      }
+      if (s.name === selected) dirty.agents = true;
+    }
+    schedule();
+  }
+
+  function onDecision(m) {
+    const d = m.data || {};
+    const s = sym(d.symbol);
+    track(s, m);
+    const key = d.analysis_id + "/" + (m.seq || "");
+    if (!seenDecisions.has(key)) {
+      seenDecisions.add(key);
+      if (seenDecisions.size > 5000) seenDecisions.clear();
+      const dec = d.decision || {};
+      let text;
+      if (dec.action === "NO_SIGNAL") {
+        text = `${d.symbol} NO_SIGNAL: ${dec.reason || ""}`;
+      } else {
+        text = `${d.symbol} ${dec.action} confidence ${num(dec.confidence)}` +
+          (typeof dec.position_size === "number" ? `, position ${(dec.position_size * 100).toFixed(1)}%` : "");
+      }
+      feedDecision({ kind: dec.action || "", ts: d.timestamp, text, replay: m.replay === true });
+    }
+    if (!m.replay) {
+      const a = analysisFor(s, d.analysis_id);
+      a.decision = d.decision || {};
+      a.state = "done";
+      if (s.name === selected) dirty.agents = true;
+    }
+    schedule();
+  }
+
+  function onAlert(m) {
+    // A server without a history store refuses `since`: subscribe again without it.
+    if (m.code === "bad_request" && /since/.test(m.message || "")) {
+      if (!sinceSupported) return; // the same answer for the other symbols
+      sinceSupported = false;
+      for (const s of symbols.values()) if (s.subscribed) send({ type: "subscribe", symbol: s.name });
+      notice("This server keeps no history: resumed without replaying missed messages.", "warn");
+      return;
+    }
+    if (m.code === "analysis_started") {
+      notice(m.message || "", "");
+      return;
+    }
+    const sev = m.severity || m.alert_type || "info";
+    feedDecision({ kind: "alert-" + sev, ts: m.timestamp, text: `${sev.toUpperCase()}: ${m.message || m.code || ""}` });
+    if (sev === "error" || sev === "warning") notice(m.message || m.code || "", "warn");
+  }
+
+  function onStatus(data) {
+    serverStatus = data || {};
+    dirty.status = true;
+    // A first visit watches every symbol the server tracks.
+    if (!onStatus.seeded) {
+      onStatus.seeded = true;
+      const saved = loadWatchlist();
+      const list = saved && saved.length ? saved : serverStatus.symbols || [];
+      for (const name of list) {
+        const s = sym(name);
+        if (!s.subscribed) send({ type: "subscribe", symbol: name });
+      }
+    }
+    schedule();
+  }
+
+  function feedDecision(item) {
+    pending.decisions.push(item);
+    schedule();
+  }
+
+  // --- controls ------------------------------------------------------------------------------
+  function typedSymbol() {
+    return $("symbol").value.trim().toUpperCase();
+  }
+
+  function select(name) {
+    selected = name;
+    for (const s of symbols.values()) dirty.rows.add(s);
+    dirty.chart = true;
+    dirty.agents = true;
+    schedule();
+  }
+
+  $("controls").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const name = typedSymbol();
+    if (!name) return;
+    sym(name);
+    if (!send({ type: "subscribe", symbol: name })) {
+      symbols.get(name).subscribed = true; // sent when the connection opens
+      saveWatchlist();
+    }
+    select(name);
+    $("symbol").value = "";
+  });
+
+  function unsubscribe(name) {
+    const s = symbols.get(name);
+    if (!s) return;
+    send({ type: "unsubscribe", symbol: name });
+    s.subscribed = false;
+    s.lastSeq = 0;
+    dirty.rows.add(s);
+    saveWatchlist();
+    schedule();
+  }
+
+  $("unsubscribe").addEventListener("click", () => unsubscribe(typedSymbol() || selected));
+
+  $("analyze").addEventListener("click", () => {
+    const name = typedSymbol() || selected;
+    if (!name) {
+      notice("Subscribe to a symbol first.", "warn");
+      return;
+    }
+    if (!selected) select(name);
+    if (!send({ type: "analyze", symbol: name })) notice("Not connected: the request was not sent.", "warn");
+  });
+
+  $("auth").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    try { sessionStorage.setItem("gs.token", $("token").value.trim()); } catch (e) { /* ignore */ }
+    reconnectNow();
+  });
+
+  $("watchlist").addEventListener("click", (ev) => {
+    const tr = ev.target.closest("tr[data-symbol]");
+    if (!tr) return;
+    if (ev.target.closest("button")) {
+      unsubscribe(tr.dataset.symbol);
+      return;
+    }
+    select(tr.dataset.symbol);
+  });
+
+  // --- rendering -----------------------------------------------------------------------------
+  function render() {
+    schedule.queued = false;
+    if (dirty.conn) renderConn();
+    if (dirty.status) renderStatus();
+    if (dirty.rows.size) renderRows();
+    if (dirty.chart) renderChart();
+    if (dirty.agents) renderAgents();
+    if (pending.signals.length) renderSignals();
+    if (pending.decisions.length) renderDecisions();
+  }
+
+  function renderConn() {
+    dirty.conn = false;
+    const c = $("conn");
+    const label = { open: "live", connecting: "connecting…", reconnecting: "reconnecting…", closed: "closed" }[conn.state];
+    c.textContent = label + (conn.detail ? ` (${conn.detail})` : "");
+    c.dataset.state = conn.state;
+    if (conn.state !== "open") $("server").textContent = "server: unreachable";
+  }
+
+  function renderStatus() {
+    dirty.status = false;
+    const st = serverStatus || {};
+    const o = st.orchestrator || {};
+    const w = st.websocket_manager || {};
+    const parts = [
+      o.running ? "running" : (o.state || "not running"),
+      `${w.active_connections ?? st.websocket_connections ?? "?"} clients`,
+      `${o.active_agents ?? st.active_agents ?? "?"} agents`,
+      `${o.analyses_completed ?? "?"} analyses`,
+      `${o.signals_generated ?? "?"} signals`,
+    ];
+    if (w.messages_dropped) parts.push(`${w.messages_dropped} dropped`);
+    if (st.feed) parts.push(st.feed);
+    $("server").textContent = "server: " + parts.join(" · ");
+  }
+
+  function renderRows() {
+    const body = $("watchlist").tBodies[0];
+    const order = [...symbols.keys()].sort();
+    for (const s of dirty.rows) {
+      if (!s.row) {
+        const tr = el("tr");
+        tr.dataset.symbol = s.name;
+        tr.append(el("td", "sym", s.name), el("td", "num"), el("td", "num"));
+        const spark = el("canvas", "spark");
+        spark.width = 96;
+        spark.height = 28;
+        const td = el("td");
+        td.append(spark);
+        const x = el("button", "x", "×");
+        x.type = "button";
+        x.title = "unsubscribe";
+        const tdx = el("td");
+        tdx.append(x);
+        tr.append(td, tdx);
+        s.row = tr;
+        const next = order.slice(order.indexOf(s.name) + 1).map((n) => symbols.get(n).row).find((r) => r && r.parentNode);
+        body.insertBefore(tr, next || null);
+      }
+      const cells = s.row.cells;
+      cells[1].textContent = num(s.price);
+      const pct = s.changePct;
+      cells[2].textContent = typeof pct === "number" ? `${pct >= 0 ? "+" : ""}${pct.toFixed(2)}%` : "–";
+      cells[2].className = "num " + (pct > 0 ? "up" : pct < 0 ? "down" : "");
+      s.row.classList.toggle("selected", s.name === selected);
+      s.row.classList.toggle("off", !s.subscribed);
+      drawSpark(cells[3].firstChild, s);
+    }
+    dirty.rows.clear();
+  }
+
+  function sizeCanvas(c) {
+    const ratio = window.devicePixelRatio || 1;
+    const w = c.clientWidth || c.width;
+    const h = c.clientHeight || c.height;
+    if (c.width !== Math.round(w * ratio) || c.height !== Math.round(h * ratio)) {
+      c.width = Math.round(w * ratio);
+      c.height = Math.round(h * ratio);
+    }
+    const g = c.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, w, h);
+    return { g, w, h };
+  }
+
+  function drawSpark(c, s) {
+    const { g, w, h } = sizeCanvas(c);
+    const pts = s.points.slice(-SPARK_POINTS);
+    if (pts.length < 2) return;
+    let lo = Infinity, hi = -Infinity;
+    for (const p of pts) { lo = Math.min(lo, p.p); hi = Math.max(hi, p.p); }
+    const span = hi - lo || 1;
+    g.strokeStyle = pts[pts.length - 1].p >= pts[0].p ? "#4cc38a" : "#ef5b5b";
+    g.lineWidth = 1.2;
+    g.beginPath();
+    pts.forEach((p, k) => {
+      const x = (k / (pts.length - 1)) * (w - 2) + 1;
+      const y = h - 2 - ((p.p - lo) / span) * (h - 4);
+      if (k) g.lineTo(x, y); else g.moveTo(x, y);
+    });
+    g.stroke();
+  }
+
+  function renderChart() {
+    dirty.chart = false;
+    const s = selected && symbols.get(selected);
+    $("sel-title").textContent = s ? s.name : "Select a symbol";
+    $("sel-price").textContent = s && s.price !== null ? num(s.price) : "";
+    const { g, w, h } = sizeCanvas($("chart"));
+    if (!s || s.points.length < 2) {
+      g.fillStyle = "#8a93a3";
+      g.font = "13px system-ui, sans-serif";
+      g.fillText(s ? "waiting for prices…" : "subscribe to a symbol and select it", 16, 24);
+      return;
+    }
+    const pts = s.points;
+    const i0 = pts[0].i, i1 = pts[pts.length - 1].i;
+    // Signals from before the first price seen (a snapshot) have no place on this chart.
+    const marks = s.signals.filter((m) => m.i >= i0);
+    const trades = marks.filter((m) => m.action === "BUY" || m.action === "SELL");
+    const last = trades[trades.length - 1]; // its target and stop are drawn
+    let lo = Infinity, hi = -Infinity;
+    for (const p of pts) { lo = Math.min(lo, p.p); hi = Math.max(hi, p.p); }
+    for (const m of marks) { lo = Math.min(lo, m.price); hi = Math.max(hi, m.price); }
+    if (last) for (const v of [last.target, last.stop]) if (typeof v === "number") { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    const pad = (hi - lo) * 0.08 || 1;
+    lo -= pad; hi += pad;
+    const L = 8, R = 64, T = 10, B = 18;
+    const X = (i) => L + ((i - i0) / Math.max(1, i1 - i0)) * (w - L - R);
+    const Y = (p) => T + (1 - (p - lo) / (hi - lo)) * (h - T - B);
+
+    g.font = "11px system-ui, sans-serif";
+    g.lineWidth = 1;
+    for (let k = 0; k <= 4; k++) {
+      const p = lo + ((hi - lo) * k) / 4;
+      const y = Y(p);
+      g.strokeStyle = "#232733";
+      g.beginPath(); g.moveTo(L, y); g.lineTo(w - R, y); g.stroke();
+      g.fillStyle = "#8a93a3";
+      g.fillText(p.toFixed(2), w - R + 6, y + 4);
+    }
+
+    if (last) {
+      const level = (v, color, label) => {
+        if (typeof v !== "number") return;
+        const y = Y(v);
+        g.save();
+        g.setLineDash([5, 4]);
+        g.strokeStyle = color;
+        g.beginPath(); g.moveTo(X(Math.max(i0, last.i)), y); g.lineTo(w - R, y); g.stroke();
+        g.restore();
+        g.fillStyle = color;
+        g.fillText(`${label} ${v.toFixed(2)}`, Math.max(L, X(Math.max(i0, last.i))), y - 3);
+      };
+      level(last.target, "#4cc38a", "target");
+      level(last.stop, "#ef5b5b", "stop");
+    }
+
+    g.strokeStyle = "#f5c542";
+    g.lineWidth = 1.5;
+    g.beginPath();
+    pts.forEach((p, k) => { if (k) g.lineTo(X(p.i), Y(p.p)); else g.moveTo(X(p.i), Y(p.p)); });
+    g.stroke();
+
+    for (const m of marks) {
+      const x = X(m.i), y = Y(m.price);
+      g.beginPath();
+      if (m.action === "BUY") {
+        g.fillStyle = "#4cc38a";
+        g.moveTo(x, y + 4); g.lineTo(x - 6, y + 15); g.lineTo(x + 6, y + 15);
+      } else if (m.action === "SELL") {
+        g.fillStyle = "#ef5b5b";
+        g.moveTo(x, y - 4); g.lineTo(x - 6, y - 15); g.lineTo(x + 6, y - 15);
+      } else {
+        g.fillStyle = "#d6b656"; // HOLD: a consensus to stay put
+        g.arc(x, y, 2.5, 0, 2 * Math.PI);
+      }
+      g.closePath();
+      g.fill();
+    }
+  }
+
+  // The first reason on one line; all of them on hover.
+  function whyCell(reasons) {
+    const td = el("td", "why", reasons[0] || "");
+    if (reasons.length) td.title = reasons.join("\n");
+    return td;
+  }
+
+  function stateCell(a) {
+    const td = el("td");
+    const badge = el("span", "badge " + a.signal, a.signal === "QUEUED" ? "waiting" : a.signal);
+    td.append(badge);
+    return td;
+  }
+
+  function renderAgents() {
+    dirty.agents = false;
+    const s = selected && symbols.get(selected);
+    const a = s && s.analysis;
+    const body = $("agents").tBodies[0];
+    const rows = document.createDocumentFragment();
+    if (a) {
+      const names = [...a.agents.keys()].filter((n) => n !== "Orchestrator").sort();
+      for (const name of names) {
+        const ag = a.agents.get(name);
+        const tr = el("tr");
+        tr.dataset.agent = name;
+        tr.dataset.signal = ag.signal;
+        const bar = el("td");
+        if (VOTES.has(ag.signal)) {
+          const outer = el("div", "bar");
+          const inner = el("div", "fill " + ag.signal);
+          inner.style.width = `${Math.round(Math.max(0, Math.min(1, ag.confidence)) * 100)}%`;
+          outer.append(inner);
+          bar.append(outer, el("span", "barval", num(ag.confidence)));
+        }
+        tr.append(el("td", "name", name), stateCell(ag), bar,
+          el("td", "num", typeof ag.weight === "number" ? ag.weight.toFixed(2) : ""),
+          el("td", "num", typeof ag.latency === "number" && ag.signal !== "QUEUED" && ag.signal !== "PROCESSING" ? `${ag.latency.toFixed(2)} ms` : ""),
+          whyCell(ag.reasoning || []));
+        rows.append(tr);
+      }
+    }
+    body.replaceChildren(rows);
+    const st = $("analysis-state");
+    st.textContent = !a ? "no analysis yet: press Analyze now" :
+      a.state === "done" ? `analysis ${a.id.slice(0, 8)} done at ${hms(a.started)}` :
+      `analysis ${a.id ? a.id.slice(0, 8) : ""} running…`;
+    renderConsensus(a);
+  }
+
+  function kv(label, value, cls) {
+    const d = el("div", "kv");
+    d.append(el("span", "k", label), el("span", "v " + (cls || ""), value));
+    return d;
+  }
+
+  function renderConsensus(a) {
+    const box = $("consensus");
+    const out = document.createDocumentFragment();
+    const dec = a && a.decision;
+    if (a && a.signal) {
+      const sg = a.signal;
+      const c = sg.agents_consensus || {};
+      const md = sg.metadata || {};
+      out.append(el("h3", "", "Consensus"));
+      const grid = el("div", "grid");
+      grid.append(
+        kv("action", sg.action, sg.action),
+        kv("confidence", num(sg.confidence)),
+        kv("agreement", num(c.agreement)),
+        kv("strength", c.consensus_strength || "–"),
+        kv("answered", `${c.completed_agents ?? "?"} of ${c.total_agents ?? "?"}`),
+        kv("quorum", `${c.quorum ?? "?"}`),
+        kv("price", num(sg.price)),
+        kv("target", num(md.target_price), "BUY"),
+        kv("stop", num(md.stop_loss), "SELL"));
+      if (dec && typeof dec.position_size === "number") grid.append(kv("position", `${(dec.position_size * 100).toFixed(1)}%`));
+      if ((c.faulty_agents || []).length) grid.append(kv("faulty", c.faulty_agents.join(", "), "SELL"));
+      out.append(grid);
+      const weights = Object.values(c.agent_details || {}).map((d) => `${d.name} ${num(d.weight)}`).join(" · ");
+      if (weights) out.append(el("p", "weights", "weights: " + weights));
+      const why = md.reasoning || [];
+      if (why.length) {
+        const ul = el("ul", "reasons");
+        for (const r of why) ul.append(el("li", "", r));
+        out.append(el("h3", "", "Reasoning"), ul);
+      }
+    } else if (dec && dec.action === "NO_SIGNAL") {
+      out.append(el("h3", "", "Consensus"), kv("decision", "NO_SIGNAL", "HOLD"), el("p", "reason", dec.reason || ""));
+      const summary = Object.entries(dec.agent_summary || {}).map(([k, v]) => `${k} ${v}`).join(" · ");
+      if (summary) out.append(el("p", "weights", "votes: " + summary));
+    }
+    box.replaceChildren(out);
+  }
+
+  function trim(list) {
+    while (list.children.length > MAX_FEED) list.lastChild.remove();
+  }
+
+  function renderSignals() {
+    const frag = document.createDocumentFragment();
+    for (const { d, snapshot, replay } of pending.signals.reverse()) {
+      const md = d.metadata || {};
+      const c = d.agents_consensus || {};
+      const li = el("li", "sig " + d.action);
+      li.dataset.symbol = d.symbol;
+      li.append(el("time", "", hms(d.timestamp)), el("b", "", d.symbol), el("span", "badge " + d.action, d.action),
+        el("span", "", `${num(d.confidence)} at ${num(d.price)}`));
+      if (typeof md.target_price === "number") li.append(el("span", "muted", `target ${num(md.target_price)} stop ${num(md.stop_loss)}`));
+      if (c.consensus_strength) li.append(el("span", "muted", c.consensus_strength));
+      if (snapshot) li.append(el("span", "tag", "latest"));
+      if (replay) li.append(el("span", "tag", "replay"));
+      frag.append(li);
+    }
+    pending.signals = [];
+    $("signals").prepend(frag);
+    trim($("signals"));
+  }
+
+  function renderDecisions() {
+    const frag = document.createDocumentFragment();
+    for (const item of pending.decisions.reverse()) {
+      const li = el("li", "dec " + item.kind);
+      li.append(el("time", "", hms(item.ts)), el("span", "", item.text));
+      if (item.replay) li.append(el("span", "tag", "replay"));
+      frag.append(li);
+    }
+    pending.decisions = [];
+    $("decisions").prepend(frag);
+    trim($("decisions"));
+  }
+
+  window.addEventListener("resize", () => { dirty.chart = true; schedule(); });
+
+  // --- start ---------------------------------------------------------------------------------
+  const params = new URLSearchParams(location.search);
+  let token = params.get("token") || "";
+  try { token = token || sessionStorage.getItem("gs.token") || ""; } catch (e) { /* ignore */ }
+  $("token").value = token;
+  for (const name of loadWatchlist() || []) sym(name).subscribed = true;
+  // The dashboard as an object for tests and the console: read-only views of the state.
+  window.goldensignals = {
+    get connection() { return conn.state; },
+    get selected() { return selected; },
+    get sinceSupported() { return sinceSupported; },
+    lastSeq: (name) => (symbols.get(name) || {}).lastSeq || 0,
+    points: (name) => ((symbols.get(name) || {}).points || []).length,
+    select,
+  };
   connect();
+  schedule();
 })();

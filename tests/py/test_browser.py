@@ -1,25 +1,15 @@
-"""A JavaScript client in headless Chromium (Debian's `chromium`, driven by Playwright).
-
-Playwright never downloads a browser here: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD is set and the
-system Chromium is launched through `executable_path`.
-"""
+"""A JavaScript client in headless Chromium (Debian's `chromium`, driven by Playwright;
+see browser_helpers.py)."""
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import pytest
 
 import goldensignals as gs
+from browser_helpers import chromium, needs_chromium
 from server_helpers import make_runtime, served
 
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-
-CHROMIUM = os.environ.get("GS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+pytestmark = needs_chromium
 
 # Verbatim from the original GoldenSignals design document ("JavaScript/Browser").
 DESIGN_DOC_JS = """
@@ -84,15 +74,8 @@ def _wait_until(page, pred, limit_ms: int = 20_000) -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--headless=new"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def test_design_doc_javascript_client_in_chromium(browser):

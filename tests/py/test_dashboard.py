@@ -1,0 +1,206 @@
+"""The dashboard (web/, served at `/`) in headless Chromium against a real `goldensignals serve`.
+
+One scenario, in the order a person would use it: the page loads clean, watches the server's
+symbols, subscribes and unsubscribes, runs an analysis and shows the agents' votes and the
+decision, survives a restart of the server on the same port, and keeps updating. A screenshot
+goes to build/test-output/dashboard.png, and to docs/images/dashboard.png when
+GS_UPDATE_SCREENSHOT=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser_helpers import chromium, needs_chromium
+from server_helpers import http_get
+
+pytestmark = needs_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "test-output"
+CLI = Path(sys.executable).with_name("goldensignals")
+SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "TSLA")
+WAIT_MS = 30_000  # generous: two cores shared with the rest of the suite
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """`goldensignals serve` on a fixed loopback port, fast simulated bars, agents that vote."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = OUT / "dashboard-server.log"
+
+    def start(self) -> None:
+        args = [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--quiet",
+                "--symbols", ",".join(SYMBOLS), "--interval", "0.1", "--seed", "11",
+                "--agents", "goldensignals.examples:trend_regression",
+                "--agent-consensus-threshold", "0.55", "--agent-min-confidence", "0.5",
+                "--ws-heartbeat-interval", "5"]
+        OUT.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "a") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"server exited: {self.log.read_text()}"
+            try:
+                if http_get(self.url + "/health", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server on {self.url} not healthy within 60 s")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise
+        finally:
+            self.proc = None
+        assert code == 0, f"server exited with {code}: {self.log.read_text()}"
+
+
+@pytest.fixture
+def server():
+    srv = ServerProcess(_free_port())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def _row_price(page: Any, sym: str) -> str:
+    return page.inner_text(f'#watchlist tr[data-symbol="{sym}"] td:nth-child(2)')
+
+
+def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    console: list[tuple[str, str]] = []
+    errors: list[str] = []
+    sent: list[dict[str, Any]] = []
+    page.on("console", lambda m: console.append((m.type, m.text)))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def on_ws(ws: Any) -> None:
+        ws.on("framesent", lambda p: sent.append(json.loads(p)) if isinstance(p, str) else None)
+
+    page.on("websocket", on_ws)
+    try:
+        page.goto(server.url + "/", wait_until="load", timeout=WAIT_MS)
+
+        # Connected; every symbol the server tracks is watched, with a price and a sparkline.
+        page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
+        for sym in SYMBOLS:
+            page.wait_for_selector(f'#watchlist tr[data-symbol="{sym}"]:not(.off)', timeout=WAIT_MS)
+        page.wait_for_function(
+            "syms => syms.every(s => { const r = document.querySelector(`#watchlist tr[data-symbol=\"${s}\"]`);"
+            " return r && r.cells[1].textContent !== '–'; })", arg=list(SYMBOLS), timeout=WAIT_MS)
+        assert page.inner_text("#server").startswith("server: running"), page.inner_text("#server")
+
+        # Unsubscribe and subscribe again with the controls.
+        page.fill("#symbol", "spy")
+        page.click("#unsubscribe")
+        page.wait_for_selector('#watchlist tr[data-symbol="SPY"].off', timeout=WAIT_MS)
+        page.fill("#symbol", "spy")
+        page.click("#subscribe")
+        page.wait_for_selector('#watchlist tr[data-symbol="SPY"]:not(.off)', timeout=WAIT_MS)
+        assert {"type": "unsubscribe", "symbol": "SPY"} in sent
+        assert {"type": "subscribe", "symbol": "SPY"} in sent
+
+        # Analyze the selected symbol: every agent's vote, then the consensus or NO_SIGNAL.
+        page.click('#watchlist tr[data-symbol="NVDA"] td.sym')
+        assert page.inner_text("#sel-title") == "NVDA"
+        page.click("#analyze")
+        assert {"type": "analyze", "symbol": "NVDA"} in sent
+        page.wait_for_function(
+            "() => document.querySelectorAll('#agents tbody tr[data-signal=\"BUY\"],"
+            " #agents tbody tr[data-signal=\"SELL\"], #agents tbody tr[data-signal=\"HOLD\"]').length >= 5",
+            timeout=WAIT_MS)
+        page.wait_for_function("() => document.querySelector('#consensus').textContent.includes('Consensus')",
+                               timeout=WAIT_MS)
+        agents = page.eval_on_selector_all("#agents tbody tr", "rs => rs.map(r => r.dataset.agent)")
+        assert {"TechnicalAnalyst", "Momentum", "trend_regression"} <= set(agents), agents
+        page.wait_for_function("() => document.querySelector('#decisions li') !== null", timeout=WAIT_MS)
+        bars = page.eval_on_selector_all("#agents .fill", "fs => fs.map(f => parseFloat(f.style.width))")
+        assert bars and all(0 < b <= 100 for b in bars), bars
+
+        # The simulated market produces signals on its own; show one on the chart.
+        page.wait_for_selector("#signals li", timeout=WAIT_MS)
+        sig_sym = page.get_attribute("#signals li", "data-symbol")
+        page.click(f'#watchlist tr[data-symbol="{sig_sym}"] td.sym')
+        # Enough history for a readable chart (a bar every 0.1 s), then the latest analysis.
+        page.wait_for_function("s => (window.goldensignals.points(s) >= 100)", arg=sig_sym, timeout=WAIT_MS)
+        page.wait_for_function("() => document.querySelector('#consensus').textContent !== ''"
+                               " && !document.querySelector('#agents .badge.PROCESSING')", timeout=WAIT_MS)
+
+        assert not errors, errors
+        assert not [c for c in console if c[0] == "error"], console
+        OUT.mkdir(parents=True, exist_ok=True)
+        shot = OUT / "dashboard.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 20_000
+        if os.environ.get("GS_UPDATE_SCREENSHOT") == "1":
+            shutil.copyfile(shot, ROOT / "docs" / "images" / "dashboard.png")
+
+        # Restart the server on the same port: the page reconnects, resumes and keeps updating.
+        n_sent = len(sent)
+        server.stop()
+        page.wait_for_selector('#conn[data-state="reconnecting"]', timeout=WAIT_MS)
+        seq_before = page.evaluate("() => window.goldensignals.lastSeq('AAPL')")
+        assert seq_before > 0
+        before = _row_price(page, "AAPL")
+        server.start()
+        page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
+        resumed = [m for m in sent[n_sent:] if m.get("type") == "subscribe" and m.get("symbol") == "AAPL"]
+        assert resumed and resumed[0].get("since") == seq_before, resumed
+        page.wait_for_function(
+            "before => document.querySelector('#watchlist tr[data-symbol=\"AAPL\"]').cells[1].textContent !== before"
+            " && window.goldensignals.lastSeq('AAPL') > 0", arg=before, timeout=WAIT_MS)
+        page.click('#watchlist tr[data-symbol="AAPL"] td.sym')
+        n_decisions = page.eval_on_selector_all("#decisions li", "ls => ls.length")
+        page.click("#analyze")
+        page.wait_for_function("n => document.querySelectorAll('#decisions li').length > n",
+                               arg=n_decisions, timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => document.querySelectorAll('#agents tbody tr[data-signal=\"BUY\"],"
+            " #agents tbody tr[data-signal=\"SELL\"], #agents tbody tr[data-signal=\"HOLD\"]').length >= 5",
+            timeout=WAIT_MS)
+    finally:
+        page.close()
+    assert not errors, errors
+    # While the server was down, the browser itself reports the refused connection attempts;
+    # nothing else may be an error.
+    others = [t for k, t in console if k == "error"
+              and "ERR_CONNECTION_REFUSED" not in t and "WebSocket connection to" not in t]
+    assert not others, console
