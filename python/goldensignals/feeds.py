@@ -148,7 +148,8 @@ class Replay(Feed):
             )
         when = pd.to_datetime(when, utc=True, errors="coerce")
         out = pd.DataFrame({c: pd.to_numeric(df[cols[c]], errors="coerce").to_numpy(float) for c in _OHLCV})
-        out["ts_ms"] = (when.astype("int64") // 1_000_000).to_numpy() if not when.isna().any() else None
+        # The unit of datetime64 varies (pandas 3 often gives microseconds): convert, never assume ns.
+        out["ts_ms"] = when.dt.as_unit("ms").astype("int64").to_numpy() if not when.isna().any() else None
         if when.isna().any():
             row = int(np.flatnonzero(when.isna().to_numpy())[0])
             raise InvalidArgumentError(f"Replay: row {row}: the date is missing or not a date")
