@@ -196,6 +196,7 @@
 
   // --- messages -------------------------------------------------------------------------------
   function onMessage(m) {
+    stats.messages += 1;
     switch (m.type) {
       case "price_update": return onPrice(m);
       case "agent_update": return onAgent(m);
@@ -443,8 +444,19 @@
   });
 
   // --- rendering -----------------------------------------------------------------------------
+  const stats = { messages: 0, renders: 0, renderMs: 0, maxRenderMs: 0 };
+
   function render() {
     schedule.queued = false;
+    const t0 = performance.now();
+    renderAll();
+    const ms = performance.now() - t0;
+    stats.renders += 1;
+    stats.renderMs += ms;
+    stats.maxRenderMs = Math.max(stats.maxRenderMs, ms);
+  }
+
+  function renderAll() {
     if (dirty.conn) renderConn();
     if (dirty.status) renderStatus();
     if (dirty.rows.size) renderRows();
@@ -773,6 +785,7 @@
     get sinceSupported() { return sinceSupported; },
     lastSeq: (name) => (symbols.get(name) || {}).lastSeq || 0,
     points: (name) => ((symbols.get(name) || {}).points || []).length,
+    stats: () => ({ ...stats }),
     select,
   };
   connect();

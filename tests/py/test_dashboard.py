@@ -43,16 +43,18 @@ def _free_port() -> int:
 class ServerProcess:
     """`goldensignals serve` on a fixed loopback port, fast simulated bars, agents that vote."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, symbols: tuple[str, ...] = SYMBOLS, interval: float = 0.1,
+                 agents: tuple[str, ...] = ("--agents", "goldensignals.examples:trend_regression")) -> None:
         self.port = port
+        self.symbols, self.interval, self.agents = symbols, interval, agents
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = OUT / "dashboard-server.log"
 
     def start(self) -> None:
         args = [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--quiet",
-                "--symbols", ",".join(SYMBOLS), "--interval", "0.1", "--seed", "11",
-                "--agents", "goldensignals.examples:trend_regression",
+                "--symbols", ",".join(self.symbols), "--interval", str(self.interval), "--seed", "11",
+                *self.agents,
                 "--agent-consensus-threshold", "0.55", "--agent-min-confidence", "0.5",
                 "--ws-heartbeat-interval", "5"]
         OUT.mkdir(parents=True, exist_ok=True)
@@ -204,3 +206,42 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
     others = [t for k, t in console if k == "error"
               and "ERR_CONNECTION_REFUSED" not in t and "WebSocket connection to" not in t]
     assert not others, console
+
+
+WATCHLIST_20 = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "SPY", "QQQ", "JPM",
+                "V", "MA", "UNH", "XOM", "JNJ", "PG", "HD", "KO", "PEP", "AVGO")
+
+
+def test_dashboard_batches_twenty_busy_symbols_per_animation_frame(browser):
+    """20 symbols, a bar every 50 ms each (400 price updates a second, plus the analyses):
+    every row keeps updating and the page draws at most once per animation frame, so the work
+    per frame does not grow with the message rate."""
+    srv = ServerProcess(_free_port(), symbols=WATCHLIST_20, interval=0.05, agents=())
+    srv.start()
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(srv.url + "/", wait_until="load", timeout=WAIT_MS)
+        page.wait_for_function("n => document.querySelectorAll('#watchlist tbody tr:not(.off)').length === n",
+                               arg=len(WATCHLIST_20), timeout=WAIT_MS)
+        page.wait_for_function("syms => syms.every(s => window.goldensignals.points(s) >= 40)",
+                               arg=list(WATCHLIST_20), timeout=WAIT_MS)
+        start = page.evaluate("""() => new Promise(done => {
+            const s0 = window.goldensignals.stats(); let frames = 0; const t0 = performance.now();
+            const tick = () => { frames++; if (performance.now() - t0 < 3000) requestAnimationFrame(tick);
+                                 else done({s0, s1: window.goldensignals.stats(), frames,
+                                            ms: performance.now() - t0}); };
+            requestAnimationFrame(tick); })""")
+    finally:
+        page.close()
+        srv.stop()
+    assert not errors, errors
+    s0, s1 = start["s0"], start["s1"]
+    messages, renders = s1["messages"] - s0["messages"], s1["renders"] - s0["renders"]
+    print(f"20 symbols: {messages} messages, {renders} renders, {start['frames']} frames in "
+          f"{start['ms']:.0f} ms; mean render {s1['renderMs'] / max(1, s1['renders']):.2f} ms, "
+          f"max {s1['maxRenderMs']:.1f} ms")
+    assert messages > 300, messages
+    assert renders <= start["frames"] + 1, (renders, start["frames"])
+    assert renders * 2 < messages, (renders, messages)
