@@ -27,7 +27,7 @@ def test_notebook_is_stored_without_outputs(path: Path):
     dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
              and (c.get("outputs") or c.get("execution_count") is not None)]
     assert not dirty, (f"{path.name}: cells {dirty} keep outputs; clear them before committing "
-                       "(jupyter nbconvert --clear-output --inplace notebooks/*.ipynb)")
+                       "(python scripts/strip_notebooks.py)")
 
 
 @pytest.fixture(scope="module")
