@@ -114,8 +114,11 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
     page.on("console", lambda m: console.append((m.type, m.text)))
     page.on("pageerror", lambda e: errors.append(str(e)))
 
+    received: list[dict[str, Any]] = []
+
     def on_ws(ws: Any) -> None:
         ws.on("framesent", lambda p: sent.append(json.loads(p)) if isinstance(p, str) else None)
+        ws.on("framereceived", lambda p: received.append(json.loads(p)) if isinstance(p, str) else None)
 
     page.on("websocket", on_ws)
     try:
@@ -186,6 +189,11 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
         page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
         resumed = [m for m in sent[n_sent:] if m.get("type") == "subscribe" and m.get("symbol") == "AAPL"]
         assert resumed and resumed[0].get("since") == seq_before, resumed
+        refused = any(m.get("type") == "alert" and m.get("code") == "bad_request" and "since" in m.get("message", "")
+                      for m in received)
+        if refused:  # a server without history: the page subscribes again without `since`
+            page.wait_for_function("() => !window.goldensignals.sinceSupported", timeout=WAIT_MS)
+            assert {"type": "subscribe", "symbol": "AAPL"} in sent[n_sent:], sent[n_sent:]
         page.wait_for_function(
             "before => document.querySelector('#watchlist tr[data-symbol=\"AAPL\"]').cells[1].textContent !== before"
             " && window.goldensignals.lastSeq('AAPL') > 0", arg=before, timeout=WAIT_MS)
@@ -245,3 +253,23 @@ def test_dashboard_batches_twenty_busy_symbols_per_animation_frame(browser):
     assert messages > 300, messages
     assert renders <= start["frames"] + 1, (renders, start["frames"])
     assert renders * 2 < messages, (renders, messages)
+
+
+def test_dashboard_sends_the_token_on_the_upgrade_url(browser):
+    srv = ServerProcess(_free_port(), symbols=("AAPL",), interval=0.5, agents=())
+    srv.start()
+    page = browser.new_page()
+    urls: list[str] = []
+    page.on("websocket", lambda ws: urls.append(ws.url))
+    try:
+        page.goto(srv.url + "/?token=tok-from-url", wait_until="load", timeout=WAIT_MS)
+        page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
+        assert urls == [f"ws://127.0.0.1:{srv.port}/ws/signals?token=tok-from-url"], urls
+        page.fill("#token", "a.b+c")
+        with page.expect_websocket(timeout=WAIT_MS) as opened:
+            page.click("#reconnect")
+        assert opened.value.url == f"ws://127.0.0.1:{srv.port}/ws/signals?token=a.b%2Bc", urls
+        page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
+    finally:
+        page.close()
+        srv.stop()
