@@ -11,6 +11,7 @@
   const MAX_FEED = 100;      // entries kept in each feed
   const MAX_SIGNALS = 50;    // signals kept per symbol for the chart markers
   const STATUS_EVERY_MS = 5000;
+  const SPARK_EVERY_MS = 200;
   const VOTES = new Set(["BUY", "SELL", "HOLD"]);
 
   const $ = (id) => document.getElementById(id);
@@ -48,6 +49,7 @@
       this.signals = []; // {i, action, price, target, stop, confidence}
       this.analysis = null;
       this.row = null;
+      this.sparkAt = -Infinity; // when its sparkline was last drawn
     }
   }
 
@@ -493,6 +495,8 @@
   }
 
   function renderRows() {
+    const now = performance.now();
+    const later = [];
     const body = $("watchlist").tBodies[0];
     const order = [...symbols.keys()].sort();
     for (const s of dirty.rows) {
@@ -522,9 +526,17 @@
       cells[2].className = "num " + (pct > 0 ? "up" : pct < 0 ? "down" : "");
       s.row.classList.toggle("selected", s.name === selected);
       s.row.classList.toggle("off", !s.subscribed);
-      drawSpark(cells[3].firstChild, s);
+      // A sparkline needs no more than a few redraws a second; a later frame catches up.
+      if (now - s.sparkAt >= SPARK_EVERY_MS) {
+        s.sparkAt = now;
+        drawSpark(cells[3].firstChild, s);
+      } else {
+        later.push(s);
+      }
     }
     dirty.rows.clear();
+    for (const s of later) dirty.rows.add(s);
+    if (later.length) schedule();
   }
 
   function sizeCanvas(c) {
