@@ -58,8 +58,10 @@ class ServerProcess:
                 "--agent-consensus-threshold", "0.55", "--agent-min-confidence", "0.5",
                 "--ws-heartbeat-interval", "5"]
         OUT.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
         with open(self.log, "a") as log:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"server exited: {self.log.read_text()}"
@@ -273,3 +275,33 @@ def test_dashboard_sends_the_token_on_the_upgrade_url(browser):
     finally:
         page.close()
         srv.stop()
+
+
+def test_agent_panel_shows_processing_timeout_and_failed(browser):
+    """A slow agent past its deadline and one that raises, next to the native agents."""
+    srv = ServerProcess(_free_port(), symbols=("AAPL",), interval=0.5,
+                        agents=("--agents", "dashboard_agents:sleepy", "--agents", "dashboard_agents:broken",
+                                "--agent-timeout", "0.4", "--breaker-faults", "1000000",
+                                "--move-threshold", "0.5", "--signal-generation-interval", "3600"))
+    srv.start()
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(srv.url + "/", wait_until="load", timeout=WAIT_MS)
+        page.wait_for_selector('#watchlist tr[data-symbol="AAPL"]:not(.off)', timeout=WAIT_MS)
+        page.wait_for_function("() => window.goldensignals.selected === 'AAPL'", timeout=WAIT_MS)
+        page.click("#analyze")
+        page.wait_for_selector('#agents tr[data-agent="sleepy"][data-signal="PROCESSING"]', timeout=WAIT_MS)
+        page.wait_for_selector('#agents tr[data-agent="sleepy"][data-signal="TIMEOUT"]', timeout=WAIT_MS)
+        page.wait_for_selector('#agents tr[data-agent="broken"][data-signal="FAILED"]', timeout=WAIT_MS)
+        why = page.inner_text('#agents tr[data-agent="broken"] td.why')
+        assert "model file missing" in why, why
+        page.wait_for_function("() => document.querySelector('#consensus').textContent.includes('Consensus')",
+                               timeout=WAIT_MS)
+        assert page.eval_on_selector_all('#agents tr[data-signal="BUY"], #agents tr[data-signal="SELL"],'
+                                         ' #agents tr[data-signal="HOLD"]', "rs => rs.length") >= 3
+    finally:
+        page.close()
+        srv.stop()
+    assert not errors, errors
