@@ -26,8 +26,18 @@
 
   // --- state ---------------------------------------------------------------------------------
   const symbols = new Map();     // symbol -> Sym
-  const seenSignals = new Set(); // signal_id, so a snapshot or replay never shows twice
-  const seenDecisions = new Set();
+  // Recently shown signal ids and decisions, so a snapshot or a replay never shows twice.
+  class Recent {
+    constructor(limit) { this.limit = limit; this.set = new Set(); }
+    add(key) { // false when already there
+      if (this.set.has(key)) return false;
+      this.set.add(key);
+      if (this.set.size > this.limit) this.set.delete(this.set.values().next().value);
+      return true;
+    }
+  }
+  const seenSignals = new Recent(5000);
+  const seenDecisions = new Recent(5000);
   const dirty = { rows: new Set(), chart: false, agents: false, status: false, conn: false };
   const pending = { signals: [], decisions: [] };
   let selected = null;
@@ -291,8 +301,7 @@
     const s = sym(d.symbol);
     track(s, m);
     const md = d.metadata || {};
-    if (!seenSignals.has(d.signal_id)) {
-      seenSignals.add(d.signal_id);
+    if (seenSignals.add(d.signal_id)) {
       s.signals.push({ i: s.n - 1, action: d.action, price: d.price, target: md.target_price,
                        stop: md.stop_loss, confidence: d.confidence, ts: d.timestamp });
       if (s.signals.length > MAX_SIGNALS) s.signals.shift();
@@ -319,9 +328,7 @@
     const s = sym(d.symbol);
     track(s, m);
     const key = d.analysis_id + "/" + (m.seq || "");
-    if (!seenDecisions.has(key)) {
-      seenDecisions.add(key);
-      if (seenDecisions.size > 5000) seenDecisions.clear();
+    if (seenDecisions.add(key)) {
       const dec = d.decision || {};
       let text;
       if (dec.action === "NO_SIGNAL") {

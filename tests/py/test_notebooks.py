@@ -22,7 +22,10 @@ def test_the_three_notebooks_exist():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_notebook_is_stored_without_outputs(path: Path):
+def test_notebook_is_valid_and_stored_without_outputs(path: Path):
+    import nbformat
+
+    nbformat.validate(nbformat.read(path, as_version=4))
     nb = json.loads(path.read_text())
     dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
              and (c.get("outputs") or c.get("execution_count") is not None)]
