@@ -267,7 +267,12 @@ class Runtime:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Runtime:
-        """Starts the feed and the monitor; returns at once."""
+        """Starts the feed and the monitor.
+
+        Returns once the feed's back-filled history is in (``Simulated(backfill=...)``), so
+        :meth:`context`, its indicators and :meth:`status` are ready right after; the initial
+        analyses are then under way. A replay or no feed: returns at once.
+        """
         self._core.set_log_level(_log.getEffectiveLevel())
         self._core.start()
         return self

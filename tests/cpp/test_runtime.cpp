@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <thread>
+
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "test_support.hpp"
@@ -143,6 +146,70 @@ TEST(Runtime, InitialAnalysisFollowsTheBackfillWithoutWaitingForLiveData) {
     EXPECT_EQ(d->trigger, "initial");
     EXPECT_EQ(d->consensus.action_name(), "SELL");
   }
+}
+
+}  // namespace
+}  // namespace gs
+
+namespace gs {
+namespace {
+
+// start() returns once the back-fill is in: what a notebook reads right after start() (a
+// snapshot, the indicators, the status) is the whole history, never a partial one.
+TEST(Runtime, StartReturnsOnceTheBackfillIsIn) {
+  auto o = options();
+  o.history_bars = 5000;
+  auto sink = std::make_shared<test::RecordingSink>();
+  Runtime rt(o, sink);
+  SimulatedFeedOptions so;
+  so.interval_s = 30;  // no live bar during the test
+  so.backfill = 4000;
+  rt.set_feed(make_simulated_feed(so));
+  rt.start();
+  for (const char* s : {"AAPL", "NVDA"}) {
+    auto snap = rt.snapshot(s);
+    ASSERT_NE(snap, nullptr) << s;
+    EXPECT_EQ(snap->size(), 4000u) << s;
+    EXPECT_EQ(snap->bars_seen, 4000u) << s;
+    EXPECT_TRUE(std::isfinite(snap->indicators.rsi_14)) << s;
+  }
+  rt.stop();
+}
+
+// A stop() from another thread while start() waits for a long back-fill ends the wait.
+TEST(Runtime, StopEndsAStartStillWaitingForTheBackfill) {
+  auto o = options();
+  o.history_bars = 100;
+  o.symbols.clear();
+  for (int i = 0; i < 200; ++i) o.symbols.push_back("S" + std::to_string(i));
+  auto sink = std::make_shared<test::RecordingSink>();
+  Runtime rt(o, sink);
+  SimulatedFeedOptions so;
+  so.interval_s = 30;
+  so.backfill = 100000;  // 20 million bars: far longer than the test
+  rt.set_feed(make_simulated_feed(so));
+  std::thread stopper([&] {
+    while (rt.state() != RuntimeState::Running) std::this_thread::yield();
+    std::this_thread::sleep_for(50ms);
+    rt.stop();
+  });
+  rt.start();
+  stopper.join();
+  EXPECT_EQ(rt.state(), RuntimeState::Stopped);
+  EXPECT_LT(rt.snapshot("S0")->bars_seen, 100000u);
+}
+
+// A feed without history (a replay) does not hold start() up until it ends.
+TEST(Runtime, StartDoesNotWaitForAReplay) {
+  auto sink = std::make_shared<test::RecordingSink>();
+  Runtime rt(options(), sink);
+  ReplayFeedOptions ro;
+  ro.speed = 1.0;  // real time: the second bar is an hour away
+  ro.bars["AAPL"] = {Bar{0, 10, 11, 9, 10.5, 100}, Bar{3'600'000, 10, 11, 9, 10.5, 100}};
+  rt.set_feed(make_replay_feed(ro));
+  rt.start();
+  EXPECT_EQ(rt.state(), RuntimeState::Running);
+  rt.stop();
 }
 
 }  // namespace

@@ -250,3 +250,23 @@ def test_replay_validates_its_input(frame, tmp_path):
     path = tmp_path / "bars.csv"
     frame.to_csv(path, index=False)
     assert len(gs.feeds.Replay(path)) == len(frame)
+
+
+def test_start_returns_once_the_history_is_in():
+    """What a notebook reads right after ``rt.start()`` is the whole back-filled history: the
+    context, its indicators and the status never see a half-filled feed."""
+    feed = gs.feeds.Simulated(seed=5, interval=30.0, backfill=3000)  # no live bar in the test
+    rt = gs.Runtime(symbols=["AAPL", "NVDA", "SPY"], feed=feed, history_bars=4000,
+                    analyze_on_start=False)
+    rt.add_builtin_agents(["TechnicalAnalyst"])
+    try:
+        rt.start()
+        for sym in ("AAPL", "NVDA", "SPY"):
+            ctx = rt.context(sym)
+            assert ctx is not None, sym
+            assert len(ctx) == 3000, (sym, len(ctx))
+            assert {"rsi_14", "sma_50", "atr_14"} <= set(ctx.indicators), (sym, ctx.indicators)
+        assert rt.state == "running"
+        assert rt.status()["running"] is True
+    finally:
+        rt.stop()

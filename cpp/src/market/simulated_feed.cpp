@@ -48,6 +48,7 @@ class SimulatedFeed final : public Feed {
     const auto step_ms = static_cast<std::int64_t>(std::max(1.0, o_.interval_s * 1000.0));
     const std::int64_t t0 = now_ms() - static_cast<std::int64_t>(o_.backfill) * step_ms;
     for (std::size_t k = 0; k < o_.backfill; ++k) {
+      if (stop.stop_requested()) return;
       for (auto& w : walkers_)
         sink.on_bar(w.symbol, next_bar(w, t0 + static_cast<std::int64_t>(k) * step_ms), false);
     }
@@ -67,6 +68,8 @@ class SimulatedFeed final : public Feed {
       for (auto& w : walkers_) sink.on_bar(w.symbol, next_bar(w, last_ts), true);
     }
   }
+
+  [[nodiscard]] bool backfills() const override { return o_.backfill > 0; }
 
   [[nodiscard]] std::string describe() const override {
     return "simulated(seed=" + std::to_string(o_.seed) + ", drift=" + fmt_num(o_.drift) +

@@ -33,7 +33,10 @@ class Runtime::FeedBridge final : public FeedSink {
     }
   }
   void wait_idle(const std::string& symbol) override { rt_.wait_idle(symbol); }
-  void on_history_done() override { rt_.analyze_backfilled(); }
+  void on_history_done() override {
+    rt_.analyze_backfilled();
+    rt_.history_in();
+  }
   void on_feed_problem(const std::string& code, const std::string& message) override {
     rt_.sink_->on_alert(Alert{"system", "warning", code, message, now_ms()});
     rt_.log(30, "feed: " + message);
@@ -153,34 +156,54 @@ SnapshotPtr Runtime::snapshot(const std::string& symbol) const {
 }
 
 void Runtime::start() {
-  std::lock_guard lk(lifecycle_mu_);
-  if (state_.load() != RuntimeState::Created) {
-    throw StateError("start: the runtime is " + std::string(to_string(state_.load())) +
-                     "; a runtime starts once");
-  }
-  // Running before the feed starts, so its first bars can already trigger analyses.
-  state_ = RuntimeState::Running;
-  std::string feed = "none";
-  if (feed_) {
-    feed = feed_->describe();
-    bridge_ = std::make_unique<FeedBridge>(*this);
-    try {
-      feed_->bind(opts_.symbols);
-    } catch (...) {
-      state_ = RuntimeState::Faulted;
-      throw;
+  bool wait_for_history = false;
+  {
+    std::lock_guard lk(lifecycle_mu_);
+    if (state_.load() != RuntimeState::Created) {
+      throw StateError("start: the runtime is " + std::string(to_string(state_.load())) +
+                       "; a runtime starts once");
     }
-    // The feed runs on its own thread: history first, then the initial analyses, then live data.
-    feed_thread_ = std::jthread([this](std::stop_token st) {
+    // Running before the feed starts, so its first bars can already trigger analyses.
+    state_ = RuntimeState::Running;
+    std::string feed = "none";
+    if (feed_) {
+      feed = feed_->describe();
+      bridge_ = std::make_unique<FeedBridge>(*this);
       try {
-        feed_->run(*bridge_, st);
-      } catch (const std::exception& e) {
-        bridge_->on_feed_problem("feed_failed", std::string("feed stopped: ") + e.what());
+        feed_->bind(opts_.symbols);
+      } catch (...) {
+        state_ = RuntimeState::Faulted;
+        throw;
       }
-    });
+      wait_for_history = feed_->backfills();
+      // The feed runs on its own thread: history first, then the initial analyses, then live
+      // data. However it ends, start() stops waiting for the history.
+      feed_thread_ = std::jthread([this](std::stop_token st) {
+        try {
+          feed_->run(*bridge_, st);
+        } catch (const std::exception& e) {
+          bridge_->on_feed_problem("feed_failed", std::string("feed stopped: ") + e.what());
+        }
+        history_in();
+      });
+    }
+    log(20, "runtime started: " + std::to_string(opts_.symbols.size()) + " symbols, " +
+                std::to_string(orch_->agents().size()) + " agents, feed " + feed);
   }
-  log(20, "runtime started: " + std::to_string(opts_.symbols.size()) + " symbols, " +
-              std::to_string(orch_->agents().size()) + " agents, feed " + feed);
+  // Outside the lifecycle lock, so stop() from another thread can end the wait (the feed
+  // thread then ends and calls history_in()).
+  if (wait_for_history) {
+    std::unique_lock lk(history_mu_);
+    history_cv_.wait(lk, [this] { return history_in_; });
+  }
+}
+
+void Runtime::history_in() {
+  {
+    std::lock_guard lk(history_mu_);
+    history_in_ = true;
+  }
+  history_cv_.notify_all();
 }
 
 void Runtime::stop() {

@@ -36,6 +36,9 @@ class Feed {
   [[nodiscard]] virtual std::vector<std::string> own_symbols() const { return {}; }
   // Called once before run() with the runtime's symbols.
   virtual void bind(const std::vector<std::string>& symbols) { (void)symbols; }
+  // True when run() begins with a history back-fill that ends with on_history_done():
+  // Runtime::start() returns only after it (or after run() ends, whichever comes first).
+  [[nodiscard]] virtual bool backfills() const { return false; }
 };
 
 // Geometric Brownian motion per symbol, deterministic for a seed.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -66,6 +67,9 @@ class Runtime {
   // Before start(): the market data source (none: only publish_tick/publish_bar).
   void set_feed(std::unique_ptr<Feed> feed);
 
+  // Starts the feed and the monitor. Returns once the feed's history back-fill is in (its
+  // initial analyses are then under way), so snapshots and indicators are ready; at once
+  // for a feed without one.
   void start();
   void stop();
   [[nodiscard]] RuntimeState state() const noexcept { return state_.load(); }
@@ -102,6 +106,7 @@ class Runtime {
               bool live);
   void trigger(const std::string& symbol, const char* why);
   void analyze_backfilled();  // the "initial" analysis of every symbol that has history
+  void history_in();          // the back-fill is done (or the feed ended): start() returns
   void log(int level, const std::string& msg);
 
   RuntimeOptions opts_;
@@ -112,6 +117,9 @@ class Runtime {
   std::unique_ptr<FeedBridge> bridge_;
   std::jthread feed_thread_;
   std::mutex lifecycle_mu_;
+  std::mutex history_mu_;  // guards history_in_; never held across a call out
+  std::condition_variable history_cv_;
+  bool history_in_ = false;
   std::atomic<RuntimeState> state_{RuntimeState::Created};
 };
 
