@@ -9,7 +9,7 @@ DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev
-TEST_PKGS := libgtest-dev chromium
+TEST_PKGS := libgtest-dev chromium firefox-esr
 # The plain build finds the venv's Python and pybind11 (for the server's Python agent plugin).
 CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybind11 --cmakedir)
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \

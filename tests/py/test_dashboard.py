@@ -12,85 +12,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser_helpers import chromium, needs_chromium
-from server_helpers import http_get
+from browser_helpers import OUT, ROOT, SYMBOLS, WAIT_MS, ServerProcess, chromium, free_port, needs_chromium
 
 pytestmark = needs_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "build" / "test-output"
-CLI = Path(sys.executable).with_name("goldensignals")
-SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "TSLA")
-WAIT_MS = 30_000  # generous: two cores shared with the rest of the suite
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerProcess:
-    """`goldensignals serve` on a fixed loopback port, fast simulated bars, agents that vote."""
-
-    def __init__(self, port: int, symbols: tuple[str, ...] = SYMBOLS, interval: float = 0.1,
-                 agents: tuple[str, ...] = ("--agents", "goldensignals.examples:trend_regression")) -> None:
-        self.port = port
-        self.symbols, self.interval, self.agents = symbols, interval, agents
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = OUT / "dashboard-server.log"
-
-    def start(self) -> None:
-        args = [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--quiet",
-                "--symbols", ",".join(self.symbols), "--interval", str(self.interval), "--seed", "11",
-                *self.agents,
-                "--agent-consensus-threshold", "0.55", "--agent-min-confidence", "0.5",
-                "--ws-heartbeat-interval", "5"]
-        OUT.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        with open(self.log, "a") as log:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited: {self.log.read_text()}"
-            try:
-                if http_get(self.url + "/health", timeout=2)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server on {self.url} not healthy within 60 s")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            raise
-        finally:
-            self.proc = None
-        assert code == 0, f"server exited with {code}: {self.log.read_text()}"
-
-
 @pytest.fixture
 def server():
-    srv = ServerProcess(_free_port())
+    srv = ServerProcess(free_port())
     srv.start()
     try:
         yield srv
@@ -147,13 +79,15 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
 
         # Analyze the selected symbol: every agent's vote, then the consensus or NO_SIGNAL.
         page.click('#watchlist tr[data-symbol="NVDA"] td.sym')
-        assert page.inner_text("#sel-title") == "NVDA"
+        # The page draws on the next animation frame.
+        page.wait_for_function("() => document.querySelector('#sel-title').textContent === 'NVDA'",
+                               timeout=WAIT_MS)
         page.click("#analyze")
-        assert {"type": "analyze", "symbol": "NVDA"} in sent
         page.wait_for_function(
             "() => document.querySelectorAll('#agents tbody tr[data-signal=\"BUY\"],"
             " #agents tbody tr[data-signal=\"SELL\"], #agents tbody tr[data-signal=\"HOLD\"]').length >= 5",
             timeout=WAIT_MS)
+        assert {"type": "analyze", "symbol": "NVDA"} in sent
         page.wait_for_function("() => document.querySelector('#consensus').textContent.includes('Consensus')",
                                timeout=WAIT_MS)
         agents = page.eval_on_selector_all("#agents tbody tr", "rs => rs.map(r => r.dataset.agent)")
@@ -226,7 +160,7 @@ def test_dashboard_batches_twenty_busy_symbols_per_animation_frame(browser):
     """20 symbols, a bar every 50 ms each (400 price updates a second, plus the analyses):
     every row keeps updating and the page draws at most once per animation frame, so the work
     per frame does not grow with the message rate."""
-    srv = ServerProcess(_free_port(), symbols=WATCHLIST_20, interval=0.05, agents=())
+    srv = ServerProcess(free_port(), symbols=WATCHLIST_20, interval=0.05, agents=())
     srv.start()
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     errors: list[str] = []
@@ -258,7 +192,7 @@ def test_dashboard_batches_twenty_busy_symbols_per_animation_frame(browser):
 
 
 def test_dashboard_sends_the_token_on_the_upgrade_url(browser):
-    srv = ServerProcess(_free_port(), symbols=("AAPL",), interval=0.5, agents=())
+    srv = ServerProcess(free_port(), symbols=("AAPL",), interval=0.5, agents=())
     srv.start()
     page = browser.new_page()
     urls: list[str] = []
@@ -279,7 +213,7 @@ def test_dashboard_sends_the_token_on_the_upgrade_url(browser):
 
 def test_agent_panel_shows_processing_timeout_and_failed(browser):
     """A slow agent past its deadline and one that raises, next to the native agents."""
-    srv = ServerProcess(_free_port(), symbols=("AAPL",), interval=0.5,
+    srv = ServerProcess(free_port(), symbols=("AAPL",), interval=0.5,
                         agents=("--agents", "dashboard_agents:sleepy", "--agents", "dashboard_agents:broken",
                                 "--agent-timeout", "0.4", "--breaker-faults", "1000000",
                                 "--move-threshold", "0.5", "--signal-generation-interval", "3600"))
