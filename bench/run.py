@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ["agents.py", "python_agents.py"]
+SUITES = ["agents.py", "python_agents.py", "store.py"]
 
 
 def main() -> int:

@@ -377,7 +377,8 @@ void init_runtime(py::module_& m) {
       .def(
           "serve",
           [](PyRuntime& r, const std::string& host, int port, double heartbeat_s, std::size_t queue,
-             std::size_t max_connections, std::string web_root, std::size_t io_threads) {
+             std::size_t max_connections, std::string web_root, std::size_t io_threads,
+             std::string db, bool store_prices, double retention_days, std::size_t retention_rows) {
             if (port < 0 || port > 65535) {
               throw InvalidArgument("GS_PORT " + std::to_string(port) +
                                     " is not accepted; expected 0 (any free port) to 65535");
@@ -390,11 +391,17 @@ void init_runtime(py::module_& m) {
             o.max_connections = max_connections;
             o.web_root = std::move(web_root);
             o.io_threads = io_threads;
+            o.db = std::move(db);
+            o.store_prices = store_prices;
+            o.retention_days = retention_days;
+            o.retention_rows = retention_rows;
             return r.serve(std::move(o));
           },
           py::kw_only(), py::arg("host"), py::arg("port"), py::arg("heartbeat_interval"),
           py::arg("message_queue_size"), py::arg("max_connections"), py::arg("web_root"),
-          py::arg("io_threads"), py::call_guard<py::gil_scoped_release>())
+          py::arg("io_threads"), py::arg("db") = "", py::arg("store_prices") = false,
+          py::arg("retention_days") = 30.0, py::arg("retention_rows") = 100'000,
+          py::call_guard<py::gil_scoped_release>())
       .def("stop_server", &PyRuntime::stop_server, py::call_guard<py::gil_scoped_release>())
       .def("server_status",
            [](PyRuntime& r) -> py::object {

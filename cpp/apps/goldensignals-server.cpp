@@ -185,6 +185,21 @@ int main(int argc, char** argv) {
       ->envname("WS_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
+  std::string db = "goldensignals.db";
+  app.add_option("--db", db, "SQLite file of the signal history (off: no history)")
+      ->envname("GS_DB")
+      ->capture_default_str();
+  app.add_flag("--store-prices{true},!--no-store-prices", so.store_prices,
+               "store price_update messages in the history too")
+      ->envname("GS_STORE_PRICES");
+  app.add_option("--retention-days", so.retention_days, "history older than this is deleted")
+      ->envname("GS_RETENTION_DAYS")
+      ->check(CLI::Range(0.001, 36500.0))
+      ->capture_default_str();
+  app.add_option("--retention-rows", so.retention_rows, "history messages kept per symbol")
+      ->envname("GS_RETENTION_ROWS")
+      ->check(CLI::Range(1, 1000000000))
+      ->capture_default_str();
   app.add_option("--web-root", so.web_root,
                  "directory of the dashboard's static files (default: the installed package's)")
       ->envname("GS_WEB_ROOT");
@@ -269,6 +284,7 @@ int main(int argc, char** argv) {
     rt->set_feed(std::move(the_feed));
 
     if (so.web_root.empty()) so.web_root = find_web_root(argv[0]);
+    so.db = (db == "off" || db == "OFF" || db == "none") ? std::string() : db;
     gs::Server server(so, rt);
     server.start();
     rt->start();

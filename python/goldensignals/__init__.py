@@ -30,7 +30,7 @@ from ._core import (
 from .agents import Agent
 from .client import Client
 from .consensus import consensus
-from .runtime import OrchestratorSettings, Runtime
+from .runtime import OrchestratorSettings, Runtime, StoredEvent
 
 try:
     __version__ = _version("goldensignals")
@@ -52,6 +52,7 @@ __all__ = [
     "Runtime",
     "RuntimeStateError",
     "Signal",
+    "StoredEvent",
     "UnknownSymbolError",
     "Vote",
     "__version__",

@@ -10,7 +10,10 @@ async with gs.Client("ws://127.0.0.1:8000/ws/signals") as client:
 ```
 
 It reconnects with exponential backoff when the connection drops and subscribes again to
-every symbol it was subscribed to, so an application sees one continuous stream.
+every symbol it was subscribed to with ``since`` = the last ``seq`` it saw there, so a server
+with history re-sends what was missed; room messages it has already seen (by ``seq``) are
+dropped, so an application sees one continuous stream without duplicates. ``recovered``
+holds each symbol's last answer (False: the server could not fill the gap).
 """
 
 from __future__ import annotations
@@ -71,6 +74,9 @@ class Client:
         self.connects = 0
         self.dropped = 0
         self._subs: set[str] = set()
+        self._last_seq: dict[str, int] = {}  # per symbol: the newest room seq seen
+        self.recovered: dict[str, bool] = {}  # per symbol: the last resume's answer
+        self.duplicates = 0  # room messages dropped because their seq was already seen
         self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue(max_queue)
         self._ws: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -109,13 +115,24 @@ class Client:
                     self.connects += 1
                     delay = self.backoff
                     for sym in sorted(self._subs):  # resume where the last connection was
-                        await ws.send(json.dumps({"type": "subscribe", "symbol": sym}))
+                        req: dict[str, Any] = {"type": "subscribe", "symbol": sym}
+                        if sym in self._last_seq:
+                            req["since"] = self._last_seq[sym]
+                        await ws.send(json.dumps(req))
                     self._connected.set()
                     async for raw in ws:
                         obj = json.loads(raw) if isinstance(raw, str) else _msgpack(raw)
                         msg = Message.parse(obj)
                         if msg.type == "heartbeat" and "client_id" in obj:
                             self.client_id = obj["client_id"]
+                        elif msg.type == "subscribe" and isinstance(obj.get("recovered"), bool):
+                            sym = str(obj.get("symbol"))
+                            self.recovered[sym] = obj["recovered"]
+                            if not obj["recovered"]:  # a gap (or another numbering): start over
+                                self._last_seq.pop(sym, None)
+                        if msg.seq is not None and not self._fresh(msg):
+                            self.duplicates += 1
+                            continue
                         self._put(msg)
             except (OSError, asyncio.TimeoutError) as e:
                 if not self.reconnect and self.connects == 0:
@@ -135,6 +152,20 @@ class Client:
                 return
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(self.max_backoff, delay * 2)
+
+    def _fresh(self, msg: Message) -> bool:
+        """True for a room message newer than any seen for its symbol (and remembers it)."""
+        sym = msg.symbol
+        if not sym or msg.raw.get("replay"):
+            return True
+        if msg.seq <= self._last_seq.get(sym, 0):  # type: ignore[operator]
+            return False
+        self._last_seq[sym] = msg.seq  # type: ignore[assignment]
+        return True
+
+    def last_seq(self, symbol: str) -> int | None:
+        """The newest room ``seq`` seen for ``symbol`` (the ``since`` of the next resume)."""
+        return self._last_seq.get(symbol.upper())
 
     def _put(self, item: Message | BaseException) -> None:
         if self._queue.full():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import inspect
+import json
 import logging
 import math
 import time
@@ -17,7 +18,7 @@ from ._aio import LoopThread
 from .agents import Agent
 from .feeds import Feed
 
-__all__ = ["Runtime", "OrchestratorSettings"]
+__all__ = ["Runtime", "OrchestratorSettings", "StoredEvent"]
 
 _log = logging.getLogger("goldensignals")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -93,6 +94,27 @@ def _ts_ms(ts: Any) -> int:
     raise _core.InvalidArgumentError(
         f"ts {ts!r} is not accepted; expected None (now), a datetime or seconds since the epoch"
     )
+
+
+class StoredEvent:
+    """A stored room message given to callbacks by :meth:`Runtime.replay`: ``kind``
+    (``signal_update``...), ``seq``, and the protocol's data fields as attributes."""
+
+    def __init__(self, kind: str, seq: int, data: dict[str, Any]) -> None:
+        self.kind, self.seq, self._data = kind, seq, data
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_data"][name]
+        except KeyError:
+            raise AttributeError(f"{self.kind} has no field {name!r}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The protocol's data object."""
+        return dict(self._data)
+
+    def __repr__(self) -> str:
+        return f"StoredEvent({self.kind}, seq={self.seq}, {self._data.get('action', '')})"
 
 
 class Runtime:
@@ -327,6 +349,10 @@ class Runtime:
             max_connections=s["ws_max_connections"],
             web_root=str(web) if web.is_dir() else "",
             io_threads=s["io_threads"],
+            db=s["db"],
+            store_prices=s["store_prices"],
+            retention_days=s["retention_days"],
+            retention_rows=s["retention_rows"],
         )
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{bound}"
@@ -358,6 +384,81 @@ class Runtime:
                     break
         finally:
             self.stop()
+
+    # -- history ------------------------------------------------------------------------------
+    def _stored(self, symbol: str, where: str, args: tuple[Any, ...], limit: int) -> list[tuple[int, str, str]]:
+        """(seq, type, json) of stored room messages of ``symbol``, newest first."""
+        import sqlite3
+        from pathlib import Path
+
+        db = self.settings["db"]
+        if not db:
+            raise _core.InvalidArgumentError(
+                "history is off (GS_DB is off); give Runtime(db=PATH) or set GS_DB to read one")
+        sym = _settings.BY_KEYWORD["symbols"].parse("symbol", str(symbol))[0]
+        if not Path(db).exists():
+            return []
+        with sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True, timeout=5) as c:
+            try:
+                rows = c.execute(
+                    f"SELECT seq, type, json FROM messages WHERE symbol = ? AND {where} "
+                    "ORDER BY seq DESC LIMIT ?", (sym, *args, int(limit))).fetchall()
+            except sqlite3.OperationalError as e:
+                if "no such table" in str(e):
+                    return []
+                raise
+        c.close()
+        return [(int(s), str(t), str(j)) for s, t, j in rows]
+
+    def history(self, symbol: str, limit: int = 100) -> Any:
+        """The latest ``limit`` stored signals of ``symbol`` as a pandas DataFrame, oldest first.
+
+        One row per signal_update: the protocol's signal fields as columns (``symbol``,
+        ``signal_id``, ``action``, ``confidence``, ``price``, ``agents_consensus``,
+        ``metadata``, ...), ``timestamp`` as UTC datetimes, and ``seq``. Reads the history
+        file (``db`` / GS_DB) that a server of this or another process writes.
+        """
+        import pandas as pd
+
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise _core.InvalidArgumentError(f"limit {limit!r} is not accepted; expected an integer >= 1")
+        rows = []
+        for seq, _, text in reversed(self._stored(symbol, "type = 'signal_update'", (), limit)):
+            data = json.loads(text).get("data") or {}
+            rows.append({**data, "seq": seq})
+        cols = ["symbol", "signal_id", "analysis_id", "action", "confidence", "price",
+                "agents_consensus", "timestamp", "metadata", "seq"]
+        frame = pd.DataFrame(rows, columns=list(dict.fromkeys(
+            cols + [k for r in rows for k in r])))
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+        return frame
+
+    def replay(self, symbol: str, start: Any = None, end: Any = None, *,
+               limit: int = 100_000) -> int:
+        """Feeds the stored messages of ``symbol`` stored between ``start`` and ``end`` (None:
+        no bound; a datetime or epoch seconds) to this runtime's callbacks, oldest first:
+        ``on_signal`` and ``on_decision`` get :class:`StoredEvent` records (attribute access
+        to the protocol's fields, ``to_dict()``), ``on_agent_update`` likewise, and
+        ``on_price_update`` the price dict (if prices were stored). Returns how many."""
+        lo = -2**62 if start is None else _ts_ms(start)
+        hi = 2**62 if end is None else _ts_ms(end)
+        rows = reversed(self._stored(symbol, "ts_ms >= ? AND ts_ms <= ?", (lo, hi), limit))
+        kinds = {"signal_update": "signal", "decision_update": "decision",
+                 "agent_update": "agent_update", "price_update": "price_update"}
+        n = 0
+        for seq, kind, text in rows:
+            data = json.loads(text).get("data") or {}
+            target = kinds.get(kind)
+            if target is None:
+                continue
+            payload: Any = data if target == "price_update" else StoredEvent(kind, seq, data)
+            for cb in list(self._callbacks[target]):
+                try:
+                    cb(payload)
+                except Exception:  # as live: one callback must not stop the others
+                    _log.exception("goldensignals: %s callback %r raised in replay", target, cb)
+            n += 1
+        return n
 
     def server_status(self) -> dict[str, Any] | None:
         """The server's GET /ws/status object (None when not serving)."""

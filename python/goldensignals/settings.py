@@ -72,6 +72,15 @@ def _symbols(name: str, raw: Any) -> tuple[str, ...]:
     return out
 
 
+def _db(name: str, raw: Any) -> str:
+    text = str(raw).strip()
+    if text.lower() in ("", "off", "none", "false", "0"):
+        return ""
+    if "\0" in text:
+        raise InvalidArgumentError(f"{name} {raw!r} is not accepted; expected a file path or off")
+    return text
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("GS_SYMBOLS", DEFAULT_SYMBOLS, _symbols, "symbols monitored (comma-separated)"),
     Setting("GS_HOST", "127.0.0.1", lambda name, raw: str(raw), "address the server binds"),
@@ -104,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WS_MESSAGE_QUEUE_SIZE", 1000, _number(int, 1, 10_000_000),
             "messages queued per WebSocket client, at most"),
     Setting("WS_MAX_CONNECTIONS", 1000, _number(int, 1, 10_000_000), "WebSocket connections, at most"),
+    Setting("GS_DB", "goldensignals.db", _db,
+            "SQLite file of the signal history the server keeps (off: no history, no recovery)"),
+    Setting("GS_STORE_PRICES", False, _bool, "store price_update messages in the history too"),
+    Setting("GS_RETENTION_DAYS", 30.0, _number(float, 0.0, 36_500.0, lo_open=True),
+            "history older than this many days is deleted"),
+    Setting("GS_RETENTION_ROWS", 100_000, _number(int, 1, 1_000_000_000),
+            "history messages kept per symbol, at most"),
 )
 
 BY_KEYWORD = {s.keyword: s for s in SETTINGS}

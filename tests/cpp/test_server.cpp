@@ -283,10 +283,13 @@ TEST(Server, BadInputsAreAnsweredAndTheConnectionStays) {
   expect_code(R"({"type":"dance"})", "unknown_type", "warning");
   expect_code(R"({"type":"subscribe"})", "invalid_symbol");
   expect_code(R"({"type":"subscribe","symbol":"no spaces!"})", "invalid_symbol");
-  expect_code(R"({"type":"analyze","symbol":"MSFT"})", "invalid_symbol");  // not tracked
-  expect_code(R"({"type":"history","symbol":"AAPL","limit":5})", "bad_request");
-  expect_code(R"({"type":"replay","symbol":"AAPL"})", "bad_request");
-  expect_code(R"({"type":"subscribe","symbol":"AAPL","since":3})", "bad_request");
+  expect_code(R"({"type":"analyze","symbol":"MSFT"})", "invalid_symbol");         // not tracked
+  expect_code(R"({"type":"history","symbol":"AAPL","limit":5})", "unavailable");  // no store
+  expect_code(R"({"type":"history","symbol":"AAPL","limit":0})", "bad_request");
+  expect_code(R"({"type":"replay","symbol":"AAPL"})", "bad_request");  // no from/to
+  expect_code(R"({"type":"replay","symbol":"AAPL","from":"2024-01-02","to":"x"})", "bad_request");
+  expect_code(R"({"type":"subscribe","symbol":"AAPL","since":-3})", "bad_request");
+  expect_code(R"({"type":"subscribe","symbol":"AAPL","since":"3"})", "bad_request");
   c.send(R"({"type":"subscribe","symbol":"A1"})");
   c.send(R"({"type":"subscribe","symbol":"A2"})");
   expect_code(R"({"type":"subscribe","symbol":"A3"})", "too_many_subscriptions");
@@ -475,11 +478,12 @@ TEST(Server, HealthStatusAndMetrics) {
   }
 }
 
-TEST(Server, HistoryEndpointSaysNotEnabledAndWebSocketPathsNeedAnUpgrade) {
+TEST(Server, HistoryEndpointSaysDisabledWithoutStoreAndWebSocketPathsNeedAnUpgrade) {
   Fixture f;
   auto r = test::http_get(f.port(), "/api/signals?symbol=AAPL&limit=10");
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(json::parse(r.body)["error"], "history_not_enabled");
+  EXPECT_EQ(json::parse(r.body)["error"], "history_disabled");
+  EXPECT_EQ(test::http_get(f.port(), "/api/signals?symbol=AAPL&limit=0").status, 400);
   EXPECT_EQ(test::http_get(f.port(), "/ws/signals").status, 426);
   EXPECT_EQ(test::http_get(f.port(), "/health", "POST").status, 405);
   auto home = test::http_get(f.port(), "/");

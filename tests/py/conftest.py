@@ -26,3 +26,24 @@ def trending_frame(n: int = 300, seed: int = 3, drift: float = 0.002) -> pd.Data
 @pytest.fixture
 def frame() -> pd.DataFrame:
     return trending_frame()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Servers started by module-scoped fixtures (and notebook kernels) come before the
+    # per-test file below: they get a session-wide temporary one, not ./goldensignals.db.
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if "GS_DB" not in os.environ:
+        where = tempfile.mkdtemp(prefix="gs-history-")
+        atexit.register(shutil.rmtree, where, True)
+        os.environ["GS_DB"] = os.path.join(where, "session.db")
+
+
+@pytest.fixture(autouse=True)
+def _history_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's servers keep their signal history (GS_DB) in a fresh temporary file,
+    never in the working directory; a test may set GS_DB itself."""
+    monkeypatch.setenv("GS_DB", str(tmp_path_factory.mktemp("history") / "goldensignals.db"))

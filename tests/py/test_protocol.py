@@ -104,10 +104,6 @@ def test_subscribe_then_latest_signal_as_snapshot(srv):
     run(main())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: subscribe with 'since' is refused: {\"type\":\"subscribe\",\"symbol\":\"AAPL\","
-    "\"since\":N} -> alert error code bad_request 'subscribe with 'since' needs signal history, "
-    "which is not enabled on this server yet'; no recovery, no 'recovered' field"))
 def test_subscribe_since_recovers_room_messages_in_order(srv):
     async def main():
         a, _ = await connect(srv.signals)
@@ -253,10 +249,6 @@ def test_ping_gets_pong(srv):
     run(main())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: history is not implemented: {\"type\":\"history\",\"symbol\":\"AAPL\","
-    "\"limit\":50} -> alert error code bad_request ''history' needs signal history, which is "
-    "not enabled on this server yet'"))
 def test_history_replies_signals_newest_first(srv):
     async def main():
         ws, _ = await connect(srv.signals)
@@ -276,10 +268,6 @@ def test_history_replies_signals_newest_first(srv):
     run(main())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: replay is not implemented: {\"type\":\"replay\",\"symbol\":\"AAPL\",\"from\":..,"
-    "\"to\":..,\"speed\":0} -> alert error code bad_request ''replay' needs signal history, "
-    "which is not enabled on this server yet'"))
 def test_replay_streams_the_window_then_completes(srv):
     async def main():
         ws, _ = await connect(srv.signals)
@@ -450,9 +438,6 @@ def test_room_seq_only_grows_per_symbol(srv):
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), (sym, seqs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: seq does not survive a restart: a new Runtime served after the first one "
-    "stopped (same GS_DB) numbers the room from 1 again (MemorySequencer, no signal store)"))
 def test_room_seq_survives_restart(tmp_path, monkeypatch):
     monkeypatch.setenv("GS_DB", str(tmp_path / "gs.db"))
     last = 0
@@ -532,9 +517,6 @@ def test_http_health_page_and_upgrade_required(srv):
     assert status == 426
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: GET /api/signals?symbol=AAPL&limit=100 -> 404 "
-    "{\"error\":\"history_not_enabled\",...}; expected stored signal history, newest first"))
 def test_http_signal_history(srv):
     _analysis_messages(srv)
     status, _, body = http_get(srv.http + "/api/signals?symbol=AAPL&limit=100")

@@ -24,6 +24,24 @@ std::string_view to_string(MessageKind k) noexcept {
   return "?";
 }
 
+MessageKind room_kind(std::string_view type) noexcept {
+  for (auto k : {MessageKind::PriceUpdate, MessageKind::AgentUpdate, MessageKind::SignalUpdate,
+                 MessageKind::DecisionUpdate}) {
+    if (to_string(k) == type) return k;
+  }
+  return MessageKind::Reply;
+}
+
+std::string with_seq(std::uint64_t seq, std::string_view body) {
+  const std::string n = std::to_string(seq);
+  std::string framed;
+  framed.reserve(body.size() + n.size() + 8);
+  framed.append("{\"seq\":").append(n);
+  if (body.size() > 2) framed.append(",");
+  framed.append(body.substr(body.empty() ? 0 : 1));
+  return framed;
+}
+
 std::string_view to_string(SendStatus s) noexcept {
   switch (s) {
     case SendStatus::Queued:

@@ -47,8 +47,14 @@ void RoomHub::disconnect(const Subscriber* s) {
   all_ = without(all_, s);
 }
 
+MessagePtr RoomHub::as_snapshot(const std::string& symbol, const std::string& frame) {
+  if (frame.size() < 2 || frame.front() != '{') return nullptr;
+  return make_message(MessageKind::SignalUpdate, "{\"snapshot\":true," + frame.substr(1), symbol);
+}
+
 bool RoomHub::join(const std::string& symbol, const std::shared_ptr<Subscriber>& s,
-                   MessagePtr confirmation) {
+                   MessagePtr confirmation, const std::vector<MessagePtr>& missed,
+                   bool with_snapshot) {
   std::lock_guard lk(mu_);
   auto& room = rooms_[symbol];
   const bool member = room && std::any_of(room->begin(), room->end(), [&](const Member& m) {
@@ -57,6 +63,8 @@ bool RoomHub::join(const std::string& symbol, const std::shared_ptr<Subscriber>&
   if (!member) room = with(room, s);
   // Queued under the lock (a queue push, no I/O): a concurrent publish cannot overtake them.
   s->send(std::move(confirmation));
+  for (const auto& m : missed) s->send(m);
+  if (!with_snapshot) return !member;
   if (auto it = snapshots_.find(symbol); it != snapshots_.end()) s->send(it->second);
   return !member;
 }
@@ -75,9 +83,7 @@ bool RoomHub::leave(const std::string& symbol, const Subscriber* s) {
 std::size_t RoomHub::publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
                              MessageKind kind) {
   MessagePtr snap;
-  if (kind == MessageKind::SignalUpdate && frame->size() > 1 && frame->front() == '{') {
-    snap = make_message(kind, "{\"snapshot\":true," + frame->substr(1), symbol);
-  }
+  if (kind == MessageKind::SignalUpdate) snap = as_snapshot(symbol, *frame);
   auto m = std::make_shared<const Message>(kind, symbol, std::move(frame));
   MembersPtr list;
   {
@@ -125,6 +131,13 @@ std::vector<std::shared_ptr<Subscriber>> RoomHub::all_clients() const {
     if (auto s = m.ref.lock()) out.push_back(std::move(s));
   }
   return out;
+}
+
+void RoomHub::prime_snapshot(const std::string& symbol, const std::string& frame) {
+  auto snap = as_snapshot(symbol, frame);
+  if (!snap) return;
+  std::lock_guard lk(mu_);
+  snapshots_.emplace(symbol, std::move(snap));  // a live one, if any, is newer
 }
 
 MessagePtr RoomHub::snapshot(const std::string& symbol) const {

@@ -31,6 +31,49 @@ std::string iso8601_ms(std::int64_t ms) {
   return std::string(buf.data());
 }
 
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) noexcept {
+  using namespace std::chrono;
+  auto digits = [&](std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > text.size()) return false;
+    out = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
+  if (!digits(0, 4, y) || text.size() < 10 || text[4] != '-' || !digits(5, 2, mo) ||
+      text[7] != '-' || !digits(8, 2, d)) {
+    return std::nullopt;
+  }
+  std::size_t pos = 10;
+  if (pos < text.size()) {
+    if ((text[pos] != 'T' && text[pos] != ' ') || !digits(pos + 1, 2, h) || text.size() < pos + 9 ||
+        text[pos + 3] != ':' || !digits(pos + 4, 2, mi) || text[pos + 6] != ':' ||
+        !digits(pos + 7, 2, s)) {
+      return std::nullopt;
+    }
+    pos += 9;
+    if (pos < text.size() && text[pos] == '.') {
+      std::size_t n = 0;
+      int scale = 100;
+      for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++n) {
+        ms += (text[pos] - '0') * scale;
+        scale /= 10;
+      }
+      if (n == 0) return std::nullopt;
+    }
+    const auto zone = text.substr(pos);
+    if (!zone.empty() && zone != "Z" && zone != "+00:00") return std::nullopt;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  const auto t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(s) + milliseconds(ms);
+  return duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
 std::string uuid4() {
   // One generator per thread: no lock, no shared state.
   thread_local std::mt19937_64 rng{std::random_device{}()};

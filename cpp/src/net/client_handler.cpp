@@ -1,13 +1,29 @@
 #include "goldensignals/net/client_handler.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
+#include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
+
+namespace {
+
+constexpr int kMaxPacedReplays = 8;
+
+// A stored room message as a replay: {"replay":true, + the stored frame. Not a room message
+// (a Reply): it never replaces, and is never replaced by, a live price in the client's queue.
+MessagePtr replayed(const StoredMessage& m, const std::string& symbol) {
+  return make_message(MessageKind::Reply, "{\"replay\":true," + m.json.substr(1), symbol);
+}
+
+}  // namespace
 
 ClientHandler::ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
                              std::string client_id)
@@ -39,7 +55,7 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
   const auto& r = std::get<proto::Request>(parsed);
   switch (r.command) {
     case proto::Command::Subscribe:
-      subscribe(r.symbol);
+      subscribe(r.symbol, r.since);
       break;
     case proto::Command::Unsubscribe:
       unsubscribe(r.symbol);
@@ -57,12 +73,15 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
       reply(proto::pong());
       break;
     case proto::Command::History:
+      history(r);
+      break;
     case proto::Command::Replay:
-      break;  // refused by the parser until the signal store exists
+      replay(r);
+      break;
   }
 }
 
-bool ClientHandler::subscribe(const std::string& symbol) {
+bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint64_t> since) {
   auto me = self_.lock();
   if (!me) return false;
   if (!rooms_.contains(symbol) && rooms_.size() >= ctx_->opts.max_subscriptions_per_client) {
@@ -73,9 +92,112 @@ bool ClientHandler::subscribe(const std::string& symbol) {
     return false;
   }
   rooms_.insert(symbol);
-  ctx_->hub.join(symbol, me,
-                 make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol)));
+  if (since && ctx_->store) {
+    // Recovery runs on the store's thread between two publishes of the room: the stored
+    // messages after `since` up to the last published, then the live ones, no gap and no
+    // duplicate. At most half the send queue, so a recovery never trips the slow-consumer
+    // limit; more is recovered: false (the client asks GET /api/signals).
+    const auto max = std::max<std::size_t>(1, ctx_->opts.message_queue_size / 2);
+    std::weak_ptr<Subscriber> weak = self_;
+    ServerContext* ctx = ctx_.get();  // the store runs `then` before it stops; ctx owns it
+    ctx_->store->recover(
+        symbol, *since, max, [ctx, weak, symbol](bool ok, std::vector<MessagePtr> missed) {
+          auto s = weak.lock();
+          if (!s) return;
+          ctx->hub.join(
+              symbol, s,
+              make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol, ok)),
+              missed, !ok);
+        });
+    return true;
+  }
+  ctx_->hub.join(
+      symbol, me,
+      make_message(MessageKind::Reply,
+                   proto::confirmation("subscribe", symbol,
+                                       since ? std::optional<bool>(false) : std::nullopt)));
   return true;
+}
+
+void ClientHandler::history(const proto::Request& r) {
+  nlohmann::json data;
+  try {
+    data = ctx_->signal_history(r.symbol, r.limit, r.before);
+  } catch (const Error& e) {
+    problem({"unavailable", "error", std::string("history of ") + r.symbol + ": " + e.what()},
+            {{"symbol", r.symbol}});
+    return;
+  }
+  reply(nlohmann::json{{"type", "history"}, {"symbol", r.symbol}, {"data", std::move(data)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ClientHandler::replay(const proto::Request& r) {
+  if (!ctx_->store) {
+    problem({"unavailable", "error",
+             "replay of " + r.symbol +
+                 ": history is off on this server (GS_DB is off); start it with GS_DB=PATH"},
+            {{"symbol", r.symbol}});
+    return;
+  }
+  // At most half the send queue at once: a replay never trips the slow-consumer limit.
+  const auto max = std::max<std::size_t>(1, ctx_->opts.message_queue_size / 2);
+  std::vector<StoredMessage> rows;
+  try {
+    rows = ctx_->store->window(r.symbol, r.from_ms, r.to_ms, max + 1);
+  } catch (const Error& e) {
+    problem({"unavailable", "error", std::string("replay of ") + r.symbol + ": " + e.what()},
+            {{"symbol", r.symbol}});
+    return;
+  }
+  const bool truncated = rows.size() > max;
+  if (truncated) rows.resize(max);
+  nlohmann::json done{
+      {"type", "replay_complete"}, {"symbol", r.symbol},   {"from", iso8601_ms(r.from_ms)},
+      {"to", iso8601_ms(r.to_ms)}, {"count", rows.size()}, {"truncated", truncated},
+      {"speed", r.speed}};
+  if (truncated) done["next_from"] = iso8601_ms(rows.back().ts_ms);
+  if (r.speed <= 0) {
+    auto me = self_.lock();
+    if (!me) return;
+    for (const auto& m : rows) me->send(replayed(m, r.symbol));
+    done["timestamp"] = iso8601_ms(now_ms());
+    me->send(make_message(MessageKind::Reply, done.dump()));
+    return;
+  }
+  // Paced: a thread of its own waits out the stored gaps / speed (each at most 5 s), so this
+  // connection's strand never blocks; at most kMaxPacedReplays per server at once, and
+  // Server::stop() waits for them (they notice `stopping` within 50 ms).
+  if (ctx_->paced_replays.fetch_add(1) >= kMaxPacedReplays) {
+    ctx_->paced_replays.fetch_sub(1);
+    problem({"rate_limited", "warning",
+             "replay of " + r.symbol + ": " + std::to_string(kMaxPacedReplays) +
+                 " paced replays already run on this server; retry later or use speed 0"},
+            {{"symbol", r.symbol}, {"retry_after", 1.0}});
+    return;
+  }
+  std::thread([ctx = ctx_.get(), weak = self_, rows = std::move(rows), done = std::move(done),
+               symbol = r.symbol, speed = r.speed]() mutable {
+    using namespace std::chrono;
+    for (std::size_t i = 0; i < rows.size() && !ctx->stopping.load(); ++i) {
+      if (i > 0) {
+        const double gap_ms = static_cast<double>(rows[i].ts_ms - rows[i - 1].ts_ms) / speed;
+        const auto until = steady_clock::now() +
+                           duration_cast<steady_clock::duration>(
+                               duration<double, std::milli>(std::clamp(gap_ms, 0.0, 5000.0)));
+        while (steady_clock::now() < until && !ctx->stopping.load()) {
+          std::this_thread::sleep_until(std::min(until, steady_clock::now() + milliseconds(50)));
+        }
+      }
+      auto me = weak.lock();
+      if (!me || me->send(replayed(rows[i], symbol)) == SendStatus::Closed) break;
+    }
+    if (auto me = weak.lock(); me && !ctx->stopping.load()) {
+      done["timestamp"] = iso8601_ms(now_ms());
+      me->send(make_message(MessageKind::Reply, done.dump()));
+    }
+    ctx->paced_replays.fetch_sub(1);
+  }).detach();
 }
 
 void ClientHandler::unsubscribe(const std::string& symbol) {

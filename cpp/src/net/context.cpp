@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/runtime/status.hpp"
+#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
@@ -38,6 +40,37 @@ nlohmann::json ServerContext::status() const {
                               {"messages_dropped", counters.messages_dropped.load()},
                               {"slow_consumer_closes", counters.slow_consumer_closes.load()},
                               {"rooms", std::move(rooms)}};
+  out["history"] = history_status();
+  return out;
+}
+
+nlohmann::json ServerContext::history_status() const {
+  if (!store) return {{"status", "off"}};
+  const auto s = store->stats();
+  return {{"status", s.degraded ? "degraded" : "ok"},
+          {"reason", s.reason},
+          {"path", store->options().path},
+          {"written", s.written},
+          {"unstored", s.unstored},
+          {"commits", s.commits},
+          {"queued", s.queued},
+          {"shed", s.shed},
+          {"retention_deleted", s.retained_deleted}};
+}
+
+nlohmann::json ServerContext::signal_history(const std::string& symbol, std::size_t limit,
+                                             std::uint64_t before) const {
+  if (!store) {
+    throw StateError("history is off on this server (GS_DB is off); start it with GS_DB=PATH");
+  }
+  auto out = nlohmann::json::array();
+  for (const auto& m : store->latest(symbol, "signal_update", limit, before)) {
+    auto j = nlohmann::json::parse(m.json, nullptr, false);
+    if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) continue;
+    auto data = std::move(j["data"]);
+    data["seq"] = m.seq;
+    out.push_back(std::move(data));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/net/context.hpp"
+#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
@@ -70,6 +71,14 @@ void EventRouter::post(std::string symbol, MessageKind kind, std::string body) {
 
 void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) {
   if (stopped_.load()) return;
+  if (ctx_->store && is_room_kind(a.kind) && !symbol.empty()) {
+    // Stored, then published by the store's thread in the same order (seq stamped there).
+    std::vector<std::pair<MessageKind, std::string>> items;
+    items.emplace_back(a.kind, std::move(a.body));
+    if (b) items.emplace_back(b->kind, std::move(b->body));
+    if (!ctx_->store->append(symbol, std::move(items))) ctx_->counters.events_dropped.fetch_add(1);
+    return;
+  }
   pending_.fetch_add(1);
   boost::asio::post(strand_, [self = shared_from_this(), symbol = std::move(symbol),
                               a = std::move(a), b = std::move(b)]() mutable {
@@ -81,19 +90,14 @@ void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) 
 }
 
 void EventRouter::publish(const std::string& symbol, Item& item) {
-  const bool room =
-      item.kind == MessageKind::PriceUpdate || item.kind == MessageKind::AgentUpdate ||
-      item.kind == MessageKind::SignalUpdate || item.kind == MessageKind::DecisionUpdate;
-  if (!room || symbol.empty()) {
+  if (!is_room_kind(item.kind) || symbol.empty()) {
     ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(item.body)), item.kind);
     return;
   }
   // Stamp seq first in the object: {"seq":N, + the rest of the body.
-  const std::string n = std::to_string(seq_->next(symbol));
-  std::string framed;
-  framed.reserve(item.body.size() + n.size() + 8);
-  framed.append("{\"seq\":").append(n).append(",").append(item.body, 1, std::string::npos);
-  ctx_->bus->publish(symbol, std::make_shared<const std::string>(std::move(framed)), item.kind);
+  ctx_->bus->publish(symbol,
+                     std::make_shared<const std::string>(with_seq(seq_->next(symbol), item.body)),
+                     item.kind);
 }
 
 }  // namespace gs

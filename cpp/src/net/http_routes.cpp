@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
 #include "goldensignals/net/context.hpp"
+#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
@@ -107,6 +109,86 @@ HttpReply static_file(const ServerContext& ctx, std::string_view raw_path) {
   return HttpReply{200, std::string(content_type_for(full.string())), std::move(body), {}};
 }
 
+// GET /api/signals?symbol=AAPL&limit=100&before=SEQ: stored signals, newest first.
+HttpReply signal_history(const ServerContext& ctx, std::string_view query) {
+  std::optional<std::string> symbol;
+  std::size_t limit = 100;
+  std::uint64_t before = 0;
+  for (std::size_t i = 0; i < query.size();) {
+    auto amp = query.find('&', i);
+    if (amp == std::string_view::npos) amp = query.size();
+    const auto kv = query.substr(i, amp - i);
+    i = amp + 1;
+    if (kv.empty()) continue;
+    const auto eq = kv.find('=');
+    const auto key = kv.substr(0, eq);
+    const auto raw = decode(eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
+    const std::string v = raw ? *raw : std::string("?");
+    auto count = [&](std::uint64_t lo, std::uint64_t hi) -> std::optional<std::uint64_t> {
+      if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+      const auto n = std::stoull(v);
+      return n < lo || n > hi ? std::nullopt : std::optional<std::uint64_t>(n);
+    };
+    if (key == "symbol") {
+      std::string s = v;
+      for (char& c : s) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      }
+      if (!is_valid_symbol(s)) {
+        return error(400, "invalid_symbol",
+                     "symbol '" + v.substr(0, 32) +
+                         "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a letter "
+                         "or digit");
+      }
+      symbol = std::move(s);
+    } else if (key == "limit") {
+      auto n = count(1, 1000);
+      if (!n) {
+        return error(400, "bad_request",
+                     "limit '" + v.substr(0, 32) + "' is not accepted; expected 1 to 1000");
+      }
+      limit = static_cast<std::size_t>(*n);
+    } else if (key == "before") {
+      auto n = count(1, static_cast<std::uint64_t>(INT64_MAX));
+      if (!n) {
+        return error(400, "bad_request",
+                     "before '" + v.substr(0, 32) +
+                         "' is not accepted; expected a seq (an integer >= 1), such as the "
+                         "next_before of the previous page");
+      }
+      before = *n;
+    } else {
+      return error(400, "bad_request",
+                   "unknown parameter '" + std::string(key.substr(0, 32)) +
+                       "'; accepted: symbol, limit, before");
+    }
+  }
+  if (!symbol) {
+    return error(400, "invalid_symbol", "symbol is missing; use /api/signals?symbol=AAPL");
+  }
+  if (!ctx.store) {
+    return error(404, "history_disabled",
+                 "signal history is off on this server (GS_DB is off); start it with "
+                 "GS_DB=PATH");
+  }
+  nlohmann::json items;
+  try {
+    items = ctx.signal_history(*symbol, limit, before);
+  } catch (const Error& e) {
+    return error(503, "history_unavailable", e.what());
+  }
+  nlohmann::json next = nullptr;
+  if (items.size() == limit && !items.empty()) next = items.back()["seq"];
+  return HttpReply{
+      200,
+      "application/json",
+      nlohmann::json{
+          {"symbol", *symbol}, {"signals", std::move(items)}, {"next_before", std::move(next)}}
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      {}};
+}
+
 }  // namespace
 
 std::string json_error(std::string_view code, std::string_view message) {
@@ -149,15 +231,22 @@ HttpReply route_http(const ServerContext& ctx, std::string_view method, std::str
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
-  if (path == "/health") return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
+  if (path == "/health") {
+    if (ctx.store && ctx.store->degraded()) {
+      return HttpReply{
+          503,
+          "application/json",
+          nlohmann::json{{"status", "degraded"}, {"history", ctx.history_status()}}.dump(
+              -1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
+    }
+    return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
+  }
   if (path == "/ws/status") return HttpReply{200, "application/json", ctx.status().dump(), {}};
   if (path == "/metrics") {
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics(), {}};
   }
-  if (path == "/api/signals" || path.starts_with("/api/signals/")) {
-    return error(404, "history_not_enabled",
-                 "signal history is not enabled on this server yet (no signal store)");
-  }
+  if (path == "/api/signals") return signal_history(ctx, query);
   if (path == "/ws" || path.starts_with("/ws/")) {
     auto r = error(426, "upgrade_required", "this is a WebSocket endpoint; connect with ws://");
     r.headers.emplace_back("Upgrade", "websocket");

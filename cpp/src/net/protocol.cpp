@@ -36,6 +36,16 @@ std::variant<std::string, Problem> symbol_of(const nlohmann::json& j, const std:
   return s;
 }
 
+// An optional non-negative integer field (0 when missing or null).
+std::variant<std::uint64_t, Problem> seq_field(const nlohmann::json& j, const char* key,
+                                               const char* what) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::uint64_t{0};
+  if (it->is_number_unsigned()) return it->get<std::uint64_t>();
+  return bad(std::string("'") + key + "' = " + text(*it).substr(0, 40) +
+             " is not accepted; expected a non-negative integer (" + what + ")");
+}
+
 }  // namespace
 
 Parsed parse_object(const nlohmann::json& j) {
@@ -53,8 +63,10 @@ Parsed parse_object(const nlohmann::json& j) {
     r.command = Command::Unsubscribe;
   } else if (type == "analyze") {
     r.command = Command::Analyze;
-  } else if (type == "history" || type == "replay") {
-    return bad("'" + type + "' needs signal history, which is not enabled on this server yet");
+  } else if (type == "history") {
+    r.command = Command::History;
+  } else if (type == "replay") {
+    r.command = Command::Replay;
   } else {
     takes_symbol = false;
     if (type == "get_status") {
@@ -75,15 +87,44 @@ Parsed parse_object(const nlohmann::json& j) {
     if (auto* p = std::get_if<Problem>(&sym)) return *p;
     r.symbol = std::get<std::string>(std::move(sym));
   }
-  if (r.command == Command::Subscribe && j.contains("since")) {
-    const auto& since = j["since"];
-    if (!since.is_number_integer() && !since.is_null()) {
-      return bad("'since' must be an integer seq, got " + std::string(since.type_name()));
+  if (r.command == Command::Subscribe) {
+    auto since = seq_field(j, "since", "the last seq this client received");
+    if (auto* p = std::get_if<Problem>(&since)) return *p;
+    if (auto v = std::get<std::uint64_t>(since); j.contains("since") && !j["since"].is_null())
+      r.since = v;
+  } else if (r.command == Command::History) {
+    auto limit = seq_field(j, "limit", "how many signals, 1 to 1000");
+    if (auto* p = std::get_if<Problem>(&limit)) return *p;
+    if (auto v = std::get<std::uint64_t>(limit); v != 0) {
+      if (v > 1000)
+        return bad("'limit' " + std::to_string(v) + " is not accepted; expected 1 to 1000");
+      r.limit = static_cast<std::size_t>(v);
+    } else if (j.contains("limit") && !j["limit"].is_null()) {
+      return bad("'limit' 0 is not accepted; expected 1 to 1000");
     }
-    if (!since.is_null()) {
-      return bad(
-          "subscribe with 'since' needs signal history, which is not enabled on this "
-          "server yet; subscribe without 'since'");
+    auto before = seq_field(j, "before", "a seq: only older signals");
+    if (auto* p = std::get_if<Problem>(&before)) return *p;
+    r.before = std::get<std::uint64_t>(before);
+  } else if (r.command == Command::Replay) {
+    for (auto [key, out] : {std::pair{"from", &r.from_ms}, std::pair{"to", &r.to_ms}}) {
+      auto it = j.find(key);
+      const bool str = it != j.end() && it->is_string();
+      const auto ms = str ? parse_iso8601_ms(it->get<std::string>()) : std::nullopt;
+      if (!ms) {
+        return bad(std::string("'") + key + "' " +
+                   (it == j.end() ? std::string("is missing")
+                                  : "= " + text(*it).substr(0, 40) + " is not accepted") +
+                   "; expected an ISO-8601 UTC time such as \"2024-01-02T15:04:05Z\"");
+      }
+      *out = *ms;
+    }
+    if (r.to_ms < r.from_ms) return bad("'to' is before 'from'; expected from <= to");
+    if (auto it = j.find("speed"); it != j.end() && !it->is_null()) {
+      if (!it->is_number() || !(it->get<double>() >= 0) || it->get<double>() > 1e6) {
+        return bad("'speed' = " + text(*it).substr(0, 40) +
+                   " is not accepted; expected a number from 0 (at once) to 1000000");
+      }
+      r.speed = it->get<double>();
     }
   }
   return r;
@@ -111,12 +152,14 @@ std::string welcome(const std::string& client_id) {
       .dump();
 }
 
-std::string confirmation(std::string_view type, const std::string& symbol) {
-  return nlohmann::json{{"type", type},
-                        {"symbol", symbol},
-                        {"status", type == "subscribe" ? "subscribed" : "unsubscribed"},
-                        {"timestamp", now_iso()}}
-      .dump();
+std::string confirmation(std::string_view type, const std::string& symbol,
+                         std::optional<bool> recovered) {
+  nlohmann::json j{{"type", type},
+                   {"symbol", symbol},
+                   {"status", type == "subscribe" ? "subscribed" : "unsubscribed"},
+                   {"timestamp", now_iso()}};
+  if (recovered) j["recovered"] = *recovered;
+  return j.dump();
 }
 
 std::string heartbeat() {

@@ -53,6 +53,9 @@ void ServerOptions::validate() const {
   need_count(event_queue_size, 16, 10'000'000, "event_queue_size", "16 to 10000000");
   need(socket_send_buffer >= 0, "socket_send_buffer", std::to_string(socket_send_buffer),
        "0 (OS default) or a size in bytes");
+  need(std::isfinite(retention_days) && retention_days > 0 && retention_days <= 36'500,
+       "retention_days", fmt_num(retention_days), "a number of days in (0, 36500]");
+  need_count(retention_rows, 1, 1'000'000'000, "retention_rows", "1 to 1000000000");
   if (!web_root.empty()) {
     std::error_code fec;
     need(std::filesystem::is_directory(web_root, fec), "web_root", "'" + web_root + "'",

@@ -17,6 +17,7 @@
 #include "goldensignals/net/listener.hpp"
 #include "goldensignals/net/protocol.hpp"
 #include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
@@ -26,7 +27,11 @@ constexpr std::uint16_t kGoingAway = 1001;
 
 struct Server::Impl {
   Impl(ServerOptions o, std::shared_ptr<Runtime> rt)
-      : ctx(std::make_shared<ServerContext>(std::move(o), std::move(rt))) {}
+      : ctx(std::make_shared<ServerContext>(std::move(o), std::move(rt))) {
+    if (!ctx->opts.db.empty()) open_store();
+  }
+
+  void open_store();
 
   void beat();
 
@@ -57,6 +62,37 @@ class SharedSequencer final : public Sequencer {
   std::shared_ptr<Sequencer> s_;
 };
 
+// The store publishes to the bus after each commit and raises a system alert when history
+// becomes degraded (and when it recovers). It lives in ctx, which outlives every session.
+void Server::Impl::open_store() {
+  const auto& o = ctx->opts;
+  StoreOptions so;
+  so.path = o.db;
+  so.store_prices = o.store_prices;
+  so.retention_days = o.retention_days;
+  so.retention_rows = o.retention_rows;
+  so.queue_size = o.event_queue_size;
+  ServerContext* c = ctx.get();
+  ctx->store = std::make_shared<SignalStore>(
+      so,
+      [c](const std::string& symbol, std::shared_ptr<const std::string> frame, MessageKind kind) {
+        c->bus->publish(symbol, std::move(frame), kind);
+      },
+      [c](bool degraded, const std::string& text) {
+        c->log(degraded ? 40 : 20, text);
+        const proto::Problem p{degraded ? "history_degraded" : "history_recovered",
+                               degraded ? "critical" : "info", text};
+        c->bus->publish_all(
+            std::make_shared<const std::string>(proto::alert(p, {{"alert_type", "system"}})),
+            MessageKind::Alert);
+      });
+  try {
+    for (const auto& m : ctx->store->latest_signals()) ctx->hub.prime_snapshot(m.symbol, m.json);
+  } catch (const Error& e) {
+    ctx->log(30, std::string("no snapshots from history: ") + e.what());
+  }
+}
+
 void Server::Impl::beat() {
   heartbeat->expires_after(ctx->opts.heartbeat_interval);
   heartbeat->async_wait([this](error_code ec) {
@@ -78,6 +114,9 @@ Server::~Server() {
   } catch (...) {
     // Destructors do not throw; stop() only throws when misused from an io thread.
   }
+  // The store's thread is joined here, on the owner's thread: a session it still holds in a
+  // callback can never make it destroy itself.
+  impl_->ctx->store.reset();
 }
 
 void Server::start() {
@@ -124,12 +163,16 @@ void Server::stop() {
   m.ctx->runtime->remove_sink(m.router.get());
   m.router->stop();
   m.listener->stop();
+  if (m.ctx->store) m.ctx->store->flush();  // whatever clients were sent is on disk
   for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
   const auto deadline =
       std::chrono::steady_clock::now() + m.ctx->opts.close_timeout + std::chrono::milliseconds(500);
   while (m.ctx->counters.connections_active.load() > 0 &&
          std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  while (m.ctx->paced_replays.load() > 0) {  // they see `stopping` within 50 ms
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });

@@ -19,6 +19,15 @@ enum class MessageKind : std::uint8_t {
   Reply,           // an answer to one client's request
 };
 std::string_view to_string(MessageKind k) noexcept;
+// The four kinds that go to a symbol's room and carry seq.
+constexpr bool is_room_kind(MessageKind k) noexcept {
+  return k == MessageKind::PriceUpdate || k == MessageKind::AgentUpdate ||
+         k == MessageKind::SignalUpdate || k == MessageKind::DecisionUpdate;
+}
+// The room kind named by a message type ("signal_update"); Reply for any other name.
+MessageKind room_kind(std::string_view type) noexcept;
+// `body` (a JSON object text) with "seq":N as its first key.
+std::string with_seq(std::uint64_t seq, std::string_view body);
 
 // The JSON text once; the MessagePack form made at most once, on first demand.
 class Message {

@@ -20,11 +20,13 @@ class RoomHub {
   void connect(const std::shared_ptr<Subscriber>& s);
   void disconnect(const Subscriber* s);
 
-  // Joins the room and, under the room lock, queues `confirmation` and then the latest
-  // signal_update snapshot of the symbol, so no later room message can overtake them.
-  // False if `s` was already a member (the confirmation is still queued).
+  // Joins the room and, under the room lock, queues `confirmation`, then `missed` (a
+  // recovery), then (if `with_snapshot`) the latest signal_update snapshot of the symbol, so
+  // no later room message can overtake them. False if `s` was already a member (the
+  // confirmation is still queued).
   bool join(const std::string& symbol, const std::shared_ptr<Subscriber>& s,
-            MessagePtr confirmation);
+            MessagePtr confirmation, const std::vector<MessagePtr>& missed = {},
+            bool with_snapshot = true);
   bool leave(const std::string& symbol, const Subscriber* s);
 
   // Hands one shared message to every member of the room; returns how many accepted it.
@@ -39,6 +41,8 @@ class RoomHub {
   [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> all_clients() const;
   // The latest signal_update of `symbol` seen since start, as a snapshot (null if none).
   [[nodiscard]] MessagePtr snapshot(const std::string& symbol) const;
+  // Sets the snapshot from a stored signal_update frame, unless a newer one is there.
+  void prime_snapshot(const std::string& symbol, const std::string& frame);
 
  private:
   // The raw pointer is the identity: comparing never locks a weak_ptr under mu_ (a lock that
@@ -52,6 +56,7 @@ class RoomHub {
   static MembersPtr with(const MembersPtr& list, const std::shared_ptr<Subscriber>& s);
   static MembersPtr without(const MembersPtr& list, const Subscriber* s);
   static std::size_t deliver(const Members& list, const MessagePtr& m);
+  static MessagePtr as_snapshot(const std::string& symbol, const std::string& frame);
 
   mutable std::mutex mu_;  // guards the maps below; never held across I/O
   std::unordered_map<std::string, MembersPtr> rooms_;

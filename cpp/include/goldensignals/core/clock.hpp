@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,10 @@ std::int64_t now_ms() noexcept;
 
 // "2024-01-01T00:00:00.123Z" (ISO-8601 UTC with milliseconds).
 std::string iso8601_ms(std::int64_t ms_since_epoch);
+
+// "2024-01-01T00:00:00Z", with optional .fff and a Z or +00:00 zone (or none: UTC), or a date
+// "2024-01-01", to milliseconds since the epoch; nullopt when it is not one of those.
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) noexcept;
 
 // A random RFC 4122 version-4 UUID in canonical lower-case form.
 std::string uuid4();

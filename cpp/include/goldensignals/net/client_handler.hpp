@@ -2,6 +2,7 @@
 // No I/O of its own; the session calls it on the connection's strand only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -33,7 +34,9 @@ class ClientHandler {
 
  private:
   void handle(const proto::Parsed& p);
-  bool subscribe(const std::string& symbol);
+  bool subscribe(const std::string& symbol, std::optional<std::uint64_t> since = std::nullopt);
+  void history(const proto::Request& r);
+  void replay(const proto::Request& r);
   void unsubscribe(const std::string& symbol);
   void analyze(const std::string& symbol);
   void reply(std::string json);

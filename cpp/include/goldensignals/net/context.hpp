@@ -17,6 +17,7 @@
 namespace gs {
 
 class Runtime;
+class SignalStore;
 
 struct ServerCounters {
   std::atomic<std::uint64_t> connections_total{0};     // WebSocket sessions ever accepted
@@ -57,6 +58,18 @@ struct ServerContext {
   ServerCounters counters;
   AgentLatencyBook latencies;
   std::atomic<bool> stopping{false};
+  std::atomic<int> paced_replays{0};  // replay threads running (ClientHandler::replay)
+  // The signal history (null when ServerOptions::db is empty). Declared after the hub and
+  // the bus it publishes to, so it stops first.
+  std::shared_ptr<SignalStore> store;
+
+  // The "history" object of /ws/status and /health: status ok|degraded|off and figures.
+  [[nodiscard]] nlohmann::json history_status() const;
+  // Stored signals of `symbol`, newest first (signal_update data objects, each with its
+  // seq), at most `limit`, with seq < before (0: no bound). Throws gs::Error when history
+  // is off or unreadable.
+  [[nodiscard]] nlohmann::json signal_history(const std::string& symbol, std::size_t limit,
+                                              std::uint64_t before) const;
 
   // The GET /ws/status object (PROTOCOL.md).
   [[nodiscard]] nlohmann::json status() const;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -23,7 +24,11 @@ enum class Command : std::uint8_t {
 struct Request {
   Command command = Command::Ping;
   std::string symbol;  // normalized (upper-case, valid) for the commands that take one
-  bool since = false;  // subscribe asked for recovery
+  std::optional<std::uint64_t> since;   // subscribe: recover the room messages after this seq
+  std::size_t limit = 50;               // history: signals, newest first, at most this many
+  std::uint64_t before = 0;             // history: only seq below this (0: no bound)
+  std::int64_t from_ms = 0, to_ms = 0;  // replay: the window, inclusive
+  double speed = 0;                     // replay: multiple of real time (0: at once)
 };
 
 // A bad request, answered with an alert; the connection stays open.
@@ -41,8 +46,10 @@ Parsed parse_object(const nlohmann::json& j);
 
 // Replies, as JSON texts.
 std::string welcome(const std::string& client_id);
-std::string confirmation(std::string_view type, const std::string& symbol);  // (un)subscribe
-std::string heartbeat();                                                     // periodic
+// (un)subscribe; `recovered` for a subscribe with since.
+std::string confirmation(std::string_view type, const std::string& symbol,
+                         std::optional<bool> recovered = std::nullopt);
+std::string heartbeat();  // periodic
 std::string heartbeat_ack();
 std::string pong();
 std::string alert(const Problem& p, const nlohmann::json& extra = nlohmann::json::object());

@@ -36,6 +36,12 @@ struct ServerOptions {
 
   std::string web_root;  // directory of static files for GET /; empty serves a built-in page
 
+  // Signal history (SignalStore). `db` empty: off (no history, no recovery; seq restarts at 1).
+  std::string db;                        // GS_DB: the SQLite file
+  bool store_prices = false;             // GS_STORE_PRICES: store price_update too
+  double retention_days = 30;            // GS_RETENTION_DAYS: older messages are deleted
+  std::size_t retention_rows = 100'000;  // GS_RETENTION_ROWS: messages kept per symbol
+
   // Throws InvalidArgument naming the field, the value and the accepted range.
   void validate() const;
 };

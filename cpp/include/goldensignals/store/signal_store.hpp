@@ -1,0 +1,180 @@
+// The durable history of room messages: SQLite in WAL mode, written by one thread in batches.
+// Room messages are stamped with their per-symbol seq, committed, and only then handed to the
+// broadcaster, so whatever a client was sent is on disk, and seq keeps growing across
+// restarts. A store that cannot write is "degraded": messages still flow live, unstored.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "goldensignals/broadcast/message.hpp"
+
+namespace gs {
+
+namespace sql {
+class Stmt;
+}
+
+struct StoreOptions {
+  std::string path;                      // the SQLite file (created if missing)
+  bool store_prices = false;             // GS_STORE_PRICES: price_update is stored too
+  double retention_days = 30;            // GS_RETENTION_DAYS: older messages are deleted
+  std::size_t retention_rows = 100'000;  // GS_RETENTION_ROWS: messages kept per symbol
+  std::size_t queue_size = 10'000;  // messages awaiting commit; then prices are shed, others wait
+  std::size_t max_batch = 2'048;    // messages per transaction, at most
+  std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+  std::chrono::milliseconds retry_interval{2'000};       // degraded: how often writing is retried
+  std::chrono::milliseconds busy_timeout{250};           // waiting for another process's lock
+};
+
+// One stored room message: the exact JSON frame the clients were sent (seq included).
+struct StoredMessage {
+  std::string symbol;
+  std::uint64_t seq = 0;
+  std::string type;        // price_update, agent_update, signal_update, decision_update
+  std::int64_t ts_ms = 0;  // when it was stored
+  std::string json;
+};
+
+struct StoreStats {
+  bool degraded = false;
+  std::string reason;                  // why it is degraded ("" when not)
+  std::uint64_t written = 0;           // messages committed since open
+  std::uint64_t unstored = 0;          // messages published without being stored (degraded)
+  std::uint64_t commits = 0;           // transactions committed
+  std::uint64_t shed = 0;              // price_updates dropped because the queue was full
+  std::uint64_t retained_deleted = 0;  // messages deleted by retention
+  std::size_t queued = 0;              // messages awaiting commit now
+};
+
+class SignalStore {
+ public:
+  // Receives every room message, in seq order per symbol, after its batch committed (or
+  // failed to: degraded). Called on the store's thread.
+  using Publish = std::function<void(const std::string& symbol,
+                                     std::shared_ptr<const std::string> frame, MessageKind kind)>;
+  // Told when the store becomes degraded (true, reason) and when it recovers (false, "").
+  using Notify = std::function<void(bool degraded, const std::string& reason)>;
+  // The answer to recover(): `recovered` is false when the history does not reach back to
+  // `since` (then `missed` is empty: never a partial recovery).
+  using Recovered = std::function<void(bool recovered, std::vector<MessagePtr> missed)>;
+
+  // Opens `o.path` and starts the writer. Never throws for an unusable file: the store
+  // starts degraded, says why, and retries every retry_interval. Throws InvalidArgument for
+  // bad options.
+  SignalStore(StoreOptions o, Publish publish, Notify notify);
+  ~SignalStore();  // flushes what is queued, then stops
+  SignalStore(const SignalStore&) = delete;
+  SignalStore& operator=(const SignalStore&) = delete;
+
+  // A room message: `body` is a JSON object text without seq. It gets the symbol's next
+  // seq, is stored (prices only if store_prices) and then published. Messages given in one
+  // call are published in that order. When the queue is full a price_update is shed
+  // (false); other kinds wait for room. Thread-safe.
+  bool append(const std::string& symbol, std::vector<std::pair<MessageKind, std::string>> items);
+
+  // Runs `then` on the store's thread at the point between two publishes of `symbol`: it
+  // gets the stored messages with since < seq <= the last published seq (at most
+  // `max_count`, else recovered = false), and every later message of `symbol` is published
+  // after `then` returns. Thread-safe.
+  void recover(const std::string& symbol, std::uint64_t since, std::size_t max_count,
+               Recovered then);
+
+  // Waits until everything appended before this call is committed and published.
+  void flush();
+
+  // Reads (any thread; a read connection of their own, no lock held while reading).
+  // Newest first: messages of `type` for `symbol` with seq < before (0: no bound).
+  [[nodiscard]] std::vector<StoredMessage> latest(const std::string& symbol,
+                                                  const std::string& type, std::size_t limit,
+                                                  std::uint64_t before = 0) const;
+  // Oldest first: messages of `symbol` stored in [from_ms, to_ms], at most `limit`.
+  [[nodiscard]] std::vector<StoredMessage> window(const std::string& symbol, std::int64_t from_ms,
+                                                  std::int64_t to_ms, std::size_t limit) const;
+  // The latest signal_update of every symbol (the snapshots a restart starts with).
+  [[nodiscard]] std::vector<StoredMessage> latest_signals() const;
+
+  [[nodiscard]] std::uint64_t last_seq(const std::string& symbol) const;  // last published
+  [[nodiscard]] bool degraded() const;
+  [[nodiscard]] StoreStats stats() const;
+  [[nodiscard]] const StoreOptions& options() const noexcept { return opts_; }
+
+ private:
+  struct Db;
+  struct Append {
+    std::string symbol;
+    MessageKind kind;
+    std::string body;
+  };
+  struct Recover {
+    std::string symbol;
+    std::uint64_t since;
+    std::size_t max_count;
+    Recovered then;
+  };
+  struct Barrier {
+    std::shared_ptr<std::promise<void>> done;
+  };
+  using Item = std::variant<Append, Recover, Barrier>;
+  struct Stamped;
+
+  void run();
+  void process(std::vector<Item>& batch);
+  bool write(const std::vector<Stamped>& rows);
+  void try_open();
+  void load_seq(Db& db);
+  void retention();
+  void go_degraded(const std::string& reason);
+  void go_healthy();
+  void answer(Recover& r);
+  std::unique_ptr<Db> reader() const;
+  // Rows (symbol, seq, type, ts_ms, json) of `text` on a pooled read connection.
+  std::vector<StoredMessage> query(std::string_view text,
+                                   const std::function<void(sql::Stmt&)>& bind) const;
+  void give_back(std::unique_ptr<Db> db) const;
+
+  const StoreOptions opts_;
+  Publish publish_;
+  Notify notify_;
+
+  mutable std::mutex mu_;  // the queue and flags below; never held across I/O
+  std::condition_variable not_empty_, not_full_;
+  std::deque<Item> queue_;  // at most queue_size appends (recover and barrier items are few)
+  std::size_t queued_appends_ = 0;
+  bool stopping_ = false;
+
+  // Writer-thread state.
+  std::unique_ptr<Db> db_;
+  std::unordered_map<std::string, std::uint64_t> next_;      // last seq issued per symbol
+  std::unordered_map<std::string, std::uint64_t> pub_;       // last seq published per symbol
+  std::unordered_map<std::string, std::uint64_t> reserved_;  // committed upper bound of issued
+  std::unordered_map<std::string, std::uint64_t> lost_;      // highest seq published unstored
+  std::unordered_map<std::string, std::uint64_t> floor_;     // below it, history is incomplete
+  std::chrono::steady_clock::time_point next_retention_, next_retry_;
+  bool degraded_ = false;  // writer's view; stats_.degraded is the shared one
+
+  mutable std::mutex state_mu_;                          // the fields below (read by other threads)
+  std::unordered_map<std::string, std::uint64_t> last_;  // last published seq per symbol
+  StoreStats stats_;
+
+  mutable std::mutex pool_mu_;  // idle read connections; taken out while in use
+  mutable std::vector<std::unique_ptr<Db>> pool_;
+
+  std::thread writer_;
+};
+
+}  // namespace gs

@@ -1,0 +1,550 @@
+#include "goldensignals/store/signal_store.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/validate.hpp"
+#include "sqlite.hpp"
+
+namespace gs {
+
+namespace {
+
+// Seqs reserved ahead in the file, so that messages published while the store could not
+// write still never get their seq reused after a restart (up to this many per symbol).
+constexpr std::uint64_t kReserve = 1000;
+constexpr std::size_t kIdleReaders = 4;
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS messages(
+  symbol TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY(symbol, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_by_type ON messages(symbol, type, seq);
+CREATE INDEX IF NOT EXISTS messages_by_time ON messages(symbol, ts_ms);
+CREATE TABLE IF NOT EXISTS symbols(
+  symbol TEXT PRIMARY KEY,
+  reserved INTEGER NOT NULL DEFAULT 0,
+  floor INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+)sql";
+
+// What kind of trouble an SQLite error means, for the operator.
+std::string classify(const sql::Error& e) {
+  const int primary = e.code() & 0xff;
+  std::string kind;
+  switch (primary) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      kind = "the file is corrupt or not an SQLite database";
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      kind = "the file is locked by another process";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_AUTH:
+      kind = "the file cannot be written (read-only or no permission)";
+      break;
+    case SQLITE_FULL:
+      kind = "the disk is full";
+      break;
+    case SQLITE_IOERR:
+      kind = "I/O error";
+      break;
+    default:
+      kind = "SQLite error";
+  }
+  return kind + " (" + e.what() + ")";
+}
+
+std::int64_t to_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t to_u64(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
+
+}  // namespace
+
+struct SignalStore::Db {
+  Db(const std::string& path, int flags, std::chrono::milliseconds busy) : conn(path, flags) {
+    sqlite3_busy_timeout(conn.handle(), static_cast<int>(busy.count()));
+  }
+  sql::Conn conn;  // declared first: destroyed after the statements
+  sql::Stmt insert, reserve, floor, probe, range;
+};
+
+struct SignalStore::Stamped {
+  std::string symbol;
+  std::uint64_t seq;
+  MessageKind kind;
+  std::int64_t ts_ms;
+  std::shared_ptr<const std::string> frame;
+  bool store;
+};
+
+SignalStore::SignalStore(StoreOptions o, Publish publish, Notify notify)
+    : opts_(std::move(o)), publish_(std::move(publish)), notify_(std::move(notify)) {
+  if (opts_.path.empty()) throw InvalidArgument("SignalStore: path is empty; give a file path");
+  if (!std::isfinite(opts_.retention_days) || opts_.retention_days <= 0) {
+    throw InvalidArgument("GS_RETENTION_DAYS " + fmt_num(opts_.retention_days) +
+                          " is not accepted; expected a number of days > 0");
+  }
+  if (opts_.retention_rows < 1) {
+    throw InvalidArgument("GS_RETENTION_ROWS 0 is not accepted; expected at least 1");
+  }
+  if (opts_.queue_size < 1 || opts_.max_batch < 1) {
+    throw InvalidArgument("SignalStore: queue_size and max_batch must be at least 1");
+  }
+  const auto now = std::chrono::steady_clock::now();
+  next_retention_ = now;  // once at start, then every retention_interval
+  next_retry_ = now;
+  try_open();
+  writer_ = std::thread([this] { run(); });
+}
+
+SignalStore::~SignalStore() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  not_empty_.notify_all();
+  not_full_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+// --- opening ----------------------------------------------------------------------------------
+
+void SignalStore::load_seq(Db& db) {
+  auto has = db.conn.prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('messages','symbols')");
+  has.step();
+  if (has.i64(0) < 2) return;
+  auto merge = [&](const std::string& s, std::uint64_t v) {
+    auto& n = next_[s];
+    n = std::max(n, v);
+    auto& p = pub_[s];
+    p = std::max(p, v);  // everything up to here is final: recovery may start above it
+  };
+  auto q = db.conn.prepare("SELECT symbol, max(seq) FROM messages GROUP BY symbol");
+  while (q.step()) merge(q.text(0), to_u64(q.i64(1)));
+  auto r = db.conn.prepare("SELECT symbol, reserved, floor FROM symbols");
+  while (r.step()) {
+    const auto s = r.text(0);
+    merge(s, to_u64(r.i64(1)));
+    reserved_[s] = std::max(reserved_[s], to_u64(r.i64(1)));
+    floor_[s] = std::max(floor_[s], to_u64(r.i64(2)));
+  }
+  std::lock_guard lk(state_mu_);
+  for (const auto& [s, v] : pub_) last_[s] = std::max(last_[s], v);
+}
+
+void SignalStore::try_open() {
+  db_.reset();
+  try {
+    auto db = std::make_unique<Db>(opts_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                   opts_.busy_timeout);
+    load_seq(*db);  // even from a file we cannot write: seq must not go back
+    if (sqlite3_db_readonly(db->conn.handle(), "main") == 1) {
+      throw sql::Error(SQLITE_READONLY, "opened read-only");
+    }
+    {
+      auto mode = db->conn.prepare("PRAGMA journal_mode=WAL");
+      mode.step();
+      if (mode.text(0) != "wal") {
+        throw sql::Error(SQLITE_CANTOPEN,
+                         "cannot use WAL mode (journal_mode " + mode.text(0) + ")");
+      }
+    }
+    db->conn.exec("PRAGMA synchronous=FULL");
+    db->conn.exec(kSchema);
+    load_seq(*db);  // a file that was locked at the first try
+    db->insert = db->conn.prepare(
+        "INSERT OR REPLACE INTO messages(symbol, seq, type, ts_ms, json) VALUES(?,?,?,?,?)");
+    db->reserve = db->conn.prepare(
+        "INSERT INTO symbols(symbol, reserved) VALUES(?1, ?2) "
+        "ON CONFLICT(symbol) DO UPDATE SET reserved = max(reserved, ?2)");
+    db->floor = db->conn.prepare(
+        "INSERT INTO symbols(symbol, floor) VALUES(?1, ?2) "
+        "ON CONFLICT(symbol) DO UPDATE SET floor = max(floor, ?2)");
+    db->probe =
+        db->conn.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('last_open_ms', ?)");
+    db->range = db->conn.prepare(
+        "SELECT type, json FROM messages WHERE symbol = ? AND seq > ? AND seq <= ? "
+        "ORDER BY seq LIMIT ?");
+    // A real write proves the file takes them (a lock, a full disk, a read-only mount).
+    db->conn.exec("BEGIN IMMEDIATE");
+    try {
+      db->probe.bind(1, now_ms()).step();
+      db->probe.reset();
+      for (const auto& [s, lost] : lost_) {  // messages that went out unstored
+        db->floor.bind(1, s).bind(2, to_i64(lost)).step();
+        db->floor.reset();
+      }
+      db->conn.exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db->conn.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    for (const auto& [s, lost] : lost_) floor_[s] = std::max(floor_[s], lost);
+    lost_.clear();
+    db_ = std::move(db);
+    go_healthy();
+  } catch (const sql::Error& e) {
+    go_degraded(classify(e));
+  }
+}
+
+void SignalStore::go_degraded(const std::string& reason) {
+  db_.reset();
+  next_retry_ = std::chrono::steady_clock::now() + opts_.retry_interval;
+  const bool was = degraded_;
+  degraded_ = true;
+  const std::string text = "history store " + opts_.path + " is degraded: " + reason +
+                           "; live messages continue, unstored; retrying every " +
+                           fmt_num(static_cast<double>(opts_.retry_interval.count()) / 1000.0) +
+                           " s";
+  {
+    std::lock_guard lk(state_mu_);
+    stats_.degraded = true;
+    stats_.reason = text;
+  }
+  if (!was && notify_) notify_(true, text);
+}
+
+void SignalStore::go_healthy() {
+  const bool was = degraded_;
+  degraded_ = false;
+  {
+    std::lock_guard lk(state_mu_);
+    stats_.degraded = false;
+    stats_.reason.clear();
+  }
+  if (was && notify_) notify_(false, "history store " + opts_.path + " is writing again");
+}
+
+// --- the writer -------------------------------------------------------------------------------
+
+bool SignalStore::append(const std::string& symbol,
+                         std::vector<std::pair<MessageKind, std::string>> items) {
+  std::unique_lock lk(mu_);
+  const bool sheddable = std::all_of(items.begin(), items.end(), [](const auto& i) {
+    return i.first == MessageKind::PriceUpdate;
+  });
+  if (queued_appends_ + items.size() > opts_.queue_size) {
+    if (sheddable) {
+      std::lock_guard sl(state_mu_);
+      stats_.shed += items.size();
+      return false;
+    }
+    not_full_.wait(lk, [&] { return stopping_ || queued_appends_ < opts_.queue_size; });
+    if (stopping_) return false;
+  }
+  for (auto& [kind, body] : items) {
+    queue_.emplace_back(Append{symbol, kind, std::move(body)});
+    ++queued_appends_;
+  }
+  lk.unlock();
+  not_empty_.notify_one();
+  return true;
+}
+
+void SignalStore::recover(const std::string& symbol, std::uint64_t since, std::size_t max_count,
+                          Recovered then) {
+  {
+    std::lock_guard lk(mu_);
+    queue_.emplace_back(Recover{symbol, since, max_count, std::move(then)});
+  }
+  not_empty_.notify_one();
+}
+
+void SignalStore::flush() {
+  auto done = std::make_shared<std::promise<void>>();
+  auto f = done->get_future();
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    queue_.emplace_back(Barrier{std::move(done)});
+  }
+  not_empty_.notify_one();
+  f.wait();
+}
+
+void SignalStore::run() {
+  for (;;) {
+    std::vector<Item> batch;
+    {
+      std::unique_lock lk(mu_);
+      auto wake = next_retention_;
+      if (degraded_) wake = std::min(wake, next_retry_);
+      not_empty_.wait_until(lk, wake, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) break;
+      std::size_t appends = 0;
+      while (!queue_.empty() && appends < opts_.max_batch) {
+        if (std::holds_alternative<Append>(queue_.front())) ++appends;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_appends_ -= appends;
+    }
+    not_full_.notify_all();
+    if (!batch.empty()) process(batch);
+    const auto now = std::chrono::steady_clock::now();
+    if (degraded_ && now >= next_retry_) try_open();
+    if (now >= next_retention_) {
+      retention();
+      next_retention_ = now + opts_.retention_interval;
+    }
+  }
+}
+
+void SignalStore::process(std::vector<Item>& batch) {
+  std::vector<Stamped> rows;
+  rows.reserve(batch.size());
+  const std::int64_t ts = now_ms();
+  for (auto& item : batch) {
+    if (auto* a = std::get_if<Append>(&item)) {
+      const auto seq = ++next_[a->symbol];
+      const bool store = a->kind != MessageKind::PriceUpdate || opts_.store_prices;
+      rows.push_back(Stamped{a->symbol, seq, a->kind, ts,
+                             std::make_shared<const std::string>(with_seq(seq, a->body)), store});
+    }
+  }
+  const bool stored = write(rows);
+  std::vector<std::shared_ptr<std::promise<void>>> barriers;  // released once figures are set
+  std::size_t k = 0;
+  for (auto& item : batch) {
+    if (std::holds_alternative<Append>(item)) {
+      const auto& r = rows[k++];
+      if (r.store && !stored) lost_[r.symbol] = std::max(lost_[r.symbol], r.seq);
+      pub_[r.symbol] = r.seq;
+      publish_(r.symbol, r.frame, r.kind);
+    } else if (auto* rec = std::get_if<Recover>(&item)) {
+      answer(*rec);
+    } else {
+      barriers.push_back(std::move(std::get<Barrier>(item).done));
+    }
+  }
+  {
+    std::lock_guard lk(state_mu_);
+    for (const auto& r : rows) last_[r.symbol] = r.seq;
+    if (!stored) {
+      stats_.unstored += static_cast<std::uint64_t>(
+          std::count_if(rows.begin(), rows.end(), [](const Stamped& r) { return r.store; }));
+    }
+  }
+  for (auto& b : barriers) b->set_value();
+}
+
+bool SignalStore::write(const std::vector<Stamped>& rows) {
+  const bool any = std::any_of(rows.begin(), rows.end(), [](const Stamped& r) { return r.store; });
+  if (!any) return true;
+  if (degraded_ || !db_) return false;
+  auto& db = *db_;
+  std::unordered_map<std::string, std::uint64_t> reserve;  // symbols whose reservation grows
+  std::uint64_t n = 0;
+  try {
+    db.conn.exec("BEGIN IMMEDIATE");
+    for (const auto& r : rows) {
+      if (r.seq + kReserve / 2 > reserved_[r.symbol]) reserve[r.symbol] = r.seq + kReserve;
+      if (!r.store) continue;
+      db.insert.bind(1, r.symbol)
+          .bind(2, to_i64(r.seq))
+          .bind(3, to_string(r.kind))
+          .bind(4, r.ts_ms)
+          .bind(5, *r.frame)
+          .step();
+      db.insert.reset();
+      ++n;
+    }
+    for (const auto& [s, v] : reserve) {
+      db.reserve.bind(1, s).bind(2, to_i64(v)).step();
+      db.reserve.reset();
+    }
+    db.conn.exec("COMMIT");
+  } catch (const sql::Error& e) {
+    sqlite3_exec(db.conn.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    go_degraded(classify(e));
+    return false;
+  }
+  for (const auto& [s, v] : reserve) reserved_[s] = v;
+  std::lock_guard lk(state_mu_);
+  stats_.written += n;
+  ++stats_.commits;
+  return true;
+}
+
+void SignalStore::answer(Recover& r) {
+  const auto last = pub_[r.symbol];
+  const auto floor = std::max(floor_[r.symbol], lost_[r.symbol]);
+  std::vector<MessagePtr> missed;
+  bool ok = !degraded_ && db_ && r.since <= last && r.since >= floor;
+  if (ok && r.since < last) {
+    try {
+      auto& q = db_->range;
+      q.bind(1, r.symbol)
+          .bind(2, to_i64(r.since))
+          .bind(3, to_i64(last))
+          .bind(4, to_i64(r.max_count + 1));
+      while (q.step()) {
+        // A re-sent price is not replaceable in the client's queue: the next one re-sent
+        // must not drop it (live prices still replace live ones).
+        auto kind = room_kind(q.text(0));
+        if (kind == MessageKind::PriceUpdate) kind = MessageKind::Reply;
+        missed.push_back(make_message(kind, q.text(1), r.symbol));
+      }
+      q.reset();
+      if (missed.size() > r.max_count) ok = false;
+    } catch (const sql::Error&) {
+      db_->range.reset();
+      ok = false;
+    }
+  }
+  if (!ok) missed.clear();
+  r.then(ok, std::move(missed));
+}
+
+void SignalStore::retention() {
+  if (degraded_ || !db_) return;
+  const std::int64_t cutoff =
+      now_ms() - static_cast<std::int64_t>(opts_.retention_days * 86'400'000.0);
+  std::uint64_t deleted = 0;
+  try {
+    auto& c = db_->conn;
+    auto by_age = c.prepare("SELECT max(seq) FROM messages WHERE symbol = ? AND ts_ms < ?");
+    auto by_rows =
+        c.prepare("SELECT seq FROM messages WHERE symbol = ? ORDER BY seq DESC LIMIT 1 OFFSET ?");
+    auto del = c.prepare("DELETE FROM messages WHERE symbol = ? AND seq <= ?");
+    std::vector<std::string> symbols;
+    auto all = c.prepare("SELECT DISTINCT symbol FROM symbols");
+    while (all.step()) symbols.push_back(all.text(0));
+    for (const auto& s : symbols) {
+      std::uint64_t upto = 0;
+      by_age.bind(1, s).bind(2, cutoff);
+      if (by_age.step()) upto = to_u64(by_age.i64(0));
+      by_age.reset();
+      by_rows.bind(1, s).bind(2, to_i64(opts_.retention_rows));
+      if (by_rows.step()) upto = std::max(upto, to_u64(by_rows.i64(0)));
+      by_rows.reset();
+      if (upto == 0) continue;
+      c.exec("BEGIN IMMEDIATE");
+      try {
+        del.bind(1, s).bind(2, to_i64(upto)).step();
+        del.reset();
+        deleted += static_cast<std::uint64_t>(sqlite3_changes(c.handle()));
+        db_->floor.bind(1, s).bind(2, to_i64(upto)).step();
+        db_->floor.reset();
+        c.exec("COMMIT");
+      } catch (...) {
+        sqlite3_exec(c.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+      floor_[s] = std::max(floor_[s], upto);
+    }
+  } catch (const sql::Error& e) {
+    go_degraded(classify(e));
+  }
+  std::lock_guard lk(state_mu_);
+  stats_.retained_deleted += deleted;
+}
+
+// --- reads ------------------------------------------------------------------------------------
+
+std::unique_ptr<SignalStore::Db> SignalStore::reader() const {
+  {
+    std::lock_guard lk(pool_mu_);
+    if (!pool_.empty()) {
+      auto db = std::move(pool_.back());
+      pool_.pop_back();
+      return db;
+    }
+  }
+  try {
+    return std::make_unique<Db>(opts_.path, SQLITE_OPEN_READONLY, opts_.busy_timeout);
+  } catch (const sql::Error& e) {
+    throw Error("history is unavailable: " + classify(e));
+  }
+}
+
+void SignalStore::give_back(std::unique_ptr<Db> db) const {
+  std::lock_guard lk(pool_mu_);
+  if (pool_.size() < kIdleReaders) pool_.push_back(std::move(db));
+}
+
+std::vector<StoredMessage> SignalStore::query(std::string_view text,
+                                              const std::function<void(sql::Stmt&)>& bind) const {
+  auto db = reader();
+  std::vector<StoredMessage> out;
+  try {
+    auto q = db->conn.prepare(text);
+    bind(q);
+    while (q.step()) {
+      out.push_back(StoredMessage{q.text(0), to_u64(q.i64(1)), q.text(2), q.i64(3), q.text(4)});
+    }
+  } catch (const sql::Error& e) {
+    throw Error("history is unavailable: " + classify(e));
+  }
+  give_back(std::move(db));
+  return out;
+}
+
+std::vector<StoredMessage> SignalStore::latest(const std::string& symbol, const std::string& type,
+                                               std::size_t limit, std::uint64_t before) const {
+  return query(
+      "SELECT symbol, seq, type, ts_ms, json FROM messages WHERE symbol = ? AND type = ? AND "
+      "seq < ? ORDER BY seq DESC LIMIT ?",
+      [&](sql::Stmt& q) {
+        q.bind(1, symbol)
+            .bind(2, type)
+            .bind(3, before == 0 ? INT64_MAX : to_i64(before))
+            .bind(4, to_i64(limit));
+      });
+}
+
+std::vector<StoredMessage> SignalStore::window(const std::string& symbol, std::int64_t from_ms,
+                                               std::int64_t to_ms, std::size_t limit) const {
+  return query(
+      "SELECT symbol, seq, type, ts_ms, json FROM messages WHERE symbol = ? AND ts_ms >= ? AND "
+      "ts_ms <= ? ORDER BY seq LIMIT ?",
+      [&](sql::Stmt& q) {
+        q.bind(1, symbol).bind(2, from_ms).bind(3, to_ms).bind(4, to_i64(limit));
+      });
+}
+
+std::vector<StoredMessage> SignalStore::latest_signals() const {
+  return query(
+      "SELECT m.symbol, m.seq, m.type, m.ts_ms, m.json FROM messages m JOIN (SELECT symbol, "
+      "max(seq) AS seq FROM messages WHERE type = 'signal_update' GROUP BY symbol) l ON "
+      "m.symbol = l.symbol AND m.seq = l.seq",
+      [](sql::Stmt&) {});
+}
+
+// --- figures ----------------------------------------------------------------------------------
+
+std::uint64_t SignalStore::last_seq(const std::string& symbol) const {
+  std::lock_guard lk(state_mu_);
+  auto it = last_.find(symbol);
+  return it == last_.end() ? 0 : it->second;
+}
+
+bool SignalStore::degraded() const {
+  std::lock_guard lk(state_mu_);
+  return stats_.degraded;
+}
+
+StoreStats SignalStore::stats() const {
+  StoreStats s;
+  {
+    std::lock_guard lk(state_mu_);
+    s = stats_;
+  }
+  std::lock_guard lk(mu_);
+  s.queued = queued_appends_;
+  return s;
+}
+
+}  // namespace gs

@@ -1,0 +1,413 @@
+// SignalStore on real SQLite files in a temporary directory: seq across reopen, commit before
+// publish, recovery at the seam, retention, and the degraded modes (corrupt, locked,
+// read-only) that must never stop live publishing.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "goldensignals/core/clock.hpp"
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/store/signal_store.hpp"
+
+namespace gs {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("gs_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  static inline std::atomic<int> counter_{0};
+  fs::path path_;
+};
+
+struct Published {
+  std::string symbol;
+  std::uint64_t seq;
+  MessageKind kind;
+  std::string frame;
+};
+
+// Records what the store publishes and the alerts it raises.
+struct Recorder {
+  std::mutex mu;
+  std::vector<Published> published;
+  std::vector<std::pair<bool, std::string>> alerts;
+
+  SignalStore::Publish publish() {
+    return [this](const std::string& s, std::shared_ptr<const std::string> f, MessageKind k) {
+      const auto seq = nlohmann::json::parse(*f)["seq"].get<std::uint64_t>();
+      std::lock_guard lk(mu);
+      published.push_back({s, seq, k, *f});
+    };
+  }
+  SignalStore::Notify notify() {
+    return [this](bool degraded, const std::string& reason) {
+      std::lock_guard lk(mu);
+      alerts.emplace_back(degraded, reason);
+    };
+  }
+  std::vector<std::uint64_t> seqs(const std::string& symbol) {
+    std::lock_guard lk(mu);
+    std::vector<std::uint64_t> out;
+    for (const auto& p : published) {
+      if (p.symbol == symbol) out.push_back(p.seq);
+    }
+    return out;
+  }
+};
+
+StoreOptions opts(const std::string& path) {
+  StoreOptions o;
+  o.path = path;
+  o.retry_interval = 50ms;
+  o.busy_timeout = 50ms;
+  return o;
+}
+
+std::string signal_body(int i) {
+  return nlohmann::json{{"type", "signal_update"},
+                        {"data", {{"symbol", "AAPL"}, {"signal_id", std::to_string(i)}}}}
+      .dump();
+}
+
+void append_signals(SignalStore& st, int from, int to) {
+  for (int i = from; i < to; ++i) {
+    ASSERT_TRUE(st.append("AAPL", {{MessageKind::SignalUpdate, signal_body(i)}}));
+  }
+}
+
+// Rows in the file, read with a plain connection of our own.
+std::int64_t count_rows(const std::string& path, const std::string& where = "1") {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  const std::string q = "SELECT count(*) FROM messages WHERE " + where;
+  EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK);
+  std::int64_t n = -1;
+  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+TEST(SignalStore, StampsSeqStoresThenPublishesInOrder) {
+  TempDir dir;
+  Recorder rec;
+  {
+    SignalStore st(opts(dir.file("a.db")), rec.publish(), rec.notify());
+    append_signals(st, 0, 50);
+    ASSERT_TRUE(
+        st.append("NVDA", {{MessageKind::AgentUpdate, R"({"type":"agent_update"})"},
+                           {MessageKind::DecisionUpdate, R"({"type":"decision_update"})"}}));
+    st.flush();
+    EXPECT_FALSE(st.degraded());
+    EXPECT_EQ(st.last_seq("AAPL"), 50u);
+    EXPECT_EQ(st.last_seq("NVDA"), 2u);
+    EXPECT_EQ(st.stats().written, 52u);
+  }
+  std::vector<std::uint64_t> want(50);
+  for (std::uint64_t i = 0; i < 50; ++i) want[i] = i + 1;
+  EXPECT_EQ(rec.seqs("AAPL"), want);
+  EXPECT_EQ(rec.seqs("NVDA"), (std::vector<std::uint64_t>{1, 2}));
+  // The frame is the body with seq first, exactly what is stored.
+  EXPECT_EQ(rec.published.front().frame, R"({"seq":1,)" + signal_body(0).substr(1));
+  EXPECT_EQ(count_rows(dir.file("a.db")), 52);
+  EXPECT_TRUE(rec.alerts.empty());
+}
+
+TEST(SignalStore, SeqContinuesAfterReopenAndNeverRepeats) {
+  TempDir dir;
+  Recorder rec;
+  std::uint64_t first_last = 0;
+  {
+    SignalStore st(opts(dir.file("a.db")), rec.publish(), rec.notify());
+    append_signals(st, 0, 10);
+    st.flush();
+    first_last = st.last_seq("AAPL");
+  }
+  {
+    SignalStore st(opts(dir.file("a.db")), rec.publish(), rec.notify());
+    EXPECT_GE(st.last_seq("AAPL"), first_last);
+    append_signals(st, 10, 20);
+    st.flush();
+  }
+  const auto seqs = rec.seqs("AAPL");
+  ASSERT_EQ(seqs.size(), 20u);
+  for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_GT(seqs[i], seqs[i - 1]) << i;
+  EXPECT_EQ(count_rows(dir.file("a.db")), 20);
+}
+
+TEST(SignalStore, PricesAreStoredOnlyWhenAsked) {
+  TempDir dir;
+  Recorder rec;
+  for (bool prices : {false, true}) {
+    auto o = opts(dir.file(prices ? "p.db" : "n.db"));
+    o.store_prices = prices;
+    SignalStore st(o, rec.publish(), rec.notify());
+    ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+    ASSERT_TRUE(st.append("AAPL", {{MessageKind::AgentUpdate, R"({"type":"agent_update"})"}}));
+    st.flush();
+    EXPECT_EQ(count_rows(o.path, "type = 'price_update'"), prices ? 1 : 0);
+    EXPECT_EQ(count_rows(o.path, "type = 'agent_update'"), 1);
+  }
+}
+
+TEST(SignalStore, RecoverGivesExactlyTheMissedMessagesAtTheSeam) {
+  TempDir dir;
+  Recorder rec;
+  SignalStore st(opts(dir.file("a.db")), rec.publish(), rec.notify());
+  append_signals(st, 0, 20);
+  // Recovery queued between appends: it sees 1..20 and nothing later.
+  std::vector<std::uint64_t> got;
+  bool recovered = false;
+  st.recover("AAPL", 12, 100, [&](bool ok, std::vector<MessagePtr> missed) {
+    recovered = ok;
+    for (const auto& m : missed) {
+      got.push_back(nlohmann::json::parse(m->json())["seq"].get<std::uint64_t>());
+      EXPECT_EQ(m->kind(), MessageKind::SignalUpdate);
+    }
+  });
+  append_signals(st, 20, 30);
+  st.flush();
+  EXPECT_TRUE(recovered);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{13, 14, 15, 16, 17, 18, 19, 20}));
+
+  // More than max_count: no partial recovery.
+  bool too_many = true;
+  std::size_t n = 99;
+  st.recover("AAPL", 0, 5, [&](bool ok, std::vector<MessagePtr> missed) {
+    too_many = ok;
+    n = missed.size();
+  });
+  // A seq the server never issued: not recovered.
+  bool future = true;
+  st.recover("AAPL", 1000, 100, [&](bool ok, std::vector<MessagePtr>) { future = ok; });
+  // Up to date: recovered, nothing to send.
+  std::size_t none = 99;
+  st.recover("AAPL", 30, 100, [&](bool ok, std::vector<MessagePtr> missed) {
+    EXPECT_TRUE(ok);
+    none = missed.size();
+  });
+  st.flush();
+  EXPECT_FALSE(too_many);
+  EXPECT_EQ(n, 0u);
+  EXPECT_FALSE(future);
+  EXPECT_EQ(none, 0u);
+}
+
+TEST(SignalStore, RetentionByRowsKeepsTheNewestAndRecoveryKnowsTheFloor) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  o.retention_rows = 10;
+  o.retention_interval = 20ms;
+  SignalStore st(o, rec.publish(), rec.notify());
+  append_signals(st, 0, 40);
+  st.flush();
+  for (int i = 0; i < 200 && count_rows(o.path) > 10; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(count_rows(o.path), 10);
+  EXPECT_EQ(count_rows(o.path, "seq > 30"), 10);
+  const auto newest = st.latest("AAPL", "signal_update", 3);
+  ASSERT_EQ(newest.size(), 3u);
+  EXPECT_EQ(newest[0].seq, 40u);
+  EXPECT_EQ(newest[2].seq, 38u);
+  EXPECT_EQ(st.latest("AAPL", "signal_update", 100, 35).front().seq, 34u);  // before
+  bool old = true, recent = false;
+  st.recover("AAPL", 5, 100, [&](bool ok, std::vector<MessagePtr>) { old = ok; });
+  st.recover("AAPL", 35, 100, [&](bool ok, std::vector<MessagePtr>) { recent = ok; });
+  st.flush();
+  EXPECT_FALSE(old);  // rows 6..30 are gone
+  EXPECT_TRUE(recent);
+}
+
+TEST(SignalStore, RetentionByAge) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  o.retention_days = 1;
+  o.retention_interval = 20ms;
+  {
+    SignalStore st(o, rec.publish(), rec.notify());
+    append_signals(st, 0, 5);
+    st.flush();
+  }
+  // Age the first three rows by two days, as if written then.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  const auto old = std::to_string(now_ms() - 2 * 86'400'000LL);
+  ASSERT_EQ(sqlite3_exec(db, ("UPDATE messages SET ts_ms = " + old + " WHERE seq <= 3").c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  SignalStore st(o, rec.publish(), rec.notify());
+  for (int i = 0; i < 200 && count_rows(o.path) > 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(count_rows(o.path), 2);
+  EXPECT_EQ(count_rows(o.path, "seq <= 3"), 0);
+}
+
+TEST(SignalStore, CorruptFileIsDegradedButMessagesFlow) {
+  TempDir dir;
+  Recorder rec;
+  const auto path = dir.file("bad.db");
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << std::string(8192, 'x');  // not an SQLite file
+  }
+  SignalStore st(opts(path), rec.publish(), rec.notify());
+  EXPECT_TRUE(st.degraded());
+  append_signals(st, 0, 5);
+  st.flush();
+  EXPECT_EQ(rec.seqs("AAPL").size(), 5u);  // live data kept flowing
+  EXPECT_EQ(st.stats().unstored, 5u);
+  ASSERT_FALSE(rec.alerts.empty());
+  EXPECT_TRUE(rec.alerts.front().first);
+  EXPECT_NE(rec.alerts.front().second.find("corrupt"), std::string::npos)
+      << rec.alerts.front().second;
+  bool ok = true;
+  st.recover("AAPL", 1, 100, [&](bool r, std::vector<MessagePtr>) { ok = r; });
+  st.flush();
+  EXPECT_FALSE(ok);
+  // The file is left as it was: nothing of the operator's is destroyed.
+  EXPECT_EQ(fs::file_size(path), 8192u);
+}
+
+TEST(SignalStore, LockedFileIsDegradedThenRecovers) {
+  TempDir dir;
+  Recorder rec;
+  const auto path = dir.file("a.db");
+  {
+    SignalStore st(opts(path), rec.publish(), rec.notify());
+    append_signals(st, 0, 3);
+    st.flush();
+  }
+  // Another connection holds the write lock.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  SignalStore st(opts(path), rec.publish(), rec.notify());
+  append_signals(st, 3, 6);
+  st.flush();
+  EXPECT_TRUE(st.degraded());
+  EXPECT_GE(rec.seqs("AAPL").size(), 6u);
+  {
+    std::lock_guard lk(rec.mu);
+    ASSERT_FALSE(rec.alerts.empty());
+    EXPECT_NE(rec.alerts.back().second.find("locked"), std::string::npos)
+        << rec.alerts.back().second;
+  }
+  // seq still went on from the file's (read before the lock mattered).
+  const auto seqs = rec.seqs("AAPL");
+  EXPECT_GT(seqs.back(), 3u);
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  for (int i = 0; i < 300 && st.degraded(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(st.degraded());
+  {
+    std::lock_guard lk(rec.mu);
+    EXPECT_FALSE(rec.alerts.back().first);  // history_recovered
+  }
+  append_signals(st, 6, 8);
+  st.flush();
+  // The unstored stretch is a floor: a since below it is not recovered.
+  bool below = true, above = false;
+  const auto last_unstored = seqs.back();
+  st.recover("AAPL", 2, 100, [&](bool ok, std::vector<MessagePtr>) { below = ok; });
+  st.recover("AAPL", last_unstored, 100,
+             [&](bool ok, std::vector<MessagePtr> m) { above = ok && m.size() == 2; });
+  st.flush();
+  EXPECT_FALSE(below);
+  EXPECT_TRUE(above);
+}
+
+TEST(SignalStore, ReadOnlyFileIsDegraded) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes read-only files (the Python test uses chattr)";
+  TempDir dir;
+  Recorder rec;
+  const auto path = dir.file("a.db");
+  {
+    SignalStore st(opts(path), rec.publish(), rec.notify());
+    append_signals(st, 0, 3);
+    st.flush();
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  SignalStore st(opts(path), rec.publish(), rec.notify());
+  EXPECT_TRUE(st.degraded());
+  append_signals(st, 3, 5);
+  st.flush();
+  EXPECT_EQ(rec.seqs("AAPL").back(), 5u);  // seq read from the read-only file
+}
+
+TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  o.queue_size = 4;
+  std::atomic<bool> release{false};
+  std::atomic<int> published{0};
+  // A publisher that blocks the store's thread until released: the queue fills up.
+  SignalStore st(
+      o,
+      [&](const std::string&, std::shared_ptr<const std::string>, MessageKind) {
+        while (!release.load()) std::this_thread::sleep_for(1ms);
+        published.fetch_add(1);
+      },
+      rec.notify());
+  int shed = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (!st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}})) ++shed;
+  }
+  EXPECT_GT(shed, 0);
+  EXPECT_EQ(st.stats().shed, static_cast<std::uint64_t>(shed));
+  std::thread t([&] { append_signals(st, 0, 3); });  // waits for room, never dropped
+  std::this_thread::sleep_for(20ms);
+  release.store(true);
+  t.join();
+  st.flush();
+  EXPECT_EQ(published.load(), 20 - shed + 3);
+}
+
+TEST(SignalStore, RejectsBadOptions) {
+  Recorder rec;
+  StoreOptions o;
+  EXPECT_THROW(SignalStore(o, rec.publish(), rec.notify()), InvalidArgument);
+  o.path = "/tmp/x.db";
+  o.retention_days = -1;
+  EXPECT_THROW(SignalStore(o, rec.publish(), rec.notify()), InvalidArgument);
+}
+
+TEST(Clock, ParsesIso8601) {
+  EXPECT_EQ(parse_iso8601_ms("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_iso8601_ms("2024-01-02T03:04:05.678Z"), 1704164645678);
+  EXPECT_EQ(parse_iso8601_ms("2024-01-02"), 1704153600000);
+  EXPECT_EQ(parse_iso8601_ms("2024-01-02 03:04:05+00:00"), 1704164645000);
+  EXPECT_FALSE(parse_iso8601_ms("2024-13-02T00:00:00Z"));
+  EXPECT_FALSE(parse_iso8601_ms("2024-01-02T00:00:00+02:00"));
+  EXPECT_FALSE(parse_iso8601_ms("yesterday"));
+}
+
+}  // namespace
+}  // namespace gs
