@@ -42,7 +42,6 @@
   const pending = { signals: [], decisions: [] };
   let selected = null;
   let serverStatus = null;
-  let sinceSupported = true; // false once the server refuses `since` (no history store)
   const conn = { ws: null, state: "connecting", detail: "", retry: 250, timer: 0, attempts: 0,
                  opened: false, statusTimer: 0 };
 
@@ -128,7 +127,7 @@
 
   function subscribeMsg(s) {
     const m = { type: "subscribe", symbol: s.name };
-    if (sinceSupported && s.lastSeq > 0) m.since = s.lastSeq;
+    if (s.lastSeq > 0) m.since = s.lastSeq;
     return m;
   }
 
@@ -315,6 +314,7 @@
       for (const [name, det] of Object.entries(details)) {
         const cur = a.agents.get(name) || { name, signal: det.signal, confidence: det.confidence, reasoning: [] };
         cur.weight = det.weight;
+        cur.counted = det.counted; // false: a vote below min_confidence, or no vote
         if (cur.latency === undefined) cur.latency = det.latency_ms;
         a.agents.set(name, cur);
       }
@@ -349,14 +349,6 @@
   }
 
   function onAlert(m) {
-    // A server without a history store refuses `since`: subscribe again without it.
-    if (m.code === "bad_request" && /since/.test(m.message || "")) {
-      if (!sinceSupported) return; // the same answer for the other symbols
-      sinceSupported = false;
-      for (const s of symbols.values()) if (s.subscribed) send({ type: "subscribe", symbol: s.name });
-      notice("This server keeps no history: resumed without replaying missed messages.", "warn");
-      return;
-    }
     if (m.code === "analysis_started") {
       notice(m.message || "", "");
       return;
@@ -432,7 +424,8 @@
       notice("Subscribe to a symbol first.", "warn");
       return;
     }
-    if (!selected) select(name);
+    // The panel follows the symbol being analysed, typed or selected.
+    if (name !== selected) select(name);
     if (!send({ type: "analyze", symbol: name })) notice("Not connected: the request was not sent.", "warn");
   });
 
@@ -602,7 +595,7 @@
     if (last) for (const v of [last.target, last.stop]) if (typeof v === "number") { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     const pad = (hi - lo) * 0.08 || 1;
     lo -= pad; hi += pad;
-    const L = 8, R = 64, T = 10, B = 18;
+    const L = 8, R = 64, T = 24, B = 18;
     const X = (i) => L + ((i - i0) / Math.max(1, i1 - i0)) * (w - L - R);
     const Y = (p) => T + (1 - (p - lo) / (hi - lo)) * (h - T - B);
 
@@ -618,6 +611,8 @@
     }
 
     if (last) {
+      // A dashed line from the signal to the right edge, its value in a tag on the price axis
+      // (where it never covers the price line).
       const level = (v, color, label) => {
         if (typeof v !== "number") return;
         const y = Y(v);
@@ -627,10 +622,21 @@
         g.beginPath(); g.moveTo(X(Math.max(i0, last.i)), y); g.lineTo(w - R, y); g.stroke();
         g.restore();
         g.fillStyle = color;
-        g.fillText(`${label} ${v.toFixed(2)}`, Math.max(L, X(Math.max(i0, last.i))), y - 3);
+        g.fillRect(w - R + 1, y - 8, R - 2, 16);
+        g.fillStyle = "#0f1115";
+        g.fillText(`${label} ${v.toFixed(2)}`, w - R + 4, y + 4);
       };
-      level(last.target, "#4cc38a", "target");
-      level(last.stop, "#ef5b5b", "stop");
+      level(last.target, "#4cc38a", "T");
+      level(last.stop, "#ef5b5b", "S");
+    }
+
+    // Legend, in the band above the plot.
+    let lx = L;
+    for (const [text, color] of [["▲ BUY", "#4cc38a"], ["▼ SELL", "#ef5b5b"], ["● HOLD", "#d6b656"],
+      ["T target", "#4cc38a"], ["S stop", "#ef5b5b"]]) {
+      g.fillStyle = color;
+      g.fillText(text, lx, 12);
+      lx += g.measureText(text).width + 14;
     }
 
     g.strokeStyle = "#f5c542";
@@ -684,6 +690,10 @@
         const tr = el("tr");
         tr.dataset.agent = name;
         tr.dataset.signal = ag.signal;
+        if (ag.counted === false && VOTES.has(ag.signal)) {
+          tr.className = "uncounted";
+          tr.title = "below the minimum confidence: this vote did not count";
+        }
         const bar = el("td");
         if (VOTES.has(ag.signal)) {
           const outer = el("div", "bar");
@@ -801,7 +811,6 @@
   window.goldensignals = {
     get connection() { return conn.state; },
     get selected() { return selected; },
-    get sinceSupported() { return sinceSupported; },
     lastSeq: (name) => (symbols.get(name) || {}).lastSeq || 0,
     points: (name) => ((symbols.get(name) || {}).points || []).length,
     stats: () => ({ ...stats }),

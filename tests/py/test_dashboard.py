@@ -9,9 +9,11 @@ GS_UPDATE_SCREENSHOT=1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -114,8 +116,9 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
         if os.environ.get("GS_UPDATE_SCREENSHOT") == "1":
             shutil.copyfile(shot, ROOT / "docs" / "images" / "dashboard.png")
 
-        # Restart the server on the same port: the page reconnects, resumes and keeps updating.
-        n_sent = len(sent)
+        # Restart the server on the same port and the same history file (GS_DB): the page
+        # reconnects, resumes each symbol with `since`, and the numbering goes on.
+        n_sent, n_received = len(sent), len(received)
         server.stop()
         page.wait_for_selector('#conn[data-state="reconnecting"]', timeout=WAIT_MS)
         seq_before = page.evaluate("() => window.goldensignals.lastSeq('AAPL')")
@@ -125,11 +128,13 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
         page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
         resumed = [m for m in sent[n_sent:] if m.get("type") == "subscribe" and m.get("symbol") == "AAPL"]
         assert resumed and resumed[0].get("since") == seq_before, resumed
-        refused = any(m.get("type") == "alert" and m.get("code") == "bad_request" and "since" in m.get("message", "")
-                      for m in received)
-        if refused:  # a server without history: the page subscribes again without `since`
-            page.wait_for_function("() => !window.goldensignals.sinceSupported", timeout=WAIT_MS)
-            assert {"type": "subscribe", "symbol": "AAPL"} in sent[n_sent:], sent[n_sent:]
+        page.wait_for_function("s => window.goldensignals.lastSeq('AAPL') > s", arg=seq_before, timeout=WAIT_MS)
+        after = received[n_received:]
+        confirm = next(k for k, m in enumerate(after) if m.get("type") == "subscribe" and m.get("symbol") == "AAPL")
+        assert after[confirm].get("recovered") is True, after[confirm]
+        first = next(m for m in after[confirm + 1:] if m.get("seq") and m.get("data", {}).get("symbol") == "AAPL")
+        assert first["seq"] > seq_before, (first, seq_before)
+        assert "not in the server's history" not in page.inner_text("#notice")
         page.wait_for_function(
             "before => document.querySelector('#watchlist tr[data-symbol=\"AAPL\"]').cells[1].textContent !== before"
             " && window.goldensignals.lastSeq('AAPL') > 0", arg=before, timeout=WAIT_MS)
@@ -211,12 +216,12 @@ def test_dashboard_sends_the_token_on_the_upgrade_url(browser):
         srv.stop()
 
 
-def test_agent_panel_shows_processing_timeout_and_failed(browser):
-    """A slow agent past its deadline and one that raises, next to the native agents."""
+@contextlib.contextmanager
+def _aapl_page(browser: Any, agents: tuple[str, ...]) -> Iterator[Any]:
+    """A server of AAPL with these agents (analyses only when asked) and the dashboard on it,
+    AAPL selected; no page error may happen."""
     srv = ServerProcess(free_port(), symbols=("AAPL",), interval=0.5,
-                        agents=("--agents", "dashboard_agents:sleepy", "--agents", "dashboard_agents:broken",
-                                "--agent-timeout", "0.4", "--breaker-faults", "1000000",
-                                "--move-threshold", "0.5", "--signal-generation-interval", "3600"))
+                        agents=(*agents, "--move-threshold", "0.5", "--signal-generation-interval", "3600"))
     srv.start()
     page = browser.new_page()
     errors: list[str] = []
@@ -225,6 +230,17 @@ def test_agent_panel_shows_processing_timeout_and_failed(browser):
         page.goto(srv.url + "/", wait_until="load", timeout=WAIT_MS)
         page.wait_for_selector('#watchlist tr[data-symbol="AAPL"]:not(.off)', timeout=WAIT_MS)
         page.wait_for_function("() => window.goldensignals.selected === 'AAPL'", timeout=WAIT_MS)
+        yield page
+    finally:
+        page.close()
+        srv.stop()
+    assert not errors, errors
+
+
+def test_agent_panel_shows_processing_timeout_and_failed(browser):
+    """A slow agent past its deadline and one that raises, next to the native agents."""
+    with _aapl_page(browser, ("--agents", "dashboard_agents:sleepy", "--agents", "dashboard_agents:broken",
+                              "--agent-timeout", "0.4", "--breaker-faults", "1000000")) as page:
         page.click("#analyze")
         page.wait_for_selector('#agents tr[data-agent="sleepy"][data-signal="PROCESSING"]', timeout=WAIT_MS)
         page.wait_for_selector('#agents tr[data-agent="sleepy"][data-signal="TIMEOUT"]', timeout=WAIT_MS)
@@ -235,7 +251,32 @@ def test_agent_panel_shows_processing_timeout_and_failed(browser):
                                timeout=WAIT_MS)
         assert page.eval_on_selector_all('#agents tr[data-signal="BUY"], #agents tr[data-signal="SELL"],'
                                          ' #agents tr[data-signal="HOLD"]', "rs => rs.length") >= 3
-    finally:
-        page.close()
-        srv.stop()
-    assert not errors, errors
+
+
+def test_consensus_breakdown_of_a_known_panel(browser):
+    """Three confident BUYs and one BUY below min_confidence (0.5): the panel shows each vote,
+    marks the weak one as not counted, and the consensus breakdown has the engine's numbers."""
+    agents = ("--no-builtin-agents", *[a for n in ("bull_a", "bull_b", "bull_c", "unsure")
+                                       for a in ("--agents", f"dashboard_agents:{n}")])
+    with _aapl_page(browser, agents) as page:
+        page.click("#analyze")
+        page.wait_for_function("() => document.querySelector('#consensus').textContent.includes('agreement')",
+                               timeout=WAIT_MS)
+        rows = page.eval_on_selector_all(
+            "#agents tbody tr", "rs => rs.map(r => [r.dataset.agent, r.dataset.signal, r.classList.contains('uncounted'),"
+            " r.querySelector('.barval').textContent])")
+        assert rows == [["bull_a", "BUY", False, "0.90"], ["bull_b", "BUY", False, "0.80"],
+                        ["bull_c", "BUY", False, "0.70"], ["unsure", "BUY", True, "0.30"]], rows
+        kv = dict(page.eval_on_selector_all("#consensus .kv", "ks => ks.map(k => [k.children[0].textContent,"
+                                            " k.children[1].textContent])"))
+        assert kv["action"] == "BUY" and kv["agreement"] == "1.00" and kv["strength"] == "STRONG", kv
+        assert kv["quorum"] == "3" and kv["answered"] == "4 of 4", kv
+        price = float(kv["price"])
+        assert float(kv["target"]) == pytest.approx(price * 1.05, abs=0.02), kv
+        assert float(kv["stop"]) == pytest.approx(price * 0.97, abs=0.02), kv
+        weights = page.inner_text("#consensus .weights")
+        assert all(f"{n} 1.00" in weights for n in ("bull_a", "bull_b", "bull_c", "unsure")), weights
+        reasons = page.eval_on_selector_all("#consensus .reasons li", "ls => ls.map(l => l.textContent)")
+        assert reasons == ["bull_a: breakout above resistance", "bull_b: earnings beat",
+                           "bull_c: sector rotation"], reasons
+        page.wait_for_selector('#signals li[data-symbol="AAPL"] .badge.BUY', timeout=WAIT_MS)

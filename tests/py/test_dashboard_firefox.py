@@ -4,7 +4,8 @@ firefox_bidi.py) against a real `goldensignals serve`: the same use as in Chromi
 The page loads with no console error, watches the server's symbols with prices and
 sparklines, unsubscribes and subscribes again with the controls, runs an analysis and shows
 every agent's vote with its confidence bar and the consensus, shows the decision in the feed,
-and survives a restart of the server. A screenshot goes to build/test-output/dashboard-firefox.png.
+and survives a restart of the server (one without history: the page says that messages
+sent while it was away are not shown). A screenshot goes to build/test-output/dashboard-firefox.png.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def _count(selector: str) -> str:
 
 
 def test_dashboard_in_firefox():
-    srv = ServerProcess(free_port())
+    # Without history (--db off), unlike the Chromium test: a resumed page is told what it missed.
+    srv = ServerProcess(free_port(), agents=("--agents", "goldensignals.examples:trend_regression",
+                                             "--db", "off"))
     srv.start()
     try:
         with firefox(OUT / "firefox.log") as ff:
@@ -55,11 +58,12 @@ def test_dashboard_in_firefox():
             ff.wait_for("!document.querySelector('#watchlist tr[data-symbol=\"SPY\"]').classList.contains('off')",
                         WAIT)
 
-            # Analyze the selected symbol: every agent's vote with its bar, then the consensus.
-            ff.click('#watchlist tr[data-symbol="NVDA"] td.sym')
-            ff.wait_for("document.querySelector('#sel-title').textContent === 'NVDA'", WAIT)
-            ff.fill("#symbol", "")
+            # Analyze a typed symbol (SPY is selected): the panel follows it and shows every
+            # agent's vote with its bar, then the consensus.
+            ff.wait_for("document.querySelector('#sel-title').textContent === 'SPY'", WAIT)
+            ff.fill("#symbol", "nvda")
             ff.click("#analyze")
+            ff.wait_for("document.querySelector('#sel-title').textContent === 'NVDA'", WAIT)
             ff.wait_for(f"{_count(VOTED)} >= 5", WAIT)
             ff.wait_for("document.querySelector('#consensus').textContent.includes('Consensus')", WAIT)
             agents = ff.evaluate("[...document.querySelectorAll('#agents tbody tr')].map(r => r.dataset.agent)")
@@ -85,6 +89,8 @@ def test_dashboard_in_firefox():
             n_decisions = ff.evaluate(_count("#decisions li"))
             srv.start()
             ff.wait_for("document.querySelector('#conn').dataset.state === 'open'", WAIT)
+            ff.wait_for("document.querySelector('#notice').textContent.includes(\"not in the server's history\")",
+                        WAIT)
             ff.wait_for("document.querySelector('#watchlist tr[data-symbol=\"AAPL\"]').cells[1].textContent"
                         f" !== {json.dumps(before)}", WAIT)
             ff.click('#watchlist tr[data-symbol="AAPL"] td.sym')
