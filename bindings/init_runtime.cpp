@@ -413,15 +413,25 @@ void init_runtime(py::module_& m) {
              }
              return to_py(j);
            })
-      .def("server_metrics", [](PyRuntime& r) -> py::object {
-        if (!r.server()) return py::none();
-        std::string text;
-        {
-          py::gil_scoped_release nogil;
-          text = r.server()->metrics();
-        }
-        return py::str(text);
-      });
+      .def("server_metrics",
+           [](PyRuntime& r) -> py::object {
+             if (!r.server()) return py::none();
+             std::string text;
+             {
+               py::gil_scoped_release nogil;
+               text = r.server()->metrics();
+             }
+             return py::str(text);
+           })
+      // For bench/store.py: an agent_update room message (JSON object text, without seq)
+      // through the server's real path (stored, stamped, broadcast), as the runtime sends.
+      .def(
+          "_bench_publish_agent_update",
+          [](PyRuntime& r, const std::string& symbol, std::string body) {
+            if (!r.server()) throw StateError("_bench_publish_agent_update: not serving");
+            r.server()->publish(symbol, MessageKind::AgentUpdate, std::move(body));
+          },
+          py::arg("symbol"), py::arg("body"), py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace gs::bind

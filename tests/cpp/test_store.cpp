@@ -231,11 +231,11 @@ TEST(SignalStore, RetentionByRowsKeepsTheNewestAndRecoveryKnowsTheFloor) {
   for (int i = 0; i < 200 && count_rows(o.path) > 10; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(count_rows(o.path), 10);
   EXPECT_EQ(count_rows(o.path, "seq > 30"), 10);
-  const auto newest = st.latest("AAPL", "signal_update", 3);
+  const auto newest = st.signals("AAPL", 3);
   ASSERT_EQ(newest.size(), 3u);
   EXPECT_EQ(newest[0].seq, 40u);
   EXPECT_EQ(newest[2].seq, 38u);
-  EXPECT_EQ(st.latest("AAPL", "signal_update", 100, 35).front().seq, 34u);  // before
+  EXPECT_EQ(st.signals("AAPL", 100, 35).front().seq, 34u);  // before
   bool old = true, recent = false;
   st.recover("AAPL", 5, 100, [&](bool ok, std::vector<MessagePtr>) { old = ok; });
   st.recover("AAPL", 35, 100, [&](bool ok, std::vector<MessagePtr>) { recent = ok; });

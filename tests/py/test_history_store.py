@@ -486,3 +486,53 @@ def test_gs_client_resumes_after_a_kill9_restart_without_gap_or_duplicate(tmp_pa
         want = stored(srv.db, "seq >= ? AND seq <= ? AND type != 'price_update'", (seqs[0], seqs[-1]))
         assert [(m.seq, m.type) for m in msgs if m.type != "price_update"
                 and not m.raw.get("snapshot")] == want
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    where.mkdir()
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("mount") is None,
+                    reason="a small tmpfs needs root and mount")
+def test_disk_full_is_degraded_live_data_flows_and_recovers_when_space_returns(tmp_path, monkeypatch):
+    disk = tmp_path / "small"
+    if not _mount_tmpfs(disk, "2m"):
+        pytest.skip("mount -t tmpfs is not allowed here")
+    ballast = disk / "ballast"
+    try:
+        monkeypatch.setenv("GS_DB", str(disk / "gs.db"))
+        with served(analyze_on_start=False) as srv:
+            async def main() -> None:
+                ws, _ = await connect(srv.signals)
+                async with ws:
+                    await send(ws, {"type": "analyze", "symbol": "AAPL"})
+                    await analysis(ws, "AAPL")  # stored while there is room
+                    # Fill the disk to the last byte.
+                    with contextlib.suppress(OSError), open(ballast, "wb") as f:
+                        while True:
+                            f.write(b"\0" * 4096)
+                            f.flush()
+                    analyses = 0
+                    seen: list[dict[str, Any]] = []
+                    while srv.status()["history"]["status"] != "degraded":
+                        assert analyses < 50, "the store never noticed the full disk"
+                        await send(ws, {"type": "analyze", "symbol": "AAPL"})
+                        msgs = await analysis(ws, "AAPL")  # live data keeps flowing
+                        assert any(m["type"] == "signal_update" for m in msgs)
+                        seen += msgs
+                        analyses += 1
+                        await asyncio.sleep(0.25)
+                    alerts = [m for m in seen if is_alert("history_degraded")(m)]
+                    alert = alerts[0] if alerts else (await recv_until(ws, is_alert("history_degraded")))[0]
+                    assert "disk is full" in alert["message"], alert["message"]
+                    assert http_get(srv.http + "/health")[0] == 503
+                    ballast.unlink(missing_ok=True)  # room again: the retry writes
+                    await recv_until(ws, is_alert("history_recovered"))
+                    assert http_get(srv.http + "/health")[0] == 200
+
+            run(main())
+    finally:
+        gc.collect()
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

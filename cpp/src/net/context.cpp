@@ -64,7 +64,7 @@ nlohmann::json ServerContext::signal_history(const std::string& symbol, std::siz
     throw StateError("history is off on this server (GS_DB is off); start it with GS_DB=PATH");
   }
   auto out = nlohmann::json::array();
-  for (const auto& m : store->latest(symbol, "signal_update", limit, before)) {
+  for (const auto& m : store->signals(symbol, limit, before)) {
     auto j = nlohmann::json::parse(m.json, nullptr, false);
     if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) continue;
     auto data = std::move(j["data"]);

@@ -25,8 +25,9 @@ CREATE TABLE IF NOT EXISTS messages(
   ts_ms INTEGER NOT NULL,
   json TEXT NOT NULL,
   PRIMARY KEY(symbol, seq)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_by_type ON messages(symbol, type, seq);
-CREATE INDEX IF NOT EXISTS messages_by_time ON messages(symbol, ts_ms);
+DROP INDEX IF EXISTS messages_by_type;
+DROP INDEX IF EXISTS messages_by_time;
+CREATE INDEX IF NOT EXISTS signals_by_seq ON messages(symbol, seq) WHERE type = 'signal_update';
 CREATE TABLE IF NOT EXISTS symbols(
   symbol TEXT PRIMARY KEY,
   reserved INTEGER NOT NULL DEFAULT 0,
@@ -492,16 +493,14 @@ std::vector<StoredMessage> SignalStore::query(std::string_view text,
   return out;
 }
 
-std::vector<StoredMessage> SignalStore::latest(const std::string& symbol, const std::string& type,
-                                               std::size_t limit, std::uint64_t before) const {
+std::vector<StoredMessage> SignalStore::signals(const std::string& symbol, std::size_t limit,
+                                                std::uint64_t before) const {
+  // The partial index holds the signals only (the literal type is what lets SQLite use it).
   return query(
-      "SELECT symbol, seq, type, ts_ms, json FROM messages WHERE symbol = ? AND type = ? AND "
-      "seq < ? ORDER BY seq DESC LIMIT ?",
+      "SELECT symbol, seq, type, ts_ms, json FROM messages INDEXED BY signals_by_seq WHERE "
+      "symbol = ? AND type = 'signal_update' AND seq < ? ORDER BY seq DESC LIMIT ?",
       [&](sql::Stmt& q) {
-        q.bind(1, symbol)
-            .bind(2, type)
-            .bind(3, before == 0 ? INT64_MAX : to_i64(before))
-            .bind(4, to_i64(limit));
+        q.bind(1, symbol).bind(2, before == 0 ? INT64_MAX : to_i64(before)).bind(3, to_i64(limit));
       });
 }
 

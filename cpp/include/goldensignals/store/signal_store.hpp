@@ -98,10 +98,9 @@ class SignalStore {
   void flush();
 
   // Reads (any thread; a read connection of their own, no lock held while reading).
-  // Newest first: messages of `type` for `symbol` with seq < before (0: no bound).
-  [[nodiscard]] std::vector<StoredMessage> latest(const std::string& symbol,
-                                                  const std::string& type, std::size_t limit,
-                                                  std::uint64_t before = 0) const;
+  // Newest first: the signal_updates of `symbol` with seq < before (0: no bound).
+  [[nodiscard]] std::vector<StoredMessage> signals(const std::string& symbol, std::size_t limit,
+                                                   std::uint64_t before = 0) const;
   // Oldest first: messages of `symbol` stored in [from_ms, to_ms], at most `limit`.
   [[nodiscard]] std::vector<StoredMessage> window(const std::string& symbol, std::int64_t from_ms,
                                                   std::int64_t to_ms, std::size_t limit) const;
