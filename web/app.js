@@ -149,6 +149,7 @@
       conn.opened = true;
       conn.retry = 250;
       setConn("open", conn.attempts > 1 ? "resumed" : "");
+      if ($("notice").classList.contains("auth")) notice("");
       conn.attempts = 1;
       for (const s of symbols.values()) if (s.subscribed) send(subscribeMsg(s));
       send({ type: "get_status" });
@@ -179,17 +180,16 @@
     };
   }
 
-  // A refused upgrade looks like any failed connection to a page; ask the server whether it
-  // wants a token, so the user learns why.
+  // A refused upgrade (401 without a valid token, 403 for a foreign origin, 429 ...) looks
+  // like any failed connection to a page. When the server answers /health, it is up and
+  // refused this page: most likely it wants a token, or a different one.
   function probeAuth() {
-    const headers = {};
     const token = $("token").value.trim();
-    if (token) headers.Authorization = "Bearer " + token;
-    fetch(new URL("ws/status", location.href), { headers, cache: "no-store" })
-      .then((r) => {
-        if (r.status === 401 || r.status === 403) {
-          notice(token ? "The server refused this token." : "The server requires a token: enter it above.", "warn");
-        }
+    fetch(new URL("health", location.href), { cache: "no-store" })
+      .then(() => {
+        if (conn.ws && conn.ws.readyState === WebSocket.OPEN) return;
+        notice(token ? "The server is up but refused the connection: the token may be wrong or expired."
+          : "The server is up but refused the connection: it may require a token (enter it above).", "warn auth");
       })
       .catch(() => { /* server down: the reconnect loop goes on */ });
   }
@@ -352,6 +352,13 @@
     if (m.code === "analysis_started") {
       notice(m.message || "", "");
       return;
+    }
+    // A token limited to some symbols: the others cannot be watched with it.
+    if (m.code === "forbidden" && m.symbol && symbols.has(m.symbol)) {
+      const s = symbols.get(m.symbol);
+      s.subscribed = false;
+      s.lastSeq = 0;
+      dirty.rows.add(s);
     }
     const sev = m.severity || m.alert_type || "info";
     feedDecision({ kind: "alert-" + sev, ts: m.timestamp, text: `${sev.toUpperCase()}: ${m.message || m.code || ""}` });

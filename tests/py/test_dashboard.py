@@ -280,3 +280,29 @@ def test_consensus_breakdown_of_a_known_panel(browser):
         assert reasons == ["bull_a: breakout above resistance", "bull_b: earnings beat",
                            "bull_c: sector rotation"], reasons
         page.wait_for_selector('#signals li[data-symbol="AAPL"] .badge.BUY', timeout=WAIT_MS)
+
+
+def test_a_refused_upgrade_is_explained_and_cleared_once_connected(browser):
+    """The server is up but refuses the page's upgrade (here: its only connection slot is
+    taken): the page says so, keeps trying, and clears the message once it gets in."""
+    from websockets.sync.client import connect
+
+    srv = ServerProcess(free_port(), symbols=("AAPL",), interval=0.5,
+                        agents=("--no-builtin-agents", "--ws-max-connections", "1"))
+    srv.start()
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        with connect(f"ws://127.0.0.1:{srv.port}/ws/signals", open_timeout=10):
+            page.goto(srv.url + "/", wait_until="load", timeout=WAIT_MS)
+            page.wait_for_function("() => document.querySelector('#notice').textContent"
+                                   ".includes('The server is up but refused the connection')", timeout=WAIT_MS)
+            assert "may require a token" in page.inner_text("#notice")
+            assert page.get_attribute("#conn", "data-state") == "reconnecting"
+        page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
+        page.wait_for_function("() => document.querySelector('#notice').textContent === ''", timeout=WAIT_MS)
+    finally:
+        page.close()
+        srv.stop()
+    assert not errors, errors
