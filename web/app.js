@@ -497,6 +497,7 @@
       `${o.signals_generated ?? "?"} signals`,
     ];
     if (w.messages_dropped) parts.push(`${w.messages_dropped} dropped`);
+    if (st.history && st.history.status) parts.push(`history ${st.history.status}`); // ok, degraded, off
     if (st.feed) parts.push(st.feed);
     $("server").textContent = "server: " + parts.join(" · ");
   }

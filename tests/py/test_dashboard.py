@@ -68,6 +68,7 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
             "syms => syms.every(s => { const r = document.querySelector(`#watchlist tr[data-symbol=\"${s}\"]`);"
             " return r && r.cells[1].textContent !== '–'; })", arg=list(SYMBOLS), timeout=WAIT_MS)
         assert page.inner_text("#server").startswith("server: running"), page.inner_text("#server")
+        assert "history ok" in page.inner_text("#server"), page.inner_text("#server")
 
         # Unsubscribe and subscribe again with the controls.
         page.fill("#symbol", "spy")

@@ -47,6 +47,7 @@ def test_dashboard_in_firefox():
                                " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
                                " return d.some((v, k) => k % 4 === 3 && v > 0); })()")
             ff.wait_for("document.querySelector('#server').textContent.startsWith('server: running')", WAIT)
+            assert "history off" in ff.evaluate("document.querySelector('#server').textContent")
 
             # Unsubscribe and subscribe again with the controls, typed and clicked.
             ff.fill("#symbol", "spy")
