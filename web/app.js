@@ -498,8 +498,10 @@
     ];
     if (w.messages_dropped) parts.push(`${w.messages_dropped} dropped`);
     if (st.history && st.history.status) parts.push(`history ${st.history.status}`); // ok, degraded, off
-    if (st.feed) parts.push(st.feed);
+    // The feed by its kind ("simulated"); its parameters on hover.
+    if (st.feed) parts.push(String(st.feed).replace(/\(.*$/, ""));
     $("server").textContent = "server: " + parts.join(" · ");
+    $("server").title = "server status (status_update)" + (st.feed ? `\nfeed: ${st.feed}` : "");
   }
 
   function renderRows() {
