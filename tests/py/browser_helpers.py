@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "build" / "test-output"
 CLI = Path(sys.executable).with_name("goldensignals")
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "TSLA")
+WATCHLIST_20 = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "SPY", "QQQ", "JPM",
+                "V", "MA", "UNH", "XOM", "JNJ", "PG", "HD", "KO", "PEP", "AVGO")
 WAIT_MS = 30_000  # generous: two cores shared with the rest of the suite
 
 needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM),

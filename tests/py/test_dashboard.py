@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from browser_helpers import OUT, ROOT, SYMBOLS, WAIT_MS, ServerProcess, chromium, free_port, needs_chromium
+from browser_helpers import (OUT, ROOT, SYMBOLS, WAIT_MS, WATCHLIST_20, ServerProcess, chromium, free_port,
+                             needs_chromium)
 
 pytestmark = needs_chromium
 
@@ -156,10 +157,6 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
     others = [t for k, t in console if k == "error"
               and "ERR_CONNECTION_REFUSED" not in t and "WebSocket connection to" not in t]
     assert not others, console
-
-
-WATCHLIST_20 = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "SPY", "QQQ", "JPM",
-                "V", "MA", "UNH", "XOM", "JNJ", "PG", "HD", "KO", "PEP", "AVGO")
 
 
 def test_dashboard_batches_twenty_busy_symbols_per_animation_frame(browser):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from browser_helpers import OUT, SYMBOLS, ServerProcess, free_port
+from browser_helpers import OUT, SYMBOLS, WATCHLIST_20, ServerProcess, free_port
 from firefox_bidi import firefox, needs_firefox
 
 pytestmark = needs_firefox
@@ -104,3 +104,32 @@ def test_dashboard_in_firefox():
             assert not errors, errors
     finally:
         srv.stop()
+
+
+def test_dashboard_in_firefox_batches_twenty_busy_symbols_per_animation_frame():
+    """As in Chromium: 20 symbols with a bar every 50 ms each; Firefox draws at most once per
+    animation frame and far less often than messages arrive."""
+    srv = ServerProcess(free_port(), symbols=WATCHLIST_20, interval=0.05, agents=("--no-builtin-agents",))
+    srv.start()
+    try:
+        with firefox(OUT / "firefox.log") as ff:
+            ff.set_viewport(1440, 900)
+            ff.goto(srv.url + "/")
+            ff.wait_for(f"document.querySelectorAll('#watchlist tbody tr:not(.off)').length === {len(WATCHLIST_20)}",
+                        WAIT)
+            ff.wait_for(f"{json.dumps(list(WATCHLIST_20))}.every(s => window.goldensignals.points(s) >= 40)", WAIT)
+            run = ff.evaluate("""new Promise(done => {
+                const s0 = window.goldensignals.stats(); let frames = 0; const t0 = performance.now();
+                const tick = () => { frames++; if (performance.now() - t0 < 3000) requestAnimationFrame(tick);
+                                     else done({s0, s1: window.goldensignals.stats(), frames}); };
+                requestAnimationFrame(tick); })""")
+            errors = [e for e in ff.log_entries() if e.get("level") == "error"]
+    finally:
+        srv.stop()
+    assert not errors, errors
+    s0, s1 = run["s0"], run["s1"]
+    messages, renders = s1["messages"] - s0["messages"], s1["renders"] - s0["renders"]
+    print(f"firefox, 20 symbols: {messages} messages, {renders} renders, {run['frames']} frames in 3 s")
+    assert messages > 300, messages
+    assert renders <= run["frames"] + 1, (renders, run["frames"])
+    assert renders * 2 < messages, (renders, messages)
