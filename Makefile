@@ -79,8 +79,15 @@ docs: $(VENV)/.installed
 	$(VPY) scripts/gen_settings_doc.py --write
 
 # --- benchmarks -----------------------------------------------------------------------------
-bench: $(VENV)/.installed $(VENV)/.test-deps
-	$(VPY) bench/run.py
+# BENCH_ARGS=--quick: one short round of the fan-out benchmarks, a smoke test.
+bench: $(VENV)/.installed $(VENV)/.test-deps $(VENV)/.bench-deps
+	$(VPY) bench/run.py $(BENCH_ARGS)
+
+$(VENV)/.bench-deps: $(VENV)/.tools pyproject.toml
+	@mkdir -p build
+	$(VPY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["bench"]))' > build/bench-requirements.txt
+	$(PIP) install -r build/bench-requirements.txt
+	@touch $@
 
 clean:
 	rm -rf build $(VENV)

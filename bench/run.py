@@ -1,4 +1,8 @@
-"""Runs every benchmark under bench/ in turn (``make bench``); each prints its own table."""
+"""Runs every benchmark under bench/ in turn (``make bench``); each prints its own table.
+
+``--quick`` (``make bench BENCH_ARGS=--quick``) runs one short round of the fan-out benchmarks
+only: a smoke test of the harness, not figures to quote.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ["agents.py", "python_agents.py", "store.py"]
+SUITES = ["agents.py", "python_agents.py", "store.py", "fanout.py"]
 
 
 def main() -> int:
+    quick = "--quick" in sys.argv[1:]
     failed = []
-    for suite in SUITES:
+    for suite in ["fanout.py"] if quick else SUITES:
         print(f"\n=== {suite} ===", flush=True)
-        if subprocess.run([sys.executable, str(HERE / suite)]).returncode != 0:
+        extra = ["--quick"] if quick else []
+        if subprocess.run([sys.executable, str(HERE / suite), *extra]).returncode != 0:
             failed.append(suite)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "goldensignals/agents/builtin.hpp"
 #include "goldensignals/core/clock.hpp"
@@ -101,6 +103,88 @@ std::string find_web_root(const char* argv0) {
   return fs::is_directory(web, ec) ? fs::weakly_canonical(web).string() : std::string();
 }
 
+// --bench-*: publishes signal_update messages of about `payload` bytes into rooms BENCH (or
+// BENCH0..BENCHn-1) through Server::publish, the runtime's own path, once `subscribers` clients
+// have joined them: flat out (rate 0) or at a fixed rate, for `duration` seconds. Every message
+// carries "published_ns" (CLOCK_MONOTONIC), so goldensignals-bench can time its delivery.
+struct BenchPublisher {
+  int rooms = 0;
+  std::size_t subscribers = 1;
+  double rate = 0;
+  double duration_s = 3;
+  std::size_t payload = 400;
+  std::size_t backlog = 160;  // flat out: unsent messages per subscriber (as the peers: 64 KiB)
+  std::uint64_t burst = 32;   // flat out: messages published back to back (as the peers)
+
+  [[nodiscard]] std::string room(int i) const {
+    return rooms == 1 ? std::string("BENCH") : "BENCH" + std::to_string(i);
+  }
+
+  void run(gs::Server& server, const std::atomic<bool>& stop) const {
+    using namespace std::chrono;
+    for (;;) {  // wait for every subscriber
+      if (stop.load()) return;
+      std::size_t joined = 0;
+      for (const auto& [sym, n] : server.stats().rooms) {
+        if (sym.rfind("BENCH", 0) == 0) joined += n;
+      }
+      if (joined >= subscribers) break;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    spdlog::info("bench: {} subscribers in {} room(s); publishing {} for {} s", subscribers, rooms,
+                 rate > 0 ? std::to_string(rate) + " msg/s" : std::string("flat out"), duration_s);
+    std::vector<std::string> heads;
+    for (int i = 0; i < rooms; ++i) {
+      std::string h = R"({"type":"signal_update","data":{"symbol":")" + room(i) +
+                      R"(","action":"BUY","confidence":0.8125,"agreement":0.8,"price":187.42,)"
+                      R"("reasoning":[")";
+      heads.push_back(std::move(h));
+    }
+    const auto per_room = static_cast<std::size_t>(subscribers / static_cast<std::size_t>(rooms));
+    const auto start = steady_clock::now();
+    const auto end = start + duration_cast<steady_clock::duration>(duration<double>(duration_s));
+    const std::uint64_t sent0 = server.messages_sent();
+    std::uint64_t published = 0, frames = 0;
+    auto make = [&](std::uint64_t i) {
+      const auto r = static_cast<std::size_t>(i % static_cast<std::uint64_t>(rooms));
+      std::string body = heads[r];
+      const std::size_t tail = 40;  // the timestamp and the closing of the object
+      if (body.size() + tail < payload) body.append(payload - body.size() - tail, 'x');
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      body += R"("],"published_ns":)" +
+              std::to_string(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec) +
+              "}}";
+      return std::make_pair(room(static_cast<int>(r)), std::move(body));
+    };
+    std::vector<std::pair<std::string, std::string>> batch;
+    for (std::uint64_t i = 0;;) {
+      if (stop.load()) return;
+      batch.clear();
+      if (rate > 0) {
+        if (static_cast<double>(i) >= rate * duration_s) break;
+        std::this_thread::sleep_until(start + duration_cast<steady_clock::duration>(
+                                                  duration<double>(static_cast<double>(i) / rate)));
+        batch.push_back(make(i++));
+      } else {
+        // Flat out: `burst` messages made, then handed over back to back (as the peers publish
+        // a burst per turn of their event loop), while at most `backlog` per subscriber wait.
+        if (steady_clock::now() >= end) break;
+        while (frames > server.messages_sent() - sent0 + backlog * subscribers && !stop.load()) {
+          std::this_thread::sleep_for(microseconds(500));
+        }
+        for (std::uint64_t k = 0; k < burst; ++k) batch.push_back(make(i++));
+      }
+      for (auto& [r, body] : batch) {
+        server.publish(r, gs::MessageKind::SignalUpdate, std::move(body));
+        ++published;
+        frames += per_room;
+      }
+    }
+    spdlog::info("bench: published {} messages", published);
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,6 +206,7 @@ int main(int argc, char** argv) {
   double breaker_cooldown_s = 30.0;
   bool no_builtin = false;
   int port = 8000;
+  BenchPublisher bench;
 
   app.add_option("--host", so.host, "address to bind")->envname("GS_HOST")->capture_default_str();
   app.add_option("--port", port, "port to bind (0: any free port)")
@@ -225,6 +310,21 @@ int main(int argc, char** argv) {
       ->envname("GS_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  auto* bench_group = app.add_option_group("bench", "load generation for bench/ (make bench)");
+  bench_group
+      ->add_option("--bench-rooms", bench.rooms,
+                   "publish into rooms BENCH (1) or BENCH0..BENCHn-1 (0: off)")
+      ->check(CLI::Range(0, 100000));
+  bench_group
+      ->add_option("--bench-subscribers", bench.subscribers,
+                   "start publishing once this many clients joined the rooms")
+      ->check(CLI::Range(1, 10000000));
+  bench_group->add_option("--bench-rate", bench.rate, "messages per second (0: flat out)")
+      ->check(CLI::NonNegativeNumber);
+  bench_group->add_option("--bench-duration", bench.duration_s, "seconds of publishing")
+      ->check(CLI::Range(0.01, 3600.0));
+  bench_group->add_option("--bench-payload-bytes", bench.payload, "approximate message size")
+      ->check(CLI::Range(64, 1000000));
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("goldensignals"));
@@ -293,9 +393,16 @@ int main(int argc, char** argv) {
         "symbols, {} agents, feed {}",
         GS_VERSION, so.host, server.port(), so.host, server.port(), rt->symbols().size(),
         rt->orchestrator().agents().size(), rt->feed_description());
+    std::atomic<bool> bench_stop{false};
+    std::thread bench_thread;
+    if (bench.rooms > 0) {
+      bench_thread = std::thread([&] { bench.run(server, bench_stop); });
+    }
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("signal {}: closing clients with 1001 and stopping", sig);
+    bench_stop.store(true);
+    if (bench_thread.joinable()) bench_thread.join();
     server.stop();
     rt->stop();
     spdlog::info("stopped");

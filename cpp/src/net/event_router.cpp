@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/net/context.hpp"
@@ -80,13 +81,28 @@ void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) 
     return;
   }
   pending_.fetch_add(1);
-  boost::asio::post(strand_, [self = shared_from_this(), symbol = std::move(symbol),
-                              a = std::move(a), b = std::move(b)]() mutable {
-    self->pending_.fetch_sub(1);
-    if (self->stopped_.load()) return;
-    self->publish(symbol, a);
-    if (b) self->publish(symbol, *b);
-  });
+  bool post = false;
+  {
+    std::lock_guard lk(inbox_mu_);
+    inbox_.push_back(Posted{std::move(symbol), std::move(a), std::move(b)});
+    post = !std::exchange(drain_posted_, true);
+  }
+  if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+}
+
+void EventRouter::drain() {
+  {
+    std::lock_guard lk(inbox_mu_);
+    draining_.swap(inbox_);
+    drain_posted_ = false;
+  }
+  for (auto& p : draining_) {
+    pending_.fetch_sub(1);
+    if (stopped_.load()) continue;
+    publish(p.symbol, p.a);
+    if (p.b) publish(p.symbol, *p.b);
+  }
+  draining_.clear();
 }
 
 void EventRouter::publish(const std::string& symbol, Item& item) {

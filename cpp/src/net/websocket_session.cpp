@@ -1,7 +1,9 @@
 #include "goldensignals/net/websocket_session.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
+#include <iterator>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/net/client_handler.hpp"
@@ -14,7 +16,7 @@ namespace websocket = beast::websocket;
 
 WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> ctx,
                                    std::optional<std::string> symbol, bool msgpack)
-    : ws_(std::move(stream)),
+    : ws_(GatherStream(std::move(stream))),
       strand_(ws_.get_executor()),
       ctx_(std::move(ctx)),
       symbol_(std::move(symbol)),
@@ -38,7 +40,7 @@ void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
     res.set(beast::http::field::server, "goldensignals/" GS_VERSION);
   }));
   ws_.read_message_max(ctx_->opts.max_message_bytes);  // larger frames: Beast closes with 1009
-  ws_.auto_fragment(false);  // one frame per message, written straight from the shared buffer
+  ws_.auto_fragment(false);  // one frame per message (Beast's own frames: control frames)
   ws_.binary(msgpack_);
   ws_.control_callback(
       [this](websocket::frame_type, beast::string_view) { last_rx_ = Clock::now(); });
@@ -132,22 +134,36 @@ void WebSocketSession::close(std::uint16_t code, std::string reason) {
 void WebSocketSession::do_write() {
   {
     std::lock_guard lk(mu_);
-    if (writing_) return;  // on_write continues the queue
+    if (!writing_.empty()) return;  // on_write continues the queue
     if (closing_ || queue_.empty() || !open_) {
       write_scheduled_ = false;
       return;
     }
-    writing_ = std::move(queue_.front());
-    queue_.pop_front();
+    if (queue_.size() <= kBatch) {
+      writing_.swap(queue_);  // all of it (writing_ was empty)
+    } else {
+      const auto n = static_cast<std::ptrdiff_t>(kBatch);
+      std::move(queue_.begin(), queue_.begin() + n, std::back_inserter(writing_));
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+    }
   }
-  const std::string& data = msgpack_ ? writing_->msgpack() : writing_->json();
-  ws_.async_write(asio::buffer(data), [self = shared_from_this()](error_code ec, std::size_t n) {
-    self->on_write(ec, n);
-  });
+  // Plain TCP: the queued frames leave together in one gather write, bypassing Beast's
+  // one-frame write (a TLS stream would write them one by one through ws_.async_write).
+  frames_.clear();
+  for (const auto& m : writing_) {
+    const auto header = m->frame_header(msgpack_);
+    const std::string& payload = msgpack_ ? m->msgpack() : m->json();
+    frames_.emplace_back(header.data(), header.size());
+    frames_.emplace_back(payload.data(), payload.size());
+  }
+  ws_.next_layer().async_write_gather(
+      frames_, [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
 }
 
-void WebSocketSession::on_write(error_code ec, std::size_t) {
-  writing_.reset();
+void WebSocketSession::on_write(error_code ec) {
+  const auto n = writing_.size();
+  writing_.clear();
+  if (writing_.capacity() > kBatch) writing_.shrink_to_fit();  // after a burst, idle is small
   if (ec) {
     std::lock_guard lk(mu_);
     closing_ = true;
@@ -155,7 +171,7 @@ void WebSocketSession::on_write(error_code ec, std::size_t) {
     queue_.clear();
     return;  // the read side notices the broken connection and ends the session
   }
-  ctx_->counters.messages_sent.fetch_add(1);
+  ctx_->counters.messages_sent.fetch_add(n);
   do_write();
 }
 

@@ -216,6 +216,10 @@ ServerStats Server::stats() const {
   return s;
 }
 
+std::uint64_t Server::messages_sent() const noexcept {
+  return impl_->ctx->counters.messages_sent.load();
+}
+
 nlohmann::json Server::status() const { return impl_->ctx->status(); }
 
 std::string Server::metrics() const { return impl_->ctx->metrics(); }

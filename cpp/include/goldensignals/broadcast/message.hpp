@@ -1,6 +1,7 @@
 // One server message, serialized once and shared by every recipient; and who receives them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,20 +34,32 @@ std::string with_seq(std::uint64_t seq, std::string_view body);
 class Message {
  public:
   Message(MessageKind kind, std::string symbol, std::shared_ptr<const std::string> json)
-      : kind_(kind), symbol_(std::move(symbol)), json_(std::move(json)) {}
+      : kind_(kind), symbol_(std::move(symbol)), json_(std::move(json)) {
+    text_header_.set(0x1, json_->size());
+  }
 
   [[nodiscard]] MessageKind kind() const noexcept { return kind_; }
   [[nodiscard]] const std::string& symbol() const noexcept { return symbol_; }
   [[nodiscard]] const std::string& json() const noexcept { return *json_; }
   // The same object as MessagePack; thread-safe, encoded on the first call only.
   [[nodiscard]] const std::string& msgpack() const;
+  // The header of an unmasked, unfragmented WebSocket frame of json() (a text frame) or of
+  // msgpack() (binary), made once and shared by every recipient's gather write.
+  [[nodiscard]] std::string_view frame_header(bool binary) const;
 
  private:
+  struct FrameHeader {
+    std::array<char, 10> bytes{};
+    std::uint8_t size = 0;
+    void set(std::uint8_t opcode, std::size_t payload) noexcept;
+  };
   MessageKind kind_;
   std::string symbol_;
   std::shared_ptr<const std::string> json_;
+  FrameHeader text_header_;
   mutable std::once_flag msgpack_once_;
   mutable std::string msgpack_;
+  mutable FrameHeader binary_header_;
 };
 using MessagePtr = std::shared_ptr<const Message>;
 

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
 #include "goldensignals/broadcast/sequencer.hpp"
@@ -42,13 +44,25 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
     MessageKind kind;
     std::string body;
   };
+  struct Posted {
+    std::string symbol;
+    Item a;
+    std::optional<Item> b;
+  };
   void post_items(std::string symbol, Item a, std::optional<Item> b);
+  void drain();  // on the strand: publishes everything posted so far, in order
   void publish(const std::string& symbol, Item& item);
 
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::any_io_executor strand_;
   std::unique_ptr<Sequencer> seq_;
   std::atomic<std::size_t> pending_{0};  // posted, not yet published (bounded for prices)
+  // Posted events wait here for one drain on the strand: a burst of events reaches every
+  // client's queue before its next write, which then carries them all (one gather write).
+  std::mutex inbox_mu_;  // guards the two below; never held across I/O or publishing
+  std::vector<Posted> inbox_;
+  bool drain_posted_ = false;
+  std::vector<Posted> draining_;  // strand only: the batch being published
   std::atomic<bool> stopped_{false};
 };
 

@@ -1,6 +1,8 @@
-// One WebSocket client: its own strand, one async_write in flight, a bounded send queue in
-// which a newer price_update replaces an unsent one of the same symbol; a client whose queue
-// overflows is closed with 1008 and nobody else waits for it.
+// One WebSocket client: its own strand, one write in flight, a bounded send queue in which a
+// newer price_update replaces an unsent one of the same symbol; a client whose queue overflows
+// is closed with 1008 and nobody else waits for it. Queued messages leave in batches, up to
+// kBatch frames per gather write (net/gather_stream.hpp), each frame's header made once per
+// message for all its recipients.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -10,13 +12,14 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/net/gather_stream.hpp"
 #include "goldensignals/net/net.hpp"
 
 namespace gs {
@@ -46,14 +49,16 @@ class WebSocketSession final : public Subscriber,
   void do_read();
   void on_read(error_code ec, std::size_t n);
   void do_write();
-  void on_write(error_code ec, std::size_t n);
+  void on_write(error_code ec);
   void do_close(std::uint16_t code, std::string reason);
   void on_close(error_code ec);
   void do_tick();
   void on_tick(error_code ec);
   void end();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  static constexpr std::size_t kBatch = 128;  // frames per gather write, at most
+
+  boost::beast::websocket::stream<GatherStream> ws_;
   asio::any_io_executor strand_;  // a copy of the stream's strand, for posting from any thread
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<ServerContext> ctx_;
@@ -63,13 +68,14 @@ class WebSocketSession final : public Subscriber,
   asio::steady_timer tick_timer_;   // ping and idle check every heartbeat interval
   asio::steady_timer close_timer_;  // drops the socket if the close handshake stalls
 
-  std::mutex mu_;                 // guards the three below, never held across I/O
-  std::deque<MessagePtr> queue_;  // unsent messages, at most message_queue_size
-  bool write_scheduled_ = false;  // a do_write is posted or a write is in flight
-  bool closing_ = false;          // no more messages are accepted
+  std::mutex mu_;                  // guards the three below, never held across I/O
+  std::vector<MessagePtr> queue_;  // unsent messages, at most message_queue_size
+  bool write_scheduled_ = false;   // a do_write is posted or a write is in flight
+  bool closing_ = false;           // no more messages are accepted
 
   // Strand-only state.
-  MessagePtr writing_;  // the message of the write in flight (keeps its buffer alive)
+  std::vector<MessagePtr> writing_;         // the batch in flight (keeps its payloads alive)
+  std::vector<asio::const_buffer> frames_;  // its frames: header, payload, header, ...
   bool open_ = false, close_started_ = false, ping_pending_ = false, ended_ = false;
   Clock::time_point last_rx_ = Clock::now();  // any frame from the client, pongs included
 };

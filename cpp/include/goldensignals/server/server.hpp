@@ -49,6 +49,8 @@ class Server {
   [[nodiscard]] std::uint16_t port() const;  // the bound port (useful with port 0)
   [[nodiscard]] const ServerOptions& options() const noexcept;
   [[nodiscard]] ServerStats stats() const;
+  // stats().messages_sent without the rest: cheap enough to poll while publishing.
+  [[nodiscard]] std::uint64_t messages_sent() const noexcept;
   [[nodiscard]] nlohmann::json status() const;  // the GET /ws/status object
   [[nodiscard]] std::string metrics() const;    // the GET /metrics text
 

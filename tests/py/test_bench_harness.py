@@ -1,0 +1,62 @@
+"""The fan-out benchmark harness itself (bench/fanout.py, goldensignals-bench), not its timings:
+real servers on loopback, the real load client, and the table and JSON it writes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CLIENT = BIN / "goldensignals-bench"
+
+
+def test_quick_fanout_run_delivers_every_message_and_writes_the_table(tmp_path: Path) -> None:
+    out = tmp_path / "fanout.json"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "fanout.py"), "--quick", "--peers", "websockets",
+         "--scenarios", "fanout,idle", "--out", str(out)],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "| fan-out, 1,000 subscribers, 1 room (flat out) |" in r.stdout
+    data = json.loads(out.read_text())
+    runs = {(x["scenario"], x["server"]): x for x in data["runs"]}
+    for n in (10, 100, 1000):
+        for server in ("ours", "websockets"):
+            run = runs[(f"fanout-{n}", server)]
+            assert run["errors"] == 0, run["first_error"]
+            assert run["ready"] == n
+            # Every subscriber got every message the server published (no loss, none extra).
+            assert run["min_per_connection"] == run["max_per_connection"] > 0
+            assert run["messages"] == n * run["min_per_connection"]
+            assert run["server_cpu_s"] > 0 and run["msgs_per_server_cpu_s"] > 0
+            assert 0 < run["p50_ms"] <= run["p99_ms"] <= run["p999_ms"] <= run["max_ms"]
+    idle = runs[("idle", "ours")]
+    assert idle["ready"] == 1000 and idle["errors"] == 0
+    assert idle["server_rss_after"] > idle["server_rss_before"] > 0
+    rows = {row["metric"]: row for row in data["table"]}
+    row = rows["fan-out, 10 subscribers, 1 room (flat out)"]
+    assert row["ratio"]["websockets"] == row["median"]["ours"] / row["median"]["websockets"]
+
+
+def test_load_client_names_a_refused_connection() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, never listening: connections are refused
+        r = subprocess.run([str(CLIENT), "--port", str(port), "--connections", "3",
+                            "--timeout", "5"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["errors"] == 3 and report["ready"] == 0
+    assert "connect" in report["first_error"] and "refused" in report["first_error"]
+
+
+def test_load_client_refuses_a_bad_option() -> None:
+    r = subprocess.run([str(CLIENT), "--port", "8000", "--connections", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "--connections" in r.stderr
