@@ -96,6 +96,7 @@ class Harness:
         if name == "ours":
             return [self.server_bin, "--host", "127.0.0.1", "--port", str(port),
                     "--no-builtin-agents", "--interval", "3600", "--log-level", "warn",
+                    "--db", "off",  # the peers keep no history either
                     "--ws-max-connections", "20000", "--ws-message-queue-size", str(queue),
                     "--bench-rooms", str(rooms), "--bench-subscribers", str(subscribers),
                     "--bench-rate", str(rate), "--bench-duration", str(duration)]
