@@ -431,8 +431,9 @@
       notice("Subscribe to a symbol first.", "warn");
       return;
     }
-    // The panel follows the symbol being analysed, typed or selected.
+    // The panel follows the symbol being analysed, typed or selected; a typed one is used once.
     if (name !== selected) select(name);
+    $("symbol").value = "";
     if (!send({ type: "analyze", symbol: name })) notice("Not connected: the request was not sent.", "warn");
   });
 

@@ -65,6 +65,7 @@ def test_dashboard_in_firefox():
             ff.fill("#symbol", "nvda")
             ff.click("#analyze")
             ff.wait_for("document.querySelector('#sel-title').textContent === 'NVDA'", WAIT)
+            assert ff.evaluate("document.querySelector('#symbol').value") == ""
             ff.wait_for(f"{_count(VOTED)} >= 5", WAIT)
             ff.wait_for("document.querySelector('#consensus').textContent.includes('Consensus')", WAIT)
             agents = ff.evaluate("[...document.querySelectorAll('#agents tbody tr')].map(r => r.dataset.agent)")
