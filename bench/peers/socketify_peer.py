@@ -45,7 +45,7 @@ app.ws(
 )
 app.listen(AppListenOptions(port=args.port, host=args.host), lambda _config: None)
 app.loop.ensure_future(
-    publisher(args, lambda: joined, lambda room, text: app.publish(room, text, OpCode.TEXT) and None,
-              backlog)
+    publisher(args, lambda: joined,
+              lambda room, text: app.publish(room, text, OpCode.TEXT) and None, backlog)
 )
 app.run()

@@ -1,0 +1,161 @@
+"""Analyses in process: tick -> decision with the five native agents, and what three Python
+agents on the executor add.
+
+Scenario 2 of the benchmarks issue, before the network: a runtime with the five native agents,
+its indicators warmed by 60 bars, gets ticks that move the price 1.1% from the last analysed
+one (up, then down); every such tick starts an analysis (``move_threshold``), and the time
+from ``publish_tick`` to the decision callback is recorded (p50/p99/p999). The network's share, publish -> received by
+1,000 subscribers, is the latency row of bench/fanout.py.
+
+Scenario 4: ``rt.analyze()`` back to back, with the five native agents only and with three
+Python agents added (plain functions returning a Vote, run on the Python executor): analyses
+per CPU-second of the process (every runtime thread counted) and the CPU time the Python
+agents add per analysis. The two set-ups alternate, ROUNDS times; medians.
+
+Run: .venv/bin/python bench/analyses.py [--ticks N] [--analyses N] [--rounds R]
+Writes bench/results/analyses-<UTC date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import goldensignals as gs
+
+HERE = Path(__file__).resolve().parent
+SYMBOL = "BENCH"
+
+
+def warm_runtime(python_agents: int, on_decision=None) -> tuple[gs.Runtime, float]:
+    rt = gs.Runtime(symbols=[SYMBOL], move_threshold=0.01, signal_generation_interval=3e7)
+    rt.add_builtin_agents()
+    if on_decision is not None:
+        rt.on_decision(on_decision)
+    for k in range(python_agents):
+        def agent(ctx, k=k):
+            return gs.Vote("BUY" if k % 2 == 0 else "HOLD", 0.7, [f"python agent {k}"])
+        rt.agent(f"py{k}")(agent)
+    rt.start()
+    price = 100.0
+    t0 = time.time() - 3600  # bars of the last hour, a minute apart (seconds)
+    for i in range(60):
+        price *= 1.0 + 0.002 * ((i % 7) - 3)
+        rt.publish_bar(SYMBOL, price, price * 1.004, price * 0.996, price, 1e6, ts=t0 + i * 60)
+    rt.wait_idle(SYMBOL)
+    return rt, price
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def tick_to_decision(ticks: int) -> list[float]:
+    """ms from publish_tick (a 1.1% move from the price of the last analysis, which is the
+    reference of moves) to the decision callback, one tick at a time."""
+    cv = threading.Condition()
+    count = [0]
+
+    def on_decision(_d) -> None:
+        with cv:
+            count[0] += 1
+            cv.notify_all()
+
+    rt, price = warm_runtime(0, on_decision)
+    out = []
+
+    def tick(p: float) -> float:
+        with cv:
+            before = count[0]
+        t = time.perf_counter_ns()
+        rt.publish_tick(SYMBOL, p, 100.0)
+        with cv:
+            if not cv.wait_for(lambda: count[0] > before, timeout=5.0):
+                raise RuntimeError(f"tick at {p:.4f}: no decision within 5 s")
+        ms = (time.perf_counter_ns() - t) / 1e6
+        rt.wait_idle(SYMBOL)
+        return ms
+
+    try:
+        time.sleep(0.2)  # the warm-up's decisions reach the callback first
+        price *= 1.05  # far from any warm-up reference: this analysis sets the reference
+        tick(price)
+        for i in range(ticks):
+            price *= 1.011 if i % 2 == 0 else 1 / 1.011
+            out.append(tick(price))
+    finally:
+        rt.stop()
+    return out
+
+
+def analyses(n: int, python_agents: int) -> tuple[float, float]:
+    """(analyses per CPU-second of the process, CPU ms per analysis), back to back: CPU time,
+    every thread of the runtime included, so other work on the machine counts less."""
+    rt, _ = warm_runtime(python_agents)
+    try:
+        for _ in range(20):
+            rt.analyze(SYMBOL)
+        t = time.process_time()
+        for _ in range(n):
+            rt.analyze(SYMBOL)
+        elapsed = time.process_time() - t
+    finally:
+        rt.stop()
+    return n / elapsed, elapsed / n * 1e3
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ticks", type=int, default=300)
+    ap.add_argument("--analyses", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+
+    lat = tick_to_decision(args.ticks)
+    native, mixed = [], []
+    for _ in range(args.rounds):
+        native.append(analyses(args.analyses, 0))
+        mixed.append(analyses(args.analyses, 3))
+    n_rate = statistics.median(r for r, _ in native)
+    m_rate = statistics.median(r for r, _ in mixed)
+    n_ms = statistics.median(ms for _, ms in native)
+    m_ms = statistics.median(ms for _, ms in mixed)
+    rows = [
+        ("tick (1% move) -> decision, p50 ms", f"{pct(lat, 0.5):.3f}"),
+        ("tick (1% move) -> decision, p99 ms", f"{pct(lat, 0.99):.3f}"),
+        ("tick (1% move) -> decision, p999 ms", f"{pct(lat, 0.999):.3f}"),
+        ("analyses per CPU-second, 5 native agents", f"{n_rate:,.0f}"),
+        ("analyses per CPU-second, 5 native + 3 Python agents", f"{m_rate:,.0f}"),
+        ("CPU time added by the 3 Python agents per analysis, ms", f"{m_ms - n_ms:.3f}"),
+    ]
+    print("| figure | value |\n| --- | ---: |")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+    now = dt.datetime.now(dt.timezone.utc)
+    out = {
+        "benchmark": "analyses",
+        "utc": now.isoformat(timespec="seconds"),
+        "ticks": args.ticks, "analyses": args.analyses, "rounds": args.rounds,
+        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "tick_to_decision_ms": {"p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+                                "p999": pct(lat, 0.999), "max": max(lat)},
+        "native": {"analyses_per_cpu_s": n_rate, "cpu_ms_per_analysis": n_ms, "runs": native},
+        "with_3_python": {"analyses_per_cpu_s": m_rate, "cpu_ms_per_analysis": m_ms,
+                          "runs": mixed},
+        "python_added_cpu_ms": m_ms - n_ms,
+    }
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"analyses-{now:%Y-%m-%d}.json").write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
