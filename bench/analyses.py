@@ -4,8 +4,8 @@ agents on the executor add.
 Scenario 2 of the benchmarks issue, before the network: a runtime with the five native agents,
 its indicators warmed by 60 bars, gets ticks that move the price 1.1% from the last analysed
 one (up, then down); every such tick starts an analysis (``move_threshold``), and the time
-from ``publish_tick`` to the decision callback is recorded (p50/p99/p999). The network's share, publish -> received by
-1,000 subscribers, is the latency row of bench/fanout.py.
+from ``publish_tick`` to the decision callback is recorded (p50/p99/p999). The network's
+share, publish -> received by 1,000 subscribers, is the latency row of bench/fanout.py.
 
 Scenario 4: ``rt.analyze()`` back to back, with the five native agents only and with three
 Python agents added (plain functions returning a Vote, run on the Python executor): analyses
