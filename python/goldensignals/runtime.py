@@ -386,7 +386,8 @@ class Runtime:
             self.stop()
 
     # -- history ------------------------------------------------------------------------------
-    def _stored(self, symbol: str, where: str, args: tuple[Any, ...], limit: int) -> list[tuple[int, str, str]]:
+    def _stored(self, symbol: str, where: str, args: tuple[Any, ...],
+                limit: int) -> list[tuple[int, str, str]]:
         """(seq, type, json) of stored room messages of ``symbol``, newest first."""
         import sqlite3
         from pathlib import Path

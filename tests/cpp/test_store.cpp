@@ -244,6 +244,24 @@ TEST(SignalStore, RetentionByRowsKeepsTheNewestAndRecoveryKnowsTheFloor) {
   EXPECT_TRUE(recent);
 }
 
+TEST(SignalStore, RetentionBacklogGoesInChunksUntilDone) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  {
+    SignalStore st(o, rec.publish(), rec.notify());
+    append_signals(st, 0, 12'000);
+    st.flush();
+  }
+  o.retention_rows = 100;
+  o.retention_interval = std::chrono::hours(1);  // only the backlog's own follow-ups run
+  SignalStore st(o, rec.publish(), rec.notify());
+  for (int i = 0; i < 500 && count_rows(o.path) > 100; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(count_rows(o.path), 100);
+  EXPECT_EQ(count_rows(o.path, "seq > 11900"), 100);
+  EXPECT_EQ(st.stats().retained_deleted, 11'900u);
+}
+
 TEST(SignalStore, RetentionByAge) {
   TempDir dir;
   Recorder rec;

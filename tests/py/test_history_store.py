@@ -11,10 +11,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,8 @@ from typing import Any
 import pytest
 
 import goldensignals as gs
+from browser_helpers import ServerProcess as BrowserServerProcess
+from browser_helpers import free_port
 from server_helpers import (
     WAIT,
     analysis,
@@ -40,45 +40,20 @@ from server_helpers import (
     subscribe,
 )
 
-CLI = Path(sys.executable).with_name("goldensignals")
 ROOM = {"price_update", "agent_update", "signal_update", "decision_update"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class ServerProcess(BrowserServerProcess):
+    """The browser tests' `goldensignals serve` process with agents that always vote, fast
+    bars, an analysis per bar, every room message stored; and a kill -9."""
 
-
-class ServerProcess:
-    """`goldensignals serve` with agents that always vote, fast bars, an analysis per bar."""
-
-    def __init__(self, db: Path, port: int, log: Path) -> None:
-        self.db, self.port, self.log = db, port, log
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, db: Path, port: int) -> None:
+        super().__init__(port, symbols=("AAPL",), interval=0.02, agents=(
+            "--no-builtin-agents", "--agents", "history_agents:buy_a", "--agents",
+            "history_agents:buy_b", "--agents", "history_agents:buy_c",
+            "--signal-generation-interval", "1", "--db", str(db), "--store-prices", "true"))
+        self.db = db
         self.ws = f"ws://127.0.0.1:{port}/ws/signals"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        args = [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--quiet",
-                "--symbols", "AAPL", "--interval", "0.02", "--no-builtin-agents",
-                "--agents", "history_agents:buy_a", "--agents", "history_agents:buy_b",
-                "--agents", "history_agents:buy_c", "--signal-generation-interval", "1",
-                "--db", str(self.db), "--store-prices", "true"]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            assert self.proc.poll() is None, f"server exited: {self.log.read_text()}"
-            try:
-                if http_get(self.url + "/health", timeout=2)[0] in (200, 503):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"server on {self.url} did not answer within 60 s")
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -86,21 +61,10 @@ class ServerProcess:
         self.proc.wait(30)
         self.proc = None
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.proc = None
-
 
 @contextlib.contextmanager
-def server_process(tmp_path: Path, db: Path | None = None) -> Iterator[ServerProcess]:
-    s = ServerProcess(db or tmp_path / "gs.db", free_port(), tmp_path / "server.log")
+def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+    s = ServerProcess(tmp_path / "gs.db", free_port())
     s.start()
     try:
         yield s
@@ -197,6 +161,9 @@ def test_kill9_mid_stream_loses_nothing_sent_and_since_resumes_exactly(tmp_path)
         # seq went on above everything of the killed process.
         live = [s for s in got_seqs if s > max_before_restart]
         assert live and min(live) > max_before_restart
+        print(f"\nkill -9: client got {len(got)} room messages ({len(received_signals)} signals) up to "
+              f"seq {last_seen}; file held up to seq {max_before_restart} ({len(on_disk)} rows); "
+              f"resume since={last_seen}: {len(resent)} re-sent, then live from seq {min(live)}")
 
 
 def test_client_away_for_n_messages_recovers_them_in_order_without_duplicates():

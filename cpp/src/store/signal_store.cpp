@@ -16,6 +16,7 @@ namespace {
 // write still never get their seq reused after a restart (up to this many per symbol).
 constexpr std::uint64_t kReserve = 1000;
 constexpr std::size_t kIdleReaders = 4;
+constexpr std::int64_t kRetentionChunk = 5000;  // rows deleted per symbol and transaction
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages(
@@ -297,8 +298,8 @@ void SignalStore::run() {
     const auto now = std::chrono::steady_clock::now();
     if (degraded_ && now >= next_retry_) try_open();
     if (now >= next_retention_) {
-      retention();
-      next_retention_ = now + opts_.retention_interval;
+      const bool more = retention();  // a backlog goes in chunks, between batches
+      next_retention_ = now + (more ? std::chrono::milliseconds(50) : opts_.retention_interval);
     }
   }
 }
@@ -409,8 +410,9 @@ void SignalStore::answer(Recover& r) {
   r.then(ok, std::move(missed));
 }
 
-void SignalStore::retention() {
-  if (degraded_ || !db_) return;
+bool SignalStore::retention() {
+  if (degraded_ || !db_) return false;
+  bool more = false;
   const std::int64_t cutoff =
       now_ms() - static_cast<std::int64_t>(opts_.retention_days * 86'400'000.0);
   std::uint64_t deleted = 0;
@@ -420,6 +422,8 @@ void SignalStore::retention() {
     auto by_rows =
         c.prepare("SELECT seq FROM messages WHERE symbol = ? ORDER BY seq DESC LIMIT 1 OFFSET ?");
     auto del = c.prepare("DELETE FROM messages WHERE symbol = ? AND seq <= ?");
+    auto chunk = c.prepare(
+        "SELECT seq FROM messages WHERE symbol = ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?");
     std::vector<std::string> symbols;
     auto all = c.prepare("SELECT DISTINCT symbol FROM symbols");
     while (all.step()) symbols.push_back(all.text(0));
@@ -432,6 +436,13 @@ void SignalStore::retention() {
       if (by_rows.step()) upto = std::max(upto, to_u64(by_rows.i64(0)));
       by_rows.reset();
       if (upto == 0) continue;
+      // At most kRetentionChunk rows per symbol and pass: broadcasts wait for this thread.
+      chunk.bind(1, s).bind(2, to_i64(upto)).bind(3, to_i64(kRetentionChunk - 1));
+      if (chunk.step() && to_u64(chunk.i64(0)) < upto) {
+        upto = to_u64(chunk.i64(0));
+        more = true;
+      }
+      chunk.reset();
       c.exec("BEGIN IMMEDIATE");
       try {
         del.bind(1, s).bind(2, to_i64(upto)).step();
@@ -451,6 +462,7 @@ void SignalStore::retention() {
   }
   std::lock_guard lk(state_mu_);
   stats_.retained_deleted += deleted;
+  return more;
 }
 
 // --- reads ------------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ class SignalStore {
   bool write(const std::vector<Stamped>& rows);
   void try_open();
   void load_seq(Db& db);
-  void retention();
+  bool retention();  // true: more to delete
   void go_degraded(const std::string& reason);
   void go_healthy();
   void answer(Recover& r);
