@@ -257,6 +257,7 @@ def test_corrupt_file_is_degraded_live_data_flows_and_health_says_so(tmp_path, m
     db.write_bytes(b"this is not an SQLite database" * 300)
     monkeypatch.setenv("GS_DB", str(db))
     with served(analyze_on_start=False) as srv:
+        assert srv.metrics()["gs_history_degraded"] == 1
         status, _, body = http_get(srv.http + "/health")
         assert status == 503
         health = json.loads(body)

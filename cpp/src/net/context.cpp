@@ -135,6 +135,19 @@ std::string ServerContext::metrics() const {
          "Price events shed before broadcast because the event queue was full.",
          k.events_dropped.load());
 
+  if (store) {
+    const auto h = store->stats();
+    metric(os, "gs_history_degraded", "gauge",
+           "1 while the history store cannot write (messages go out unstored).",
+           h.degraded ? 1 : 0);
+    metric(os, "gs_history_written_total", "counter", "Room messages committed to the history.",
+           h.written);
+    metric(os, "gs_history_unstored_total", "counter",
+           "Room messages broadcast without being stored (history degraded).", h.unstored);
+    metric(os, "gs_history_queued", "gauge", "Room messages waiting for the history commit.",
+           h.queued);
+  }
+
   auto& orch = runtime->orchestrator();
   const auto c = orch.counters();
   metric(os, "gs_analyses_started_total", "counter", "Analyses started.", c.analyses_started);
