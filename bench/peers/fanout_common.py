@@ -71,11 +71,13 @@ class Payloads:
             pad = max(0, size - len(head) - 41)
             self.heads[r] = head + "x" * pad
 
-    def make(self, room: str) -> str:
+    def make(self, room: str, due_ns: int | None = None) -> str:
+        """The next message of `room`, stamped now or, at a fixed rate, when it was due."""
         self.seq[room] += 1
+        stamp = time.monotonic_ns() if due_ns is None else due_ns
         return (
             '{"seq":' + str(self.seq[room]) + "," + self.heads[room]
-            + '"],"published_ns":' + str(time.monotonic_ns()) + "}}"
+            + '"],"published_ns":' + str(stamp) + "}}"
         )
 
 
@@ -90,7 +92,8 @@ async def publisher(
     payloads = Payloads(rooms, args.payload_bytes)
     while joined() < args.subscribers:
         await asyncio.sleep(0.005)
-    start = time.monotonic()
+    start_ns = time.monotonic_ns()
+    start = start_ns / 1e9
     i = 0
     while True:
         if args.rate > 0:
@@ -100,7 +103,8 @@ async def publisher(
             if delay > 0:
                 await asyncio.sleep(delay)
             room = rooms[i % len(rooms)]
-            r = publish(room, payloads.make(room))
+            # Stamped when it was due: falling behind the rate shows as latency.
+            r = publish(room, payloads.make(room, start_ns + int(i * 1e9 / args.rate)))
             if r is not None:
                 await r
             else:

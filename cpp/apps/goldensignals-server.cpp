@@ -145,16 +145,23 @@ struct BenchPublisher {
     const auto end = start + duration_cast<steady_clock::duration>(duration<double>(duration_s));
     const std::uint64_t sent0 = server.messages_sent();
     std::uint64_t published = 0, frames = 0;
+    auto mono_ns = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    };
+    const std::int64_t start_ns = mono_ns();
+    // At a fixed rate the stamp is the time the message was due, so a publisher that falls
+    // behind shows as latency rather than as a slower rate nobody sees.
     auto make = [&](std::uint64_t i) {
       const auto r = static_cast<std::size_t>(i % static_cast<std::uint64_t>(rooms));
       std::string body = heads[r];
       const std::size_t tail = 40;  // the timestamp and the closing of the object
       if (body.size() + tail < payload) body.append(payload - body.size() - tail, 'x');
-      timespec ts{};
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      body += R"("],"published_ns":)" +
-              std::to_string(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec) +
-              "}}";
+      const std::int64_t stamp =
+          rate > 0 ? start_ns + static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate)
+                   : mono_ns();
+      body += R"("],"published_ns":)" + std::to_string(stamp) + "}}";
       return std::make_pair(room(static_cast<int>(r)), std::move(body));
     };
     std::vector<std::pair<std::string, std::string>> batch;
@@ -163,8 +170,9 @@ struct BenchPublisher {
       batch.clear();
       if (rate > 0) {
         if (static_cast<double>(i) >= rate * duration_s) break;
-        std::this_thread::sleep_until(start + duration_cast<steady_clock::duration>(
-                                                  duration<double>(static_cast<double>(i) / rate)));
+        std::this_thread::sleep_until(
+            steady_clock::time_point(nanoseconds(start_ns)) +
+            duration_cast<steady_clock::duration>(duration<double>(static_cast<double>(i) / rate)));
         batch.push_back(make(i++));
       } else {
         // Flat out: `burst` messages made, then handed over back to back (as the peers publish
