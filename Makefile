@@ -8,7 +8,7 @@ PIP := $(VPY) -m pip --disable-pip-version-check -q
 DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
-BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev
+BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl
 TEST_PKGS := libgtest-dev chromium firefox-esr
 # The plain build finds the venv's Python and pybind11 (for the server's Python agent plugin).
 CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybind11 --cmakedir)

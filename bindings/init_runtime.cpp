@@ -26,6 +26,58 @@ namespace gs::bind {
 
 namespace {
 
+std::chrono::milliseconds to_ms(double seconds, const std::string& what);
+
+// The server's security settings by keyword (goldensignals.settings.SERVER_SECURITY), already
+// validated by settings.py; ServerOptions::validate checks them again.
+void apply_security(ServerOptions& o, const py::dict& d) {
+  for (const auto& [k, v] : d) {
+    const auto key = py::cast<std::string>(k);
+    auto count = [&] { return py::cast<std::size_t>(v); };
+    auto text = [&] { return py::cast<std::string>(v); };
+    if (key == "require_auth") {
+      o.require_auth = py::cast<bool>(v);
+    } else if (key == "jwt_secret") {
+      o.jwt_secret = text();
+    } else if (key == "jwt_public_key") {
+      o.jwt_public_key = text();
+    } else if (key == "jwt_leeway") {
+      o.jwt_leeway = std::chrono::seconds(static_cast<std::int64_t>(py::cast<double>(v)));
+    } else if (key == "admin_token") {
+      o.admin_token = text();
+    } else if (key == "allowed_origins") {
+      o.allowed_origins = text();
+    } else if (key == "tls_cert") {
+      o.tls_cert = text();
+    } else if (key == "tls_key") {
+      o.tls_key = text();
+    } else if (key == "ws_max_connections_per_ip") {
+      o.max_connections_per_ip = count();
+    } else if (key == "ws_max_subscriptions") {
+      o.max_subscriptions_per_client = count();
+    } else if (key == "ws_analyze_rate") {
+      o.analyze_rate.per_second = py::cast<double>(v);
+    } else if (key == "ws_analyze_burst") {
+      o.analyze_rate.burst = py::cast<double>(v);
+    } else if (key == "ws_max_messages_per_second") {
+      o.message_rate.per_second = py::cast<double>(v);
+      o.message_rate.burst = std::max(1.0, 2 * o.message_rate.per_second);
+    } else if (key == "ws_max_message_size") {
+      o.max_message_bytes = count();
+    } else if (key == "ws_handshake_timeout") {
+      o.handshake_timeout = to_ms(py::cast<double>(v), "WS_HANDSHAKE_TIMEOUT");
+    } else if (key == "http_max_header") {
+      o.http_header_limit = count();
+    } else if (key == "http_max_body") {
+      o.http_body_limit = count();
+    } else if (key == "max_active_analyses") {
+      o.max_active_analyses = count();
+    } else {
+      throw InvalidArgument("serve: security setting '" + key + "' is not known");
+    }
+  }
+}
+
 std::chrono::milliseconds to_ms(double seconds, const std::string& what) {
   if (!std::isfinite(seconds) || seconds <= 0 || seconds > 3600) {
     throw InvalidArgument(what + " " + fmt_num(seconds) +
@@ -378,7 +430,8 @@ void init_runtime(py::module_& m) {
           "serve",
           [](PyRuntime& r, const std::string& host, int port, double heartbeat_s, std::size_t queue,
              std::size_t max_connections, std::string web_root, std::size_t io_threads,
-             std::string db, bool store_prices, double retention_days, std::size_t retention_rows) {
+             std::string db, bool store_prices, double retention_days, std::size_t retention_rows,
+             const py::dict& security) {
             if (port < 0 || port > 65535) {
               throw InvalidArgument("GS_PORT " + std::to_string(port) +
                                     " is not accepted; expected 0 (any free port) to 65535");
@@ -395,13 +448,15 @@ void init_runtime(py::module_& m) {
             o.store_prices = store_prices;
             o.retention_days = retention_days;
             o.retention_rows = retention_rows;
+            apply_security(o, security);
+            py::gil_scoped_release nogil;
             return r.serve(std::move(o));
           },
           py::kw_only(), py::arg("host"), py::arg("port"), py::arg("heartbeat_interval"),
           py::arg("message_queue_size"), py::arg("max_connections"), py::arg("web_root"),
           py::arg("io_threads"), py::arg("db") = "", py::arg("store_prices") = false,
           py::arg("retention_days") = 30.0, py::arg("retention_rows") = 100'000,
-          py::call_guard<py::gil_scoped_release>())
+          py::arg("security") = py::dict())
       .def("stop_server", &PyRuntime::stop_server, py::call_guard<py::gil_scoped_release>())
       .def("server_status",
            [](PyRuntime& r) -> py::object {

@@ -46,3 +46,8 @@ if(NOT nlohmann_json_FOUND)
   add_library(nlohmann_json::nlohmann_json ALIAS nlohmann_json)
   message(STATUS "GoldenSignals: nlohmann/json from ${_gs_json_inc}")
 endif()
+
+# JWT verification (Debian's libjwt-dev, on OpenSSL) and TLS (OpenSSL), for the server.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)
+find_package(OpenSSL 3 REQUIRED)

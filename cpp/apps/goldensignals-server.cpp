@@ -293,6 +293,61 @@ int main(int argc, char** argv) {
       ->envname("GS_RETENTION_ROWS")
       ->check(CLI::Range(1, 1000000000))
       ->capture_default_str();
+  // Security and limits (docs/security.md); the same names as goldensignals.settings.
+  double jwt_leeway_s = 30.0, handshake_timeout_s = 10.0;
+  app.add_flag("--require-auth", so.require_auth, "refuse upgrades without a valid JWT (401)")
+      ->envname("GS_REQUIRE_AUTH");
+  app.add_option("--jwt-secret", so.jwt_secret, "shared secret of HS256/384/512 tokens")
+      ->envname("GS_JWT_SECRET");
+  app.add_option("--jwt-public-key", so.jwt_public_key, "PEM public key file for RS*/ES* tokens")
+      ->envname("GS_JWT_PUBLIC_KEY");
+  app.add_option("--jwt-leeway", jwt_leeway_s, "seconds of clock skew allowed on exp and nbf")
+      ->envname("GS_JWT_LEEWAY")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--admin-token", so.admin_token, "token that /ws/status and /metrics require")
+      ->envname("GS_ADMIN_TOKEN");
+  app.add_option("--allowed-origins", so.allowed_origins,
+                 "browser origins allowed: empty or * any, self, or a comma list")
+      ->envname("GS_ALLOWED_ORIGINS");
+  app.add_option("--tls-cert", so.tls_cert, "PEM certificate chain (with --tls-key: TLS only)")
+      ->envname("GS_TLS_CERT");
+  app.add_option("--tls-key", so.tls_key, "PEM private key")->envname("GS_TLS_KEY");
+  app.add_option("--ws-max-connections-per-ip", so.max_connections_per_ip,
+                 "WebSocket connections per client address")
+      ->envname("WS_MAX_CONNECTIONS_PER_IP")
+      ->capture_default_str();
+  app.add_option("--ws-max-subscriptions", so.max_subscriptions_per_client, "rooms per client")
+      ->envname("WS_MAX_SUBSCRIPTIONS")
+      ->capture_default_str();
+  app.add_option("--ws-analyze-rate", so.analyze_rate.per_second, "analyze requests/s per client")
+      ->envname("WS_ANALYZE_RATE")
+      ->capture_default_str();
+  app.add_option("--ws-analyze-burst", so.analyze_rate.burst, "analyze requests saved up")
+      ->envname("WS_ANALYZE_BURST")
+      ->capture_default_str();
+  app.add_option("--ws-max-messages-per-second", so.message_rate.per_second,
+                 "messages/s per client (burst 2x), then close 1008")
+      ->envname("WS_MAX_MESSAGES_PER_SECOND")
+      ->capture_default_str();
+  app.add_option("--ws-max-message-size", so.max_message_bytes, "bytes of one client message")
+      ->envname("WS_MAX_MESSAGE_SIZE")
+      ->capture_default_str();
+  app.add_option("--ws-handshake-timeout", handshake_timeout_s,
+                 "seconds a new connection has for its first request or upgrade")
+      ->envname("WS_HANDSHAKE_TIMEOUT")
+      ->check(CLI::Range(0.01, 600.0))
+      ->capture_default_str();
+  app.add_option("--http-max-header", so.http_header_limit, "bytes of HTTP request headers")
+      ->envname("GS_HTTP_MAX_HEADER")
+      ->capture_default_str();
+  app.add_option("--http-max-body", so.http_body_limit, "bytes of an HTTP request body")
+      ->envname("GS_HTTP_MAX_BODY")
+      ->capture_default_str();
+  app.add_option("--max-active-analyses", so.max_active_analyses,
+                 "analyses running at once server-wide")
+      ->envname("GS_MAX_ACTIVE_ANALYSES")
+      ->capture_default_str();
   app.add_option("--web-root", so.web_root,
                  "directory of the dashboard's static files (default: the installed package's)")
       ->envname("GS_WEB_ROOT");
@@ -356,6 +411,10 @@ int main(int argc, char** argv) {
     so.port = static_cast<std::uint16_t>(port);
     so.heartbeat_interval =
         std::chrono::milliseconds(static_cast<std::int64_t>(heartbeat_s * 1000));
+    so.jwt_leeway = std::chrono::seconds(static_cast<std::int64_t>(jwt_leeway_s));
+    so.handshake_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(handshake_timeout_s * 1000));
+    so.message_rate.burst = std::max(1.0, 2 * so.message_rate.per_second);
 
     std::unique_ptr<gs::Feed> the_feed;
     if (feed == "simulated") {

@@ -52,12 +52,16 @@ class Message:
 class Client:
     """Async client: ``async with Client(url, token=None) as c`` then ``async for msg in c``.
 
+    ``token`` (a JWT) goes on the upgrade URL; ``ssl`` is an ``ssl.SSLContext`` for ``wss://``
+    (None: the system's default verification). A refusal for the token or the origin (HTTP
+    401 or 403) is raised at once, never retried.
+
     ``reconnect`` (default True) retries with backoff from ``backoff`` seconds up to
     ``max_backoff``; ``max_queue`` bounds the messages buffered for the iterator (the oldest
     are dropped past it, and counted in ``dropped``).
     """
 
-    def __init__(self, url: str, token: str | None = None, *, reconnect: bool = True,
+    def __init__(self, url: str, token: str | None = None, *, ssl: Any = None, reconnect: bool = True,
                  backoff: float = 0.25, max_backoff: float = 10.0, max_queue: int = 10_000) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
@@ -66,7 +70,10 @@ class Client:
             query = dict(parse_qsl(parts.query))
             query["token"] = token
             url = urlunsplit(parts._replace(query=urlencode(query)))
+        if ssl is not None and parts.scheme != "wss":
+            raise ValueError(f"Client: ssl is only for wss:// URLs, not {url!r}")
         self.url = url
+        self.ssl = ssl
         self.reconnect = reconnect
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -110,7 +117,8 @@ class Client:
         while not self._closing:
             last: BaseException | str = "the server closed the connection"
             try:
-                async with websockets.connect(self.url, max_size=None) as ws:
+                extra = {"ssl": self.ssl} if self.ssl is not None else {}
+                async with websockets.connect(self.url, max_size=None, **extra) as ws:
                     self._ws = ws
                     self.connects += 1
                     delay = self.backoff
@@ -139,6 +147,9 @@ class Client:
                     raise
                 last = e
             except Exception as e:  # websockets' ConnectionClosed and handshake errors
+                status = getattr(getattr(e, "response", None), "status_code", None)
+                if status in (401, 403):
+                    raise  # a refused token or origin: retrying cannot help
                 if type(e).__module__.startswith("websockets") and (self.reconnect or self.connects):
                     last = e
                 else:

@@ -353,14 +353,16 @@ class Runtime:
             store_prices=s["store_prices"],
             retention_days=s["retention_days"],
             retention_rows=s["retention_rows"],
+            security={k: s[k] for k in _settings.SERVER_SECURITY},
         )
         shown = f"[{host}]" if ":" in host else host
-        self.url = f"http://{shown}:{bound}"
+        tls = bool(s["tls_cert"])
+        self.url = f"{'https' if tls else 'http'}://{shown}:{bound}"
         if self.state == "created":
             self.start()
         logging.getLogger("goldensignals.websocket_orchestrator").info(
-            "serving %s: dashboard %s/, WebSocket ws://%s:%d/ws/signals", self.symbols, self.url,
-            shown, bound)
+            "serving %s: dashboard %s/, WebSocket %s://%s:%d/ws/signals", self.symbols, self.url,
+            "wss" if tls else "ws", shown, bound)
         self._served = threading.Event()
         if block:
             self.wait()

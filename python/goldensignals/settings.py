@@ -64,6 +64,12 @@ def _bool(name: str, raw: Any) -> bool:
     raise InvalidArgumentError(f"{name} {raw!r} is not accepted; expected true or false")
 
 
+def _text(name: str, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise InvalidArgumentError(f"{name} {raw!r} is not accepted; expected a string")
+    return raw.strip()
+
+
 def _symbols(name: str, raw: Any) -> tuple[str, ...]:
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     out = tuple(str(s).strip().upper() for s in items if str(s).strip())
@@ -120,9 +126,50 @@ SETTINGS: tuple[Setting, ...] = (
             "history older than this many days is deleted"),
     Setting("GS_RETENTION_ROWS", 100_000, _number(int, 1, 1_000_000_000),
             "history messages kept per symbol, at most"),
+    # Security and limits (docs/security.md).
+    Setting("GS_REQUIRE_AUTH", False, _bool,
+            "refuse upgrades without a valid JWT (401); needs GS_JWT_SECRET or GS_JWT_PUBLIC_KEY"),
+    Setting("GS_JWT_SECRET", "", _text, "shared secret of HS256/384/512 tokens"),
+    Setting("GS_JWT_PUBLIC_KEY", "", _text, "PEM file of the RSA or EC public key of RS*/ES* tokens"),
+    Setting("GS_JWT_LEEWAY", 30.0, _number(float, 0.0, 3600.0),
+            "seconds of clock skew allowed on a token's exp and nbf"),
+    Setting("GS_ADMIN_TOKEN", "", _text,
+            "token that /ws/status and /metrics require when set (or a JWT with scope admin)"),
+    Setting("GS_ALLOWED_ORIGINS", "", _text,
+            "browser origins allowed to connect: empty or * any, self, or a comma list (else 403)"),
+    Setting("GS_TLS_CERT", "", _text, "PEM certificate chain; with GS_TLS_KEY the server speaks only TLS"),
+    Setting("GS_TLS_KEY", "", _text, "PEM private key of GS_TLS_CERT"),
+    Setting("WS_MAX_CONNECTIONS_PER_IP", 100, _number(int, 1, 1_000_000),
+            "WebSocket connections per client address, at most (more get 429)"),
+    Setting("WS_MAX_SUBSCRIPTIONS", 100, _number(int, 1, 100_000),
+            "rooms one client may join (alert too_many_subscriptions)"),
+    Setting("WS_ANALYZE_RATE", 5.0, _number(float, 0.0, 1_000_000.0, lo_open=True),
+            "analyze requests per second per client (alert rate_limited with retry_after)"),
+    Setting("WS_ANALYZE_BURST", 10.0, _number(float, 1.0, 1_000_000.0),
+            "analyze requests a client may save up"),
+    Setting("WS_MAX_MESSAGES_PER_SECOND", 100.0, _number(float, 0.0, 1_000_000.0, lo_open=True),
+            "messages per second per client, burst 2x (past it: close 1008 message flood)"),
+    Setting("WS_MAX_MESSAGE_SIZE", 65_536, _number(int, 128, 64 * 1024 * 1024),
+            "bytes of one client message, at most (past it: close 1009)"),
+    Setting("WS_HANDSHAKE_TIMEOUT", 10.0, _number(float, 0.0, 600.0, lo_open=True),
+            "seconds a new connection has for its first request or upgrade (and TLS handshake)"),
+    Setting("GS_HTTP_MAX_HEADER", 16_384, _number(int, 1024, 1024 * 1024),
+            "bytes of HTTP request headers, at most (431)"),
+    Setting("GS_HTTP_MAX_BODY", 65_536, _number(int, 0, 64 * 1024 * 1024),
+            "bytes of an HTTP request body, at most (413)"),
+    Setting("GS_MAX_ACTIVE_ANALYSES", 64, _number(int, 1, 1_000_000),
+            "analyses running at once server-wide; more analyze requests get alert server_busy"),
 )
 
 BY_KEYWORD = {s.keyword: s for s in SETTINGS}
+
+# The settings that Runtime.serve hands to the server as its `security` mapping.
+SERVER_SECURITY = (
+    "require_auth", "jwt_secret", "jwt_public_key", "jwt_leeway", "admin_token", "allowed_origins",
+    "tls_cert", "tls_key", "ws_max_connections_per_ip", "ws_max_subscriptions", "ws_analyze_rate",
+    "ws_analyze_burst", "ws_max_messages_per_second", "ws_max_message_size",
+    "ws_handshake_timeout", "http_max_header", "http_max_body", "max_active_analyses",
+)
 
 
 def resolve(overrides: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:

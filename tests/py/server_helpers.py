@@ -233,12 +233,16 @@ class RawWS:
     """
 
     def __init__(self, port: int, path: str = "/ws/signals", *, rcvbuf: int | None = None,
-                 host: str = "127.0.0.1", answer_pings: bool = True) -> None:
+                 host: str = "127.0.0.1", answer_pings: bool = True,
+                 headers: dict[str, str] | None = None, ssl: Any = None) -> None:
         self.answer_pings = answer_pings
+        self.headers = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         try:
+            if ssl is not None:  # an ssl.SSLContext: the handshake happens on connect
+                self.sock = ssl.wrap_socket(self.sock, server_hostname=host)
             self._open(host, port, path)
         except BaseException:
             self.sock.close()
@@ -251,7 +255,8 @@ class RawWS:
         self.sock.settimeout(WAIT)
         self.sock.connect((host, port))
         self.conn = WSConnection(ConnectionType.CLIENT)
-        self.sock.sendall(self.conn.send(Request(host=f"{host}:{port}", target=path)))
+        self.sock.sendall(self.conn.send(Request(host=f"{host}:{port}", target=path,
+                                                 extra_headers=self.headers)))
         self.texts: list[str] = []
         self.binaries: list[bytes] = []
         self.close_code: int | None = None
@@ -287,6 +292,10 @@ class RawWS:
             return self.sock.recv(65536)
         except (ConnectionResetError, BrokenPipeError):
             return b""
+        except OSError as e:  # TLS: the peer went away without close_notify
+            if type(e).__name__ in ("SSLEOFError", "SSLZeroReturnError"):
+                return b""
+            raise
 
     # sending
     def send_text(self, text: str) -> None:

@@ -540,10 +540,6 @@ def _jwt(secret: str, claims: dict) -> str:
     return f"{head}.{body}.{b64(sig)}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CONTRACT: authentication is not implemented: with GS_REQUIRE_AUTH=true and GS_JWT_SECRET "
-    "set, an upgrade of /ws/signals without a token (or with a bad one) is accepted with 101 "
-    "and the welcome instead of being refused with 401"))
 def test_auth_required_refuses_missing_or_bad_token_with_401(monkeypatch):
     from server_helpers import RawWS, Rejected
 

@@ -26,20 +26,52 @@ MessagePtr replayed(const StoredMessage& m, const std::string& symbol) {
 }  // namespace
 
 ClientHandler::ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
-                             std::string client_id)
+                             std::string fallback_id, Principal who)
     : ctx_(std::move(ctx)),
       self_(std::move(self)),
-      client_id_(std::move(client_id)),
-      analyze_bucket_(ctx_->opts.analyze_rate) {}
+      who_(std::move(who)),
+      client_id_(who_.sub.empty() ? std::move(fallback_id) : who_.sub),
+      analyze_bucket_(ctx_->opts.analyze_rate),
+      message_bucket_(ctx_->opts.message_rate) {}
 
 void ClientHandler::on_open(const std::optional<std::string>& symbol) {
   reply(proto::welcome(client_id_));
   if (symbol && subscribe(*symbol)) analyze(*symbol);
 }
 
-void ClientHandler::on_text(std::string_view text) { handle(proto::parse_text(text)); }
+void ClientHandler::on_text(std::string_view text) {
+  if (admit_message()) handle(proto::parse_text(text));
+}
 
-void ClientHandler::on_binary(std::string_view bytes) { handle(proto::parse_binary(bytes)); }
+void ClientHandler::on_binary(std::string_view bytes) {
+  if (admit_message()) handle(proto::parse_binary(bytes));
+}
+
+bool ClientHandler::admit_message() {
+  if (flooded_) return false;
+  double retry_after = 0.0;
+  if (message_bucket_.take(retry_after)) return true;
+  flooded_ = true;
+  ctx_->security.message_flood_closes.fetch_add(1);
+  if (auto me = self_.lock()) me->close(1008, "message flood");
+  return false;
+}
+
+// The token's scope and symbols claims; an alert `forbidden` when outside them.
+bool ClientHandler::allowed(std::string_view action, const std::string& symbol) {
+  std::string why;
+  if (!who_.may(action)) {
+    why = "the token's scope does not include '" + std::string(action) + "'";
+  } else if (!who_.may_join(symbol)) {
+    why = "the token's symbols do not include " + symbol;
+  } else {
+    return true;
+  }
+  ctx_->security.forbidden.fetch_add(1);
+  problem({"forbidden", "error", "cannot " + std::string(action) + " " + symbol + ": " + why},
+          {{"symbol", symbol}});
+  return false;
+}
 
 void ClientHandler::on_closed() {
   auto* me = self_.lock().get();
@@ -84,7 +116,9 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
 bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint64_t> since) {
   auto me = self_.lock();
   if (!me) return false;
+  if (!allowed("subscribe", symbol)) return false;
   if (!rooms_.contains(symbol) && rooms_.size() >= ctx_->opts.max_subscriptions_per_client) {
+    ctx_->security.subscriptions_refused.fetch_add(1);
     problem({"too_many_subscriptions", "error",
              "cannot subscribe to " + symbol + ": already in " + std::to_string(rooms_.size()) +
                  " rooms, the limit per client; unsubscribe from one first"},
@@ -216,12 +250,26 @@ void ClientHandler::analyze(const std::string& symbol) {
             {{"symbol", symbol}});
     return;
   }
+  if (!allowed("analyze", symbol)) return;
   double retry_after = 0.0;
   if (!analyze_bucket_.take(retry_after)) {
+    ctx_->security.rate_limited.fetch_add(1);
     problem({"rate_limited", "warning",
              "too many analyze requests; at most " + fmt_num(ctx_->opts.analyze_rate.per_second) +
                  " per second (burst " + fmt_num(ctx_->opts.analyze_rate.burst) + ")"},
             {{"symbol", symbol}, {"retry_after", retry_after}});
+    return;
+  }
+  // Server-wide bound: a new analysis past max_active_analyses is refused (one already in
+  // flight for the symbol is joined by the orchestrator, so this only stops new work).
+  const auto active = ctx_->runtime->orchestrator().counters().active_analyses;
+  if (active >= ctx_->opts.max_active_analyses) {
+    ctx_->security.analyses_refused.fetch_add(1);
+    problem({"server_busy", "warning",
+             "cannot analyze " + symbol + " now: " + std::to_string(active) +
+                 " analyses are running, the server's limit (GS_MAX_ACTIVE_ANALYSES); retry "
+                 "shortly"},
+            {{"symbol", symbol}, {"retry_after", 1.0}, {"limit", ctx_->opts.max_active_analyses}});
     return;
   }
   if (!rooms_.contains(symbol) && !subscribe(symbol)) return;

@@ -1,5 +1,6 @@
 #include "goldensignals/net/context.hpp"
 
+#include <boost/asio/ssl/context.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -27,19 +28,64 @@ void ServerContext::log(int level, const std::string& message) const {
 
 bool ServerContext::logs(int level) const { return runtime->logs(level); }
 
+namespace {
+
+// TLS 1.2 and 1.3 only, the certificate chain and key from PEM files.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const ServerOptions& o) {
+  if (o.tls_cert.empty()) return nullptr;
+  namespace ssl = boost::asio::ssl;
+  auto c = std::make_shared<ssl::context>(ssl::context::tls_server);
+  c->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                 ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                 ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  c->use_certificate_chain_file(o.tls_cert, ec);
+  if (ec) {
+    throw InvalidArgument("GS_TLS_CERT '" + o.tls_cert + "' is not accepted: " + ec.message() +
+                          "; expected a PEM certificate chain");
+  }
+  c->use_private_key_file(o.tls_key, ssl::context::pem, ec);
+  if (ec) {
+    throw InvalidArgument("GS_TLS_KEY '" + o.tls_key + "' is not accepted: " + ec.message() +
+                          "; expected the PEM private key of GS_TLS_CERT");
+  }
+  return c;
+}
+
+}  // namespace
+
 ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
-    : opts(std::move(o)), runtime(std::move(rt)), bus(std::make_unique<LocalBus>(hub)) {}
+    : opts(std::move(o)),
+      runtime(std::move(rt)),
+      verifier(JwtVerifier::from_options(opts)),
+      tls(make_tls_context(opts)),
+      bus(std::make_unique<LocalBus>(hub)) {}
 
 nlohmann::json ServerContext::status() const {
   nlohmann::json rooms = nlohmann::json::object();
   for (const auto& [sym, n] : hub.room_sizes()) rooms[sym] = n;
+  // Open sessions by client id (a token's sub, else a uuid each), at most kMaxListed ids.
+  constexpr std::size_t kMaxListed = 200;
+  std::map<std::string, std::size_t> by_id;
+  std::size_t unlisted = 0;
+  for (const auto& c : hub.all_clients()) {
+    auto id = c->client_id();
+    if (by_id.contains(id) || by_id.size() < kMaxListed) {
+      ++by_id[std::move(id)];
+    } else {
+      ++unlisted;
+    }
+  }
   nlohmann::json out = runtime_status_json(*runtime);
   out["websocket_manager"] = {{"total_connections", counters.connections_total.load()},
                               {"active_connections", counters.connections_active.load()},
                               {"messages_sent", counters.messages_sent.load()},
                               {"messages_dropped", counters.messages_dropped.load()},
                               {"slow_consumer_closes", counters.slow_consumer_closes.load()},
-                              {"rooms", std::move(rooms)}};
+                              {"rooms", std::move(rooms)},
+                              {"clients", by_id},
+                              {"clients_unlisted", unlisted},
+                              {"client_addresses", per_ip.addresses()}};
   out["history"] = history_status();
   return out;
 }
@@ -147,6 +193,41 @@ std::string ServerContext::metrics() const {
     metric(os, "gs_history_queued", "gauge", "Room messages waiting for the history commit.",
            h.queued);
   }
+  const auto& sec = security;
+  os << "# HELP gs_security_refusals_total Upgrades and requests refused, by reason "
+        "(401 token reasons, 403 forbidden_origin, 429 per IP, 401 admin_required).\n"
+        "# TYPE gs_security_refusals_total counter\n";
+  for (std::size_t i = 0; i < sec.refused.size(); ++i) {
+    os << "gs_security_refusals_total{reason=\"" << refusal_name(static_cast<Refusal>(i)) << "\"} "
+       << sec.refused[i].load() << '\n';
+  }
+  metric(os, "gs_websocket_message_flood_closes_total", "counter",
+         "Clients closed with 1008 for sending faster than WS_MAX_MESSAGES_PER_SECOND.",
+         sec.message_flood_closes.load());
+  metric(os, "gs_websocket_oversize_closes_total", "counter",
+         "Clients closed with 1009 for a message over WS_MAX_MESSAGE_SIZE.",
+         sec.oversize_closes.load());
+  metric(os, "gs_websocket_token_expired_closes_total", "counter",
+         "Clients closed with 1008 when their token expired.", sec.token_expired_closes.load());
+  metric(os, "gs_analyze_rate_limited_total", "counter",
+         "analyze requests over a client's token bucket (alert rate_limited).",
+         sec.rate_limited.load());
+  metric(os, "gs_analyses_refused_total", "counter",
+         "analyze requests refused at GS_MAX_ACTIVE_ANALYSES (alert server_busy).",
+         sec.analyses_refused.load());
+  metric(os, "gs_forbidden_total", "counter",
+         "Requests outside the token's scope or symbols (alert forbidden).", sec.forbidden.load());
+  metric(os, "gs_subscriptions_refused_total", "counter",
+         "subscribe requests over WS_MAX_SUBSCRIPTIONS (alert too_many_subscriptions).",
+         sec.subscriptions_refused.load());
+  metric(os, "gs_handshake_timeouts_total", "counter",
+         "Connections closed for not completing a request or upgrade within "
+         "WS_HANDSHAKE_TIMEOUT.",
+         sec.handshake_timeouts.load());
+  metric(os, "gs_http_too_large_total", "counter",
+         "Requests refused with 413 (body) or 431 (headers).", sec.http_too_large.load());
+  metric(os, "gs_websocket_client_addresses", "gauge",
+         "Client addresses with open WebSocket sessions.", per_ip.addresses());
 
   auto& orch = runtime->orchestrator();
   const auto c = orch.counters();

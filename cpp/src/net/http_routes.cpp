@@ -7,6 +7,7 @@
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/net/context.hpp"
+#include "goldensignals/net/security.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
@@ -110,7 +111,8 @@ HttpReply static_file(const ServerContext& ctx, std::string_view raw_path) {
 }
 
 // GET /api/signals?symbol=AAPL&limit=100&before=SEQ: stored signals, newest first.
-HttpReply signal_history(const ServerContext& ctx, std::string_view query) {
+// `who`: the verified token's claims (its symbols claim applies), or empty without a token.
+HttpReply signal_history(const ServerContext& ctx, std::string_view query, const Principal& who) {
   std::optional<std::string> symbol;
   std::size_t limit = 100;
   std::uint64_t before = 0;
@@ -158,14 +160,18 @@ HttpReply signal_history(const ServerContext& ctx, std::string_view query) {
                          "next_before of the previous page");
       }
       before = *n;
-    } else {
+    } else if (key != "token") {  // the token was checked by route_http
       return error(400, "bad_request",
                    "unknown parameter '" + std::string(key.substr(0, 32)) +
-                       "'; accepted: symbol, limit, before");
+                       "'; accepted: symbol, limit, before, token");
     }
   }
   if (!symbol) {
     return error(400, "invalid_symbol", "symbol is missing; use /api/signals?symbol=AAPL");
+  }
+  if (!who.may_join(*symbol)) {
+    ctx.security.forbidden.fetch_add(1);
+    return error(403, "forbidden", "the token's symbols do not include " + *symbol);
   }
   if (!ctx.store) {
     return error(404, "history_disabled",
@@ -224,8 +230,51 @@ std::string_view content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target) {
+namespace {
+
+// The value of `name` in a query string, percent-decoded ('+' is a space); nullopt if absent.
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+  std::size_t i = 0;
+  while (i < query.size()) {
+    const auto amp = query.find('&', i);
+    const auto kv = query.substr(i, (amp == std::string_view::npos ? query.size() : amp) - i);
+    if (kv.size() > name.size() && kv.starts_with(name) && kv[name.size()] == '=') {
+      std::string v(kv.substr(name.size() + 1));
+      for (char& c : v) {
+        if (c == '+') c = ' ';
+      }
+      return decode(v).value_or(std::string());
+    }
+    if (amp == std::string_view::npos) break;
+    i = amp + 1;
+  }
+  return std::nullopt;
+}
+
+HttpReply admin_refusal() {
+  auto r = error(401, "admin_required",
+                 "this endpoint needs the admin token (GS_ADMIN_TOKEN) as Authorization: Bearer "
+                 "or ?token=");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+}  // namespace
+
+std::string request_token(std::string_view target, std::string_view authorization) {
   const auto [path, query] = split_target(target);
+  if (auto t = query_value(query, "token"); t && !t->empty()) return *t;
+  return std::string(bearer_token(authorization));
+}
+
+HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target,
+                     std::string_view authorization) {
+  const auto [path, query] = split_target(target);
+  if ((path == "/ws/status" || path == "/metrics") &&
+      !admin_allowed(ctx, request_token(target, authorization))) {
+    ctx.security.count(Refusal::AdminRequired);
+    return admin_refusal();
+  }
   if (method != "GET" && method != "HEAD") {
     auto r = error(405, "method_not_allowed", "only GET and HEAD are served");
     r.headers.emplace_back("Allow", "GET, HEAD");
@@ -246,7 +295,22 @@ HttpReply route_http(const ServerContext& ctx, std::string_view method, std::str
   if (path == "/metrics") {
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics(), {}};
   }
-  if (path == "/api/signals") return signal_history(ctx, query);
+  if (path == "/api/signals") {
+    // History is data like the stream: the same token rules as the upgrade.
+    Principal who;
+    const auto token = request_token(target, authorization);
+    if (ctx.verifier.enabled() && (!token.empty() || ctx.opts.require_auth)) {
+      auto v = ctx.verifier.verify(token);
+      if (!v.ok) {
+        ctx.security.count(refusal_for(v.reason));
+        auto r = error(401, v.reason, v.message);
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+      }
+      who = std::move(v.principal);
+    }
+    return signal_history(ctx, query, who);
+  }
   if (path == "/ws" || path.starts_with("/ws/")) {
     auto r = error(426, "upgrade_required", "this is a WebSocket endpoint; connect with ws://");
     r.headers.emplace_back("Upgrade", "websocket");
@@ -295,6 +359,7 @@ WsTarget parse_ws_target(std::string_view target) {
     if (amp == std::string_view::npos) break;
     i = amp + 1;
   }
+  t.token = query_value(query, "token").value_or(std::string());
   t.ok = true;
   return t;
 }

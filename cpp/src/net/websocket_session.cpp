@@ -14,20 +14,26 @@ namespace gs {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<ServerContext> ctx,
-                                   std::optional<std::string> symbol, bool msgpack)
-    : ws_(GatherStream(std::move(stream))),
+WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<ServerContext> ctx,
+                                   std::optional<std::string> symbol, bool msgpack, Principal who,
+                                   IpTable::Slot ip_slot)
+    : ws_(std::move(stream)),
       strand_(ws_.get_executor()),
       ctx_(std::move(ctx)),
       symbol_(std::move(symbol)),
       msgpack_(msgpack),
+      who_(std::move(who)),
+      ip_slot_(std::move(ip_slot)),
       tick_timer_(strand_),
-      close_timer_(strand_) {}
+      close_timer_(strand_),
+      expiry_timer_(strand_) {}
+
+std::string WebSocketSession::client_id() const { return handler_ ? handler_->client_id() : ""; }
 
 WebSocketSession::~WebSocketSession() { ctx_->counters.connections_active.fetch_sub(1); }
 
 void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
-  handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), uuid4());
+  handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), uuid4(), who_);
   error_code ignored;
   auto& sock = beast::get_lowest_layer(ws_).socket();
   sock.set_option(tcp::no_delay(true), ignored);  // small frames should leave at once
@@ -54,12 +60,13 @@ void WebSocketSession::on_accept(error_code ec) {
   ctx_->counters.connections_total.fetch_add(1);
   ctx_->hub.connect(shared_from_this());
   if (ctx_->logs(10)) {
-    ctx_->log(10, "client connected (" + std::to_string(ctx_->counters.connections_active.load()) +
-                      " open)");
+    ctx_->log(10, "client connected: " + client_id() + " (" +
+                      std::to_string(ctx_->counters.connections_active.load()) + " open)");
   }
   handler_->on_open(symbol_);
   do_read();
   do_tick();
+  arm_expiry();
   // A stop that began during the handshake did not see us in the hub: close now.
   if (ctx_->stopping.load()) do_close(websocket::close_code::going_away, "server shutdown");
 }
@@ -71,6 +78,7 @@ void WebSocketSession::do_read() {
 
 void WebSocketSession::on_read(error_code ec, std::size_t) {
   // Oversize frames (1009) and invalid UTF-8 (1007) were already answered by Beast.
+  if (ec == websocket::error::message_too_big) ctx_->security.oversize_closes.fetch_add(1);
   if (ec) return end();
   last_rx_ = Clock::now();
   const auto data = buffer_.cdata();
@@ -139,16 +147,26 @@ void WebSocketSession::do_write() {
       write_scheduled_ = false;
       return;
     }
-    if (queue_.size() <= kBatch) {
+    // TLS: one message per write, through Beast (the batch bypass needs the plain socket).
+    const std::size_t batch = ws_.next_layer().gather() ? kBatch : 1;
+    if (queue_.size() <= batch) {
       writing_.swap(queue_);  // all of it (writing_ was empty)
     } else {
-      const auto n = static_cast<std::ptrdiff_t>(kBatch);
+      const auto n = static_cast<std::ptrdiff_t>(batch);
       std::move(queue_.begin(), queue_.begin() + n, std::back_inserter(writing_));
       queue_.erase(queue_.begin(), queue_.begin() + n);
     }
   }
+  auto* gather = ws_.next_layer().gather();
+  if (!gather) {
+    const auto& m = writing_.front();
+    ws_.async_write(
+        asio::buffer(msgpack_ ? m->msgpack() : m->json()),
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    return;
+  }
   // Plain TCP: the queued frames leave together in one gather write, bypassing Beast's
-  // one-frame write (a TLS stream would write them one by one through ws_.async_write).
+  // one-frame write.
   frames_.clear();
   for (const auto& m : writing_) {
     const auto header = m->frame_header(msgpack_);
@@ -156,7 +174,7 @@ void WebSocketSession::do_write() {
     frames_.emplace_back(header.data(), header.size());
     frames_.emplace_back(payload.data(), payload.size());
   }
-  ws_.next_layer().async_write_gather(
+  gather->async_write_gather(
       frames_, [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
 }
 
@@ -179,9 +197,13 @@ void WebSocketSession::do_close(std::uint16_t code, std::string reason) {
   if (close_started_ || ended_) return;
   close_started_ = true;
   // Closes the server decides on (a slow or silent client) are worth an info line.
-  const int level = reason == "slow consumer" || reason == "idle timeout" ? 20 : 10;
+  const int level = reason == "slow consumer" || reason == "idle timeout" ||
+                            reason == "message flood" || reason == "token expired"
+                        ? 20
+                        : 10;
   if (ctx_->logs(level)) {
-    ctx_->log(level, "closing client with " + std::to_string(code) + " (" + reason + ")");
+    ctx_->log(level, "closing client " + client_id() + " with " + std::to_string(code) + " (" +
+                         reason + ")");
   }
   {
     std::lock_guard lk(mu_);
@@ -222,6 +244,27 @@ void WebSocketSession::on_tick(error_code ec) {
   do_tick();
 }
 
+// A token that expires while connected ends the session at expiry (plus the leeway).
+void WebSocketSession::arm_expiry() {
+  if (!who_.exp) return;
+  // Whole seconds, as exp is; at most a year ahead (the timer is re-armed if it gets there).
+  const std::int64_t left = *who_.exp + ctx_->opts.jwt_leeway.count() - now_ms() / 1000;
+  constexpr std::int64_t kYear = 366LL * 24 * 3600;
+  if (left > kYear) {
+    expiry_timer_.expires_after(std::chrono::seconds(kYear));
+    expiry_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && !self->ended_ && !self->close_started_) self->arm_expiry();
+    });
+    return;
+  }
+  expiry_timer_.expires_after(std::chrono::seconds(std::max<std::int64_t>(0, left)));
+  expiry_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->ended_ || self->close_started_) return;
+    self->ctx_->security.token_expired_closes.fetch_add(1);
+    self->do_close(websocket::close_code::policy_error, "token expired");
+  });
+}
+
 void WebSocketSession::end() {
   if (ended_) return;
   ended_ = true;
@@ -232,6 +275,7 @@ void WebSocketSession::end() {
   }
   tick_timer_.cancel();
   close_timer_.cancel();
+  expiry_timer_.cancel();
   if (handler_) handler_->on_closed();
   ctx_->hub.disconnect(this);
 }

@@ -45,6 +45,18 @@ void ServerOptions::validate() const {
        "analyze_rate.per_second", fmt_num(analyze_rate.per_second), "a finite rate > 0 per second");
   need(std::isfinite(analyze_rate.burst) && analyze_rate.burst >= 1, "analyze_rate.burst",
        fmt_num(analyze_rate.burst), "a finite number >= 1");
+  need(std::isfinite(message_rate.per_second) && message_rate.per_second > 0,
+       "message_rate.per_second", fmt_num(message_rate.per_second), "a finite rate > 0 per second");
+  need(std::isfinite(message_rate.burst) && message_rate.burst >= 1, "message_rate.burst",
+       fmt_num(message_rate.burst), "a finite number >= 1");
+  need_count(max_connections_per_ip, 1, 1'000'000, "max_connections_per_ip", "1 to 1000000");
+  need_count(max_active_analyses, 1, 1'000'000, "max_active_analyses", "1 to 1000000");
+  need(jwt_leeway.count() >= 0 && jwt_leeway.count() <= 3600, "jwt_leeway",
+       std::to_string(jwt_leeway.count()) + " s", "0 to 3600 s");
+  need(!require_auth || !jwt_secret.empty() || !jwt_public_key.empty(), "require_auth", "true",
+       "a key to verify tokens with: set GS_JWT_SECRET or GS_JWT_PUBLIC_KEY too");
+  need(tls_cert.empty() == tls_key.empty(), "tls_cert/tls_key",
+       "'" + tls_cert + "'/'" + tls_key + "'", "both files (TLS) or neither (plain TCP)");
   need_count(http_body_limit, 0, 64 * 1024 * 1024, "http_body_limit", "0 to 64 MiB");
   need_count(http_header_limit, 1024, 1024 * 1024, "http_header_limit", "1 KiB to 1 MiB");
   need_ms(handshake_timeout, 10, 600'000, "handshake_timeout", "10 ms to 10 min");

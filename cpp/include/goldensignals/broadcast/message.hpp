@@ -81,6 +81,8 @@ class Subscriber {
   virtual ~Subscriber() = default;
   virtual SendStatus send(MessagePtr m) = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  // Who it is in logs and /ws/status (a token's sub, else a uuid); fixed for its lifetime.
+  [[nodiscard]] virtual std::string client_id() const { return {}; }
 };
 
 }  // namespace gs

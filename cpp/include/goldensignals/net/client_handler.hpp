@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/net/auth.hpp"
 #include "goldensignals/net/protocol.hpp"
 #include "goldensignals/net/rate_limiter.hpp"
 
@@ -19,11 +20,15 @@ struct ServerContext;
 
 class ClientHandler {
  public:
+  // `who`: the verified token's claims (empty without a token). Its sub is the client id;
+  // otherwise `fallback_id`.
   ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
-                std::string client_id);
+                std::string fallback_id, Principal who = {});
 
   // After the handshake: the welcome; for /ws/symbols/{symbol}, subscribe and analyze too.
   void on_open(const std::optional<std::string>& symbol);
+  // Each message counts against WS_MAX_MESSAGES_PER_SECOND; past it the client is closed
+  // with 1008 "message flood" and the message is not handled.
   void on_text(std::string_view text);
   void on_binary(std::string_view bytes);
   // The connection ended: leave every room.
@@ -33,6 +38,8 @@ class ClientHandler {
   [[nodiscard]] const std::set<std::string>& subscriptions() const noexcept { return rooms_; }
 
  private:
+  bool admit_message();
+  bool allowed(std::string_view action, const std::string& symbol);
   void handle(const proto::Parsed& p);
   bool subscribe(const std::string& symbol, std::optional<std::uint64_t> since = std::nullopt);
   void history(const proto::Request& r);
@@ -44,9 +51,12 @@ class ClientHandler {
 
   std::shared_ptr<ServerContext> ctx_;
   std::weak_ptr<Subscriber> self_;
+  Principal who_;
   std::string client_id_;
   std::set<std::string> rooms_;  // at most max_subscriptions_per_client
   TokenBucket analyze_bucket_;
+  TokenBucket message_bucket_;
+  bool flooded_ = false;
 };
 
 }  // namespace gs

@@ -11,8 +11,14 @@
 
 #include "goldensignals/broadcast/bus.hpp"
 #include "goldensignals/broadcast/room_hub.hpp"
+#include "goldensignals/net/auth.hpp"
+#include "goldensignals/net/security.hpp"
 #include "goldensignals/orchestrator/agent_stats.hpp"
 #include "goldensignals/server/options.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace gs {
 
@@ -48,6 +54,9 @@ struct ServerContext {
 
   const ServerOptions opts;
   const std::shared_ptr<Runtime> runtime;
+  const JwtVerifier verifier;  // from jwt_secret / jwt_public_key (the key file is read once)
+  // From tls_cert / tls_key (read once; InvalidArgument naming a bad file); null: plain TCP.
+  const std::shared_ptr<boost::asio::ssl::context> tls;
 
   // Server log records, under goldensignals.websocket_orchestrator (as the original clients
   // configure logging).
@@ -56,6 +65,8 @@ struct ServerContext {
   RoomHub hub;
   std::unique_ptr<Bus> bus;  // LocalBus over `hub` for now
   ServerCounters counters;
+  mutable SecurityCounters security;  // counted from const paths too (HTTP answers)
+  IpTable per_ip;                     // open WebSocket sessions per client address
   AgentLatencyBook latencies;
   std::atomic<bool> stopping{false};
   std::atomic<int> paced_replays{0};  // replay threads running (ClientHandler::replay)

@@ -19,8 +19,13 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
-// The answer to a plain (non-upgrade) request. `method` is e.g. "GET".
-HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target);
+// The answer to a plain (non-upgrade) request. `method` is e.g. "GET"; `authorization` the
+// Authorization header (for GS_ADMIN_TOKEN on /ws/status and /metrics).
+HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target,
+                     std::string_view authorization = {});
+
+// A request's token: ?token= (percent-decoded), else Authorization: Bearer.
+std::string request_token(std::string_view target, std::string_view authorization);
 
 // A WebSocket upgrade target: /ws/signals or /ws/symbols/{symbol}, with ?format=json|msgpack.
 struct WsTarget {
@@ -29,6 +34,7 @@ struct WsTarget {
   std::string error;                  // when !ok: why
   std::optional<std::string> symbol;  // /ws/symbols/{symbol}, normalized
   bool msgpack = false;
+  std::string token;  // ?token=, percent-decoded ("" when absent)
 };
 WsTarget parse_ws_target(std::string_view target);
 

@@ -1,8 +1,8 @@
 // One WebSocket client: its own strand, one write in flight, a bounded send queue in which a
 // newer price_update replaces an unsent one of the same symbol; a client whose queue overflows
 // is closed with 1008 and nobody else waits for it. Queued messages leave in batches, up to
-// kBatch frames per gather write (net/gather_stream.hpp), each frame's header made once per
-// message for all its recipients.
+// kBatch frames per gather write (net/gather_stream.hpp) over plain TCP, each frame's header
+// made once per message for all its recipients; under TLS one frame per Beast write.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
-#include "goldensignals/net/gather_stream.hpp"
+#include "goldensignals/net/auth.hpp"
 #include "goldensignals/net/net.hpp"
+#include "goldensignals/net/net_stream.hpp"
+#include "goldensignals/net/security.hpp"
 
 namespace gs {
 
@@ -30,9 +32,11 @@ class ClientHandler;
 class WebSocketSession final : public Subscriber,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
-  // The caller has reserved a connection slot (counters.connections_active); we release it.
-  WebSocketSession(boost::beast::tcp_stream&& stream, std::shared_ptr<ServerContext> ctx,
-                   std::optional<std::string> symbol, bool msgpack);
+  // The caller has reserved a connection slot (counters.connections_active) and the client
+  // address's slot (`ip_slot`); we release both. `who`: the verified token's claims.
+  WebSocketSession(NetStream&& stream, std::shared_ptr<ServerContext> ctx,
+                   std::optional<std::string> symbol, bool msgpack, Principal who = {},
+                   IpTable::Slot ip_slot = {});
   ~WebSocketSession() override;
 
   // Completes the upgrade of `req`, then welcomes the client and starts reading.
@@ -41,6 +45,7 @@ class WebSocketSession final : public Subscriber,
   // Thread-safe; never blocks on I/O.
   SendStatus send(MessagePtr m) override;
   void close(std::uint16_t code, std::string reason) override;
+  [[nodiscard]] std::string client_id() const override;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -55,18 +60,22 @@ class WebSocketSession final : public Subscriber,
   void do_tick();
   void on_tick(error_code ec);
   void end();
+  void arm_expiry();
 
   static constexpr std::size_t kBatch = 128;  // frames per gather write, at most
 
-  boost::beast::websocket::stream<GatherStream> ws_;
+  boost::beast::websocket::stream<NetStream> ws_;
   asio::any_io_executor strand_;  // a copy of the stream's strand, for posting from any thread
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<ServerContext> ctx_;
   std::optional<std::string> symbol_;  // from /ws/symbols/{symbol}
   const bool msgpack_;
-  std::unique_ptr<ClientHandler> handler_;
-  asio::steady_timer tick_timer_;   // ping and idle check every heartbeat interval
-  asio::steady_timer close_timer_;  // drops the socket if the close handshake stalls
+  std::unique_ptr<ClientHandler> handler_;  // set in run(), before anyone else sees us
+  Principal who_;
+  IpTable::Slot ip_slot_;
+  asio::steady_timer tick_timer_;    // ping and idle check every heartbeat interval
+  asio::steady_timer close_timer_;   // drops the socket if the close handshake stalls
+  asio::steady_timer expiry_timer_;  // closes with 1008 when the token expires
 
   std::mutex mu_;                  // guards the three below, never held across I/O
   std::vector<MessagePtr> queue_;  // unsent messages, at most message_queue_size

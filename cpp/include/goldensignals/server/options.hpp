@@ -25,6 +25,9 @@ struct ServerOptions {
   std::size_t max_message_bytes = 64 * 1024;  // client frames past this close with 1009
   std::size_t max_subscriptions_per_client = 100;  // rooms one client may join (bounds fan-out)
   RateLimit analyze_rate;                          // analyses are the expensive request
+  RateLimit message_rate{100.0, 200.0};      // WS_MAX_MESSAGES_PER_SECOND: past it, close 1008
+  std::size_t max_connections_per_ip = 100;  // WS_MAX_CONNECTIONS_PER_IP: more get 429
+  std::size_t max_active_analyses = 64;  // GS_MAX_ACTIVE_ANALYSES: server-wide; more are refused
 
   std::size_t http_body_limit = 64 * 1024;    // our endpoints take no bodies; refuse uploads
   std::size_t http_header_limit = 16 * 1024;  // enough for cookies and a JWT, not for abuse
@@ -33,6 +36,16 @@ struct ServerOptions {
   std::chrono::milliseconds close_timeout{5'000};       // a peer that never reads its close frame
   std::size_t event_queue_size = 10'000;  // runtime events awaiting broadcast; then prices drop
   int socket_send_buffer = 0;             // SO_SNDBUF per client in bytes; 0 keeps the OS default
+
+  // Security (docs/security.md). With no JWT key configured, tokens are not looked at.
+  bool require_auth = false;            // GS_REQUIRE_AUTH: every upgrade needs a valid token
+  std::string jwt_secret;               // GS_JWT_SECRET: key of HS256/384/512 tokens
+  std::string jwt_public_key;           // GS_JWT_PUBLIC_KEY: PEM file for RS*/ES* tokens
+  std::chrono::seconds jwt_leeway{30};  // GS_JWT_LEEWAY: clock skew allowed on exp and nbf
+  std::string admin_token;              // GS_ADMIN_TOKEN: /ws/status and /metrics need it when set
+  std::string allowed_origins;  // GS_ALLOWED_ORIGINS: '' or '*' any, 'self', or a comma list
+  std::string tls_cert;         // GS_TLS_CERT: PEM certificate chain; with tls_key, TLS only
+  std::string tls_key;          // GS_TLS_KEY: PEM private key
 
   std::string web_root;  // directory of static files for GET /; empty serves a built-in page
 
