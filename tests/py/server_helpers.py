@@ -88,9 +88,12 @@ def served(rt: gs.Runtime | None = None, **kw: Any) -> Iterator[Served]:
 
 
 # --- HTTP -------------------------------------------------------------------------------------
-def http_get(url: str, timeout: float = WAIT) -> tuple[int, dict[str, str], bytes]:
+def http_get(url: str, timeout: float = WAIT, *, token: str | None = None,
+             context: Any = None) -> tuple[int, dict[str, str], bytes]:
+    """GET with an optional bearer token and TLS context; HTTP errors are answers too."""
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         with e:

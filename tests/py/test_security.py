@@ -100,9 +100,9 @@ def refusals(srv: Any) -> dict[str, float]:
 
 
 def srv_metrics(srv: Any, token: str = "admin-token-1") -> dict[str, float]:
-    req = urllib.request.Request(srv.http + "/metrics", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=WAIT) as r:
-        return parse_metrics(r.read().decode())
+    status, _, body = http_get(srv.http + "/metrics", token=token)
+    assert status == 200, body
+    return parse_metrics(body.decode())
 
 
 # --- authentication at the upgrade ------------------------------------------------------------
@@ -190,18 +190,8 @@ def test_a_bad_key_file_is_refused_naming_it(tmp_path):
 def test_sub_is_the_client_id_in_status(authsrv):
     with RawWS(authsrv.port, f"/ws/signals?token={hs(claims(sub='carol'))}") as ws:
         assert ws.wait_for(lambda m: "client_id" in m)["client_id"] == "carol"
-        st = json.loads(http_get_auth(authsrv.http + "/ws/status", "admin-token-1")[2])
+        st = json.loads(http_get(authsrv.http + "/ws/status", token="admin-token-1")[2])
         assert st["websocket_manager"]["clients"].get("carol") == 1
-
-
-def http_get_auth(url: str, token: str) -> tuple[int, dict[str, str], bytes]:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=WAIT) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        with e:
-            return e.code, dict(e.headers), e.read()
 
 
 SCOPE_CASES = [
@@ -267,7 +257,7 @@ ADMIN_CASES = [
 @pytest.mark.parametrize("token,status", ADMIN_CASES)
 def test_admin_endpoints_need_the_admin_token(authsrv, path, token, status):
     tok = {"jwt-admin": hs(claims(scope="admin")), "jwt-user": hs(claims(scope="subscribe"))}.get(token, token)
-    got, headers, body = (http_get_auth(authsrv.http + path, tok) if tok
+    got, headers, body = (http_get(authsrv.http + path, token=tok) if tok
                           else http_get(authsrv.http + path))
     assert got == status, body
     if status == 401:
@@ -482,8 +472,8 @@ def test_tls_wss_and_https_with_verification(cert):
                 allowed_origins="self") as srv:
         assert srv.http.startswith("https://127.0.0.1:")
         ctx = tls_context(crt)
-        with urllib.request.urlopen(srv.http + "/health", context=ctx, timeout=WAIT) as r:
-            assert r.status == 200 and json.loads(r.read()) == {"status": "ok"}
+        status, _, body = http_get(srv.http + "/health", context=ctx)
+        assert status == 200 and json.loads(body) == {"status": "ok"}
         # WebSocket over TLS: the token check, the origin check (self is https://) and frames
         with RawWS(srv.port, f"/ws/signals?token={hs()}", ssl=ctx,
                    headers={"Origin": f"https://127.0.0.1:{srv.port}"}) as ws:
@@ -540,5 +530,4 @@ def test_tls_handshake_timeout_and_bad_files(cert, tmp_path):
 
 
 def srv_metrics_tls(srv: Any, cafile: str) -> dict[str, float]:
-    with urllib.request.urlopen(srv.http + "/metrics", context=tls_context(cafile), timeout=WAIT) as r:
-        return parse_metrics(r.read().decode())
+    return parse_metrics(http_get(srv.http + "/metrics", context=tls_context(cafile))[2].decode())
