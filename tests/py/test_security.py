@@ -243,6 +243,19 @@ def test_token_expiring_while_connected_closes_1008():
         assert srv.metrics()["gs_websocket_token_expired_closes_total"] == 1
 
 
+def test_signal_history_follows_the_token_rules(authsrv):
+    url = authsrv.http + "/api/signals?symbol=AAPL"
+    status, headers, body = http_get(url)
+    assert (status, json.loads(body)["error"]) == (401, "missing_token")
+    assert headers.get("WWW-Authenticate") == "Bearer"
+    status, _, body = http_get(url, token=hs(key="another-secret-another-secret!!!"))
+    assert (status, json.loads(body)["error"]) == (401, "bad_signature")
+    status, _, body = http_get(url, token=hs(claims(symbols=["NVDA"])))
+    assert (status, json.loads(body)["error"]) == (403, "forbidden")
+    status, _, body = http_get(url + f"&token={hs()}")
+    assert status == 200 and json.loads(body)["symbol"] == "AAPL", body
+
+
 # --- admin endpoints -----------------------------------------------------------------------------
 ADMIN_CASES = [
     (None, 401),

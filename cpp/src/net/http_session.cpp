@@ -32,7 +32,7 @@ HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
 void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->stream_.is_tls()) return self->do_read();
-    // The TLS handshake shares the handshake timeout with the first request.
+    // The TLS handshake gets handshake_timeout, then the first request gets its own.
     self->stream_.next_layer().expires_after(self->ctx_->opts.handshake_timeout);
     self->stream_.tls().async_handshake(asio::ssl::stream_base::server,
                                         [self](error_code ec) { self->on_handshake(ec); });
