@@ -136,6 +136,8 @@ TEST(JwtVerifier, NamesEveryRefusal) {
   EXPECT_EQ(v.verify(mint(JWT_ALG_HS256, kSecret, R"({"sub":"a","exp":"tomorrow"})"), kNow).reason,
             "bad_claims");
   EXPECT_EQ(v.verify(mint(JWT_ALG_HS256, kSecret, R"({"sub":7})"), kNow).reason, "bad_claims");
+  EXPECT_EQ(v.verify(mint(JWT_ALG_HS256, kSecret, R"({"exp":1e300})"), kNow).reason, "bad_claims");
+  EXPECT_TRUE(v.verify(mint(JWT_ALG_HS256, kSecret, R"({"exp":99999999999})"), kNow).ok);
   EXPECT_EQ(v.verify(mint(JWT_ALG_HS256, kSecret, R"({"symbols":"AAPL"})"), kNow).reason,
             "bad_claims");
 }

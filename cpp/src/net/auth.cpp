@@ -90,11 +90,14 @@ std::optional<std::int64_t> seconds_claim(const nlohmann::json& claims, const ch
                                           bool& bad) {
   const auto it = claims.find(name);
   if (it == claims.end()) return std::nullopt;
-  if (!it->is_number()) {
+  // Seconds since 1970, within about +-30000 years (so the arithmetic below cannot overflow).
+  constexpr double kLimit = 1e12;
+  const double v = it->is_number() ? it->get<double>() : 0.0;
+  if (!it->is_number() || !(v > -kLimit && v < kLimit)) {
     bad = true;
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(it->get<double>());
+  return static_cast<std::int64_t>(v);
 }
 
 }  // namespace
