@@ -109,6 +109,8 @@ class Harness:
                     "--no-builtin-agents", "--interval", "3600", "--log-level", "warn",
                     "--db", "off",  # the peers keep no history either
                     "--ws-max-connections", "20000", "--ws-message-queue-size", str(queue),
+                    # every load client is on 127.0.0.1; the peers have no per-address limit
+                    "--ws-max-connections-per-ip", "20000",
                     "--bench-rooms", str(rooms), "--bench-subscribers", str(subscribers),
                     "--bench-rate", str(rate), "--bench-duration", str(duration)]
         return [sys.executable, str(PEERS_DIR / f"{name}_peer.py"), *common_peer]
