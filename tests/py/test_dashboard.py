@@ -304,3 +304,61 @@ def test_a_refused_upgrade_is_explained_and_cleared_once_connected(browser):
         page.close()
         srv.stop()
     assert not errors, errors
+
+
+def test_dashboard_with_auth_required(browser):
+    """GS_REQUIRE_AUTH on: without a token the page is refused and says a token may be needed;
+    a token signed with another key is refused too; a real HS256 token (PyJWT) limited to AAPL
+    and NVDA connects, watches those two (the server refuses MSFT: shown unwatched) and
+    analyses; the server's origin check lets the page it serves in (GS_ALLOWED_ORIGINS=self)."""
+    import time
+
+    import jwt
+
+    secret = "dashboard-test-secret-0123456789abcdef"
+    srv = ServerProcess(free_port(), symbols=("AAPL", "MSFT", "NVDA"), interval=0.2,
+                        agents=("--require-auth", "true", "--jwt-secret", secret,
+                                "--allowed-origins", "self"))
+    srv.start()
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(srv.url + "/", wait_until="load", timeout=WAIT_MS)
+        page.wait_for_function("() => document.querySelector('#notice').textContent.includes('may require a token')",
+                               timeout=WAIT_MS)
+        assert page.get_attribute("#conn", "data-state") == "reconnecting"
+
+        now = int(time.time())
+        forged = jwt.encode({"sub": "desk-1", "exp": now + 600}, "not-the-server-secret-0123456789",
+                            algorithm="HS256")
+        page.fill("#token", forged)
+        page.click("#reconnect")
+        page.wait_for_function("() => document.querySelector('#notice').textContent.includes('wrong or expired')",
+                               timeout=WAIT_MS)
+        assert page.get_attribute("#conn", "data-state") == "reconnecting"
+
+        token = jwt.encode({"sub": "desk-1", "exp": now + 600, "scope": "subscribe analyze",
+                            "symbols": ["AAPL", "NVDA"]}, secret, algorithm="HS256")
+        page.fill("#token", token)
+        page.click("#reconnect")
+        page.wait_for_selector('#conn[data-state="open"]', timeout=WAIT_MS)
+        for sym in ("AAPL", "NVDA"):
+            page.wait_for_selector(f'#watchlist tr[data-symbol="{sym}"]:not(.off)', timeout=WAIT_MS)
+        page.wait_for_selector('#watchlist tr[data-symbol="MSFT"].off', timeout=WAIT_MS)
+        page.wait_for_selector("#decisions li.alert-error", timeout=WAIT_MS)
+        assert "MSFT" in page.inner_text("#decisions li.alert-error")
+        assert "refused the connection" not in page.inner_text("#notice")
+
+        page.click('#watchlist tr[data-symbol="AAPL"] td.sym')
+        page.wait_for_function("() => document.querySelector('#sel-title').textContent === 'AAPL'",
+                               timeout=WAIT_MS)
+        page.click("#analyze")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#agents tbody tr[data-signal=\"BUY\"],"
+            " #agents tbody tr[data-signal=\"SELL\"], #agents tbody tr[data-signal=\"HOLD\"]').length >= 5",
+            timeout=WAIT_MS)
+    finally:
+        page.close()
+        srv.stop()
+    assert not errors, errors
