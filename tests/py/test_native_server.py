@@ -47,7 +47,10 @@ async def smoke(port: int) -> dict[str, int]:
         await ws.send(json.dumps({"type": "analyze", "symbol": "AAPL"}))
         await ws.send(json.dumps({"type": "bogus"}))
         end = time.monotonic() + 20
-        while time.monotonic() < end and not {"decision_update", "unknown_type"} <= seen.keys():
+        # A periodic analysis may already be half-way when the subscription lands, so its
+        # decision can arrive after only part of its agent updates: read on until full ones did.
+        while time.monotonic() < end and not ({"decision_update", "unknown_type"} <= seen.keys()
+                                              and seen.get("agent_update", 0) >= 6):
             msg = json.loads(await asyncio.wait_for(ws.recv(), 20))
             seen[msg["type"]] = seen.get(msg["type"], 0) + 1
             if msg["type"] == "alert" and msg.get("code") == "unknown_type":
