@@ -101,13 +101,13 @@ class Harness:
         self.verbose = args.verbose
 
     def server_cmd(self, name: str, port: int, rooms: int, subscribers: int, rate: float,
-                   duration: float, queue: int) -> list[str]:
+                   duration: float, queue: int, db: str = "off") -> list[str]:
         common_peer = ["--port", str(port), "--rooms", str(rooms), "--subscribers",
                        str(subscribers), "--rate", str(rate), "--duration", str(duration)]
         if name == "ours":
             return [self.server_bin, "--host", "127.0.0.1", "--port", str(port),
                     "--no-builtin-agents", "--interval", "3600", "--log-level", "warn",
-                    "--db", "off",  # the peers keep no history either
+                    "--db", db,  # off: the peers keep no history either
                     "--ws-max-connections", "20000", "--ws-message-queue-size", str(queue),
                     # every load client is on 127.0.0.1; the peers have no per-address limit
                     "--ws-max-connections-per-ip", "20000",
@@ -117,13 +117,14 @@ class Harness:
 
     def run(self, name: str, *, connections: int, rooms: int = 1, rate: float = 0.0,
             duration: float | None = None, idle: bool = False, queue: int = 1000,
-            timeout: float = 120.0) -> dict:
-        """One server, one client run; the client's JSON report plus the server's name."""
+            timeout: float = 120.0, db: str = "off") -> dict:
+        """One server, one client run; the client's JSON report plus the server's name.
+        db: ours' --db (off, or an SQLite file for the history: bench/store.py)."""
         duration = self.duration if duration is None else duration
         t0 = time.monotonic()
         port = free_port()
         cmd = self.server_cmd(name, port, rooms, connections if not idle else 10**7, rate,
-                              duration, queue)
+                              duration, queue, db)
         log = tempfile.TemporaryFile()  # a pipe nobody reads could fill and stall the server
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
                                 preexec_fn=prepare_child, cwd=PEERS_DIR)
@@ -210,20 +211,33 @@ def fmt(v: float | None, unit: str = "") -> str:
     return f"{v:.3g}"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def harness_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every benchmark built on Harness takes (fanout.py, store.py)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one round, small sizes: a smoke test")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--duration", type=float, default=None, help="seconds of publishing")
-    ap.add_argument("--peers", default=",".join(PEERS))
-    ap.add_argument("--scenarios", default="fanout,rooms,latency,sustained,idle")
     ap.add_argument("--bin-dir", default=None, help="where goldensignals-server/-bench are")
     ap.add_argument("--out", default=None, help="the JSON file to write")
     ap.add_argument("-v", "--verbose", action="store_true")
+    return ap
+
+
+def parse_harness_args(ap: argparse.ArgumentParser,
+                       duration: float) -> tuple[argparse.Namespace, int]:
+    """The arguments and the rounds: 3 (--quick: 1); --duration defaults to `duration`
+    (--quick: 0.5 s)."""
     args = ap.parse_args()
-    rounds = args.rounds or (1 if args.quick else 3)
     if args.duration is None:
-        args.duration = 0.5 if args.quick else 1.0
+        args.duration = 0.5 if args.quick else duration
+    return args, args.rounds or (1 if args.quick else 3)
+
+
+def main() -> int:
+    ap = harness_parser(__doc__)
+    ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--scenarios", default="fanout,rooms,latency,sustained,idle")
+    args, rounds = parse_harness_args(ap, duration=1.0)
     peers = [p for p in args.peers.split(",") if p]
     for p in peers:
         if p not in PEERS:

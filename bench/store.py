@@ -1,232 +1,165 @@
-"""Signal store cost: fan-out throughput and latency with the history store on vs off.
+"""Signal store cost: fan-out with the history store on vs off, per server CPU-second.
 
-One in-process server (``rt.serve``) per run. The load is `agent_update` room messages
-(ordered: never dropped or replaced for a connected client, and always stored) sent through
-the server's real path (``_bench_publish_agent_update``: stored, stamped, then broadcast,
-as the runtime's events are). SUBSCRIBER_PROCS processes each hold CONNECTIONS loopback
-WebSocket clients (the Python ``websockets`` library) subscribed to every symbol; every
-PROBE_EVERY-th message is a probe whose send time the driver records and whose arrival the
-clients record, so latency is publish -> received by a real client.
+The native server (``goldensignals-server --bench-*``) publishes ``signal_update`` messages
+into one room through its real path (with history on: appended to the store, committed,
+then broadcast by the store's thread; the store's back-pressure holds the publisher, nothing
+is dropped), and the C++ load client ``goldensignals-bench`` holds 1,000 (--quick: 100) loopback
+connections in that room, as in bench/fanout.py (its harness is used here). Each run starts
+a fresh server, once with ``--db off`` and once with ``--db <new SQLite file>``, alternating
+off, on, off, on, ... for 3 rounds (--quick: 1); the figures are medians.
 
-Two loads, each alternating off, on, off, on (ROUNDS times); the tables show medians:
-- paced: RATE messages/s for DURATION s: the added latency of store-before-broadcast;
-- burst: BURST messages published as fast as the driver can: fan-out throughput (messages
-  delivered per second, first publish to last arrival) and store throughput (messages
-  committed per second, first publish to the last commit, while broadcasting).
-Target (issue 5): the store costs less than 10% of fan-out throughput.
-Writes bench/results/store-<UTC date>.json.
+- flat out, 2 s: messages delivered per server CPU-second (the primary figure of
+  bench/fanout.py: the server's utime+stime over the measured window, so it does not depend
+  on how busy the machine or the load client was), and with history on, rows committed per
+  second (the file's rows after the run over the client's measuring window);
+- fixed rate (100 messages/s for 3 s, well below saturation): publish ->
+  receive latency p50/p99 with the store off and on.
+Target (issue 5): cost = 1 - on/off of messages per server CPU-second, less than 10%.
 
-Run: .venv/bin/python bench/store.py   (after `make install`)
+Run: .venv/bin/python bench/store.py [--quick] [-v]   (after `make install`)
+Writes bench/results/store-<UTC date>.json (with --quick: bench/results/quick-store-<date>.json).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import multiprocessing as mp
+import os
 import platform
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from fanout import Harness, fmt, harness_parser, parse_harness_args, raise_fd_limit
+
 HERE = Path(__file__).resolve().parent
-SYMBOLS = ["AAPL", "NVDA", "MSFT", "TSLA"]
-SUBSCRIBER_PROCS = 2
-CONNECTIONS = 5  # per subscriber process
-DURATION = 4.0
-RATE = 500.0  # messages/s in the paced load (x 10 clients delivered)
-BURST = 20_000  # messages in the burst load (x 10 clients delivered)
-PROBE_EVERY = 25
-ROUNDS = 3
 TARGET_COST = 0.10
+LATENCY_RATE = 100.0  # messages/s: the rate fanout.py's latency scenario uses
 
 
-def subscriber(url: str, expect: int, ready: mp.Queue, out: mp.Queue, stop: mp.Event) -> None:
-    """CONNECTIONS clients; each stops after `expect` agent_updates (or when told)."""
-    import websockets
-
-    async def one(counts: list[int], probes: dict[int, float], last: list[float]) -> None:
-        async with websockets.connect(url, max_size=None) as ws:
-            await ws.recv()  # welcome
-            for s in SYMBOLS:
-                await ws.send(json.dumps({"type": "subscribe", "symbol": s}))
-            ready.put(1)
-            mine = 0
-            while mine < expect and not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 0.5)
-                except asyncio.TimeoutError:
-                    continue
-                if '"agent_update"' not in raw or '"snapshot"' in raw:
-                    continue
-                now = time.time()
-                mine += 1
-                counts[0] += 1
-                last[0] = max(last[0], now)
-                if '"probe"' in raw:
-                    probes.setdefault(json.loads(raw)["data"]["probe"], now)
-
-    async def main() -> None:
-        counts, last = [0], [0.0]
-        probes: dict[int, float] = {}
-        await asyncio.gather(*(one(counts, probes, last) for _ in range(CONNECTIONS)),
-                             return_exceptions=True)
-        out.put((counts[0], probes, last[0]))
-
-    asyncio.run(main())
-
-
-def body(symbol: str, n: int, probe: bool) -> str:
-    data = {"symbol": symbol, "analysis_id": "bench", "agent": "Bench", "signal": "BUY",
-            "confidence": 0.5, "latency_ms": 0.0, "reasoning": [], "timestamp": "", "n": n}
-    if probe:
-        data["probe"] = n
-    return json.dumps({"type": "agent_update", "data": data})
-
-
-def run_mode(store: bool, workdir: Path, rate: float | None) -> dict:
-    """rate: messages/s for DURATION seconds; None: BURST messages as fast as possible."""
-    import goldensignals as gs
-
-    db = str(workdir / f"bench-{time.monotonic_ns()}.db") if store else "off"
-    rt = gs.Runtime(symbols=SYMBOLS, db=db, analyze_on_start=False, move_threshold=0.99,
-                    signal_generation_interval=3e7, ws_message_queue_size=BURST + 1000,
-                    ws_heartbeat_interval=3600)
-    url = rt.serve(host="127.0.0.1", port=0, block=False).replace("http://", "ws://") + "/ws/signals"
-    core = rt._core
-    total = BURST if rate is None else int(rate * DURATION)
-    ctx = mp.get_context("spawn")
-    ready, out, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=subscriber, args=(url, total, ready, out, stop))
-             for _ in range(SUBSCRIBER_PROCS)]
-    for p in procs:
-        p.start()
-    for _ in range(SUBSCRIBER_PROCS * CONNECTIONS):
-        ready.get(timeout=60)
-    time.sleep(0.3)
-    sent: dict[int, float] = {}
-    frames = [body(SYMBOLS[n % len(SYMBOLS)], n, n % PROBE_EVERY == 0) for n in range(total)]
-    written0 = (rt.server_status().get("history") or {}).get("written", 0)
-    t0 = time.perf_counter()
-    wall0 = time.time()
-    for n, frame in enumerate(frames):
-        if rate is not None:  # paced: wait for this message's slot
-            due = t0 + n / rate
-            while time.perf_counter() < due:
-                time.sleep(max(0.0, min(0.001, due - time.perf_counter())))
-        if n % PROBE_EVERY == 0:
-            sent[n] = time.time()
-        core._bench_publish_agent_update(SYMBOLS[n % len(SYMBOLS)], frame)
-    publish_s = time.perf_counter() - t0
-    store_s = None
-    if store:  # until every message is committed (the store's own pace under this load)
-        while (rt.server_status().get("history") or {}).get("written", 0) - written0 < total:
-            time.sleep(0.002)
-        store_s = time.perf_counter() - t0
-    expect = total * SUBSCRIBER_PROCS * CONNECTIONS
-    received, last = 0, wall0
-    got: dict[int, float] = {}
-    results = []
-    for _ in procs:  # the clients end when they have everything (or after 120 s)
-        try:
-            results.append(out.get(timeout=120))
-        except Exception:
-            stop.set()
-    stop.set()
-    status = rt.server_status()
-    results += [out.get(timeout=30) for _ in range(len(procs) - len(results))]
-    for c, probes, t_last in results:
-        received += c
-        last = max(last, t_last)
-        for k, v in probes.items():
-            got.setdefault(k, v)
-    for p in procs:
-        p.join(30)
-    rt.stop()
-    lat = sorted((got[k] - v) * 1000 for k, v in sent.items() if k in got)
-    span = max(last - wall0, 1e-9)
-    hist = status.get("history") or {}
-    return {
-        "store": store,
-        "load": "burst" if rate is None else f"paced {rate:g}/s",
-        "messages": total,
-        "publish_per_s": total / publish_s,
-        "expected_deliveries": expect,
-        "delivered": received,
-        "delivered_per_s": received / span if rate is None else received / DURATION,
-        "stored_per_s": (hist.get("written", 0) - written0) / store_s if store_s else 0.0,
-        "commits": hist.get("commits", 0),
-        "slow_consumer_closes": status["websocket_manager"].get("slow_consumer_closes", 0),
-        "probe_p50_ms": statistics.median(lat) if lat else None,
-        "probe_p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
-        "probes": len(sent),
-        "probes_received": len(lat),
-    }
+def rows_in(db: Path) -> int:
+    """The benchmark room's rows in the history file (the server stopped)."""
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return c.execute("SELECT COUNT(*) FROM messages WHERE symbol = 'BENCH'").fetchone()[0]
+    finally:
+        c.close()
 
 
 def main() -> int:
+    ap = harness_parser(__doc__)
+    ap.add_argument("--subscribers", type=int, default=None, help="default 1,000 (--quick: 100)")
+    args, rounds = parse_harness_args(ap, duration=2.0)
+    subs = args.subscribers or (100 if args.quick else 1000)
+    latency_s = 1.0 if args.quick else 3.0
+    h = Harness(args)
+    raise_fd_limit()
+
     runs: list[dict] = []
+    t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gs-bench-store-") as tmp:
-        for rate in (RATE, None):
-            for r in range(ROUNDS):
-                for store in (False, True):
-                    res = run_mode(store, Path(tmp), rate)
-                    runs.append(res)
-                    print(f"{res['load']:>12} round {r + 1} store={'on ' if store else 'off'}: "
-                          f"published {res['publish_per_s']:>8,.0f}/s, delivered "
-                          f"{res['delivered']}/{res['expected_deliveries']} "
-                          f"({res['delivered_per_s']:>7,.0f}/s), stored {res['stored_per_s']:>7,.0f}/s"
-                          f" in {res['commits']} commits, probe p50 {res['probe_p50_ms'] or float('nan'):.2f}"
-                          f" ms p99 {res['probe_p99_ms'] or float('nan'):.2f} ms", flush=True)
+        n = 0
 
-    def med(load: str, store: bool, key: str) -> float:
-        vals = [r[key] for r in runs if r["store"] == store and r[key] is not None
-                and r["load"].startswith(load)]
-        return statistics.median(vals) if vals else float("nan")
+        def run(store: bool, load: str, **kw) -> dict:
+            nonlocal n
+            n += 1
+            db = Path(tmp) / f"history-{n}.db"
+            r = h.run("ours", connections=subs, db=str(db) if store else "off", **kw)
+            r.update(store=store, load=load)
+            r["msgs_per_s"] = r["messages"] / r["window_s"] if r["window_s"] > 0 else None
+            r["rows"] = rows_in(db) if store else None
+            r["rows_per_s"] = (r["rows"] / r["window_s"]
+                               if store and r["window_s"] > 0 else None)
+            r["ok"] = (r["errors"] == 0 and r["ready"] == subs
+                       and r["min_per_connection"] == r["max_per_connection"] > 0
+                       and (not store or r["rows"] >= r["max_per_connection"]))
+            runs.append(r)
+            return r
 
-    off_tp, on_tp = med("burst", False, "delivered_per_s"), med("burst", True, "delivered_per_s")
-    cost = 1 - on_tp / off_tp if off_tp else float("nan")
+        for rnd in range(rounds):
+            print(f"round {rnd + 1}/{rounds} ({time.monotonic() - t_start:.0f} s)", flush=True)
+            for store in (False, True):
+                r = run(store, "flat out", queue=100000)
+                print(f"  flat out   store {'on ' if store else 'off'}: "
+                      f"{fmt(r['msgs_per_server_cpu_s'])} msg/server CPU-s, "
+                      f"{r['messages']:,} delivered in {r['window_s']:.2f} s"
+                      + (f", {r['rows']:,} rows ({fmt(r['rows_per_s'])}/s)" if store else "")
+                      + ("" if r["ok"] else f"  NOT OK: {r['first_error'] or 'missing messages'}"),
+                      flush=True)
+            for store in (False, True):
+                r = run(store, "fixed rate", rate=LATENCY_RATE, duration=latency_s)
+                print(f"  {LATENCY_RATE:g} msg/s  store {'on ' if store else 'off'}: "
+                      f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
+                      + ("" if r["ok"] else f"  NOT OK: {r['first_error'] or 'missing messages'}"),
+                      flush=True)
+    elapsed = time.monotonic() - t_start
+
+    def med(load: str, store: bool, key: str) -> float | None:
+        vals = [r[key] for r in runs
+                if r["load"] == load and r["store"] == store and r["ok"] and r[key] is not None]
+        return statistics.median(vals) if vals else None
+
+    off, on = med("flat out", False, "msgs_per_server_cpu_s"), med("flat out", True,
+                                                                   "msgs_per_server_cpu_s")
+    cost = 1 - on / off if off and on else None
     summary = {
-        "burst_delivered_per_s_off": off_tp,
-        "burst_delivered_per_s_on": on_tp,
-        "burst_published_per_s_off": med("burst", False, "publish_per_s"),
-        "burst_published_per_s_on": med("burst", True, "publish_per_s"),
-        "burst_stored_rows_per_s": med("burst", True, "stored_per_s"),
-        "paced_rate": RATE,
-        "paced_p50_ms_off": med("paced", False, "probe_p50_ms"),
-        "paced_p50_ms_on": med("paced", True, "probe_p50_ms"),
-        "paced_p99_ms_off": med("paced", False, "probe_p99_ms"),
-        "paced_p99_ms_on": med("paced", True, "probe_p99_ms"),
-        "all_delivered": all(r["delivered"] == r["expected_deliveries"] for r in runs),
+        "msgs_per_server_cpu_s_off": off,
+        "msgs_per_server_cpu_s_on": on,
+        "delivered_per_s_off": med("flat out", False, "msgs_per_s"),
+        "delivered_per_s_on": med("flat out", True, "msgs_per_s"),
+        "rows_committed_per_s": med("flat out", True, "rows_per_s"),
+        "latency_rate": LATENCY_RATE,
+        "p50_ms_off": med("fixed rate", False, "p50_ms"),
+        "p50_ms_on": med("fixed rate", True, "p50_ms"),
+        "p99_ms_off": med("fixed rate", False, "p99_ms"),
+        "p99_ms_on": med("fixed rate", True, "p99_ms"),
+        "all_ok": all(r["ok"] for r in runs),
         "throughput_cost": cost,
         "target_cost": TARGET_COST,
-        "meets_target": cost < TARGET_COST,
+        "meets_target": cost is not None and cost < TARGET_COST,
     }
-    n = SUBSCRIBER_PROCS * CONNECTIONS
-    print(f"\n| figure ({n} clients, agent_update messages) | store off | store on |\n| --- | ---: | ---: |")
-    print(f"| burst: fan-out, messages/s delivered | {off_tp:,.0f} | {on_tp:,.0f} |")
-    print(f"| burst: messages/s accepted by the server | {summary['burst_published_per_s_off']:,.0f} | "
-          f"{summary['burst_published_per_s_on']:,.0f} |")
-    print(f"| burst: rows/s committed | - | {summary['burst_stored_rows_per_s']:,.0f} |")
-    print(f"| paced {RATE:g}/s: publish -> client p50, ms | {summary['paced_p50_ms_off']:.2f} | "
-          f"{summary['paced_p50_ms_on']:.2f} |")
-    print(f"| paced {RATE:g}/s: publish -> client p99, ms | {summary['paced_p99_ms_off']:.2f} | "
-          f"{summary['paced_p99_ms_on']:.2f} |")
-    print(f"\nevery message reached every client: {summary['all_delivered']}")
-    print(f"store cost: {cost * 100:.1f}% of fan-out throughput (target < {TARGET_COST * 100:.0f}%): "
+    lines = [f"| figure ({subs:,} subscribers, 1 room) | store off | store on |",
+             "| --- | ---: | ---: |",
+             f"| flat out: messages delivered per server CPU-second | {fmt(off)} | {fmt(on)} |",
+             f"| flat out: messages delivered per second | {fmt(summary['delivered_per_s_off'])}"
+             f" | {fmt(summary['delivered_per_s_on'])} |",
+             f"| flat out: rows committed per second | - | "
+             f"{fmt(summary['rows_committed_per_s'])} |"]
+    for q in ("p50", "p99"):
+        lines.append(f"| {LATENCY_RATE:g} msg/s: publish -> receive {q}, ms | "
+                     f"{fmt(summary[f'{q}_ms_off'], 'ms')} | {fmt(summary[f'{q}_ms_on'], 'ms')} |")
+    print()
+    print("\n".join(lines))
+    spread = {store: [fmt(r["msgs_per_server_cpu_s"]) for r in runs
+                      if r["load"] == "flat out" and r["store"] == store]
+              for store in (False, True)}
+    summary["runs_off"], summary["runs_on"] = spread[False], spread[True]
+    print(f"\n(medians of {rounds} round(s); {elapsed:.0f} s; messages per server CPU-second, "
+          f"round by round: off {', '.join(spread[False])}; on {', '.join(spread[True])})")
+    print(f"every subscriber got every message, every message stored: {summary['all_ok']}")
+    print(f"store cost: {'-' if cost is None else f'{cost * 100:.1f}%'} of messages per server "
+          f"CPU-second (target < {TARGET_COST * 100:.0f}%): "
           f"{'met' if summary['meets_target'] else 'NOT met'}")
-    out = HERE / "results" / f"store-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.json"
-    out.write_text(json.dumps({
-        "benchmark": "store", "utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": mp.cpu_count()},
-        "client": "websockets (Python) loopback clients, "
-                  f"{SUBSCRIBER_PROCS} processes x {CONNECTIONS} connections, every symbol",
-        "symbols": SYMBOLS, "rounds": ROUNDS, "runs": runs, "median": summary}, indent=1) + "\n")
-    print(f"wrote {out.relative_to(HERE.parent)}")
-    return 0
+
+    now = dt.datetime.now(dt.timezone.utc)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    path = Path(args.out) if args.out else results / (
+        f"{'quick-' if args.quick else ''}store-{now:%Y-%m-%d}.json")
+    path.write_text(json.dumps({
+        "benchmark": "store", "utc": now.isoformat(timespec="seconds"), "quick": args.quick,
+        "rounds": rounds, "subscribers": subs, "duration_s": args.duration,
+        "latency_s": latency_s,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "client": "goldensignals-bench (C++), loopback", "elapsed_s": elapsed,
+        "markdown": "\n".join(lines), "median": summary, "runs": runs}, indent=1) + "\n")
+    print(f"wrote {path}")
+    return 0 if summary["all_ok"] else 1
 
 
 if __name__ == "__main__":

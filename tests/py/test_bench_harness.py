@@ -60,3 +60,30 @@ def test_load_client_refuses_a_bad_option() -> None:
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert "--connections" in r.stderr
+
+
+def test_quick_store_run_stores_every_message_and_prints_the_cost(tmp_path: Path) -> None:
+    out = tmp_path / "store.json"
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "store.py"), "--quick", "--out",
+                        str(out)], capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(out.read_text())
+    runs = data["runs"]
+    assert {(x["load"], x["store"]) for x in runs} == {
+        (load, store) for load in ("flat out", "fixed rate") for store in (False, True)}
+    for run in runs:
+        assert run["ok"] and run["errors"] == 0 and run["ready"] == data["subscribers"]
+        assert run["min_per_connection"] == run["max_per_connection"] > 0
+        assert run["server_cpu_s"] > 0
+        if run["store"]:  # every message a subscriber got is a row in the history file
+            assert run["rows"] >= run["max_per_connection"]
+        else:
+            assert run["rows"] is None
+    fixed = [x for x in runs if x["load"] == "fixed rate"]
+    # 100 msg/s for 1 s: every message delivered and, with history on, one row each.
+    assert all(x["max_per_connection"] == 100 for x in fixed)
+    assert [x["rows"] for x in fixed if x["store"]] == [100]
+    m = data["median"]
+    cost = 1 - m["msgs_per_server_cpu_s_on"] / m["msgs_per_server_cpu_s_off"]
+    assert m["throughput_cost"] == cost
+    assert f"store cost: {cost * 100:.1f}% of messages per server CPU-second" in r.stdout
