@@ -1,5 +1,6 @@
 // The WebSocket/HTTP server over real sockets on 127.0.0.1 (port 0), with Beast's client.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -255,6 +256,63 @@ TEST(Server, SeveralIoThreadsKeepEachRoomInSeqOrder) {
       last = (*m)["seq"];
     }
   }
+}
+
+// With history on, the store commits and hands messages to the network thread while
+// clients come and go: each resume with `since` must continue the stream exactly.
+TEST(Server, ResumingWithSinceWhileMessagesFlowGivesEveryMessageOnce) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("gs_resume_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto o = test_options();
+  o.db = (dir / "history.db").string();
+  o.message_queue_size = 4000;  // a recovery may re-send up to 2,000 (a slow sanitizer run)
+  {
+    Fixture f(o);
+    constexpr int kTotal = 3000;
+    auto client = std::make_unique<WsClient>(f.port());
+    ASSERT_TRUE(client->read_until("heartbeat"));
+    client->send(R"({"type":"subscribe","symbol":"AAPL"})");
+    ASSERT_TRUE(client->read_until("subscribe"));
+    std::thread publisher([&] {
+      for (int i = 0; i < kTotal; ++i) {
+        f.server.publish("AAPL", MessageKind::AgentUpdate, agent_body("AAPL", i));
+        if (i % 25 == 24) std::this_thread::sleep_for(1ms);  // about 20,000 a second at most
+      }
+    });
+    std::uint64_t last_seq = 0;
+    int next = 0, resumes = 0, recovered = 0;
+    while (next < kTotal) {
+      // Read a stretch (17 to 240 messages), then drop the connection and resume.
+      const int stretch = 17 + (resumes * 37) % 224;
+      for (int k = 0; k < stretch && next < kTotal; ++k) {
+        auto m = client->read_until("agent_update");
+        ASSERT_TRUE(m) << "message n=" << next << " after " << resumes << " resumes";
+        ASSERT_EQ((*m)["data"]["n"].get<int>(), next) << "after " << resumes << " resumes";
+        const auto seq = (*m)["seq"].get<std::uint64_t>();
+        if (last_seq != 0) {
+          ASSERT_EQ(seq, last_seq + 1) << "n=" << next;
+        }
+        last_seq = seq;
+        ++next;
+      }
+      if (next == kTotal) break;
+      client = std::make_unique<WsClient>(f.port());
+      ASSERT_TRUE(client->read_until("heartbeat"));
+      client->send(R"({"type":"subscribe","symbol":"AAPL","since":)" + std::to_string(last_seq) +
+                   "}");
+      auto conf = client->read_until("subscribe");
+      ASSERT_TRUE(conf);
+      ASSERT_TRUE((*conf)["recovered"].get<bool>()) << conf->dump();
+      ++recovered;
+      ++resumes;
+    }
+    publisher.join();
+    EXPECT_EQ(next, kTotal);
+    EXPECT_GE(recovered, 10);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // --- bad input ----------------------------------------------------------------------------

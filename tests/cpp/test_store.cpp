@@ -57,11 +57,18 @@ struct Recorder {
   std::vector<Published> published;
   std::vector<std::pair<bool, std::string>> alerts;
 
+  // Runs the steps handed over, in order, as the server's router does.
   SignalStore::Publish publish() {
-    return [this](const std::string& s, std::shared_ptr<const std::string> f, MessageKind k) {
-      const auto seq = nlohmann::json::parse(*f)["seq"].get<std::uint64_t>();
-      std::lock_guard lk(mu);
-      published.push_back({s, seq, k, *f});
+    return [this](std::vector<SignalStore::Step> steps) {
+      for (auto& step : steps) {
+        if (auto* p = std::get_if<SignalStore::Publication>(&step)) {
+          const auto seq = nlohmann::json::parse(*p->frame)["seq"].get<std::uint64_t>();
+          std::lock_guard lk(mu);
+          published.push_back({p->symbol, seq, p->kind, *p->frame});
+        } else {
+          std::get<std::function<void()>>(step)();
+        }
+      }
     };
   }
   SignalStore::Notify notify() {
@@ -389,9 +396,9 @@ TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
   // A publisher that blocks the store's thread until released: the queue fills up.
   SignalStore st(
       o,
-      [&](const std::string&, std::shared_ptr<const std::string>, MessageKind) {
+      [&](std::vector<SignalStore::Step> steps) {
         while (!release.load()) std::this_thread::sleep_for(1ms);
-        published.fetch_add(1);
+        published.fetch_add(static_cast<int>(steps.size()));
       },
       rec.notify());
   int shed = 0;

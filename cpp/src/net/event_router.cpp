@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "goldensignals/broadcast/bus.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/store/signal_store.hpp"
@@ -90,10 +91,36 @@ void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) 
   if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
 }
 
+void EventRouter::hand_over(std::vector<SignalStore::Step> steps) {
+  bool post = false;
+  {
+    std::lock_guard lk(inbox_mu_);
+    if (stored_.empty()) {
+      stored_ = std::move(steps);
+    } else {
+      stored_.insert(stored_.end(), std::make_move_iterator(steps.begin()),
+                     std::make_move_iterator(steps.end()));
+    }
+    post = !std::exchange(drain_posted_, true);
+  }
+  if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+}
+
+void run_steps(Bus& bus, std::vector<SignalStore::Step>& steps) {
+  for (auto& step : steps) {
+    if (auto* p = std::get_if<SignalStore::Publication>(&step)) {
+      bus.publish(p->symbol, std::move(p->frame), p->kind);
+    } else {
+      std::get<std::function<void()>>(step)();
+    }
+  }
+}
+
 void EventRouter::drain() {
   {
     std::lock_guard lk(inbox_mu_);
     draining_.swap(inbox_);
+    draining_stored_.swap(stored_);
     drain_posted_ = false;
   }
   for (auto& p : draining_) {
@@ -103,6 +130,8 @@ void EventRouter::drain() {
     if (p.b) publish(p.symbol, *p.b);
   }
   draining_.clear();
+  run_steps(*ctx_->bus, draining_stored_);  // committed: delivered even while stopping
+  draining_stored_.clear();
 }
 
 void EventRouter::publish(const std::string& symbol, Item& item) {

@@ -43,6 +43,10 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::shared_ptr<Listener> listener;
   std::shared_ptr<EventRouter> router;
+  // The router the store hands committed messages to while serving (null: run them on the
+  // store's thread). Its own lock: the store's thread takes it while stop() holds `mu`.
+  std::mutex handoff_mu;  // held for a queue push, never across I/O
+  std::shared_ptr<EventRouter> handoff;
   std::unique_ptr<asio::steady_timer> heartbeat;
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
@@ -62,8 +66,10 @@ class SharedSequencer final : public Sequencer {
   std::shared_ptr<Sequencer> s_;
 };
 
-// The store publishes to the bus after each commit and raises a system alert when history
-// becomes degraded (and when it recovers). It lives in ctx, which outlives every session.
+// After each commit the store hands its messages to the router's strand, to be fanned out on
+// the network thread (when not serving, to the bus on the store's thread), and raises a system
+// alert when history becomes degraded (and when it recovers). It lives in ctx, which outlives
+// every session.
 void Server::Impl::open_store() {
   const auto& o = ctx->opts;
   StoreOptions so;
@@ -75,8 +81,15 @@ void Server::Impl::open_store() {
   ServerContext* c = ctx.get();
   ctx->store = std::make_shared<SignalStore>(
       so,
-      [c](const std::string& symbol, std::shared_ptr<const std::string> frame, MessageKind kind) {
-        c->bus->publish(symbol, std::move(frame), kind);
+      [this, c](std::vector<SignalStore::Step> steps) {
+        {
+          std::lock_guard lk(handoff_mu);
+          if (handoff) {
+            handoff->hand_over(std::move(steps));
+            return;
+          }
+        }
+        run_steps(*c->bus, steps);
       },
       [c](bool degraded, const std::string& text) {
         c->log(degraded ? 40 : 20, text);
@@ -141,6 +154,10 @@ void Server::start() {
   m.listener->run();
   m.beat();
   m.ctx->runtime->add_sink(m.router);
+  {
+    std::lock_guard hk(m.handoff_mu);
+    m.handoff = m.router;
+  }
   for (std::size_t i = 0; i < m.ctx->opts.io_threads; ++i) {
     m.threads.emplace_back([ioc = m.ioc.get()] { ioc->run(); });
   }
@@ -176,6 +193,10 @@ void Server::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });
+  {
+    std::lock_guard hk(m.handoff_mu);  // nothing is posted to the io_context once it stops
+    m.handoff.reset();
+  }
   m.work.reset();
   m.ioc->stop();
   for (auto& t : m.threads) t.join();

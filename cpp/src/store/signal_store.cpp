@@ -318,19 +318,22 @@ void SignalStore::process(std::vector<Item>& batch) {
   }
   const bool stored = write(rows);
   std::vector<std::shared_ptr<std::promise<void>>> barriers;  // released once figures are set
+  std::vector<Step> steps;
+  steps.reserve(batch.size());
   std::size_t k = 0;
   for (auto& item : batch) {
     if (std::holds_alternative<Append>(item)) {
-      const auto& r = rows[k++];
+      auto& r = rows[k++];
       if (r.store && !stored) lost_[r.symbol] = std::max(lost_[r.symbol], r.seq);
       pub_[r.symbol] = r.seq;
-      publish_(r.symbol, r.frame, r.kind);
+      steps.emplace_back(Publication{r.symbol, std::move(r.frame), r.kind});
     } else if (auto* rec = std::get_if<Recover>(&item)) {
-      answer(*rec);
+      steps.push_back(answer(*rec));
     } else {
       barriers.push_back(std::move(std::get<Barrier>(item).done));
     }
   }
+  if (!steps.empty()) publish_(std::move(steps));
   {
     std::lock_guard lk(state_mu_);
     for (const auto& r : rows) last_[r.symbol] = r.seq;
@@ -380,7 +383,7 @@ bool SignalStore::write(const std::vector<Stamped>& rows) {
   return true;
 }
 
-void SignalStore::answer(Recover& r) {
+SignalStore::Step SignalStore::answer(Recover& r) {
   const auto last = pub_[r.symbol];
   const auto floor = std::max(floor_[r.symbol], lost_[r.symbol]);
   std::vector<MessagePtr> missed;
@@ -407,7 +410,9 @@ void SignalStore::answer(Recover& r) {
     }
   }
   if (!ok) missed.clear();
-  r.then(ok, std::move(missed));
+  return [then = std::move(r.then), ok, missed = std::move(missed)]() mutable {
+    then(ok, std::move(missed));
+  };
 }
 
 bool SignalStore::retention() {

@@ -14,10 +14,15 @@
 #include "goldensignals/broadcast/message.hpp"
 #include "goldensignals/broadcast/sequencer.hpp"
 #include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
 struct ServerContext;
+class Bus;
+
+// Runs what the store handed over, in order: messages to `bus`, recovery answers called.
+void run_steps(Bus& bus, std::vector<SignalStore::Step>& steps);
 
 class EventRouter final : public RuntimeSink, public std::enable_shared_from_this<EventRouter> {
  public:
@@ -35,7 +40,11 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   // Publishes on the strand, as the runtime would (heartbeats, tests, other producers).
   // `body` is a JSON object text without seq; room kinds get one.
   void post(std::string symbol, MessageKind kind, std::string body);
-  // Events after this are ignored (the server is stopping).
+  // With history on: what the store hands over after a commit, run on the strand in order
+  // (messages fanned out, recovery answers run), so the network thread fans out in bursts
+  // as it does with the store off. Thread-safe; from the store's thread.
+  void hand_over(std::vector<SignalStore::Step> steps);
+  // Events after this are ignored (the server is stopping); steps handed over still run.
   void stop() noexcept { stopped_.store(true); }
   [[nodiscard]] const Sequencer& sequencer() const noexcept { return *seq_; }
 
@@ -61,8 +70,10 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   // client's queue before its next write, which then carries them all (one gather write).
   std::mutex inbox_mu_;  // guards the two below; never held across I/O or publishing
   std::vector<Posted> inbox_;
+  std::vector<SignalStore::Step> stored_;  // handed over by the store, in its order
   bool drain_posted_ = false;
   std::vector<Posted> draining_;  // strand only: the batch being published
+  std::vector<SignalStore::Step> draining_stored_;  // strand only
   std::atomic<bool> stopped_{false};
 };
 

@@ -63,10 +63,20 @@ struct StoreStats {
 
 class SignalStore {
  public:
-  // Receives every room message, in seq order per symbol, after its batch committed (or
-  // failed to: degraded). Called on the store's thread.
-  using Publish = std::function<void(const std::string& symbol,
-                                     std::shared_ptr<const std::string> frame, MessageKind kind)>;
+  // A room message to broadcast: its frame carries the seq.
+  struct Publication {
+    std::string symbol;
+    std::shared_ptr<const std::string> frame;
+    MessageKind kind;
+  };
+  // One step of a hand-over: a message to broadcast, or a recover() answer to run.
+  using Step = std::variant<Publication, std::function<void()>>;
+  // Receives, once per batch and after the batch committed (or failed to: degraded), its
+  // steps: the room messages in seq order per symbol, with each recover() answer at its
+  // point among them. Called on the store's thread, batch after batch; the receiver runs the
+  // steps in the order given, here or on one thread of its own (the server: its router's
+  // strand, so the network thread fans out as it does with the store off).
+  using Publish = std::function<void(std::vector<Step> steps)>;
   // Told when the store becomes degraded (true, reason) and when it recovers (false, "").
   using Notify = std::function<void(bool degraded, const std::string& reason)>;
   // The answer to recover(): `recovered` is false when the history does not reach back to
@@ -87,14 +97,14 @@ class SignalStore {
   // (false); other kinds wait for room. Thread-safe.
   bool append(const std::string& symbol, std::vector<std::pair<MessageKind, std::string>> items);
 
-  // Runs `then` on the store's thread at the point between two publishes of `symbol`: it
-  // gets the stored messages with since < seq <= the last published seq (at most
-  // `max_count`, else recovered = false), and every later message of `symbol` is published
-  // after `then` returns. Thread-safe.
+  // Hands `then` over (a Step of Publish) at the point between two publications of `symbol`:
+  // it gets the stored messages with since < seq <= the last seq handed over (at most
+  // `max_count`, else recovered = false), and every later message of `symbol` comes after it.
+  // Thread-safe.
   void recover(const std::string& symbol, std::uint64_t since, std::size_t max_count,
                Recovered then);
 
-  // Waits until everything appended before this call is committed and published.
+  // Waits until everything appended before this call is committed and handed to Publish.
   void flush();
 
   // Reads (any thread; a read connection of their own, no lock held while reading).
@@ -139,7 +149,7 @@ class SignalStore {
   bool retention();  // true: more to delete
   void go_degraded(const std::string& reason);
   void go_healthy();
-  void answer(Recover& r);
+  Step answer(Recover& r);
   std::unique_ptr<Db> reader() const;
   // Rows (symbol, seq, type, ts_ms, json) of `text` on a pooled read connection.
   std::vector<StoredMessage> query(std::string_view text,
@@ -159,7 +169,7 @@ class SignalStore {
   // Writer-thread state.
   std::unique_ptr<Db> db_;
   std::unordered_map<std::string, std::uint64_t> next_;      // last seq issued per symbol
-  std::unordered_map<std::string, std::uint64_t> pub_;       // last seq published per symbol
+  std::unordered_map<std::string, std::uint64_t> pub_;       // last seq handed over per symbol
   std::unordered_map<std::string, std::uint64_t> reserved_;  // committed upper bound of issued
   std::unordered_map<std::string, std::uint64_t> lost_;      // highest seq published unstored
   std::unordered_map<std::string, std::uint64_t> floor_;     // below it, history is incomplete
