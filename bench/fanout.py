@@ -93,6 +93,26 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> 
     raise RuntimeError(f"server did not listen on port {port} within {timeout} s")
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) each thread of `pid` has used so far, summed by thread name
+    (ours names its threads: gs-io, gs-store, ...)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            name = (t / "comm").read_text().strip()
+            fields = (t / "stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended meanwhile
+        out[name] = out.get(name, 0.0) + cpu
+    return out
+
+
 class Harness:
     def __init__(self, args: argparse.Namespace) -> None:
         self.server_bin = find_binary("goldensignals-server", args.bin_dir)
@@ -141,6 +161,7 @@ class Harness:
             if out.returncode != 0:
                 raise RuntimeError(f"goldensignals-bench failed: {out.stderr.strip()}")
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            r["server_threads_cpu_s"] = thread_cpu(proc.pid)  # whole run, set-up included
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -223,14 +244,14 @@ def harness_parser(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
-def parse_harness_args(ap: argparse.ArgumentParser,
-                       duration: float) -> tuple[argparse.Namespace, int]:
-    """The arguments and the rounds: 3 (--quick: 1); --duration defaults to `duration`
+def parse_harness_args(ap: argparse.ArgumentParser, duration: float,
+                       rounds: int = 3) -> tuple[argparse.Namespace, int]:
+    """The arguments and the rounds: `rounds` (--quick: 1); --duration defaults to `duration`
     (--quick: 0.5 s)."""
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 0.5 if args.quick else duration
-    return args, args.rounds or (1 if args.quick else 3)
+    return args, args.rounds or (1 if args.quick else rounds)
 
 
 def main() -> int:

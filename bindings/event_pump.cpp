@@ -2,6 +2,7 @@
 
 #include "event_types.hpp"
 #include "gil.hpp"
+#include "goldensignals/core/thread_name.hpp"
 
 namespace py = pybind11;
 
@@ -11,7 +12,10 @@ EventPump::EventPump(py::object dispatch, std::size_t capacity)
     : dispatch_(std::make_unique<py::object>(std::move(dispatch))), capacity_(capacity) {}
 
 void EventPump::start() {
-  thread_ = std::thread([self = shared_from_this()] { self->run(); });
+  thread_ = std::thread([self = shared_from_this()] {
+    name_this_thread("gs-py-events");
+    self->run();
+  });
 }
 
 EventPump::~EventPump() {

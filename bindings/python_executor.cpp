@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gil.hpp"
+#include "goldensignals/core/thread_name.hpp"
 
 namespace gs::bind {
 
@@ -55,7 +56,10 @@ PythonExecutor::PythonExecutor(std::size_t workers, std::size_t max_workers,
     std::lock_guard lk(st_->mu);
     for (std::size_t i = 0; i < st_->target; ++i) spawn_locked(st_);
   }
-  watchdog_ = std::thread([this] { watch(); });
+  watchdog_ = std::thread([this] {
+    name_this_thread("gs-py-watchdog");
+    watch();
+  });
 }
 
 PythonExecutor::~PythonExecutor() {
@@ -64,7 +68,10 @@ PythonExecutor::~PythonExecutor() {
 
 void PythonExecutor::spawn_locked(const std::shared_ptr<State>& st) {
   auto w = std::make_shared<Worker>();
-  w->thread = std::thread([st, w] { work(st, w); });
+  w->thread = std::thread([st, w] {
+    name_this_thread("gs-py-agent");
+    work(st, w);
+  });
   st->workers.push_back(std::move(w));
 }
 

@@ -18,6 +18,7 @@
 #include "goldensignals/agents/builtin.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/market/csv.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/server/server.hpp"
@@ -463,7 +464,10 @@ int main(int argc, char** argv) {
     std::atomic<bool> bench_stop{false};
     std::thread bench_thread;
     if (bench.rooms > 0) {
-      bench_thread = std::thread([&] { bench.run(server, bench_stop); });
+      bench_thread = std::thread([&] {
+        gs::name_this_thread("gs-bench-pub");
+        bench.run(server, bench_stop);
+      });
     }
     int sig = 0;
     sigwait(&sigs, &sig);

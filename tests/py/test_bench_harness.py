@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLIENT = BIN / "goldensignals-bench"
@@ -75,15 +77,22 @@ def test_quick_store_run_stores_every_message_and_prints_the_cost(tmp_path: Path
         assert run["ok"] and run["errors"] == 0 and run["ready"] == data["subscribers"]
         assert run["min_per_connection"] == run["max_per_connection"] > 0
         assert run["server_cpu_s"] > 0
+        threads = run["server_threads_cpu_s"]  # by thread name, from /proc
+        assert "gs-io" in threads and "gs-timers" in threads
         if run["store"]:  # every message a subscriber got is a row in the history file
             assert run["rows"] >= run["max_per_connection"]
+            assert "gs-store" in threads
+            assert 0 <= run["store_thread_share"] < 1
         else:
             assert run["rows"] is None
+            assert "gs-store" not in threads
     fixed = [x for x in runs if x["load"] == "fixed rate"]
     # 100 msg/s for 1 s: every message delivered and, with history on, one row each.
     assert all(x["max_per_connection"] == 100 for x in fixed)
     assert [x["rows"] for x in fixed if x["store"]] == [100]
     m = data["median"]
+    # One round: its own cost is the median, and the same as the one from the two medians.
     cost = 1 - m["msgs_per_server_cpu_s_on"] / m["msgs_per_server_cpu_s_off"]
-    assert m["throughput_cost"] == cost
+    assert m["round_costs"] == [pytest.approx(cost)]
+    assert m["throughput_cost"] == pytest.approx(cost) == m["cost_of_medians"]
     assert f"store cost: {cost * 100:.1f}% of messages per server CPU-second" in r.stdout

@@ -6,6 +6,7 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/runtime/runtime.hpp"
@@ -212,6 +213,7 @@ void ClientHandler::replay(const proto::Request& r) {
   }
   std::thread([ctx = ctx_.get(), weak = self_, rows = std::move(rows), done = std::move(done),
                symbol = r.symbol, speed = r.speed]() mutable {
+    name_this_thread("gs-replay");
     using namespace std::chrono;
     for (std::size_t i = 0; i < rows.size() && !ctx->stopping.load(); ++i) {
       if (i > 0) {

@@ -10,6 +10,7 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/core/validate.hpp"
 
 namespace asio = boost::asio;
@@ -128,9 +129,15 @@ Orchestrator::Orchestrator(OrchestratorOptions opts, ConsensusPolicy policy, Sna
   }
   gate_->compute = &io_->compute;
   for (std::size_t i = 0; i < opts_.compute_threads; ++i) {
-    threads_.emplace_back([this] { io_->compute.run(); });
+    threads_.emplace_back([this] {
+      name_this_thread("gs-compute");
+      io_->compute.run();
+    });
   }
-  threads_.emplace_back([this] { io_->timers.run(); });
+  threads_.emplace_back([this] {
+    name_this_thread("gs-timers");
+    io_->timers.run();
+  });
 }
 
 Orchestrator::~Orchestrator() { stop(); }

@@ -5,6 +5,7 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/runtime/fanout_sink.hpp"
 
@@ -179,6 +180,7 @@ void Runtime::start() {
       // The feed runs on its own thread: history first, then the initial analyses, then live
       // data. However it ends, start() stops waiting for the history.
       feed_thread_ = std::jthread([this](std::stop_token st) {
+        name_this_thread("gs-feed");
         try {
           feed_->run(*bridge_, st);
         } catch (const std::exception& e) {

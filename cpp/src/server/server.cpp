@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/net/event_router.hpp"
 #include "goldensignals/net/http_session.hpp"
@@ -159,7 +160,10 @@ void Server::start() {
     m.handoff = m.router;
   }
   for (std::size_t i = 0; i < m.ctx->opts.io_threads; ++i) {
-    m.threads.emplace_back([ioc = m.ioc.get()] { ioc->run(); });
+    m.threads.emplace_back([ioc = m.ioc.get()] {
+      name_this_thread("gs-io");
+      ioc->run();
+    });
   }
   m.running = true;
   m.ctx->log(20, "serving on " + m.ctx->opts.host + ":" + std::to_string(m.port));

@@ -5,6 +5,7 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "sqlite.hpp"
 
@@ -106,7 +107,10 @@ SignalStore::SignalStore(StoreOptions o, Publish publish, Notify notify)
   next_retention_ = now;  // once at start, then every retention_interval
   next_retry_ = now;
   try_open();
-  writer_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] {
+    name_this_thread("gs-store");
+    run();
+  });
 }
 
 SignalStore::~SignalStore() {
