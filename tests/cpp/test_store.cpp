@@ -121,6 +121,31 @@ std::int64_t count_rows(const std::string& path, const std::string& where = "1")
   return n;
 }
 
+TEST(SignalStore, MessagesArrivingWithinTheCommitIntervalShareOneCommit) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  o.commit_interval = 500ms;
+  SignalStore st(o, rec.publish(), rec.notify());
+  append_signals(st, 0, 1);
+  st.flush();
+  ASSERT_EQ(st.stats().commits, 1u);
+  // The first one went at once; these 40 come within the interval and wait for one commit.
+  append_signals(st, 1, 41);
+  st.flush();
+  EXPECT_EQ(st.stats().commits, 2u);
+  EXPECT_EQ(st.stats().written, 41u);
+  std::vector<std::uint64_t> want(41);
+  for (std::uint64_t i = 0; i < 41; ++i) want[i] = i + 1;
+  EXPECT_EQ(rec.seqs("AAPL"), want);
+  // Past the interval, the next message gets a commit of its own.
+  std::this_thread::sleep_for(600ms);
+  append_signals(st, 41, 42);
+  st.flush();
+  EXPECT_EQ(st.stats().commits, 3u);
+  EXPECT_EQ(rec.seqs("AAPL").size(), 42u);
+}
+
 TEST(SignalStore, StampsSeqStoresThenPublishesInOrder) {
   TempDir dir;
   Recorder rec;

@@ -289,6 +289,12 @@ void SignalStore::run() {
       if (degraded_) wake = std::min(wake, next_retry_);
       not_empty_.wait_until(lk, wake, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) break;
+      // Group commit: too soon after the last one, let more join (bounded by max_batch).
+      if (!queue_.empty() && std::chrono::steady_clock::now() < next_commit_) {
+        not_empty_.wait_until(lk, next_commit_, [&] {
+          return stopping_ || queued_appends_ >= opts_.max_batch;
+        });
+      }
       std::size_t appends = 0;
       while (!queue_.empty() && appends < opts_.max_batch) {
         if (std::holds_alternative<Append>(queue_.front())) ++appends;
@@ -356,6 +362,7 @@ bool SignalStore::write(const std::vector<Stamped>& rows) {
   auto& db = *db_;
   std::unordered_map<std::string, std::uint64_t> reserve;  // symbols whose reservation grows
   std::uint64_t n = 0;
+  next_commit_ = std::chrono::steady_clock::now() + opts_.commit_interval;
   try {
     db.conn.exec("BEGIN IMMEDIATE");
     for (const auto& r : rows) {

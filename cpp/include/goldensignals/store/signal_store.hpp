@@ -39,6 +39,10 @@ struct StoreOptions {
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
   std::chrono::milliseconds retry_interval{2'000};       // degraded: how often writing is retried
   std::chrono::milliseconds busy_timeout{250};           // waiting for another process's lock
+  // Group commit: a commit starts at least this long after the previous one started, and
+  // what arrives meanwhile joins it (max_batch queued starts it at once). Messages further
+  // apart than this never wait; under load a commit's fixed cost (the fsync) is shared.
+  std::chrono::milliseconds commit_interval{5};
 };
 
 // One stored room message: the exact JSON frame the clients were sent (seq included).
@@ -174,6 +178,7 @@ class SignalStore {
   std::unordered_map<std::string, std::uint64_t> lost_;      // highest seq published unstored
   std::unordered_map<std::string, std::uint64_t> floor_;     // below it, history is incomplete
   std::chrono::steady_clock::time_point next_retention_, next_retry_;
+  std::chrono::steady_clock::time_point next_commit_{};  // group commit: not before this
   bool degraded_ = false;  // writer's view; stats_.degraded is the shared one
 
   mutable std::mutex state_mu_;                          // the fields below (read by other threads)
