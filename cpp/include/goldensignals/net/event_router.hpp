@@ -1,6 +1,8 @@
 // Turns runtime events into room messages. Called on compute threads, it only builds the JSON
 // text once and posts it to one strand; there the per-symbol seq is stamped and the message
-// goes to the bus, so every room sees its messages in seq order.
+// goes to the bus, so every room sees its messages in seq order. With history on, room
+// messages go to the SignalStore instead, which stamps seq, commits and hands them back
+// (hand_over) to the same strand, in order.
 #pragma once
 
 #include <atomic>
