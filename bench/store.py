@@ -2,8 +2,8 @@
 
 The native server (``goldensignals-server --bench-*``) publishes ``signal_update`` messages
 into one room through its real path (with history on: appended to the store, committed by
-the store's thread, then handed to the network thread, which fans them out; the store's
-back-pressure holds the publisher, nothing is dropped), and the C++ load client
+the store's thread, then handed to the network thread, which fans them out; the publisher
+keeps at most 160 messages per subscriber unsent, so nothing is dropped), and the C++ load client
 ``goldensignals-bench`` holds 1,000 (--quick: 100) loopback connections in that room, as in
 bench/fanout.py (its harness is used here). Each run starts a fresh server, once with
 ``--db off`` and once with ``--db <new SQLite file>``, for 7 rounds (--quick: 1), off then on

@@ -2,12 +2,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/net/context.hpp"
+#include "goldensignals/net/event_router.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/server/server.hpp"
 #include "server_client.hpp"
@@ -261,8 +265,8 @@ TEST(Server, SeveralIoThreadsKeepEachRoomInSeqOrder) {
 // With history on, the store commits and hands messages to the network thread while
 // clients come and go: each resume with `since` must continue the stream exactly.
 TEST(Server, ResumingWithSinceWhileMessagesFlowGivesEveryMessageOnce) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("gs_resume_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("gs_resume_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto o = test_options();
@@ -313,6 +317,45 @@ TEST(Server, ResumingWithSinceWhileMessagesFlowGivesEveryMessageOnce) {
     EXPECT_GE(recovered, 10);
   }
   std::filesystem::remove_all(dir);
+}
+
+// The hand-over from the store is bounded: with event_queue_size steps waiting for the
+// strand, the store's thread waits; each drain makes room again, and everything runs in order.
+TEST(EventRouter, HandOverWaitsWhileTheStrandIsBehindThenRunsEverythingInOrder) {
+  auto o = test_options();
+  o.event_queue_size = 4;
+  auto ctx = std::make_shared<ServerContext>(o, make_runtime(0));
+  boost::asio::io_context ioc;  // not running yet: the strand is "behind"
+  auto router = std::make_shared<EventRouter>(ctx, boost::asio::make_strand(ioc),
+                                              std::make_unique<MemorySequencer>());
+  std::vector<int> ran;  // touched only by the steps, on the thread running ioc
+  auto batch = [&](int first) {
+    std::vector<SignalStore::Step> steps;
+    for (int i = first; i < first + 3; ++i) {
+      steps.emplace_back(std::function<void()>([&ran, i] { ran.push_back(i); }));
+    }
+    return steps;
+  };
+  std::atomic<int> handed{0};
+  std::thread store([&] {
+    for (int b = 0; b < 3; ++b) {
+      router->hand_over(batch(b * 3));
+      handed.fetch_add(1);
+    }
+  });
+  // Two batches (6 steps >= 4) are queued; the third waits for a drain.
+  ASSERT_TRUE(Fixture::eventually([&] { return handed.load() == 2; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(handed.load(), 2);
+  while (handed.load() < 3 || ran.size() < 9) {
+    ioc.poll();
+    ioc.restart();
+    std::this_thread::sleep_for(1ms);
+  }
+  store.join();
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  router->stop();
+  ctx->runtime->stop();
 }
 
 // --- bad input ----------------------------------------------------------------------------

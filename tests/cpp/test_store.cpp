@@ -146,6 +146,25 @@ TEST(SignalStore, MessagesArrivingWithinTheCommitIntervalShareOneCommit) {
   EXPECT_EQ(rec.seqs("AAPL").size(), 42u);
 }
 
+TEST(SignalStore, AFullQueueStartsTheCommitAtOnce) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  o.queue_size = 4;  // smaller than max_batch: a full queue is a full batch
+  o.commit_interval = 5s;
+  SignalStore st(o, rec.publish(), rec.notify());
+  append_signals(st, 0, 1);
+  st.flush();
+  // 12 more through a queue of 4: each time it fills, the commit goes without waiting out
+  // the 5 s interval (the producer waits for room meanwhile).
+  const auto t0 = std::chrono::steady_clock::now();
+  append_signals(st, 1, 13);
+  st.flush();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);  // not one interval, let alone 3
+  EXPECT_EQ(rec.seqs("AAPL").size(), 13u);
+  EXPECT_EQ(st.stats().written, 13u);
+}
+
 TEST(SignalStore, StampsSeqStoresThenPublishesInOrder) {
   TempDir dir;
   Recorder rec;

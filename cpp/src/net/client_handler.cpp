@@ -128,13 +128,16 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
   }
   rooms_.insert(symbol);
   if (since && ctx_->store) {
-    // Recovery runs on the store's thread between two publishes of the room: the stored
-    // messages after `since` up to the last published, then the live ones, no gap and no
-    // duplicate. At most half the send queue, so a recovery never trips the slow-consumer
-    // limit; more is recovered: false (the client asks GET /api/signals).
+    // The store reads the stored messages after `since` up to the last it handed over, and
+    // `then` joins the room at that point of the hand-over (on the router's strand), before
+    // the later ones: no gap and no duplicate. At most half the send queue, so a recovery
+    // never trips the slow-consumer limit; more is recovered: false (the client asks
+    // GET /api/signals).
     const auto max = std::max<std::size_t>(1, ctx_->opts.message_queue_size / 2);
     std::weak_ptr<Subscriber> weak = self_;
-    ServerContext* ctx = ctx_.get();  // the store runs `then` before it stops; ctx owns it
+    // `then` runs on the router's strand (which holds ctx) or, not serving, on the store's
+    // thread (ctx owns the store); at a stop it may be dropped unrun.
+    ServerContext* ctx = ctx_.get();
     ctx_->store->recover(
         symbol, *since, max, [ctx, weak, symbol](bool ok, std::vector<MessagePtr> missed) {
           auto s = weak.lock();

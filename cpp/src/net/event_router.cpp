@@ -94,16 +94,35 @@ void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) 
 void EventRouter::hand_over(std::vector<SignalStore::Step> steps) {
   bool post = false;
   {
-    std::lock_guard lk(inbox_mu_);
+    std::unique_lock lk(inbox_mu_);
+    // A drain is posted whenever stored_ is not empty, and the strand runs while serving.
+    stored_room_.wait(lk, [&] { return closed_ || stored_.size() < ctx_->opts.event_queue_size; });
     if (stored_.empty()) {
       stored_ = std::move(steps);
     } else {
       stored_.insert(stored_.end(), std::make_move_iterator(steps.begin()),
                      std::make_move_iterator(steps.end()));
     }
-    post = !std::exchange(drain_posted_, true);
+    post = !closed_ && !std::exchange(drain_posted_, true);
   }
   if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+}
+
+void EventRouter::close_hand_over() {
+  {
+    std::lock_guard lk(inbox_mu_);
+    closed_ = true;
+  }
+  stored_room_.notify_all();
+}
+
+void EventRouter::run_left_over() {
+  std::vector<SignalStore::Step> left;
+  {
+    std::lock_guard lk(inbox_mu_);
+    left.swap(stored_);
+  }
+  run_steps(*ctx_->bus, left);
 }
 
 void run_steps(Bus& bus, std::vector<SignalStore::Step>& steps) {
@@ -123,6 +142,7 @@ void EventRouter::drain() {
     draining_stored_.swap(stored_);
     drain_posted_ = false;
   }
+  stored_room_.notify_all();
   for (auto& p : draining_) {
     pending_.fetch_sub(1);
     if (stopped_.load()) continue;

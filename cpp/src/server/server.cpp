@@ -197,14 +197,18 @@ void Server::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });
-  {
-    std::lock_guard hk(m.handoff_mu);  // nothing is posted to the io_context once it stops
-    m.handoff.reset();
-  }
   m.work.reset();
   m.ioc->stop();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  // The store's hand-overs the strand did not get to run here, in order; later ones run on
+  // the store's thread (close first: a hand-over waiting for room holds handoff_mu).
+  m.router->close_hand_over();
+  {
+    std::lock_guard hk(m.handoff_mu);
+    m.router->run_left_over();
+    m.handoff.reset();
+  }
   m.listener.reset();
   m.heartbeat.reset();
   m.router.reset();

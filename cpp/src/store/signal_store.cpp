@@ -275,6 +275,7 @@ void SignalStore::flush() {
     std::lock_guard lk(mu_);
     if (stopping_) return;
     queue_.emplace_back(Barrier{std::move(done)});
+    ++queued_flushes_;
   }
   not_empty_.notify_one();
   f.wait();
@@ -289,15 +290,18 @@ void SignalStore::run() {
       if (degraded_) wake = std::min(wake, next_retry_);
       not_empty_.wait_until(lk, wake, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) break;
-      // Group commit: too soon after the last one, let more join (bounded by max_batch).
-      if (!queue_.empty() && std::chrono::steady_clock::now() < next_commit_) {
+      // Group commit: too soon after the last one, let more join, until a batch is full (or
+      // the queue: producers then wait for room) or a flush() waits. Recoveries alone do not.
+      const std::size_t full = std::min(opts_.max_batch, opts_.queue_size);
+      if (queued_appends_ > 0 && std::chrono::steady_clock::now() < next_commit_) {
         not_empty_.wait_until(lk, next_commit_, [&] {
-          return stopping_ || queued_appends_ >= opts_.max_batch;
+          return stopping_ || queued_appends_ >= full || queued_flushes_ > 0;
         });
       }
       std::size_t appends = 0;
       while (!queue_.empty() && appends < opts_.max_batch) {
         if (std::holds_alternative<Append>(queue_.front())) ++appends;
+        if (std::holds_alternative<Barrier>(queue_.front())) --queued_flushes_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

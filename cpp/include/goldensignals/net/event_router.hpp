@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,8 +45,15 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   void post(std::string symbol, MessageKind kind, std::string body);
   // With history on: what the store hands over after a commit, run on the strand in order
   // (messages fanned out, recovery answers run), so the network thread fans out in bursts
-  // as it does with the store off. Thread-safe; from the store's thread.
+  // as it does with the store off. Bounded: while event_queue_size steps wait for the strand
+  // it blocks, so a network thread that falls behind holds the store back (and the store's
+  // full queue its producers) instead of letting this queue grow. From the store's thread,
+  // never from the strand's.
   void hand_over(std::vector<SignalStore::Step> steps);
+  // Once the io threads are stopped: hand_over no longer waits or posts, only queues, and
+  // run_left_over() runs what the strand did not get to, in order, on the caller's thread.
+  void close_hand_over();
+  void run_left_over();
   // Events after this are ignored (the server is stopping); steps handed over still run.
   void stop() noexcept { stopped_.store(true); }
   [[nodiscard]] const Sequencer& sequencer() const noexcept { return *seq_; }
@@ -70,11 +78,13 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   std::atomic<std::size_t> pending_{0};  // posted, not yet published (bounded for prices)
   // Posted events wait here for one drain on the strand: a burst of events reaches every
   // client's queue before its next write, which then carries them all (one gather write).
-  std::mutex inbox_mu_;  // guards the two below; never held across I/O or publishing
+  std::mutex inbox_mu_;  // guards the fields up to closed_; never held across I/O or publishing
   std::vector<Posted> inbox_;
   std::vector<SignalStore::Step> stored_;  // handed over by the store, in its order
+  std::condition_variable stored_room_;    // hand_over waits here while stored_ is full
+  bool closed_ = false;                    // no strand any more: hand_over only queues
   bool drain_posted_ = false;
-  std::vector<Posted> draining_;  // strand only: the batch being published
+  std::vector<Posted> draining_;                    // strand only: the batch being published
   std::vector<SignalStore::Step> draining_stored_;  // strand only
   std::atomic<bool> stopped_{false};
 };

@@ -168,6 +168,7 @@ class SignalStore {
   std::condition_variable not_empty_, not_full_;
   std::deque<Item> queue_;  // at most queue_size appends (recover and barrier items are few)
   std::size_t queued_appends_ = 0;
+  std::size_t queued_flushes_ = 0;  // a flush() waiting: the next commit does not wait
   bool stopping_ = false;
 
   // Writer-thread state.
