@@ -45,8 +45,10 @@ struct Server::Impl {
   std::shared_ptr<Listener> listener;
   std::shared_ptr<EventRouter> router;
   // The router the store hands committed messages to while serving (null: run them on the
-  // store's thread). Its own lock: the store's thread takes it while stop() holds `mu`.
-  std::mutex handoff_mu;  // held for a queue push, never across I/O
+  // store's thread). Its own lock: the store's thread takes it while stop() holds `mu`. Held
+  // across a hand-over, which may wait for room on the strand (stop() ends such a wait with
+  // close_hand_over() before it takes the lock); never across I/O.
+  std::mutex handoff_mu;
   std::shared_ptr<EventRouter> handoff;
   std::unique_ptr<asio::steady_timer> heartbeat;
   std::vector<std::thread> threads;
