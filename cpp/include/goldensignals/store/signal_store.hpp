@@ -40,8 +40,9 @@ struct StoreOptions {
   std::chrono::milliseconds retry_interval{2'000};       // degraded: how often writing is retried
   std::chrono::milliseconds busy_timeout{250};           // waiting for another process's lock
   // Group commit: a commit starts at least this long after the previous one started, and
-  // what arrives meanwhile joins it (max_batch queued starts it at once). Messages further
-  // apart than this never wait; under load a commit's fixed cost (the fsync) is shared.
+  // what arrives meanwhile joins it (a full batch or queue, or a waiting flush(), starts it at
+  // once). Messages further apart than this never wait; under load a commit's fixed cost
+  // (the fsync) is shared.
   std::chrono::milliseconds commit_interval{5};
 };
 
