@@ -4,7 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "init.hpp"
 #include "json_py.hpp"
 #include "python_agent.hpp"
+#include "scoring_py.hpp"
 
 namespace py = pybind11;
 
@@ -243,7 +246,7 @@ void init_runtime(py::module_& m) {
                        std::size_t history_bars, double bar_seconds, std::size_t compute_threads,
                        std::size_t python_workers, bool analyze_on_start, int breaker_faults,
                        double breaker_cooldown_s, std::size_t event_queue, py::object dispatch,
-                       py::object aio_submit) {
+                       py::object aio_submit, const py::dict& scoring) {
              RuntimeOptions o;
              o.symbols = std::move(symbols);
              o.policy.min_confidence = min_confidence;
@@ -257,6 +260,7 @@ void init_runtime(py::module_& m) {
              o.orchestrator.breaker_faults = breaker_faults;
              o.orchestrator.breaker_cooldown = to_ms(breaker_cooldown_s, "breaker_cooldown");
              o.analyze_on_start = analyze_on_start;
+             o.scoring = scoring_from_dict(scoring);
              if (python_workers < 1 || python_workers > 64) {
                throw InvalidArgument("python_workers " + std::to_string(python_workers) +
                                      " is not accepted; expected 1 to 64");
@@ -273,7 +277,7 @@ void init_runtime(py::module_& m) {
            py::arg("history_bars"), py::arg("bar_seconds"), py::arg("compute_threads"),
            py::arg("python_workers"), py::arg("analyze_on_start"), py::arg("breaker_faults"),
            py::arg("breaker_cooldown"), py::arg("event_queue"), py::arg("dispatch"),
-           py::arg("aio_submit"))
+           py::arg("aio_submit"), py::arg("scoring") = py::dict())
       .def(
           "set_simulated_feed",
           [](PyRuntime& r, std::uint64_t seed, double drift, double volatility, double interval,
@@ -426,6 +430,35 @@ void init_runtime(py::module_& m) {
           py::kw_only(), py::arg("min_confidence") = py::none(), py::arg("threshold") = py::none(),
           py::arg("min_agents") = py::none())
       .def("status", &PyRuntime::status)
+      .def(
+          "wait_feed",
+          [](PyRuntime& r, double timeout_s) {
+            const auto ms = std::llround(std::clamp(timeout_s, 0.0, 1e6) * 1000.0);
+            return r.rt().wait_feed(std::chrono::milliseconds(ms));
+          },
+          py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
+      .def("bars_ingested", [](PyRuntime& r) { return r.rt().bars_ingested(); })
+      .def("take_scored",
+           [](PyRuntime& r) {
+             auto* s = r.rt().scorer();
+             std::vector<ScoredForecast> rows;
+             if (s) {
+               py::gil_scoped_release nogil;
+               rows = s->take_scored();
+             }
+             return scored_columns(rows);
+           })
+      .def("scores",
+           [](PyRuntime& r) -> py::object {
+             auto* s = r.rt().scorer();
+             if (!s) return py::none();
+             nlohmann::json j;
+             {
+               py::gil_scoped_release nogil;
+               j = scores_json(*s);
+             }
+             return to_py(j);
+           })
       .def(
           "serve",
           [](PyRuntime& r, const std::string& host, int port, double heartbeat_s, std::size_t queue,

@@ -247,6 +247,17 @@ int main(int argc, char** argv) {
                  "move that triggers an analysis (0.01 = 1%)")
       ->envname("GS_MOVE_THRESHOLD")
       ->capture_default_str();
+  app.add_option("--score-horizon", ro.scoring.horizon_bars,
+                 "bars after which each signal and each BUY/SELL vote is scored (0: no live "
+                 "scoring)")
+      ->envname("GS_SCORE_HORIZON")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  app.add_option("--score-cost-bps", ro.scoring.cost_bps,
+                 "fees and half-spread per side, in basis points, taken from scored trades")
+      ->envname("GS_SCORE_COST_BPS")
+      ->check(CLI::Range(0.0, 10000.0))
+      ->capture_default_str();
   app.add_option("--history-bars", ro.history_bars, "bars kept per symbol")
       ->envname("GS_HISTORY_BARS")
       ->capture_default_str();

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from . import _core, feeds, indicators, settings
+from . import _core, datasets, evaluation, feeds, indicators, settings
 from ._core import (
     AgentContext,
     AgentUpdate,
@@ -30,6 +30,7 @@ from ._core import (
 from .agents import Agent
 from .client import Client
 from .consensus import consensus
+from .evaluation import BacktestReport, backtest, check_lookahead
 from .runtime import OrchestratorSettings, Runtime, StoredEvent
 
 try:
@@ -42,6 +43,7 @@ __all__ = [
     "AgentContext",
     "AgentUpdate",
     "AnalysisTimeoutError",
+    "BacktestReport",
     "BadMarketDataError",
     "Client",
     "ConsensusResult",
@@ -56,8 +58,12 @@ __all__ = [
     "UnknownSymbolError",
     "Vote",
     "__version__",
+    "backtest",
     "builtin_agent_names",
+    "check_lookahead",
     "consensus",
+    "datasets",
+    "evaluation",
     "feeds",
     "indicators",
     "settings",

@@ -40,8 +40,6 @@ def _printers(gs: Any) -> tuple[Any, Any, Any]:
 
 
 def _runtime_from_args(args: argparse.Namespace) -> Any:
-    import importlib
-
     import goldensignals as gs
 
     from goldensignals.settings import SETTINGS
@@ -62,19 +60,10 @@ def _runtime_from_args(args: argparse.Namespace) -> Any:
     rt = gs.Runtime(feed=feed, **overrides)
     if not getattr(args, "no_builtin_agents", False):
         rt.add_builtin_agents()
-    for spec in getattr(args, "agents", None) or []:
-        module, _, attr = spec.partition(":")
-        if not module or not attr:
-            raise gs.InvalidArgumentError(f"--agents {spec!r} is not accepted; expected module:object")
-        obj = getattr(importlib.import_module(module), attr)
-        if isinstance(obj, gs.Agent):
-            rt.add_agent(obj)
-        elif isinstance(obj, type) and issubclass(obj, gs.Agent):
-            rt.add_agent(obj())
-        elif callable(obj):
-            rt.agent(attr)(obj)
-        else:
-            raise gs.InvalidArgumentError(f"--agents {spec}: neither a gs.Agent nor a callable")
+    if getattr(args, "agents", None):
+        from goldensignals.agents import load_agents
+
+        load_agents(rt, args.agents)
     if not getattr(args, "quiet", False):
         vote, decision, alert = _printers(gs)
         rt.on_agent_update(vote)
@@ -192,6 +181,39 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import goldensignals as gs
+
+    agents = args.agents or None
+    report = gs.backtest(args.data, agents, horizon=args.horizon, costs_bps=args.costs_bps,
+                         interval=args.interval, exits=args.exits, score_from=args.score_from,
+                         seed=args.seed, progress=not args.quiet)
+    cols = ["forecasts", "coverage", "hit_rate", "hit_rate_lo", "hit_rate_hi",
+            "always_buy_hit_rate", "brier_skill", "ic", "ic_t", "sharpe", "max_drawdown"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(report)
+        print(report.metrics[cols].round(3).to_string())
+    print(f"{report.meta['bars']} bars in {report.meta['cpu_seconds']:.2f} CPU-s "
+          f"({report.meta['bars_per_cpu_second']:,.0f} bars per CPU-second)")
+    if args.report:
+        report.to_html(args.report)
+        print(f"report: {args.report}")
+    if args.json:
+        report.to_json(args.json)
+        print(f"json: {args.json}")
+    if args.check_lookahead:
+        found = gs.check_lookahead(args.data, agents, samples=args.lookahead_samples,
+                                   horizon=args.horizon, interval=args.interval)
+        for f in found:
+            print(f"LOOK-AHEAD {f}")
+        if found:
+            return 1
+        print(f"look-ahead check: no agent's vote changed at {args.lookahead_samples} cut points")
+    return 0
+
+
 def _setting_flags(parser: argparse.ArgumentParser) -> None:
     """A flag for every runtime setting (flag > environment > default), e.g. --move-threshold."""
     from goldensignals.settings import SETTINGS
@@ -236,6 +258,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     watch.add_argument("--seconds", type=float, default=0, help="stop after this many seconds")
     watch.add_argument("--token", help="JWT for servers that require one")
     watch.set_defaults(func=_watch)
+
+    bt = sub.add_parser("backtest", help="replay data through the runtime and score every signal "
+                                         "and every agent's votes (leak-free)")
+    bt.add_argument("--data", default="sp500",
+                    help="sp500, nasdaq, multi, random or a CSV path (default sp500)")
+    bt.add_argument("--agents", action="append", metavar="AGENT",
+                    help="a built-in agent's name, 'builtin' or MODULE:OBJECT (repeatable; "
+                         "default: the built-in panel)")
+    bt.add_argument("--horizon", type=int, default=5, help="bars each forecast is judged over (default 5)")
+    bt.add_argument("--costs-bps", type=float, default=0.0, help="fees and half-spread per side (bp)")
+    bt.add_argument("--interval", type=int, default=None,
+                    help="bars without an analysis that trigger one (default: the horizon)")
+    bt.add_argument("--exits", choices=("levels", "horizon"), default="levels",
+                    help="exit at the target, the stop or the horizon (levels), or only the horizon")
+    bt.add_argument("--score-from", default=None, help="score forecasts made from this date on")
+    bt.add_argument("--seed", type=int, default=0, help="seed of the random-signal baseline")
+    bt.add_argument("--report", metavar="PATH.html", help="write the HTML report")
+    bt.add_argument("--json", metavar="PATH.json", help="write the report as JSON")
+    bt.add_argument("--check-lookahead", action="store_true",
+                    help="also re-run each agent on data cut at sampled analysis times and "
+                         "report any vote that changes (exit 1 if one does)")
+    bt.add_argument("--lookahead-samples", type=int, default=20, help="cut points to check (default 20)")
+    bt.add_argument("--quiet", action="store_true", help="no progress bar")
+    bt.set_defaults(func=_backtest)
 
     status = sub.add_parser("status", help="print the server's /ws/status")
     status.add_argument("url", help="server URL, ws:// or http://")

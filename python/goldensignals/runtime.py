@@ -180,6 +180,8 @@ class Runtime:
             event_queue=s["event_queue"],
             dispatch=dispatch,
             aio_submit=self._loop.submit,
+            scoring={"horizon_bars": s["score_horizon"], "cost_bps": s["score_cost_bps"],
+                     **getattr(self, "_scoring_extra", {})},
         )
         core.set_default_timeout(s["agent_timeout"])
         return core

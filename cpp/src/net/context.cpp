@@ -152,6 +152,35 @@ void metric(std::ostringstream& os, const char* name, const char* type, const ch
      << name << ' ' << v << '\n';
 }
 
+// Each source's track record: the consensus has source="consensus", agents kind="agent".
+void scores_metrics(std::ostringstream& os, const Scorer& scorer) {
+  const auto scores = scorer.scores();
+  auto labels = [](const SourceScore& s) {
+    return std::string("{source=\"") + label(s.name) + "\",kind=\"" +
+           (s.consensus ? "consensus" : "agent") + "\"}";
+  };
+  os << "# HELP gs_forecasts_scored_total Signals and BUY/SELL votes whose horizon closed.\n"
+        "# TYPE gs_forecasts_scored_total counter\n";
+  for (const auto& s : scores) os << "gs_forecasts_scored_total" << labels(s) << ' ' << s.scored << '\n';
+  os << "# HELP gs_forecast_hits_total Scored forecasts whose direction was right.\n"
+        "# TYPE gs_forecast_hits_total counter\n";
+  for (const auto& s : scores) os << "gs_forecast_hits_total" << labels(s) << ' ' << s.hits << '\n';
+  os << "# HELP gs_forecast_recent_hit_rate Hit rate over the last scored forecasts (the window).\n"
+        "# TYPE gs_forecast_recent_hit_rate gauge\n";
+  for (const auto& s : scores) {
+    if (s.recent > 0) {
+      os << "gs_forecast_recent_hit_rate" << labels(s) << ' ' << fmt_num(s.recent_hit_rate) << '\n';
+    }
+  }
+  os << "# HELP gs_forecast_recent_brier Brier score of the confidence over the last scored "
+        "forecasts.\n# TYPE gs_forecast_recent_brier gauge\n";
+  for (const auto& s : scores) {
+    if (s.recent > 0) {
+      os << "gs_forecast_recent_brier" << labels(s) << ' ' << fmt_num(s.recent_brier) << '\n';
+    }
+  }
+}
+
 }  // namespace
 
 std::string ServerContext::metrics() const {
@@ -253,6 +282,8 @@ std::string ServerContext::metrics() const {
         "# TYPE gs_agent_enabled gauge\n";
   for (const auto& a : stats)
     os << "gs_agent_enabled{agent=\"" << label(a.name) << "\"} " << (a.enabled ? 1 : 0) << '\n';
+
+  if (const auto* scorer = runtime->scorer()) scores_metrics(os, *scorer);
 
   // Bucket bounds in seconds (Prometheus convention); the book keeps milliseconds.
   static constexpr double kBoundsMs[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000};

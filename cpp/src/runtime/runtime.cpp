@@ -1,6 +1,7 @@
 #include "goldensignals/runtime/runtime.hpp"
 
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "goldensignals/core/clock.hpp"
@@ -47,6 +48,25 @@ class Runtime::FeedBridge final : public FeedSink {
   Runtime& rt_;
 };
 
+namespace {
+
+// Hands decisions to the scorer (bars come straight from ingest()).
+class ScoringSink final : public RuntimeSink {
+ public:
+  explicit ScoringSink(std::shared_ptr<Scorer> s) : scorer_(std::move(s)) {}
+  void on_agent_update(const AgentUpdate&) override {}
+  void on_decision(const DecisionPtr& d) override { scorer_->on_decision(*d); }
+  void on_alert(const Alert&) override {}
+  void on_price_update(const PriceUpdate&) override {}
+  void on_log(int, const std::string&, const std::string&) override {}
+  [[nodiscard]] int log_level() const override { return 100; }
+
+ private:
+  std::shared_ptr<Scorer> scorer_;
+};
+
+}  // namespace
+
 std::string_view to_string(RuntimeState s) noexcept {
   switch (s) {
     case RuntimeState::Created:
@@ -85,6 +105,7 @@ void RuntimeOptions::validate() const {
     throw InvalidArgument("history_bars " + std::to_string(history_bars) +
                           " is not accepted; expected 2 to 1000000");
   }
+  scoring.validate();
   if (symbols.size() > 10'000) {
     throw InvalidArgument("symbols: " + std::to_string(symbols.size()) +
                           " given; at most 10000 are accepted");
@@ -105,6 +126,10 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
   opts_.validate();
   const auto bar_ms = static_cast<std::int64_t>(std::llround(opts_.bar_seconds * 1000.0));
   for (const auto& n : names) symbols_[n] = std::make_unique<Symbol>(n, opts_.history_bars, bar_ms);
+  if (opts_.scoring.horizon_bars > 0) {
+    scorer_ = std::make_shared<Scorer>(opts_.scoring);
+    sink_->add(std::make_shared<ScoringSink>(scorer_));
+  }
   orch_ = std::make_unique<Orchestrator>(
       opts_.orchestrator, opts_.policy,
       [this](const std::string& symbol) -> SnapshotPtr {
@@ -186,6 +211,10 @@ void Runtime::start() {
         } catch (const std::exception& e) {
           bridge_->on_feed_problem("feed_failed", std::string("feed stopped: ") + e.what());
         }
+        {
+          std::lock_guard hl(history_mu_);
+          feed_done_ = true;
+        }
         history_in();
       });
     }
@@ -206,6 +235,15 @@ void Runtime::history_in() {
     history_in_ = true;
   }
   history_cv_.notify_all();
+}
+
+bool Runtime::wait_feed(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(history_mu_);
+  history_cv_.wait_for(lk, timeout, [this] {
+    const auto st = state_.load();
+    return feed_done_ || st == RuntimeState::Stopping || st == RuntimeState::Stopped;
+  });
+  return feed_done_;
 }
 
 void Runtime::stop() {
@@ -235,13 +273,19 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
                      bool live) {
   const char* why = nullptr;
   PriceUpdate pu;
+  std::optional<Bar> completed;  // for the scorer: a bar given, or one that ticks completed
   {
     std::lock_guard lk(s.mu);
     const double ref = s.market.last_close() > 0 ? s.market.last_close() : price;
+    const auto bars_before = s.market.bars_seen();
     if (bar) {
       s.market.on_bar(*bar);
     } else {
       s.market.on_tick(price, volume, ts_ms);
+    }
+    if (s.market.bars_seen() != bars_before) {
+      bars_ingested_.fetch_add(1, std::memory_order_relaxed);
+      if (scorer_ && live) completed = s.market.last_bar();
     }
     const bool first = !s.seen;
     s.seen = true;
@@ -271,6 +315,7 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
       s.last_analysis_ts = ts_ms;
     }
   }
+  if (completed) scorer_->on_bar(pu.symbol, *completed);
   sink_->on_price_update(pu);
   if (why) trigger(pu.symbol, why);
 }

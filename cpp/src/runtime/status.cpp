@@ -33,7 +33,7 @@ nlohmann::json runtime_status_json(const Runtime& rt) {
     if (!a.last_error.empty()) x["last_error"] = a.last_error;
     agents.push_back(std::move(x));
   }
-  return {{"orchestrator",
+  nlohmann::json out = {{"orchestrator",
            {{"running", rt.state() == RuntimeState::Running && orch.running()},
             {"state", std::string(to_string(rt.state()))},
             {"active_analyses", c.active_analyses},
@@ -48,6 +48,8 @@ nlohmann::json runtime_status_json(const Runtime& rt) {
           {"agents", std::move(agents)},
           {"symbols", rt.symbols()},
           {"feed", rt.feed_description()}};
+  if (const auto* s = rt.scorer()) out["scores"] = scores_json(*s);
+  return out;
 }
 
 }  // namespace gs

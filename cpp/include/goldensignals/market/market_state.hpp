@@ -65,6 +65,11 @@ class MarketState {
   }
   [[nodiscard]] std::int64_t last_ts_ms() const noexcept { return last_ts_; }
   [[nodiscard]] std::uint64_t bars_seen() const noexcept { return bars_seen_; }
+  // The last completed bar; requires bars_seen() > 0.
+  [[nodiscard]] Bar last_bar() const noexcept {
+    return Bar{time_.back(), open_.back(), high_.back(), low_.back(), close_.back(),
+               volume_.back()};
+  }
   [[nodiscard]] const ind::IndicatorValues& indicators() const noexcept {
     return indicators_.values();
   }

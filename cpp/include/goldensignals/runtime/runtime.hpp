@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "goldensignals/evaluation/scorer.hpp"
 #include "goldensignals/market/feed.hpp"
 #include "goldensignals/market/market_state.hpp"
 #include "goldensignals/orchestrator/orchestrator.hpp"
@@ -29,6 +31,7 @@ struct RuntimeOptions {
   std::size_t history_bars = 512;              // bars kept per symbol and shown to agents
   double bar_seconds = 60.0;                   // ticks from publish_tick build bars this long
   bool analyze_on_start = true;                // one analysis per symbol as soon as data exists
+  ScoringOptions scoring;                      // every forecast scored when its horizon closes
   void validate() const;
 };
 
@@ -78,6 +81,14 @@ class Runtime {
   void publish_tick(const std::string& symbol, double price, double volume, std::int64_t ts_ms);
   void publish_bar(const std::string& symbol, const Bar& bar);
 
+  // Blocks until the feed has delivered all it has (a replay's end), or `timeout` passes, or
+  // the runtime stops; true when the feed is done. A feed that never ends: false at timeout.
+  bool wait_feed(std::chrono::milliseconds timeout);
+  // Bars recorded so far (feed and publish_bar, and bars that ticks completed).
+  [[nodiscard]] std::uint64_t bars_ingested() const noexcept { return bars_ingested_.load(); }
+  // The scorer (nullptr when scoring.horizon_bars is 0).
+  [[nodiscard]] Scorer* scorer() const noexcept { return scorer_.get(); }
+
   // Starts an analysis now or joins the one in flight.
   std::shared_future<DecisionPtr> analyze(const std::string& symbol);
   void wait_idle(const std::string& symbol);
@@ -112,6 +123,7 @@ class Runtime {
   RuntimeOptions opts_;
   std::shared_ptr<FanoutSink> sink_;  // the user's sink first, then add_sink()s
   std::map<std::string, std::unique_ptr<Symbol>> symbols_;  // fixed after construction
+  std::shared_ptr<Scorer> scorer_;
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<FeedBridge> bridge_;
@@ -120,6 +132,8 @@ class Runtime {
   std::mutex history_mu_;  // guards history_in_; never held across a call out
   std::condition_variable history_cv_;
   bool history_in_ = false;
+  bool feed_done_ = false;  // guarded by history_mu_
+  std::atomic<std::uint64_t> bars_ingested_{0};
   std::atomic<RuntimeState> state_{RuntimeState::Created};
 };
 

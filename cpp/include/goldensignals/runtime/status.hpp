@@ -12,7 +12,8 @@ class Runtime;
 //   analyses_completed, signals_generated, coalesced_triggers, min_agents_for_signal,
 //   consensus_threshold, min_confidence}, "agents": [{name, kind, weight, timeout_ms, calls,
 //   votes, abstentions, timeouts, errors, late, p50_ms, p90_ms, p99_ms, enabled, state,
-//   consecutive_faults, last_error?}], "symbols": [...], "feed": "..."}
+//   consecutive_faults, last_error?}], "symbols": [...], "feed": "...",
+//   "scores": scores_json() when scoring is on}
 nlohmann::json runtime_status_json(const Runtime& rt);
 
 }  // namespace gs

@@ -1,0 +1,19 @@
+// Scoring options from Python and scored forecasts to Python, for _core.Runtime.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <vector>
+
+#include "goldensignals/evaluation/scorer.hpp"
+
+namespace gs::bind {
+
+// Keys (all optional): horizon_bars, cost_bps, entry_delay_bars, use_levels, window, keep.
+ScoringOptions scoring_from_dict(const pybind11::dict& d);
+
+// Columns, one list per ScoredForecast field (ballots: a list of (agent, vote, confidence)
+// tuples per row, empty for agents' forecasts); times in ms since the epoch.
+pybind11::dict scored_columns(const std::vector<ScoredForecast>& rows);
+
+}  // namespace gs::bind

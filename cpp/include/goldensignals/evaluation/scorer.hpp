@@ -1,0 +1,142 @@
+// Scores forecasts against what the market did next, one convention for backtests and live:
+// a forecast made on bar t's data (the consensus's BUY/SELL signal, or one agent's BUY/SELL
+// vote) enters at the open of the first bar that starts after t (plus `entry_delay_bars`),
+// is held `horizon_bars` bars, and exits at the close of the last of them, or earlier at its
+// target or stop (both inside one bar: the stop counts; a gap through a level fills at the
+// open). Direction skill (hit, forward return) is always judged over the whole horizon, so
+// it does not depend on the levels; the trade's return does, and pays `cost_bps` per side.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "goldensignals/core/types.hpp"
+#include "goldensignals/orchestrator/events.hpp"
+
+namespace gs {
+
+struct ScoringOptions {
+  int horizon_bars = 5;          // GS_SCORE_HORIZON: bars a forecast is judged over; 0: off
+  double cost_bps = 0.0;         // GS_SCORE_COST_BPS: fees and half-spread per side, in bp
+  int entry_delay_bars = 0;      // extra bars between the decision and the entry (0: next open)
+  bool use_levels = true;        // exit early at the target or stop when the forecast has them
+  std::size_t window = 100;      // rolling figures cover each source's last `window` scores
+  std::size_t max_open = 4096;   // open forecasts per symbol, at most (bounds memory)
+  std::size_t keep = 0;          // scored forecasts kept for take_scored() (backtests), at most
+  void validate() const;
+};
+
+enum class ExitReason : std::uint8_t { Horizon, Target, Stop };
+std::string_view to_string(ExitReason r) noexcept;
+
+// One agent's entry in the analysis a consensus forecast came from.
+struct ScoredBallot {
+  std::string agent;
+  std::string vote;  // BUY, SELL, HOLD, or the status: ABSTAIN, TIMEOUT, FAILED, DISABLED
+  double confidence = 0.0;
+};
+
+// A forecast whose horizon has closed.
+struct ScoredForecast {
+  std::string symbol;
+  std::string source;      // the agent's name; "consensus" for the consensus
+  bool consensus = false;  // true for the consensus (an agent may be called "consensus" too)
+  std::string analysis_id;
+  std::string signal_id;  // the consensus's signal id; empty for agents
+  Action action = Action::Buy;
+  double confidence = 0.0;
+  std::int64_t decided_ts_ms = 0;  // market time of the data the forecast was made on
+  double decided_price = 0.0;
+  std::optional<double> target_price;
+  std::optional<double> stop_loss;
+  std::int64_t entry_ts_ms = 0;
+  double entry_price = 0.0;
+  std::int64_t exit_ts_ms = 0;  // open time of the bar the trade left in
+  double exit_price = 0.0;
+  ExitReason exit_reason = ExitReason::Horizon;
+  int bars_held = 0;             // bars of the trade, entry bar included
+  double forward_return = 0.0;   // close after horizon_bars / entry - 1, not directed
+  double trade_return = 0.0;     // side * (exit / entry - 1), before costs
+  double net_return = 0.0;       // trade_return less cost_bps on each side
+  bool hit = false;              // side * forward_return > 0
+  std::vector<ScoredBallot> ballots;  // the consensus's only: every agent of its analysis
+};
+
+// Track record of one source.
+struct SourceScore {
+  std::string name;
+  bool consensus = false;
+  std::uint64_t analyses = 0;     // analyses it took part in
+  std::uint64_t forecasts = 0;    // BUY/SELL forecasts it made
+  std::uint64_t scored = 0;       // forecasts whose horizon closed
+  std::uint64_t hits = 0;
+  double brier_sum = 0.0;         // (confidence - hit)^2, summed
+  double net_return_sum = 0.0;
+  std::size_t open = 0;           // forecasts still waiting for their horizon
+  // Over the last `window` scored forecasts.
+  std::size_t recent = 0;
+  double recent_hit_rate = 0.0;
+  double recent_brier = 0.0;
+  double recent_net_return = 0.0;
+};
+
+class Scorer {
+ public:
+  explicit Scorer(ScoringOptions opts);
+  ~Scorer();
+  Scorer(const Scorer&) = delete;
+  Scorer& operator=(const Scorer&) = delete;
+
+  // A completed bar of `symbol` (bars of one symbol in time order; any thread).
+  void on_bar(const std::string& symbol, const Bar& bar);
+  // An analysis' end: its consensus signal and every BUY/SELL vote become forecasts.
+  void on_decision(const Decision& d);
+
+  // Called with each forecast as its horizon closes, outside any lock of the scorer, on the
+  // thread that delivered the closing bar. Set before data flows.
+  void set_listener(std::function<void(const ScoredForecast&)> listener);
+
+  // The kept scored forecasts (at most `keep`), oldest first; the scorer forgets them.
+  std::vector<ScoredForecast> take_scored();
+  [[nodiscard]] std::vector<SourceScore> scores() const;
+  [[nodiscard]] const ScoringOptions& options() const noexcept { return opts_; }
+  // Forecasts not tracked because a symbol had `max_open` open ones, or not kept past `keep`.
+  [[nodiscard]] std::uint64_t dropped() const;
+  [[nodiscard]] std::uint64_t not_kept() const;
+
+ private:
+  struct Open;
+  struct SymbolBook;
+  struct Record;
+
+  using Key = std::pair<bool, std::string>;  // (consensus, name)
+  // Advances one open forecast by one bar; true when its horizon closed (filled into out).
+  bool advance(Open& f, const Bar& bar, ScoredForecast& out) const;
+  void record(const ScoredForecast& f);  // mu_ held
+  [[nodiscard]] std::size_t recent_bars() const noexcept;
+
+  ScoringOptions opts_;
+  mutable std::mutex mu_;  // guards everything below; never held across a call out
+  std::map<std::string, SymbolBook> books_;
+  std::map<Key, Record> records_;
+  std::vector<ScoredForecast> kept_;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t not_kept_ = 0;
+  std::function<void(const ScoredForecast&)> listener_;
+};
+
+// {"horizon_bars", "cost_bps", "window", "dropped", "consensus": {...} | null,
+//  "agents": [{name, analyses, forecasts, scored, open, hit_rate, brier, mean_net_return,
+//              recent, recent_hit_rate, recent_brier, recent_net_return}]}
+// (rates are null before anything was scored).
+nlohmann::json scores_json(const Scorer& s);
+
+}  // namespace gs

@@ -1,0 +1,356 @@
+#include "goldensignals/evaluation/scorer.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/core/validate.hpp"
+
+namespace gs {
+
+std::string_view to_string(ExitReason r) noexcept {
+  switch (r) {
+    case ExitReason::Horizon:
+      return "horizon";
+    case ExitReason::Target:
+      return "target";
+    case ExitReason::Stop:
+      return "stop";
+  }
+  return "horizon";
+}
+
+void ScoringOptions::validate() const {
+  if (horizon_bars < 0 || horizon_bars > 10'000) {
+    throw InvalidArgument("GS_SCORE_HORIZON " + std::to_string(horizon_bars) +
+                          " is not accepted; expected bars from 1 to 10000 (0: no scoring)");
+  }
+  if (!std::isfinite(cost_bps) || cost_bps < 0 || cost_bps > 10'000) {
+    throw InvalidArgument("GS_SCORE_COST_BPS " + fmt_num(cost_bps) +
+                          " is not accepted; expected basis points per side from 0 to 10000");
+  }
+  if (entry_delay_bars < 0 || entry_delay_bars > 10'000) {
+    throw InvalidArgument("entry delay " + std::to_string(entry_delay_bars) +
+                          " bars is not accepted; expected 0 to 10000");
+  }
+  if (window < 1 || window > 1'000'000) {
+    throw InvalidArgument("scoring window " + std::to_string(window) +
+                          " is not accepted; expected 1 to 1000000 forecasts");
+  }
+  if (max_open < 1 || max_open > 10'000'000) {
+    throw InvalidArgument("max_open " + std::to_string(max_open) +
+                          " is not accepted; expected 1 to 10000000 forecasts per symbol");
+  }
+}
+
+struct Scorer::Open {
+  ScoredForecast f;
+  int wait = 0;  // bars still to let pass before the entry
+  bool entered = false;
+  bool exited = false;
+  int bars = 0;  // bars since the entry, entry bar included
+};
+
+struct Scorer::SymbolBook {
+  std::deque<Bar> recent;  // the last bars, for a decision that arrives after its next bar
+  std::vector<Open> open;
+};
+
+struct Scorer::Record {
+  std::uint64_t analyses = 0, forecasts = 0, scored = 0, hits = 0;
+  double brier_sum = 0.0, net_sum = 0.0;
+  std::size_t open = 0;
+  struct Recent {
+    bool hit;
+    double brier;
+    double net;
+  };
+  std::deque<Recent> recent;
+};
+
+Scorer::Scorer(ScoringOptions opts) : opts_(std::move(opts)) {
+  opts_.validate();
+  if (opts_.horizon_bars < 1) throw InvalidArgument("Scorer: horizon_bars must be at least 1");
+}
+
+Scorer::~Scorer() = default;
+
+std::size_t Scorer::recent_bars() const noexcept {
+  // Enough for a decision that arrives a few bars late to still enter on its own next bar.
+  return static_cast<std::size_t>(opts_.horizon_bars + opts_.entry_delay_bars) + 16;
+}
+
+void Scorer::set_listener(std::function<void(const ScoredForecast&)> listener) {
+  std::lock_guard lk(mu_);
+  listener_ = std::move(listener);
+}
+
+bool Scorer::advance(Open& o, const Bar& bar, ScoredForecast& out) const {
+  auto& f = o.f;
+  if (bar.ts_ms <= f.decided_ts_ms) return false;  // made on this bar's data or later
+  if (!o.entered) {
+    if (o.wait > 0) {
+      --o.wait;
+      return false;
+    }
+    o.entered = true;
+    f.entry_ts_ms = bar.ts_ms;
+    f.entry_price = bar.open;
+  }
+  ++o.bars;
+  const bool buy = f.action == Action::Buy;
+  if (!o.exited && opts_.use_levels) {
+    // Within a bar the path is unknown: when both levels are inside it, the stop counts.
+    // A bar that opens beyond a level fills at its open.
+    std::optional<double> fill;
+    ExitReason why = ExitReason::Stop;
+    if (f.stop_loss && (buy ? bar.low <= *f.stop_loss : bar.high >= *f.stop_loss)) {
+      fill = buy ? std::min(bar.open, *f.stop_loss) : std::max(bar.open, *f.stop_loss);
+    } else if (f.target_price &&
+               (buy ? bar.high >= *f.target_price : bar.low <= *f.target_price)) {
+      fill = buy ? std::max(bar.open, *f.target_price) : std::min(bar.open, *f.target_price);
+      why = ExitReason::Target;
+    }
+    if (fill) {
+      o.exited = true;
+      f.exit_price = *fill;
+      f.exit_ts_ms = bar.ts_ms;
+      f.exit_reason = why;
+      f.bars_held = o.bars;
+    }
+  }
+  if (o.bars < opts_.horizon_bars) return false;
+  if (!o.exited) {
+    f.exit_price = bar.close;
+    f.exit_ts_ms = bar.ts_ms;
+    f.exit_reason = ExitReason::Horizon;
+    f.bars_held = o.bars;
+  }
+  const double side = buy ? 1.0 : -1.0;
+  f.forward_return = bar.close / f.entry_price - 1.0;
+  f.trade_return = side * (f.exit_price / f.entry_price - 1.0);
+  f.net_return = f.trade_return - 2.0 * opts_.cost_bps / 1e4;
+  f.hit = side * f.forward_return > 0.0;
+  out = std::move(f);
+  return true;
+}
+
+void Scorer::record(const ScoredForecast& f) {
+  auto& r = records_[{f.consensus, f.source}];
+  const double brier = (f.confidence - (f.hit ? 1.0 : 0.0)) * (f.confidence - (f.hit ? 1.0 : 0.0));
+  ++r.scored;
+  r.hits += f.hit ? 1 : 0;
+  r.brier_sum += brier;
+  r.net_sum += f.net_return;
+  if (r.open > 0) --r.open;
+  r.recent.push_back({f.hit, brier, f.net_return});
+  if (r.recent.size() > opts_.window) r.recent.pop_front();
+  if (kept_.size() < opts_.keep) {
+    kept_.push_back(f);
+  } else if (opts_.keep > 0) {
+    ++not_kept_;
+  }
+}
+
+void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
+  std::vector<ScoredForecast> done;
+  std::function<void(const ScoredForecast&)> listener;
+  {
+    std::lock_guard lk(mu_);
+    auto& book = books_[symbol];
+    book.recent.push_back(bar);
+    while (book.recent.size() > recent_bars()) book.recent.pop_front();
+    ScoredForecast out;
+    std::erase_if(book.open, [&](Open& o) {
+      if (!advance(o, bar, out)) return false;
+      done.push_back(std::move(out));
+      return true;
+    });
+    for (const auto& f : done) record(f);
+    if (listener_ && !done.empty()) listener = listener_;
+  }
+  if (listener) {
+    for (const auto& f : done) listener(f);
+  }
+}
+
+void Scorer::on_decision(const Decision& d) {
+  if (d.symbol.empty()) return;  // a follow-up that never ran
+  std::vector<Open> made;
+  auto forecast = [&](std::string source, bool consensus, Action a, double confidence,
+                      std::optional<double> target, std::optional<double> stop) {
+    Open o;
+    o.wait = opts_.entry_delay_bars;
+    auto& f = o.f;
+    f.symbol = d.symbol;
+    f.source = std::move(source);
+    f.consensus = consensus;
+    f.analysis_id = d.analysis_id;
+    f.action = a;
+    f.confidence = confidence;
+    f.decided_ts_ms = d.market_ts_ms;
+    f.decided_price = d.price;
+    f.target_price = target;
+    f.stop_loss = stop;
+    made.push_back(std::move(o));
+  };
+  const auto& c = d.consensus;
+  if (c.action && *c.action != Action::Hold) {
+    forecast("consensus", true, *c.action, c.confidence, c.target_price, c.stop_loss);
+    auto& f = made.back().f;
+    f.signal_id = d.signal_id;
+    for (const auto& b : d.ballots) {
+      std::string vote;
+      if (b.status == AgentStatus::Ok && b.vote) {
+        vote = std::string(to_string(b.vote->action));
+      } else {
+        vote = std::string(to_string(b.status));
+        std::transform(vote.begin(), vote.end(), vote.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      }
+      f.ballots.push_back({b.agent, std::move(vote), b.vote ? b.vote->confidence : 0.0});
+    }
+  }
+  for (const auto& b : d.ballots) {
+    if (b.status == AgentStatus::Ok && b.vote && b.vote->action != Action::Hold) {
+      forecast(b.agent, false, b.vote->action, b.vote->confidence, b.vote->target_price,
+               b.vote->stop_loss);
+    }
+  }
+
+  std::vector<ScoredForecast> done;
+  std::function<void(const ScoredForecast&)> listener;
+  {
+    std::lock_guard lk(mu_);
+    ++records_[{true, "consensus"}].analyses;
+    for (const auto& b : d.ballots) {
+      if (b.status != AgentStatus::Disabled) ++records_[{false, b.agent}].analyses;
+    }
+    auto& book = books_[d.symbol];
+    // Bars that arrived before this decision did (the decision is delivered after the
+    // orchestrator lets the next bar in) are applied now, in order.
+    const bool lost =
+        book.recent.size() >= recent_bars() && book.recent.front().ts_ms > d.market_ts_ms;
+    for (auto& o : made) {
+      auto& r = records_[{o.f.consensus, o.f.source}];
+      ++r.forecasts;
+      if (lost || book.open.size() >= opts_.max_open) {
+        ++dropped_;
+        continue;
+      }
+      ++r.open;
+      ScoredForecast out;
+      bool closed = false;
+      for (const auto& bar : book.recent) {
+        if ((closed = advance(o, bar, out))) break;
+      }
+      if (closed) {
+        done.push_back(std::move(out));
+      } else {
+        book.open.push_back(std::move(o));
+      }
+    }
+    for (const auto& f : done) record(f);
+    if (listener_ && !done.empty()) listener = listener_;
+  }
+  if (listener) {
+    for (const auto& f : done) listener(f);
+  }
+}
+
+std::vector<ScoredForecast> Scorer::take_scored() {
+  std::lock_guard lk(mu_);
+  std::vector<ScoredForecast> out;
+  out.swap(kept_);
+  return out;
+}
+
+std::uint64_t Scorer::dropped() const {
+  std::lock_guard lk(mu_);
+  return dropped_;
+}
+
+std::uint64_t Scorer::not_kept() const {
+  std::lock_guard lk(mu_);
+  return not_kept_;
+}
+
+std::vector<SourceScore> Scorer::scores() const {
+  std::lock_guard lk(mu_);
+  std::vector<SourceScore> out;
+  for (const auto& [key, r] : records_) {
+    SourceScore s;
+    s.consensus = key.first;
+    s.name = key.second;
+    s.analyses = r.analyses;
+    s.forecasts = r.forecasts;
+    s.scored = r.scored;
+    s.hits = r.hits;
+    s.brier_sum = r.brier_sum;
+    s.net_return_sum = r.net_sum;
+    s.open = r.open;
+    s.recent = r.recent.size();
+    for (const auto& x : r.recent) {
+      s.recent_hit_rate += x.hit ? 1.0 : 0.0;
+      s.recent_brier += x.brier;
+      s.recent_net_return += x.net;
+    }
+    if (s.recent > 0) {
+      const auto n = static_cast<double>(s.recent);
+      s.recent_hit_rate /= n;
+      s.recent_brier /= n;
+      s.recent_net_return /= n;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+nlohmann::json source_json(const SourceScore& s) {
+  auto rate = [](double sum, std::uint64_t n) -> nlohmann::json {
+    if (n == 0) return nullptr;
+    return sum / static_cast<double>(n);
+  };
+  auto recent = [&](double v) -> nlohmann::json {
+    if (s.recent == 0) return nullptr;
+    return v;
+  };
+  return {{"name", s.name},
+          {"analyses", s.analyses},
+          {"forecasts", s.forecasts},
+          {"scored", s.scored},
+          {"open", s.open},
+          {"hit_rate", rate(static_cast<double>(s.hits), s.scored)},
+          {"brier", rate(s.brier_sum, s.scored)},
+          {"mean_net_return", rate(s.net_return_sum, s.scored)},
+          {"recent", s.recent},
+          {"recent_hit_rate", recent(s.recent_hit_rate)},
+          {"recent_brier", recent(s.recent_brier)},
+          {"recent_net_return", recent(s.recent_net_return)}};
+}
+
+}  // namespace
+
+nlohmann::json scores_json(const Scorer& s) {
+  const auto& o = s.options();
+  nlohmann::json out = {{"horizon_bars", o.horizon_bars},
+                        {"cost_bps", o.cost_bps},
+                        {"window", o.window},
+                        {"dropped", s.dropped()},
+                        {"consensus", nullptr},
+                        {"agents", nlohmann::json::array()}};
+  for (const auto& src : s.scores()) {
+    if (src.consensus) {
+      out["consensus"] = source_json(src);
+    } else {
+      out["agents"].push_back(source_json(src));
+    }
+  }
+  return out;
+}
+
+}  // namespace gs

@@ -1,0 +1,479 @@
+"""``gs.backtest``: replays data through the same Runtime as live, in market time, and scores
+every signal and every agent's BUY/SELL vote with the native scorer.
+
+The trading convention (the scorer's, docs/evaluating-signals.md): a forecast made on bar t's
+close enters at bar t+1's open, is held ``horizon`` bars and exits at the close of the last,
+or earlier at its target or stop (both inside one bar: the stop counts). Costs are paid on
+each side. Direction skill is judged on the forward return over the whole horizon.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from ..agents import load_agents
+from ..runtime import Runtime
+from . import metrics as m
+
+__all__ = ["BAR_COLUMNS", "backtest", "run_replay"]
+
+BAR_COLUMNS = ("open", "high", "low", "close", "volume")
+_KEEP_ALL = 50_000_000  # scored rows kept for the report, at most
+
+
+class _ScoringRuntime(Runtime):
+    """A Runtime whose scorer keeps every scored forecast (and takes the backtest's knobs)."""
+
+    def __init__(self, scoring: Mapping[str, Any], **kwargs: Any) -> None:
+        self._scoring_extra = dict(scoring)
+        super().__init__(**kwargs)
+
+
+def bar_seconds_of(frame: pd.DataFrame) -> float:
+    """Median spacing of the data's bar times, in seconds (a day when there is one bar)."""
+    times = np.unique(pd.DatetimeIndex(frame.index).as_unit("ms").asi8)
+    if len(times) < 2:
+        return 86_400.0
+    return float(np.median(np.diff(times))) / 1000.0
+
+
+def periods_per_year(bar_seconds: float) -> float:
+    """252 for daily bars (weekends and holidays make their median spacing one day); else
+    calendar time: 365.25 days of bars of that length."""
+    if 20 * 3600 <= bar_seconds <= 4 * 86_400:
+        return 252.0
+    return 365.25 * 86_400 / max(bar_seconds, 1e-9)
+
+
+def run_replay(
+    frame: pd.DataFrame,
+    agents: Any,
+    *,
+    horizon: int = 5,
+    costs_bps: float = 0.0,
+    interval: int | None = None,
+    exits: str = "levels",
+    entry_delay: int = 0,
+    score: bool = True,
+    on_decision: Callable[[Any], None] | None = None,
+    progress: bool = False,
+    settings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One replay of ``frame`` (the long format of :mod:`goldensignals.datasets`) through a
+    Runtime with ``agents``; returns the scored forecasts (columns), the scores, the status
+    and the time spent."""
+    if exits not in ("levels", "horizon"):
+        raise _core.InvalidArgumentError(
+            f"backtest: exits {exits!r} is not accepted; expected 'levels' (target, stop or "
+            "horizon) or 'horizon'")
+    bar_s = bar_seconds_of(frame)
+    every = horizon if interval is None else interval
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise _core.InvalidArgumentError(
+            f"backtest: interval {interval!r} is not accepted; expected bars >= 1")
+    symbols = sorted(frame["symbol"].unique())
+    kwargs: dict[str, Any] = {
+        "signal_generation_interval": every * bar_s,
+        "analyze_on_start": False,
+        "history_bars": 512,
+        "score_horizon": horizon if score else 0,
+        "score_cost_bps": costs_bps,
+        "bar_seconds": 0.0,
+        **(settings or {}),
+    }
+    from ..feeds import Replay
+
+    feed = Replay(frame.reset_index(), speed=0)
+    rt = _ScoringRuntime({"keep": _KEEP_ALL, "use_levels": exits == "levels",
+                          "entry_delay_bars": entry_delay}, symbols=symbols, feed=feed, **kwargs)
+    try:
+        load_agents(rt, agents, data=frame)
+        if on_decision is not None:
+            rt.on_decision(on_decision)
+        total = len(frame)
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        rt.start()
+        shown = -1.0
+        while not rt._core.wait_feed(0.2):
+            if progress:
+                shown = _progress(rt._core.bars_ingested(), total, t0, shown)
+        for s in symbols:
+            rt.wait_idle(s)
+        rt.stop()  # every decision has reached the scorer once the orchestrator stopped
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+        if progress:
+            _progress(total, total, t0, -1.0)
+            print(file=sys.stderr)
+        return {
+            "scored": rt._core.take_scored(),
+            "scores": rt._core.scores(),
+            "status": rt._core.status(),
+            "cpu_seconds": cpu,
+            "wall_seconds": wall,
+            "bars": total,
+            "bar_seconds": bar_s,
+            "agents": rt.agents,
+        }
+    finally:
+        rt.stop()
+
+
+def _progress(done: int, total: int, t0: float, shown: float) -> float:
+    frac = done / total if total else 1.0
+    if frac - shown < 0.01 and frac < 1.0:
+        return shown
+    width = 30
+    bar = "#" * int(frac * width)
+    rate = done / max(time.perf_counter() - t0, 1e-9)
+    print(f"\rbacktest [{bar:<{width}}] {done}/{total} bars, {rate:,.0f} bars/s", end="",
+          file=sys.stderr, flush=True)
+    return frac
+
+
+# -- turning scored forecasts into figures ---------------------------------------------------
+
+def forecasts_frame(cols: Mapping[str, list[Any]]) -> pd.DataFrame:
+    """The scorer's columns as a DataFrame with UTC times."""
+    df = pd.DataFrame({k: v for k, v in cols.items() if k != "ballots"})
+    for c in ("decided_ts_ms", "entry_ts_ms", "exit_ts_ms"):
+        df[c.replace("_ts_ms", "_time")] = pd.to_datetime(df[c], unit="ms", utc=True)
+    df["side"] = np.where(df["action"] == "BUY", 1.0, -1.0)
+    df["ballots"] = cols["ballots"]
+    return df
+
+
+def signals_frame(forecasts: pd.DataFrame, agent_names: Iterable[str]) -> pd.DataFrame:
+    """One row per scored consensus signal, each agent's vote (or status) in ``vote_<name>``
+    and its confidence in ``conf_<name>``."""
+    sig = forecasts[forecasts["consensus"]].copy()
+    out = pd.DataFrame({
+        "symbol": sig["symbol"].to_numpy(),
+        "time": sig["decided_time"].to_numpy(),
+        "action": sig["action"].to_numpy(),
+        "confidence": sig["confidence"].to_numpy(),
+        "price": sig["decided_price"].to_numpy(),
+        "target_price": sig["target_price"].to_numpy(),
+        "stop_loss": sig["stop_loss"].to_numpy(),
+        "entry_time": sig["entry_time"].to_numpy(),
+        "entry_price": sig["entry_price"].to_numpy(),
+        "exit_time": sig["exit_time"].to_numpy(),
+        "exit_price": sig["exit_price"].to_numpy(),
+        "exit_reason": sig["exit_reason"].to_numpy(),
+        "bars_held": sig["bars_held"].to_numpy(),
+        "forward_return": sig["forward_return"].to_numpy(),
+        "return": sig["net_return"].to_numpy(),
+        "gross_return": sig["trade_return"].to_numpy(),
+        "hit": sig["hit"].to_numpy(),
+        "signal_id": sig["signal_id"].to_numpy(),
+    })
+    names = list(agent_names)
+    votes = {n: [] for n in names}
+    confs = {n: [] for n in names}
+    for ballots in sig["ballots"]:
+        got = {a: (v, c) for a, v, c in ballots}
+        for n in names:
+            v, c = got.get(n, (None, math.nan))
+            votes[n].append(v)
+            confs[n].append(c if v in ("BUY", "SELL", "HOLD") else math.nan)
+    for n in names:
+        out[f"vote_{n}"] = votes[n]
+        out[f"conf_{n}"] = confs[n]
+    return out.sort_values(["time", "symbol"], kind="stable").reset_index(drop=True)
+
+
+def base_rate(frame: pd.DataFrame, horizon: int, entry_delay: int = 0) -> float:
+    """Share of all bars after which the price rose over the horizon, measured as the scorer
+    measures a forecast (entry at the next open, exit at the close ``horizon`` bars later)."""
+    ups = total = 0
+    for _, g in frame.groupby("symbol", sort=True):
+        o, c = g["open"].to_numpy(float), g["close"].to_numpy(float)
+        k = 1 + entry_delay
+        n = len(c) - k - horizon + 1
+        if n <= 0:
+            continue
+        fwd = c[k + horizon - 1: k + horizon - 1 + n] / o[k: k + n] - 1.0
+        ups += int((fwd > 0).sum())
+        total += n
+    return ups / total if total else math.nan
+
+
+class _Bars:
+    """Per-symbol arrays for turning trades into per-bar returns."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.symbols: dict[str, dict[str, np.ndarray]] = {}
+        for sym, g in frame.groupby("symbol", sort=True):
+            ts = (g.index.as_unit("ms").asi8 if isinstance(g.index, pd.DatetimeIndex)
+                  else np.asarray(g["ts_ms"]))
+            o, c = g["open"].to_numpy(float), g["close"].to_numpy(float)
+            prev = np.concatenate([[o[0]], c[:-1]])
+            self.symbols[str(sym)] = {"ts": np.asarray(ts, np.int64), "open": o, "close": c,
+                                      "cc": c / prev - 1.0, "oc": c / o - 1.0}
+        self.times = np.unique(np.concatenate([d["ts"] for d in self.symbols.values()]))
+
+    def panel(self, per_symbol: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Equal-weight portfolio of per-symbol per-bar returns, on the union of bar times."""
+        acc = np.zeros(len(self.times))
+        cnt = np.zeros(len(self.times))
+        for sym, r in per_symbol.items():
+            idx = np.searchsorted(self.times, self.symbols[sym]["ts"])
+            acc[idx] += r
+            cnt[idx] += 1
+        return np.divide(acc, cnt, out=np.zeros_like(acc), where=cnt > 0)
+
+
+def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Per-bar returns of following ``trades`` one at a time per symbol (a trade that starts
+    before the previous one of its symbol ended is skipped), equal weight across symbols."""
+    per_symbol: dict[str, np.ndarray] = {}
+    taken = in_pos = n_bars = 0
+    for sym, d in bars.symbols.items():
+        ret = np.zeros(len(d["ts"]))
+        pos = np.zeros(len(d["ts"]), bool)
+        t = trades[trades["symbol"] == sym].sort_values("entry_ts_ms", kind="stable")
+        last_exit = -1
+        for e_ts, x_ts, entry, exit_, side in zip(t["entry_ts_ms"], t["exit_ts_ms"],
+                                                  t["entry_price"], t["exit_price"], t["side"]):
+            e = int(np.searchsorted(d["ts"], e_ts))
+            x = int(np.searchsorted(d["ts"], x_ts))
+            if e <= last_exit or e >= len(ret):
+                continue
+            taken += 1
+            if x == e:
+                ret[e] += side * (exit_ / entry - 1.0)
+            else:
+                ret[e] += side * (d["close"][e] / entry - 1.0)
+                ret[e + 1:x] += side * d["cc"][e + 1:x]
+                ret[x] += side * (exit_ / d["close"][x - 1] - 1.0)
+            ret[e] -= cost
+            ret[x] -= cost
+            pos[e:x + 1] = True
+            last_exit = x
+        per_symbol[sym] = ret
+        in_pos += int(pos.sum())
+        n_bars += len(ret)
+    return bars.panel(per_symbol), {"trades": taken, "exposure": in_pos / n_bars if n_bars else 0.0}
+
+
+def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, bars: _Bars,
+                   cost: float, rng: np.random.Generator) -> np.ndarray:
+    """One draw of random signals with the same number of trades per symbol and holding
+    lengths drawn from the real ones: random non-overlapping entries, a fair coin for the
+    side, held to the horizon."""
+    per_symbol: dict[str, np.ndarray] = {}
+    for sym, d in bars.symbols.items():
+        n = len(d["ts"])
+        k = int(trades_per_symbol.get(sym, 0))
+        ret = np.zeros(n)
+        if k > 0 and len(lengths):
+            lens = rng.choice(lengths, size=k)
+            free = n - int(lens.sum())
+            if free < 0:
+                k = max(1, int(k * n / lens.sum()) - 1)
+                lens = lens[:k]
+                free = n - int(lens.sum())
+            slots = np.sort(rng.choice(free + k, size=k, replace=False))
+            starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
+            ends = starts + lens - 1
+            sides = np.where(rng.random(k) < 0.5, 1.0, -1.0)
+            step = np.zeros(n + 1)
+            np.add.at(step, starts, sides)
+            np.add.at(step, ends + 1, -sides)
+            pos = np.cumsum(step)[:n]
+            ret = pos * d["cc"]
+            ret[starts] = sides * d["oc"][starts]
+            np.add.at(ret, starts, -cost)
+            np.add.at(ret, ends, -cost)
+        per_symbol[sym] = ret
+    return bars.panel(per_symbol)
+
+
+def buy_and_hold_returns(bars: _Bars) -> np.ndarray:
+    return bars.panel({s: np.concatenate([[0.0], d["cc"][1:]]) for s, d in bars.symbols.items()})
+
+
+def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, cost: float,
+                 ppy: float, analyses: int, random_draws: int, seed: int) -> dict[str, Any]:
+    """Every figure of one source (an agent's votes, or the consensus's signals)."""
+    n = len(rows)
+    hits = int(rows["hit"].sum()) if n else 0
+    conf = rows["confidence"].to_numpy(float)
+    y = rows["hit"].to_numpy(float)
+    fwd = rows["forward_return"].to_numpy(float)
+    side = rows["side"].to_numpy(float)
+    lo, hi = m.wilson_interval(hits, n)
+    p_ref = np.where(side > 0, base, 1.0 - base)
+    ic = m.information_coefficient(side * conf, fwd, lags=max(horizon - 1, 0))
+    rets, info = trade_returns(rows, bars, cost)
+    sharpe_t, sharpe_p = m.sharpe_t(rets)
+    out: dict[str, Any] = {
+        "analyses": analyses,
+        "forecasts": n,
+        "coverage": n / analyses if analyses else math.nan,
+        "buy_share": float((side > 0).mean()) if n else math.nan,
+        "hit_rate": hits / n if n else math.nan,
+        "hit_rate_lo": lo,
+        "hit_rate_hi": hi,
+        "always_buy_hit_rate": float((fwd > 0).mean()) if n else math.nan,
+        "base_rate": base,
+        "mean_forward_return": float((side * fwd).mean()) if n else math.nan,
+        "brier": m.brier_score(conf, y),
+        "brier_skill": m.brier_skill_score(conf, y, p_ref),
+        "log_loss": m.log_loss(conf, y),
+        "ece": m.expected_calibration_error(conf, y),
+        "ic": ic["ic"],
+        "ic_t": ic["ic_t"],
+        "rank_ic": ic["rank_ic"],
+        "rank_ic_t": ic["rank_ic_t"],
+        "trades": info["trades"],
+        "total_return": m.total_return(rets),
+        "sharpe": m.sharpe(rets, ppy),
+        "sharpe_t": sharpe_t,
+        "sharpe_p": sharpe_p,
+        "sortino": m.sortino(rets, ppy),
+        "max_drawdown": m.max_drawdown(rets),
+        "exposure": info["exposure"],
+        "turnover": 2.0 * info["trades"] * ppy / max(len(bars.times), 1),
+    }
+    if random_draws > 0 and info["trades"] > 0:
+        rng = np.random.default_rng(seed)
+        per_sym = rows.groupby("symbol").size().to_dict()
+        lengths = rows["bars_held"].to_numpy(int)
+        sh = np.array([m.sharpe(random_returns(per_sym, lengths, bars, cost, rng), ppy)
+                       for _ in range(random_draws)])
+        sh = sh[np.isfinite(sh)]
+        if len(sh):
+            out["random_sharpe_mean"] = float(sh.mean())
+            out["random_sharpe_p95"] = float(np.quantile(sh, 0.95))
+            out["sharpe_percentile_vs_random"] = (float((sh < out["sharpe"]).mean())
+                                                  if np.isfinite(out["sharpe"]) else math.nan)
+    return {"figures": out, "returns": rets}
+
+
+def backtest(
+    data: Any,
+    agents: Any = None,
+    *,
+    horizon: int = 5,
+    costs_bps: float = 0.0,
+    interval: int | None = None,
+    exits: str = "levels",
+    entry_delay: int = 0,
+    score_from: Any = None,
+    random_draws: int = 200,
+    seed: int = 0,
+    progress: bool | None = None,
+    **settings: Any,
+) -> Any:
+    """Replays ``data`` through a Runtime with ``agents`` and scores every signal and every
+    agent's BUY/SELL vote; returns a :class:`BacktestReport`.
+
+    ``data``: what :func:`goldensignals.datasets.load` takes (``"sp500"``, ``"nasdaq"``,
+    ``"random"``, a CSV path, a DataFrame). ``agents``: None for the built-in panel, or a
+    list of built-in names, ``module:object`` specs, :class:`goldensignals.Agent` instances
+    and callables. ``horizon``: bars each forecast is judged over; ``costs_bps``: fees and
+    half-spread per side; ``interval``: bars of market time without an analysis that trigger
+    one (default: the horizon; a 1% move triggers one too); ``exits``: ``"levels"`` (target,
+    stop or horizon) or ``"horizon"``; ``entry_delay``: extra bars before the entry;
+    ``score_from``: only forecasts made from this time on are scored (earlier bars warm the
+    agents up); ``random_draws`` random-signal baselines with ``seed``; other keywords are
+    Runtime settings (``agent_min_confidence``, ``agent_consensus_threshold``...).
+    """
+    from .. import datasets
+    from .report import BacktestReport
+
+    for name, value, lo in (("horizon", horizon, 1), ("entry_delay", entry_delay, 0),
+                            ("random_draws", random_draws, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise _core.InvalidArgumentError(
+                f"backtest: {name} {value!r} is not accepted; expected an integer >= {lo}")
+    if not (isinstance(costs_bps, (int, float)) and 0 <= costs_bps <= 10_000):
+        raise _core.InvalidArgumentError(
+            f"backtest: costs_bps {costs_bps!r} is not accepted; expected basis points per side "
+            "from 0 to 10000")
+    label = data if isinstance(data, str) else type(data).__name__
+    frame = datasets.load(data)
+    t0 = None
+    if score_from is not None:
+        t0 = pd.Timestamp(score_from)
+        t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
+    # Analyses each source took part in, in the scored period (for coverage).
+    took_part: dict[str, int] = {}
+    t0_ms = -(2**62) if t0 is None else int(t0.value // 1_000_000)
+
+    def count(d: Any) -> None:
+        if d.market_time_ms >= t0_ms:
+            took_part["consensus"] = took_part.get("consensus", 0) + 1
+            for name, status in d.agent_statuses.items():
+                if status != "disabled":
+                    took_part[name] = took_part.get(name, 0) + 1
+
+    run = run_replay(frame, agents, horizon=horizon, costs_bps=float(costs_bps),
+                     interval=interval, exits=exits, entry_delay=entry_delay, on_decision=count,
+                     progress=sys.stderr.isatty() if progress is None else progress,
+                     settings=settings)
+    fc = forecasts_frame(run["scored"])
+    scored_frame = frame
+    if t0 is not None:
+        fc = fc[fc["decided_time"] >= t0].reset_index(drop=True)
+        scored_frame = frame[frame.index >= t0]
+    bars = _Bars(scored_frame)
+    ppy = periods_per_year(run["bar_seconds"])
+    cost = float(costs_bps) / 1e4
+    base = base_rate(scored_frame, horizon, entry_delay)
+    scores = run["scores"] or {}
+    sources = ["consensus"] + [a for a in run["agents"]]
+    rows, reliability, curves = {}, {}, {}
+    for k, src in enumerate(sources):
+        part = fc[fc["consensus"]] if src == "consensus" else fc[(~fc["consensus"]) & (fc["source"] == src)]
+        res = score_source(part, horizon=horizon, base=base, bars=bars, cost=cost, ppy=ppy,
+                           analyses=took_part.get(src, 0),
+                           random_draws=random_draws if src == "consensus" else 0, seed=seed + k)
+        rows[src] = res["figures"]
+        reliability[src] = m.reliability_table(part["confidence"].to_numpy(float),
+                                               part["hit"].to_numpy(float))
+        if src == "consensus":
+            curves["consensus"] = res["returns"]
+    bh = buy_and_hold_returns(bars)
+    times = pd.to_datetime(bars.times, unit="ms", utc=True)
+    equity = pd.DataFrame({"consensus": np.cumprod(1.0 + curves["consensus"]),
+                           "buy_and_hold": np.cumprod(1.0 + bh)}, index=times)
+    metrics = pd.DataFrame.from_dict(rows, orient="index")
+    metrics.loc["buy_and_hold", ["total_return", "sharpe", "sortino", "max_drawdown", "exposure"]] = [
+        m.total_return(bh), m.sharpe(bh, ppy), m.sortino(bh, ppy), m.max_drawdown(bh), 1.0]
+    metrics.index.name = "source"
+    open_left = sum(a.get("open", 0) for a in scores.get("agents", []) if a)
+    meta = {
+        "data": label,
+        "symbols": sorted(frame["symbol"].unique().tolist()),
+        "bars": len(frame),
+        "first_bar": frame.index[0].isoformat() if len(frame) else None,
+        "last_bar": frame.index[-1].isoformat() if len(frame) else None,
+        "scored_from": (scored_frame.index[0].isoformat() if len(scored_frame) else None),
+        "horizon": horizon,
+        "costs_bps": float(costs_bps),
+        "interval": horizon if interval is None else interval,
+        "exits": exits,
+        "entry_delay": entry_delay,
+        "periods_per_year": ppy,
+        "agents": run["agents"],
+        "seed": seed,
+        "random_draws": random_draws,
+        "cpu_seconds": run["cpu_seconds"],
+        "wall_seconds": run["wall_seconds"],
+        "bars_per_cpu_second": run["bars"] / max(run["cpu_seconds"], 1e-9),
+        "unscored": int((scores.get("consensus") or {}).get("open", 0)),
+        "unscored_votes": int(open_left),
+        "analyses": int(run["status"]["orchestrator"]["analyses_completed"]),
+        "settings": {k: v for k, v in settings.items()},
+    }
+    return BacktestReport(signals=signals_frame(fc, run["agents"]), forecasts=fc, metrics=metrics,
+                          equity=equity, reliability=reliability, meta=meta)

@@ -1,0 +1,102 @@
+"""The look-ahead checker: an agent's vote at bar t must be the same whether the data ends
+at t or goes on. Every agent is re-run on data cut at sampled analysis times and its vote
+there is compared with its vote on the full data (as freqtrade's lookahead-analysis does for
+strategies). Inside the runtime an agent sees only bars up to t; what can leak is what an
+agent computes outside it (``prepare(data)`` on the whole data set, a global table), and
+that is what this catches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .backtest import run_replay
+
+__all__ = ["LookaheadFinding", "check_lookahead"]
+
+
+@dataclass(frozen=True)
+class LookaheadFinding:
+    """An agent whose vote at ``time`` changed when the data was cut there."""
+
+    agent: str
+    symbol: str
+    time: pd.Timestamp
+    full: str  # the vote on the full data, e.g. "BUY 0.80"
+    cut: str   # the vote on the data cut at `time`
+
+    def __str__(self) -> str:
+        return (f"{self.agent}: look-ahead at {self.symbol} {self.time:%Y-%m-%d %H:%M}: votes "
+                f"{self.full} on the full data but {self.cut} on data cut at that bar")
+
+
+def _votes(d: Any) -> dict[str, str]:
+    out = {}
+    statuses = d.agent_statuses
+    for name, vote in d.votes.items():
+        if vote is None:
+            out[name] = statuses.get(name, "abstain").upper()
+        else:
+            out[name] = f"{vote.action} {vote.confidence:.12g}"
+    return out
+
+
+def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon: int = 5,
+                    interval: int | None = None, **settings: Any) -> list[LookaheadFinding]:
+    """Runs ``agents`` on ``data`` once in full, then on the data cut at up to ``samples``
+    analysis times (spread evenly over the run, per symbol), and returns each agent's first
+    differing vote (empty: no look-ahead found at the sampled times). Timeouts and failures
+    are not compared: they say nothing of the data."""
+    from .. import datasets
+
+    frame = datasets.load(data)
+    full: list[tuple[str, int, dict[str, str]]] = []
+
+    def keep(d: Any) -> None:
+        if d.symbol:
+            full.append((d.symbol, int(d.market_time_ms), _votes(d)))
+
+    run_replay(frame, agents, horizon=horizon, interval=interval, score=False, on_decision=keep,
+               settings=settings)
+    if not full or samples < 1:
+        return []
+    picks = np.unique(np.linspace(0, len(full) - 1, min(samples, len(full))).round().astype(int))
+    times = frame.index.as_unit("ms").asi8
+    first: dict[str, LookaheadFinding] = {}
+    for i in picks:
+        symbol, t_ms, votes = full[int(i)]
+        cut = frame[times <= t_ms]
+        seen: list[tuple[str, int, dict[str, str]]] = []
+
+        def keep_cut(d: Any, _seen: list[Any] = seen) -> None:
+            if d.symbol:
+                _seen.append((d.symbol, int(d.market_time_ms), _votes(d)))
+
+        run_replay(cut, agents, horizon=horizon, interval=interval, score=False,
+                   on_decision=keep_cut, settings=settings)
+        there = [v for s, t, v in seen if s == symbol and t == t_ms]
+        if not there:
+            continue  # the cut run did not analyse at t (cannot happen with the same data)
+        for agent, v in votes.items():
+            w = there[-1].get(agent)
+            if w is None or v == w or {v, w} & {"TIMEOUT", "FAILED", "DISABLED"}:
+                continue
+            if _close(v, w):
+                continue
+            f = LookaheadFinding(agent, symbol, pd.Timestamp(t_ms, unit="ms", tz="UTC"), v, w)
+            if agent not in first or f.time < first[agent].time:
+                first[agent] = f
+    return sorted(first.values(), key=lambda f: (f.time, f.agent))
+
+
+def _close(a: str, b: str) -> bool:
+    """Same action and confidences within 1e-9 (formatting aside)."""
+    pa, pb = a.split(), b.split()
+    if len(pa) != 2 or len(pb) != 2 or pa[0] != pb[0]:
+        return False
+    return math.isclose(float(pa[1]), float(pb[1]), abs_tol=1e-9)
