@@ -81,6 +81,10 @@ def test_01_quickstart_trains_a_model_and_replays_it(kernel_name, tmp_path):
     analyses = int(replay.split(": ")[1].split(" analyses")[0])
     signals = int(replay.split(", ")[1].split(" signals")[0])
     assert analyses > 100 and signals > 0, replay
+    # The evaluation is gs.backtest's, over the test years only.
+    scored = next(line for line in text.splitlines() if line.startswith("BacktestReport("))
+    assert "horizon 5" in scored and " 0 signals" not in scored, scored
+    assert "sklearn_model" in text and "always_buy_hit_rate" in text, text[-3000:]
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images, "the plot was not drawn"
 

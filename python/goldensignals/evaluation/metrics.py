@@ -674,7 +674,7 @@ def isotonic_fit(
             sizes[-1] += s2
     # A pooled mean lies within its values; clipping undoes rounding beyond them (which could
     # overflow when scaled back near 1e308).
-    pooled = np.clip(np.asarray(means, dtype=np.float64), ymean.min(), ymean.max())
+    pooled = np.clip(np.asarray(means, dtype=np.float64), ya.min(), ya.max())
     fitted = np.repeat(np.ldexp(pooled, ky), sizes)
     return (ux, fitted)
 
