@@ -24,10 +24,21 @@ ScoringOptions scoring_from_dict(const py::dict& d) {
       o.window = py::cast<std::size_t>(v);
     } else if (key == "keep") {
       o.keep = py::cast<std::size_t>(v);
+    } else if (key == "adaptive_weights") {
+      o.adaptive_weights = py::cast<bool>(v);
+    } else if (key == "weight_floor") {
+      o.weight_floor = py::cast<double>(v);
+    } else if (key == "weight_cap") {
+      o.weight_cap = py::cast<double>(v);
+    } else if (key == "weight_gain") {
+      o.weight_gain = py::cast<double>(v);
+    } else if (key == "min_scored") {
+      o.min_scored = py::cast<std::size_t>(v);
     } else {
       throw InvalidArgument("scoring: setting '" + key +
                             "' is not known; expected horizon_bars, cost_bps, entry_delay_bars, "
-                            "use_levels, window or keep");
+                            "use_levels, window, keep, adaptive_weights, weight_floor, "
+                            "weight_cap, weight_gain or min_scored");
     }
   }
   o.validate();

@@ -9,7 +9,8 @@
 
 namespace gs::bind {
 
-// Keys (all optional): horizon_bars, cost_bps, entry_delay_bars, use_levels, window, keep.
+// Keys (all optional): horizon_bars, cost_bps, entry_delay_bars, use_levels, window, keep,
+// adaptive_weights, weight_floor, weight_cap, weight_gain, min_scored.
 ScoringOptions scoring_from_dict(const pybind11::dict& d);
 
 // Columns, one list per ScoredForecast field (ballots: a list of (agent, vote, confidence)

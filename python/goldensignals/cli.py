@@ -189,7 +189,8 @@ def _backtest(args: argparse.Namespace) -> int:
     agents = args.agents or None
     report = gs.backtest(args.data, agents, horizon=args.horizon, costs_bps=args.costs_bps,
                          interval=args.interval, exits=args.exits, score_from=args.score_from,
-                         seed=args.seed, progress=not args.quiet)
+                         seed=args.seed, calibrate=args.calibrate or False,
+                         adaptive_weights=args.adaptive_weights, progress=not args.quiet)
     cols = ["forecasts", "coverage", "hit_rate", "hit_rate_lo", "hit_rate_hi",
             "always_buy_hit_rate", "brier_skill", "ic", "ic_t", "sharpe", "max_drawdown"]
     with pd.option_context("display.width", 200, "display.max_columns", 20):
@@ -274,6 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="exit at the target, the stop or the horizon (levels), or only the horizon")
     bt.add_argument("--score-from", default=None, help="score forecasts made from this date on")
     bt.add_argument("--seed", type=int, default=0, help="seed of the random-signal baseline")
+    bt.add_argument("--calibrate", nargs="?", const="isotonic", choices=("isotonic", "platt"),
+                    help="add the consensus with its confidence calibrated walk-forward")
+    bt.add_argument("--adaptive-weights", action="store_true",
+                    help="weights follow each agent's track record (fixed weights shown too)")
     bt.add_argument("--report", metavar="PATH.html", help="write the HTML report")
     bt.add_argument("--json", metavar="PATH.json", help="write the report as JSON")
     bt.add_argument("--check-lookahead", action="store_true",

@@ -261,5 +261,116 @@ TEST(Scorer, TheRuntimeScoresReplayedSignals) {
   EXPECT_GT(buys, 0u);
 }
 
+// Votes the direction of the next bar (open to close) of a known path: right every time, or,
+// contrarian, wrong every time.
+class PathAgent final : public Agent {
+ public:
+  PathAgent(std::string name, std::vector<Bar> path, bool contrarian)
+      : Agent(AgentSpec{std::move(name), 1.0, std::chrono::milliseconds(1000), AgentKind::Native}),
+        path_(std::move(path)),
+        contrarian_(contrarian) {}
+  std::optional<Vote> analyze(const AgentContext& ctx) const override {
+    const auto t = ctx.market->time_ms.back();
+    for (std::size_t i = 0; i + 1 < path_.size(); ++i) {
+      if (path_[i].ts_ms == t) {
+        const bool up = path_[i + 1].close > path_[i + 1].open;
+        return Vote{(up != contrarian_) ? Action::Buy : Action::Sell, 0.8, {}, {}, {}};
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<Bar> path_;
+  bool contrarian_;
+};
+
+std::vector<Bar> zigzag(int n) {
+  // Moves of varying size and sign with no drift to lean on: only knowing the path helps.
+  std::vector<Bar> out;
+  double p = 100.0;
+  for (int d = 0; d < n; ++d) {
+    const double move = ((d * 7919) % 13 - 6) / 400.0;  // -1.5% .. +1.5%
+    const double o = p, c = p * (1.0 + move);
+    out.push_back(bar(d, o, std::max(o, c) * 1.001, std::min(o, c) * 0.999, c));
+    p = c;
+  }
+  return out;
+}
+
+TEST(Scorer, AdaptiveWeightsFollowEachAgentsTrackRecordWithinFloorAndCap) {
+  auto o = opts(1);
+  o.adaptive_weights = true;
+  o.min_scored = 20;
+  Scorer s(o);
+  const auto path = zigzag(80);
+  std::string why;
+  for (int d = 0; d + 1 < 80; ++d) {
+    s.on_bar("AAA", path[static_cast<std::size_t>(d)]);
+    const bool up = path[static_cast<std::size_t>(d + 1)].close > path[static_cast<std::size_t>(d + 1)].open;
+    s.on_decision(decision(d, path[static_cast<std::size_t>(d)].close,
+                           {ok("Right", up ? Action::Buy : Action::Sell, 0.8),
+                            ok("Wrong", up ? Action::Sell : Action::Buy, 0.8)}));
+    if (d == 25) {
+      // Scores exist, but the drift estimate needs 20 forward returns: still neutral early.
+      EXPECT_DOUBLE_EQ(s.weight_multiplier("Right", nullptr), 1.0);
+    }
+  }
+  s.on_bar("AAA", path.back());
+  EXPECT_DOUBLE_EQ(s.weight_multiplier("Right", &why), 2.0);
+  EXPECT_NE(why.find("Right weight x2.00"), std::string::npos) << why;
+  EXPECT_DOUBLE_EQ(s.weight_multiplier("Wrong", &why), 0.25);
+  EXPECT_NE(why.find("Wrong weight x0.25"), std::string::npos) << why;
+  EXPECT_DOUBLE_EQ(s.weight_multiplier("Nobody", nullptr), 1.0);
+
+  auto fixed = opts(1);  // not opted in: weights never move
+  Scorer t(fixed);
+  for (int d = 0; d + 1 < 80; ++d) {
+    t.on_bar("AAA", path[static_cast<std::size_t>(d)]);
+    t.on_decision(decision(d, 100, {ok("Right", Action::Buy, 0.8)}));
+  }
+  EXPECT_DOUBLE_EQ(t.weight_multiplier("Right", nullptr), 1.0);
+}
+
+TEST(Scorer, AdaptiveWeightsTurnATiedPanelIntoTheRightAgentsSignalWithTheReason) {
+  const auto path = zigzag(120);
+  RuntimeOptions ro;
+  ro.symbols = {"AAA"};
+  ro.analyze_on_start = false;
+  ro.signal_generation_interval_s = 86'400;  // every bar
+  ro.policy.min_agents = 1;
+  ro.scoring = opts(1);
+  ro.scoring.adaptive_weights = true;
+  auto sink = std::make_shared<test::RecordingSink>();
+  Runtime rt(ro, sink);
+  rt.orchestrator().add_agent(std::make_shared<PathAgent>("Oracle", path, false));
+  rt.orchestrator().add_agent(std::make_shared<PathAgent>("Contrarian", path, true));
+  ReplayFeedOptions fo;
+  fo.bars["AAA"] = path;
+  rt.set_feed(make_replay_feed(fo));
+  rt.start();
+  ASSERT_TRUE(rt.wait_feed(std::chrono::seconds(30)));
+  rt.wait_idle("AAA");
+  rt.stop();
+  std::lock_guard lk(sink->mu);
+  std::size_t early_signals = 0, late_signals = 0, right = 0, explained = 0;
+  for (const auto& d : sink->decisions) {
+    const auto day = d->market_ts_ms / kDay;
+    if (!d->has_signal()) continue;
+    (day < 20 ? early_signals : late_signals) += 1;
+    const auto i = static_cast<std::size_t>(day) + 1;
+    if (i < path.size() && (*d->consensus.action == Action::Buy) == (path[i].close > path[i].open)) {
+      ++right;
+    }
+    for (const auto& line : d->consensus.reasoning) {
+      if (line.find("adaptive Oracle weight x2.00") != std::string::npos) ++explained;
+    }
+  }
+  EXPECT_EQ(early_signals, 0u);  // equal weights, opposite votes: no agreement
+  EXPECT_GT(late_signals, 50u);
+  EXPECT_EQ(right, late_signals);  // every signal is the oracle's
+  EXPECT_EQ(explained, late_signals);
+}
+
 }  // namespace
 }  // namespace gs

@@ -60,3 +60,18 @@ class Oracle(gs.Agent):
 
 
 peeker = NextBarPeeker()
+
+
+class Contrarian(Oracle):
+    """The oracle's opposite: always wrong, and sure of it."""
+
+    name = "Contrarian"
+
+    def analyze(self, ctx: gs.AgentContext) -> gs.Vote | None:
+        v = super().analyze(ctx)
+        if v is None:
+            return None
+        return gs.Vote("SELL" if v.action == "BUY" else "BUY", 0.9)
+
+
+contrarian = Contrarian(5, 5.0)

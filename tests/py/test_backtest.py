@@ -171,12 +171,15 @@ def test_the_command_line_backtest(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     exe = Path(sys.executable).with_name("goldensignals")
     out = subprocess.run([str(exe), "backtest", "--data", str(csv), "--horizon", "3", "--quiet",
+                          "--calibrate", "--adaptive-weights",
                           "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html")],
                          check=False, capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert "bars per CPU-second" in out.stdout and "consensus" in out.stdout
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["meta"]["bars"] == 600 and data["meta"]["horizon"] == 3
+    sources = [row["source"] for row in data["metrics"]]
+    assert "consensus_calibrated" in sources and "consensus_static" in sources
     assert (tmp_path / "r.html").stat().st_size > 2000
     leak = subprocess.run([str(exe), "backtest", "--data", str(csv), "--horizon", "1", "--quiet",
                            "--agents", "eval_agents:peeker", "--check-lookahead",
@@ -188,3 +191,52 @@ def test_the_command_line_backtest(tmp_path: Path) -> None:
                          check=False, capture_output=True, text=True, timeout=60, env=env)
     assert bad.returncode == 2 and "nowhere.csv" in bad.stderr
     assert math.isfinite(data["metrics"][0]["hit_rate"] or 0.0)
+
+
+def test_calibration_is_walk_forward() -> None:
+    from goldensignals.evaluation.calibration import walk_forward_calibrate
+
+    rng = np.random.default_rng(4)
+    n = 400
+    decided = np.arange(n, dtype=np.int64) * 10
+    closed = decided + 35  # each outcome is known 3.5 forecasts later
+    conf = rng.uniform(0.5, 0.95, n)
+    hit = (rng.random(n) < conf - 0.2).astype(float)  # overconfident by 0.2
+    cal = walk_forward_calibrate(conf, hit, decided, closed, min_fit=50)
+    # Changing an outcome changes no calibrated confidence made before it was known.
+    flipped = hit.copy()
+    flipped[300:] = 1 - flipped[300:]
+    cal2 = walk_forward_calibrate(conf, flipped, decided, closed, min_fit=50)
+    first_known = int(np.searchsorted(decided, closed[300], side="left"))
+    np.testing.assert_array_equal(cal[:first_known], cal2[:first_known])
+    assert not np.array_equal(cal[first_known:], cal2[first_known:])
+    # Before 50 outcomes are known: the hit rate so far (0.5 with none).
+    assert cal[0] == 0.5
+    # And it removes the overconfidence it was shown.
+    late = slice(200, None)
+    assert abs(m.expected_calibration_error(cal[late], hit[late])) < \
+        abs(m.expected_calibration_error(conf[late], hit[late])) / 2
+    with pytest.raises(ValueError, match="method 'magic' is not accepted"):
+        walk_forward_calibrate(conf, hit, decided, closed, method="magic")
+
+
+def test_calibration_and_adaptive_weights_report_before_and_after(spx: pd.DataFrame) -> None:
+    part = spx.loc[:"2008-12-31"]
+    panel = ["builtin", Oracle(5, 100.0), "eval_agents:contrarian"]
+    r = gs.backtest(part, panel, horizon=5, progress=False, random_draws=0, calibrate=True,
+                    adaptive_weights=True, exits="horizon")
+    rows = r.metrics.index
+    assert {"consensus", "consensus_static", "consensus_calibrated"} <= set(rows)
+    c, static, cal = (r.metrics.loc[k] for k in ("consensus", "consensus_static",
+                                                 "consensus_calibrated"))
+    # The oracle's weight rises to the cap and its contrarian's falls to the floor: the
+    # consensus follows the one that is right, far more than with fixed weights.
+    assert c["ic"] > static["ic"] + 0.2 and c["hit_rate"] > static["hit_rate"] + 0.1
+    # Calibration changes the confidence only: the same signals, the same direction figures.
+    assert cal["forecasts"] == c["forecasts"] and cal["hit_rate"] == c["hit_rate"]
+    assert cal["ece"] < c["ece"]
+    assert r.meta["adaptive_weights"] == {"floor": 0.25, "cap": 2.0}
+    assert r.meta["calibrate"] == "isotonic"
+    assert "consensus_static" in r.equity.columns
+    with pytest.raises(gs.InvalidArgumentError, match="calibrate 'magic' is not accepted"):
+        gs.backtest(part.iloc[:60], calibrate="magic")

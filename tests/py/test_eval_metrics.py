@@ -169,8 +169,10 @@ def test_brier_skill_score() -> None:
     )
     assert math.isnan(metrics.brier_skill_score([0.2, 0.8], [0, 1], [0.0, 1.0]))  # perfect ref
     assert math.isnan(metrics.brier_skill_score([], [], 0.5))
-    with pytest.raises(ValueError, match=r"brier_skill_score: p_ref\[0\] = 1\.5 .*\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"brier_skill_score: p_ref = 1\.5 .*\[0, 1\]"):
         metrics.brier_skill_score([0.2], [0], 1.5)
+    with pytest.raises(ValueError, match=r"brier_skill_score: p_ref\[1\] = -0\.5 .*\[0, 1\]"):
+        metrics.brier_skill_score([0.2, 0.3], [0, 1], [0.5, -0.5])
     with pytest.raises(ValueError, match="p_ref has length 3 but p has length 2"):
         metrics.brier_skill_score([0.2, 0.3], [0, 1], [0.5, 0.5, 0.5])
 
@@ -677,6 +679,50 @@ def test_bootstrap_edges() -> None:
     assert math.isnan(lo) and math.isnan(hi)
 
 
+# --- extreme magnitudes ---------------------------------------------------------------------
+def test_extreme_magnitudes_give_the_scaled_answers_without_warnings() -> None:
+    # Finite inputs near 1e308 (overflow in squares and sums) or 1e-300 (underflow in squares)
+    # give the same statistics as moderate ones; warnings are errors here.
+    rng = np.random.default_rng(100)
+    x, y = rng.standard_normal(50), rng.standard_normal(50)
+    r = 0.001 + 0.01 * rng.standard_normal(50)
+    for scale in (2.0**1000, 2.0**-1000, 1e300, 1e-300):
+        nw = metrics.newey_west_slope_t(x * scale, y * scale, 3)
+        assert nw == pytest.approx(metrics.newey_west_slope_t(x, y, 3), rel=1e-12)
+        ic, ic_scaled = (
+            metrics.information_coefficient(x, y, 2),
+            metrics.information_coefficient(x * scale, y, 2),
+        )
+        assert [ic_scaled[k] for k in ("ic", "ic_t")] == pytest.approx(
+            [ic["ic"], ic["ic_t"]], rel=1e-12
+        )
+        assert metrics.sharpe(r * scale, 252) == pytest.approx(metrics.sharpe(r, 252), rel=1e-12)
+        assert metrics.sortino(r * scale, 252) == pytest.approx(metrics.sortino(r, 252), rel=1e-12)
+        assert metrics.sharpe_t(r * scale) == pytest.approx(metrics.sharpe_t(r), rel=1e-12)
+        dm = metrics.diebold_mariano(x * scale, y * scale, 2)
+        assert dm == pytest.approx(metrics.diebold_mariano(x, y, 2), rel=1e-12)
+        lo, hi = metrics.bootstrap_mean_diff_interval(x * scale, y * scale, 5, n_boot=200)
+        want = metrics.bootstrap_mean_diff_interval(x, y, 5, n_boot=200)
+        assert (lo / scale, hi / scale) == pytest.approx(want, rel=1e-12)
+        tx, ty = metrics.isotonic_fit(x, y * scale, np.abs(y) * scale)
+        np.testing.assert_allclose(ty / scale, metrics.isotonic_fit(x, y, np.abs(y))[1], rtol=1e-12)
+        a, b = metrics.platt_fit(x * scale, y > 0)
+        assert np.isfinite([a, b]).all()
+    big = np.array([1.7e308, -1.7e308, 1.0e308, -0.5e308])
+    assert metrics.diebold_mariano(big, -big, 1)[0] == pytest.approx(
+        metrics.diebold_mariano(big / 1e300, -big / 1e300, 1)[0], rel=1e-12
+    )
+    # The equity overflows after 1100 doublings; the drawdown is still exact.
+    r = np.concatenate([np.ones(1100), [-0.5, 0.2, -0.5]])
+    assert metrics.max_drawdown(r) == pytest.approx(1 - 0.5 * 1.2 * 0.5, rel=1e-14)
+    assert metrics.total_return(r) == math.inf
+    assert metrics.max_drawdown(np.concatenate([np.ones(1100), [-1.0, 3.0]])) == 1.0
+    # Separable on a spread of 1e-310: the slope would be ~1e311, clipped to the largest float.
+    a, b = metrics.platt_fit([0.0, 1e-310, 2e-310, 3e-310], [0, 0, 1, 1])
+    assert math.isfinite(a) and math.isfinite(b) and a > 0
+    assert metrics.platt_predict((1e308, 0.0), [1e308, -1e308]).tolist() == [1.0, 0.0]
+
+
 # --- bad input ------------------------------------------------------------------------------
 BAD_INPUT: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], str]] = [
     (
@@ -748,7 +794,7 @@ BAD_INPUT: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], str]]
         {"confidence": 1.0},
         "confidence = 1.0 is not accepted; expected a confidence level in (0, 1)",
     ),
-    (metrics.brier_skill_score, ([0.1], [1], NAN), {}, "brier_skill_score: p_ref[0] = nan"),
+    (metrics.brier_skill_score, ([0.1], [1], NAN), {}, "brier_skill_score: p_ref = nan"),
     (metrics.isotonic_fit, ([1, 2], [1, NAN]), {}, "isotonic_fit: y[1] = nan"),
     (metrics.platt_fit, ([1, 2], [0, 2]), {}, "platt_fit: y[1] = 2.0"),
     (metrics.platt_fit, ([1, 2], [0, 1]), {"max_iter": 0}, "max_iter = 0"),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "goldensignals/core/errors.hpp"
@@ -39,6 +40,16 @@ void ScoringOptions::validate() const {
     throw InvalidArgument("scoring window " + std::to_string(window) +
                           " is not accepted; expected 1 to 1000000 forecasts");
   }
+  if (!std::isfinite(weight_floor) || !std::isfinite(weight_cap) || weight_floor <= 0 ||
+      weight_cap < 1 || weight_floor > 1 || weight_cap > 100) {
+    throw InvalidArgument("adaptive weights: floor " + fmt_num(weight_floor) + " and cap " +
+                          fmt_num(weight_cap) +
+                          " are not accepted; expected 0 < floor <= 1 <= cap <= 100");
+  }
+  if (!std::isfinite(weight_gain) || weight_gain < 0 || weight_gain > 1000) {
+    throw InvalidArgument("adaptive weights: gain " + fmt_num(weight_gain) +
+                          " is not accepted; expected 0 to 1000");
+  }
   if (max_open < 1 || max_open > 10'000'000) {
     throw InvalidArgument("max_open " + std::to_string(max_open) +
                           " is not accepted; expected 1 to 10000000 forecasts per symbol");
@@ -56,6 +67,30 @@ struct Scorer::Open {
 struct Scorer::SymbolBook {
   std::deque<Bar> recent;  // the last bars, for a decision that arrives after its next bar
   std::vector<Open> open;
+  // Forward returns over the horizon of the last kDriftWindow bars (every bar, not only the
+  // forecasts'), for the drift and spread an agent's skill is measured against.
+  static constexpr std::size_t kDriftWindow = 250;
+  std::deque<double> fwd;
+  double fwd_sum = 0.0, fwd_sumsq = 0.0;
+  void add_forward(double r) {
+    fwd.push_back(r);
+    fwd_sum += r;
+    fwd_sumsq += r * r;
+    if (fwd.size() > kDriftWindow) {
+      fwd_sum -= fwd.front();
+      fwd_sumsq -= fwd.front() * fwd.front();
+      fwd.pop_front();
+    }
+  }
+  // side * (r - drift) / sd, or NaN while fewer than 20 forward returns are known.
+  [[nodiscard]] double excess(double side, double r) const {
+    if (fwd.size() < 20) return std::nan("");
+    const auto n = static_cast<double>(fwd.size());
+    const double mean = fwd_sum / n;
+    const double var = std::max(0.0, (fwd_sumsq - n * mean * mean) / (n - 1));
+    if (var <= 0.0) return std::nan("");
+    return side * (r - mean) / std::sqrt(var);
+  }
 };
 
 struct Scorer::Record {
@@ -66,6 +101,7 @@ struct Scorer::Record {
     bool hit;
     double brier;
     double net;
+    double skill;  // NaN while the symbol's drift is unknown
   };
   std::deque<Recent> recent;
 };
@@ -137,7 +173,7 @@ bool Scorer::advance(Open& o, const Bar& bar, ScoredForecast& out) const {
   return true;
 }
 
-void Scorer::record(const ScoredForecast& f) {
+void Scorer::record(const ScoredForecast& f, const SymbolBook& book) {
   auto& r = records_[{f.consensus, f.source}];
   const double brier = (f.confidence - (f.hit ? 1.0 : 0.0)) * (f.confidence - (f.hit ? 1.0 : 0.0));
   ++r.scored;
@@ -145,7 +181,8 @@ void Scorer::record(const ScoredForecast& f) {
   r.brier_sum += brier;
   r.net_sum += f.net_return;
   if (r.open > 0) --r.open;
-  r.recent.push_back({f.hit, brier, f.net_return});
+  const double side = f.action == Action::Buy ? 1.0 : -1.0;
+  r.recent.push_back({f.hit, brier, f.net_return, book.excess(side, f.forward_return)});
   if (r.recent.size() > opts_.window) r.recent.pop_front();
   if (kept_.size() < opts_.keep) {
     kept_.push_back(f);
@@ -162,13 +199,17 @@ void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
     auto& book = books_[symbol];
     book.recent.push_back(bar);
     while (book.recent.size() > recent_bars()) book.recent.pop_front();
+    const auto h = static_cast<std::size_t>(opts_.horizon_bars);
+    if (book.recent.size() > h) {  // the bar h bars ago: its forward return is known now
+      book.add_forward(bar.close / book.recent[book.recent.size() - h].open - 1.0);
+    }
     ScoredForecast out;
     std::erase_if(book.open, [&](Open& o) {
       if (!advance(o, bar, out)) return false;
       done.push_back(std::move(out));
       return true;
     });
-    for (const auto& f : done) record(f);
+    for (const auto& f : done) record(f, book);
     if (listener_ && !done.empty()) listener = listener_;
   }
   if (listener) {
@@ -252,7 +293,7 @@ void Scorer::on_decision(const Decision& d) {
         book.open.push_back(std::move(o));
       }
     }
-    for (const auto& f : done) record(f);
+    for (const auto& f : done) record(f, book);
     if (listener_ && !done.empty()) listener = listener_;
   }
   if (listener) {
@@ -296,7 +337,12 @@ std::vector<SourceScore> Scorer::scores() const {
       s.recent_hit_rate += x.hit ? 1.0 : 0.0;
       s.recent_brier += x.brier;
       s.recent_net_return += x.net;
+      if (std::isfinite(x.skill)) {
+        s.recent_skill += x.skill;
+        ++s.recent_skill_n;
+      }
     }
+    if (s.recent_skill_n > 0) s.recent_skill /= static_cast<double>(s.recent_skill_n);
     if (s.recent > 0) {
       const auto n = static_cast<double>(s.recent);
       s.recent_hit_rate /= n;
@@ -306,6 +352,34 @@ std::vector<SourceScore> Scorer::scores() const {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+double Scorer::weight_multiplier(const std::string& agent, std::string* why) const {
+  if (!opts_.adaptive_weights) return 1.0;
+  double sum = 0.0;
+  std::size_t n = 0;
+  {
+    std::lock_guard lk(mu_);
+    auto it = records_.find({false, agent});
+    if (it == records_.end()) return 1.0;
+    for (const auto& x : it->second.recent) {
+      if (std::isfinite(x.skill)) {
+        sum += x.skill;
+        ++n;
+      }
+    }
+  }
+  if (n < opts_.min_scored) return 1.0;
+  const double skill = sum / static_cast<double>(n);
+  const double m =
+      std::clamp(std::exp(opts_.weight_gain * skill), opts_.weight_floor, opts_.weight_cap);
+  if (why) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s weight x%.2f (skill %+.2f sd over its last %zu scored)",
+                  agent.c_str(), m, skill, n);
+    *why = buf;
+  }
+  return m;
 }
 
 namespace {
@@ -330,7 +404,8 @@ nlohmann::json source_json(const SourceScore& s) {
           {"recent", s.recent},
           {"recent_hit_rate", recent(s.recent_hit_rate)},
           {"recent_brier", recent(s.recent_brier)},
-          {"recent_net_return", recent(s.recent_net_return)}};
+          {"recent_net_return", recent(s.recent_net_return)},
+          {"recent_skill", s.recent_skill_n > 0 ? nlohmann::json(s.recent_skill) : nlohmann::json()}};
 }
 
 }  // namespace

@@ -512,7 +512,17 @@ void Orchestrator::finish(const std::shared_ptr<Analysis>& a) {
   d->price = m.price;
   d->market_ts_ms = m.as_of_ms;
   d->indicators = m.indicators;
+  WeightAdvisor advisor;
+  {
+    std::lock_guard lk(mu_);
+    advisor = advisor_;
+  }
+  std::vector<std::string> why;
+  if (advisor) why = advisor(d->ballots);
   d->consensus = decide(d->ballots, policy(), m.price, m.indicators.atr_14);
+  if (d->has_signal()) {
+    for (auto& line : why) d->consensus.reasoning.push_back("adaptive " + std::move(line));
+  }
   d->ts_ms = now_ms();
   if (d->has_signal()) {
     d->signal_id = uuid4();
@@ -568,6 +578,11 @@ void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<
     active_.fetch_sub(1);
   }
   idle_cv_.notify_all();
+}
+
+void Orchestrator::set_weight_advisor(WeightAdvisor advisor) {
+  std::lock_guard lk(mu_);
+  advisor_ = std::move(advisor);
 }
 
 void Orchestrator::wait_idle(const std::string& symbol) {

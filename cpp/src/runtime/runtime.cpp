@@ -139,6 +139,21 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
         return s.market.snapshot();
       },
       sink_);
+  if (scorer_ && opts_.scoring.adaptive_weights) {
+    // Each agent's weight follows its track record (the scorer's), bounded by floor and cap.
+    orch_->set_weight_advisor([s = scorer_](std::vector<Ballot>& ballots) {
+      std::vector<std::string> why;
+      for (auto& b : ballots) {
+        std::string line;
+        const double m = s->weight_multiplier(b.agent, &line);
+        if (m != 1.0) {
+          b.weight *= m;
+          why.push_back(std::move(line));
+        }
+      }
+      return why;
+    });
+  }
 }
 
 Runtime::~Runtime() { stop(); }

@@ -22,6 +22,7 @@ from .. import _core
 from ..agents import load_agents
 from ..runtime import Runtime
 from . import metrics as m
+from .calibration import walk_forward_calibrate
 
 __all__ = ["BAR_COLUMNS", "backtest", "run_replay"]
 
@@ -66,6 +67,7 @@ def run_replay(
     on_decision: Callable[[Any], None] | None = None,
     progress: bool = False,
     settings: Mapping[str, Any] | None = None,
+    scoring: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One replay of ``frame`` (the long format of :mod:`goldensignals.datasets`) through a
     Runtime with ``agents``; returns the scored forecasts (columns), the scores, the status
@@ -93,7 +95,8 @@ def run_replay(
 
     feed = Replay(frame.reset_index(), speed=0)
     rt = _ScoringRuntime({"keep": _KEEP_ALL, "use_levels": exits == "levels",
-                          "entry_delay_bars": entry_delay}, symbols=symbols, feed=feed, **kwargs)
+                          "entry_delay_bars": entry_delay, **(scoring or {})},
+                         symbols=symbols, feed=feed, **kwargs)
     try:
         load_agents(rt, agents, data=frame)
         if on_decision is not None:
@@ -187,6 +190,21 @@ def signals_frame(forecasts: pd.DataFrame, agent_names: Iterable[str]) -> pd.Dat
         out[f"vote_{n}"] = votes[n]
         out[f"conf_{n}"] = confs[n]
     return out.sort_values(["time", "symbol"], kind="stable").reset_index(drop=True)
+
+
+def _closed_ms(rows: pd.DataFrame, horizon: int, bars: _Bars) -> np.ndarray:
+    """When each forecast's direction became known: the open time of the bar whose close ends
+    its horizon (the entry bar plus horizon - 1). A decision made on that bar's close, or
+    later, may use it; an earlier one may not."""
+    out = np.empty(len(rows), np.int64)
+    entry = rows["entry_ts_ms"].to_numpy(np.int64)
+    symbols = rows["symbol"].to_numpy()
+    for sym, d in bars.symbols.items():
+        sel = symbols == sym
+        if sel.any():
+            e = np.searchsorted(d["ts"], entry[sel])
+            out[sel] = d["ts"][np.minimum(e + horizon - 1, len(d["ts"]) - 1)]
+    return out
 
 
 def base_rate(frame: pd.DataFrame, horizon: int, entry_delay: int = 0) -> float:
@@ -370,6 +388,10 @@ def backtest(
     score_from: Any = None,
     random_draws: int = 200,
     seed: int = 0,
+    calibrate: bool | str = False,
+    adaptive_weights: bool = False,
+    weight_floor: float = 0.25,
+    weight_cap: float = 2.0,
     progress: bool | None = None,
     **settings: Any,
 ) -> Any:
@@ -384,8 +406,15 @@ def backtest(
     one (default: the horizon; a 1% move triggers one too); ``exits``: ``"levels"`` (target,
     stop or horizon) or ``"horizon"``; ``entry_delay``: extra bars before the entry;
     ``score_from``: only forecasts made from this time on are scored (earlier bars warm the
-    agents up); ``random_draws`` random-signal baselines with ``seed``; other keywords are
-    Runtime settings (``agent_min_confidence``, ``agent_consensus_threshold``...).
+    agents up); ``random_draws`` random-signal baselines with ``seed``.
+
+    ``calibrate``: True, ``"isotonic"`` or ``"platt"`` adds the row ``consensus_calibrated``:
+    the same signals with their confidence mapped, walk-forward, to the hit rate of the
+    signals whose horizon had already closed. ``adaptive_weights``: each agent's weight
+    follows its own scored track record (between ``weight_floor`` and ``weight_cap`` times
+    its weight; the reason is in each signal's reasoning); the row ``consensus_static`` is
+    the same run with fixed weights, for the before and after. Other keywords are Runtime
+    settings (``agent_min_confidence``, ``agent_consensus_threshold``...).
     """
     from .. import datasets
     from .report import BacktestReport
@@ -416,14 +445,35 @@ def backtest(
                 if status != "disabled":
                     took_part[name] = took_part.get(name, 0) + 1
 
-    run = run_replay(frame, agents, horizon=horizon, costs_bps=float(costs_bps),
-                     interval=interval, exits=exits, entry_delay=entry_delay, on_decision=count,
-                     progress=sys.stderr.isatty() if progress is None else progress,
-                     settings=settings)
+    method = None
+    if calibrate:
+        method = "isotonic" if calibrate is True else calibrate
+        if method not in ("isotonic", "platt"):
+            raise _core.InvalidArgumentError(
+                f"backtest: calibrate {calibrate!r} is not accepted; expected False, True, "
+                "'isotonic' or 'platt'")
+    adaptive = {"adaptive_weights": True, "weight_floor": float(weight_floor),
+                "weight_cap": float(weight_cap)} if adaptive_weights else {}
+    common = {"horizon": horizon, "costs_bps": float(costs_bps), "interval": interval,
+              "exits": exits, "entry_delay": entry_delay, "settings": settings}
+    run = run_replay(frame, agents, on_decision=count, scoring=adaptive,
+                     progress=sys.stderr.isatty() if progress is None else progress, **common)
     fc = forecasts_frame(run["scored"])
+    static_fc = None
+    if adaptive_weights:  # the same data with the operator's weights: the "before"
+        static_fc = forecasts_frame(run_replay(frame, agents, **common)["scored"])
     scored_frame = frame
+    if method is not None:
+        sel = fc["consensus"].to_numpy()
+        cal = np.full(len(fc), np.nan)
+        cal[sel] = walk_forward_calibrate(
+            fc.loc[sel, "confidence"], fc.loc[sel, "hit"], fc.loc[sel, "decided_ts_ms"],
+            _closed_ms(fc.loc[sel], horizon, _Bars(frame)), method=method)
+        fc["calibrated_confidence"] = cal
     if t0 is not None:
         fc = fc[fc["decided_time"] >= t0].reset_index(drop=True)
+        if static_fc is not None:
+            static_fc = static_fc[static_fc["decided_time"] >= t0].reset_index(drop=True)
         scored_frame = frame[frame.index >= t0]
     bars = _Bars(scored_frame)
     ppy = periods_per_year(run["bar_seconds"])
@@ -442,9 +492,25 @@ def backtest(
                                                part["hit"].to_numpy(float))
         if src == "consensus":
             curves["consensus"] = res["returns"]
+    extra = {}
+    if method is not None:
+        part = fc[fc["consensus"]].copy()
+        part["confidence"] = part["calibrated_confidence"]
+        extra["consensus_calibrated"] = part
+    if static_fc is not None:
+        extra["consensus_static"] = static_fc[static_fc["consensus"]]
+    for src, part in extra.items():
+        res = score_source(part, horizon=horizon, base=base, bars=bars, cost=cost, ppy=ppy,
+                           analyses=took_part.get("consensus", 0), random_draws=random_draws,
+                           seed=seed)
+        rows[src] = res["figures"]
+        reliability[src] = m.reliability_table(part["confidence"].to_numpy(float),
+                                               part["hit"].to_numpy(float))
+        if src == "consensus_static":
+            curves["consensus_static"] = res["returns"]
     bh = buy_and_hold_returns(bars)
     times = pd.to_datetime(bars.times, unit="ms", utc=True)
-    equity = pd.DataFrame({"consensus": np.cumprod(1.0 + curves["consensus"]),
+    equity = pd.DataFrame({**{k: np.cumprod(1.0 + v) for k, v in curves.items()},
                            "buy_and_hold": np.cumprod(1.0 + bh)}, index=times)
     metrics = pd.DataFrame.from_dict(rows, orient="index")
     metrics.loc["buy_and_hold", ["total_return", "sharpe", "sortino", "max_drawdown", "exposure"]] = [
@@ -463,6 +529,9 @@ def backtest(
         "interval": horizon if interval is None else interval,
         "exits": exits,
         "entry_delay": entry_delay,
+        "calibrate": method,
+        "adaptive_weights": ({"floor": float(weight_floor), "cap": float(weight_cap)}
+                             if adaptive_weights else None),
         "periods_per_year": ppy,
         "agents": run["agents"],
         "seed": seed,

@@ -321,8 +321,11 @@ def brier_skill_score(p: npt.ArrayLike, y: npt.ArrayLike, p_ref: npt.ArrayLike |
     ya = _outcomes(fn, "y", y)
     n = _same_length(fn, p=pa, y=ya)
     if np.ndim(p_ref) == 0 and not hasattr(p_ref, "to_numpy"):
-        ref = _probabilities(fn, "p_ref", [p_ref])
-        ref = np.full(n, ref[0])
+        what = "a probability in [0, 1] or an array of them"
+        v = _real(fn, "p_ref", p_ref, -math.inf, math.inf, what)
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{fn}: p_ref = {_fmt(p_ref)} is not accepted; expected {what}")
+        ref = np.full(n, v)
     else:
         ref = _probabilities(fn, "p_ref", p_ref)
         _same_length(fn, p=pa, p_ref=ref)
@@ -603,7 +606,7 @@ def max_drawdown(returns: npt.ArrayLike) -> float:
     for growth in (1.0 + r).tolist():
         ratio = min(1.0, ratio * growth)
         worst = max(worst, 1.0 - ratio)
-        if not math.isfinite(worst) or worst != worst:
+        if not math.isfinite(worst):
             return math.inf
     return worst
 
@@ -683,12 +686,13 @@ def isotonic_predict(
     model: tuple[npt.ArrayLike, npt.ArrayLike], x_new: npt.ArrayLike
 ) -> FloatArray:
     """Evaluate an :func:`isotonic_fit` model: linear interpolation between the thresholds,
-    clipped to the end values outside them. Same shape as ``x_new``; NaN for an empty model.
+    clipped to the end values outside them. Same shape as ``x_new``; NaN where x_new is NaN
+    and everywhere for an empty model.
     """
     fn = "isotonic_predict"
     tx = _array(fn, "model[0]", model[0])
     ty = _array(fn, "model[1]", model[1])
-    _same_length(fn, thresholds_x=tx, fitted_y=ty)
+    _same_length(fn, **{"model[0]": tx, "model[1]": ty})
     xn = np.asarray(x_new, dtype=np.float64)
     if tx.shape[0] == 0:
         return np.full(xn.shape, np.nan)

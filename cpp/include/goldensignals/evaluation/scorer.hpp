@@ -31,6 +31,15 @@ struct ScoringOptions {
   std::size_t window = 100;      // rolling figures cover each source's last `window` scores
   std::size_t max_open = 4096;   // open forecasts per symbol, at most (bounds memory)
   std::size_t keep = 0;          // scored forecasts kept for take_scored() (backtests), at most
+  // Adaptive weights (opt-in): each agent's weight is multiplied by
+  // clamp(exp(weight_gain * skill), weight_floor, weight_cap), where skill is the mean, over
+  // its last `window` scored forecasts, of side * (forward return - drift) / sd, the drift and
+  // sd being those of the symbol's recent forward returns. Below `min_scored`: 1.
+  bool adaptive_weights = false;
+  double weight_floor = 0.25;
+  double weight_cap = 2.0;
+  double weight_gain = 4.0;
+  std::size_t min_scored = 20;
   void validate() const;
 };
 
@@ -83,6 +92,8 @@ struct SourceScore {
   std::size_t open = 0;           // forecasts still waiting for their horizon
   // Over the last `window` scored forecasts.
   std::size_t recent = 0;
+  std::size_t recent_skill_n = 0;  // of them, those with a drift estimate
+  double recent_skill = 0.0;       // mean side * (forward return - drift) / sd
   double recent_hit_rate = 0.0;
   double recent_brier = 0.0;
   double recent_net_return = 0.0;
@@ -107,6 +118,9 @@ class Scorer {
   // The kept scored forecasts (at most `keep`), oldest first; the scorer forgets them.
   std::vector<ScoredForecast> take_scored();
   [[nodiscard]] std::vector<SourceScore> scores() const;
+  // The factor on `agent`'s weight (1 unless adaptive_weights and it has min_scored scores);
+  // `why`, when given and the factor is not 1, says why in a few words.
+  [[nodiscard]] double weight_multiplier(const std::string& agent, std::string* why) const;
   [[nodiscard]] const ScoringOptions& options() const noexcept { return opts_; }
   // Forecasts not tracked because a symbol had `max_open` open ones, or not kept past `keep`.
   [[nodiscard]] std::uint64_t dropped() const;
@@ -120,7 +134,7 @@ class Scorer {
   using Key = std::pair<bool, std::string>;  // (consensus, name)
   // Advances one open forecast by one bar; true when its horizon closed (filled into out).
   bool advance(Open& f, const Bar& bar, ScoredForecast& out) const;
-  void record(const ScoredForecast& f);  // mu_ held
+  void record(const ScoredForecast& f, const SymbolBook& book);  // mu_ held
   [[nodiscard]] std::size_t recent_bars() const noexcept;
 
   ScoringOptions opts_;

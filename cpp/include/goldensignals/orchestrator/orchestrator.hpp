@@ -34,6 +34,10 @@ struct OrchestratorOptions {
 // Produces the market view for an analysis of `symbol` (called on a compute thread).
 using SnapshotSource = std::function<SnapshotPtr(const std::string& symbol)>;
 
+// Adjusts the ballots' weights just before the consensus (adaptive weights); returns one line
+// per adjusted agent saying why, for the signal's reasoning. Called on a compute thread.
+using WeightAdvisor = std::function<std::vector<std::string>(std::vector<Ballot>& ballots)>;
+
 class Orchestrator {
  public:
   Orchestrator(OrchestratorOptions opts, ConsensusPolicy policy, SnapshotSource source,
@@ -59,6 +63,9 @@ class Orchestrator {
   [[nodiscard]] std::chrono::milliseconds default_timeout() const {
     return std::chrono::milliseconds(default_timeout_ms_.load());
   }
+
+  // Replaces the weight advisor (none: the operator's weights as they are).
+  void set_weight_advisor(WeightAdvisor advisor);
 
   // Live-tunable policy (validated; InvalidArgument on a bad value).
   [[nodiscard]] ConsensusPolicy policy() const;
@@ -105,7 +112,8 @@ class Orchestrator {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
 
-  mutable std::mutex mu_;  // guards agents_, policy_, slots_ (never held across a call out)
+  mutable std::mutex mu_;  // guards agents_, policy_, slots_, advisor_ (never held across a call out)
+  WeightAdvisor advisor_;
   std::vector<std::shared_ptr<Entry>> agents_;
   ConsensusPolicy policy_;
   std::map<std::string, std::shared_ptr<SymbolSlot>> slots_;

@@ -1,0 +1,149 @@
+"""Backtest speed: gs.backtest against backtesting.py (PyPI `backtesting`, a peer measured in
+the same run), and what scoring costs over a plain replay.
+
+1. The same strategy both ways: a 10/30-bar moving-average crossover, long above and short
+   below, decided on every bar. Ours is a Python agent asked on every bar (interval 1)
+   through the runtime, with the native scorer and the report; backtesting.py's is a
+   `Strategy.next` over indicators precomputed with `self.I`. Bars per CPU-second of the
+   process, one symbol (arch's S&P 500, 5,031 bars) and five (gs.datasets.multi(): five
+   stocks, 15,174 bars; backtesting.py runs each symbol on its own and the times add up).
+2. The five built-in native agents over the S&P 500: a replay with no agents, the same
+   replay with the agents, and gs.backtest (the agents, scoring and the whole report).
+
+Each set-up runs ROUNDS times, interleaved; the tables give medians.
+Run: .venv/bin/python bench/backtest.py [--rounds R]
+Writes bench/results/backtest-<UTC date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import statistics
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import goldensignals as gs
+from goldensignals.evaluation.backtest import run_replay
+
+HERE = Path(__file__).resolve().parent
+FAST, SLOW = 10, 30
+
+
+def sma_cross(ctx: gs.AgentContext) -> gs.Vote | None:
+    c = ctx.close
+    if len(c) < SLOW:
+        return None
+    return gs.Vote("BUY" if c[-FAST:].mean() > c[-SLOW:].mean() else "SELL", 0.7)
+
+
+def ours(frame: pd.DataFrame) -> float:
+    """CPU seconds of gs.backtest with the crossover agent asked on every bar."""
+    t0 = time.process_time()
+    gs.backtest(frame, [sma_cross], horizon=5, interval=1, costs_bps=2, random_draws=0,
+                progress=False, min_agents_for_signal=1)
+    return time.process_time() - t0
+
+
+def peer(frame: pd.DataFrame) -> float:
+    """CPU seconds of backtesting.py's run() of the same crossover, symbol by symbol."""
+    from backtesting import Backtest, Strategy
+
+    def sma(values: Any, n: int) -> Any:
+        return pd.Series(values).rolling(n).mean().to_numpy()
+
+    class SmaCross(Strategy):
+        def init(self) -> None:
+            self.fast = self.I(sma, self.data.Close, FAST)
+            self.slow = self.I(sma, self.data.Close, SLOW)
+
+        def next(self) -> None:
+            if self.fast[-1] > self.slow[-1]:
+                if not self.position.is_long:
+                    self.buy()
+            elif not self.position.is_short:
+                self.sell()
+
+    total = 0.0
+    for _, g in frame.groupby("symbol"):
+        df = g.rename(columns=str.capitalize)[["Open", "High", "Low", "Close", "Volume"]]
+        df.index = df.index.tz_localize(None)
+        bt = Backtest(df, SmaCross, cash=1e12, commission=0.0002, exclusive_orders=True,
+                      finalize_trades=True)
+        t0 = time.process_time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bt.run()
+        total += time.process_time() - t0
+    return total
+
+
+def replay_cpu(frame: pd.DataFrame, agents: Any, score: bool) -> float:
+    run = run_replay(frame, agents if agents else [], horizon=5, score=score)
+    return float(run["cpu_seconds"])
+
+
+def backtest_cpu(frame: pd.DataFrame) -> float:
+    t0 = time.process_time()
+    gs.backtest(frame, None, horizon=5, costs_bps=2, progress=False)
+    return time.process_time() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    spx, multi = gs.datasets.sp500(), gs.datasets.multi()
+    sets = {"1 symbol (S&P 500)": spx, "5 symbols (multi)": multi}
+    speed: dict[str, dict[str, list[float]]] = {k: {"ours": [], "backtesting.py": []} for k in sets}
+    panel: dict[str, list[float]] = {"replay, no agents": [], "replay, 5 agents": [],
+                                     "gs.backtest, 5 agents": []}
+    for r in range(args.rounds):
+        for name, frame in sets.items():
+            order = [("ours", ours), ("backtesting.py", peer)]
+            for who, fn in order if r % 2 == 0 else order[::-1]:
+                speed[name][who].append(len(frame) / fn(frame))
+        panel["replay, no agents"].append(replay_cpu(spx, None, score=False))
+        panel["replay, 5 agents"].append(replay_cpu(spx, "builtin", score=False))
+        panel["gs.backtest, 5 agents"].append(backtest_cpu(spx))
+        print(f"round {r + 1}/{args.rounds} done", flush=True)
+
+    med = {k: {w: statistics.median(v) for w, v in d.items()} for k, d in speed.items()}
+    print("\nMoving-average crossover, decided on every bar: bars per CPU-second (median)")
+    print(f"{'data':<22}{'ours':>12}{'backtesting.py':>16}{'ratio':>8}")
+    for k, d in med.items():
+        print(f"{k:<22}{d['ours']:>12,.0f}{d['backtesting.py']:>16,.0f}"
+              f"{d['ours'] / d['backtesting.py']:>7.1f}x")
+    pm = {k: statistics.median(v) for k, v in panel.items()}
+    base = pm["replay, no agents"]
+    print(f"\nFive built-in agents over the S&P 500 ({len(spx)} bars): CPU seconds (median)")
+    for k, v in pm.items():
+        print(f"{k:<26}{v:>8.3f} s  {len(spx) / v:>10,.0f} bars/CPU-s  "
+              f"{v / base:>5.1f}x the bare replay  {v / pm['replay, 5 agents']:>5.2f}x the replay "
+              "with agents")
+    out = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "rounds": args.rounds,
+        "crossover_bars_per_cpu_second": {k: {w: v for w, v in d.items()} for k, d in speed.items()},
+        "panel_cpu_seconds": panel,
+        "medians": {"crossover": med, "panel": pm},
+        "versions": {"goldensignals": gs.__version__,
+                     "backtesting": __import__("backtesting").__version__,
+                     "numpy": np.__version__, "pandas": pd.__version__},
+    }
+    path = HERE / "results" / f"backtest-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.json"
+    path.write_text(json.dumps(out, indent=1))
+    print(f"\nwrote {path.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
