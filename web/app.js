@@ -368,6 +368,7 @@
   function onStatus(data) {
     serverStatus = data || {};
     dirty.status = true;
+    dirty.agents = true; // the track records in the agent panel
     // A first visit watches every symbol the server tracks.
     if (!onStatus.seeded) {
       onStatus.seeded = true;
@@ -688,6 +689,38 @@
     return td;
   }
 
+  // Live track record of an agent (or of the consensus): the scores of /ws/status.
+  function recordOf(name) {
+    const sc = serverStatus && serverStatus.scores;
+    if (!sc) return null;
+    if (name === null) return sc.consensus || null;
+    return (sc.agents || []).find((r) => r.name === name) || null;
+  }
+
+  function pct(x) {
+    return typeof x === "number" ? `${Math.round(x * 100)}%` : "–";
+  }
+
+  function recordText(r) {
+    return r && r.recent > 0 ? `${pct(r.recent_hit_rate)} · ${r.recent_brier.toFixed(2)}` : "–";
+  }
+
+  function recordTitle(r) {
+    if (!r) return "not scored yet";
+    const h = serverStatus.scores.horizon_bars;
+    return `${r.forecasts} BUY/SELL forecasts in ${r.analyses} analyses; ${r.scored} scored ` +
+      `${h} bars later (hit rate ${pct(r.hit_rate)}, Brier ${typeof r.brier === "number" ? r.brier.toFixed(3) : "–"}), ` +
+      `${r.open} still open; shown: the last ${r.recent}`;
+  }
+
+  function recordCell(name) {
+    const r = recordOf(name);
+    const td = el("td", "num record", recordText(r));
+    td.title = recordTitle(r);
+    if (r && r.recent > 0) td.dataset.hitRate = String(r.recent_hit_rate);
+    return td;
+  }
+
   function renderAgents() {
     dirty.agents = false;
     const s = selected && symbols.get(selected);
@@ -716,6 +749,7 @@
         tr.append(el("td", "name", name), stateCell(ag), bar,
           el("td", "num", typeof ag.weight === "number" ? ag.weight.toFixed(2) : ""),
           el("td", "num", typeof ag.latency === "number" && ag.signal !== "QUEUED" && ag.signal !== "PROCESSING" ? `${ag.latency.toFixed(2)} ms` : ""),
+          recordCell(name),
           whyCell(ag.reasoning || []));
         rows.append(tr);
       }
@@ -756,6 +790,11 @@
         kv("stop", num(md.stop_loss), "SELL"));
       if (dec && typeof dec.position_size === "number") grid.append(kv("position", `${(dec.position_size * 100).toFixed(1)}%`));
       if ((c.faulty_agents || []).length) grid.append(kv("faulty", c.faulty_agents.join(", "), "SELL"));
+      const rec = recordOf(null);
+      const recKv = kv("record", recordText(rec));
+      recKv.id = "consensus-record";
+      recKv.title = "the consensus's signals: " + recordTitle(rec);
+      grid.append(recKv);
       out.append(grid);
       const weights = Object.values(c.agent_details || {}).map((d) => `${d.name} ${num(d.weight)}`).join(" · ");
       if (weights) out.append(el("p", "weights", "weights: " + weights));

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -108,6 +109,19 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
         page.wait_for_function("s => (window.goldensignals.points(s) >= 100)", arg=sig_sym, timeout=WAIT_MS)
         page.wait_for_function("() => document.querySelector('#consensus').textContent !== ''"
                                " && !document.querySelector('#agents .badge.PROCESSING')", timeout=WAIT_MS)
+
+        # Live scoring: each agent's track record (hit rate and Brier of its scored votes,
+        # five bars after each) and the consensus's, from the server's status.
+        page.wait_for_function("() => [...document.querySelectorAll('#agents td.record')]"
+                               ".some(td => td.dataset.hitRate !== undefined)", timeout=WAIT_MS)
+        records = page.eval_on_selector_all(
+            "#agents td.record", "tds => tds.map(t => [t.textContent, t.dataset.hitRate ?? null, t.title])")
+        scored = [r for r in records if r[1] is not None]
+        assert scored, records
+        for text, rate, title in scored:
+            assert 0.0 <= float(rate) <= 1.0 and text.startswith(f"{math.floor(float(rate) * 100 + 0.5)}% · ")
+            assert "scored 5 bars later" in title, title
+        assert page.locator("#consensus-record").count() == 1
 
         assert not errors, errors
         assert not [c for c in console if c[0] == "error"], console
