@@ -77,6 +77,8 @@ def test_an_oracle_scores_hit_rate_one_and_ic_one(spx: pd.DataFrame) -> None:
     assert o["hit_rate"] == 1.0
     assert o["ic"] > 0.999 and o["rank_ic"] == pytest.approx(1.0)
     assert o["brier"] < 0.9  # confident only when the move is large
+    assert o["direction_score"] == 1.0
+    assert math.isnan(o["magnitude_score"])  # the oracle names no target
     # With exits at the horizon only, every trade return is the forward return in its favour.
     f = r.forecasts[r.forecasts["source"] == "Oracle"]
     np.testing.assert_allclose(f["trade_return"], f["side"] * f["forward_return"], atol=1e-12)
@@ -240,3 +242,16 @@ def test_calibration_and_adaptive_weights_report_before_and_after(spx: pd.DataFr
     assert "consensus_static" in r.equity.columns
     with pytest.raises(gs.InvalidArgumentError, match="calibrate 'magic' is not accepted"):
         gs.backtest(part.iloc[:60], calibrate="magic")
+
+
+def test_magnitude_score_by_hand() -> None:
+    from goldensignals.evaluation.backtest import magnitude_score
+
+    rows = pd.DataFrame({
+        "target_price": [110.0, 110.0, 90.0, None, 110.0],
+        "entry_price": [100.0, 100.0, 100.0, 100.0, 100.0],
+        "side": [1.0, 1.0, -1.0, 1.0, 1.0],
+        "forward_return": [0.10, 0.05, -0.15, 0.2, -0.01],
+    })
+    # exact 1; half-way 0.5; overshoot by half 0.5; no target: left out; wrong direction 0
+    assert magnitude_score(rows) == pytest.approx((1.0 + 0.5 + 0.5 + 0.0) / 4)

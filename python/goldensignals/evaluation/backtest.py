@@ -318,6 +318,24 @@ def buy_and_hold_returns(bars: _Bars) -> np.ndarray:
     return bars.panel({s: np.concatenate([[0.0], d["cc"][1:]]) for s, d in bars.symbols.items()})
 
 
+def magnitude_score(rows: pd.DataFrame) -> float:
+    """After Lean's insight magnitude score: for each forecast with a target, the predicted
+    move is |target / entry - 1| and the actual one side x forward return; the score is
+    1 - |actual - predicted| / predicted, clipped to [0, 1], and 0 when the direction was
+    wrong. The mean over the forecasts that have a target (NaN when none has)."""
+    target = pd.to_numeric(rows["target_price"], errors="coerce").to_numpy(float)
+    ok = np.isfinite(target)
+    if not ok.any():
+        return math.nan
+    entry = rows["entry_price"].to_numpy(float)[ok]
+    predicted = np.abs(target[ok] / entry - 1.0)
+    actual = rows["side"].to_numpy(float)[ok] * rows["forward_return"].to_numpy(float)[ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(predicted > 0, 1.0 - np.abs(actual - predicted) / predicted, 0.0)
+    score = np.where(actual > 0, np.clip(score, 0.0, 1.0), 0.0)
+    return float(score.mean())
+
+
 def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, cost: float,
                  ppy: float, analyses: int, random_draws: int, seed: int) -> dict[str, Any]:
     """Every figure of one source (an agent's votes, or the consensus's signals)."""
@@ -343,6 +361,8 @@ def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, 
         "always_buy_hit_rate": float((fwd > 0).mean()) if n else math.nan,
         "base_rate": base,
         "mean_forward_return": float((side * fwd).mean()) if n else math.nan,
+        "direction_score": hits / n if n else math.nan,
+        "magnitude_score": magnitude_score(rows),
         "brier": m.brier_score(conf, y),
         "brier_skill": m.brier_skill_score(conf, y, p_ref),
         "log_loss": m.log_loss(conf, y),
