@@ -213,6 +213,7 @@
       case "agent_update": return onAgent(m);
       case "signal_update": return onSignal(m);
       case "decision_update": return onDecision(m);
+      case "signal_outcome": return onOutcome(m);
       case "subscribe": return onSubscribed(m);
       case "unsubscribe": return onUnsubscribed(m);
       case "status_update": return onStatus(m.data);
@@ -321,6 +322,33 @@
       if (s.name === selected) dirty.agents = true;
     }
     schedule();
+  }
+
+  // A signal's result once its horizon closed: marked on the signal in the feed.
+  const outcomes = new Map(); // signal_id -> data, until that signal is drawn (bounded)
+  function onOutcome(m) {
+    const d = m.data || {};
+    track(sym(d.symbol), m);
+    const li = document.querySelector(`#signals li[data-signal-id="${CSS.escape(d.signal_id || "")}"]`);
+    if (li) {
+      markOutcome(li, d);
+    } else {
+      outcomes.set(d.signal_id, d);
+      if (outcomes.size > MAX_FEED) outcomes.delete(outcomes.keys().next().value);
+    }
+  }
+
+  function markOutcome(li, d) {
+    if (li.querySelector(".outcome")) return;
+    const signed = (x) => typeof x === "number" ? `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}%` : "?";
+    // The mark judges direction over the horizon: shown with the move in the signal's favour.
+    const moved = (d.action === "SELL" ? -1 : 1) * d.forward_return;
+    const span = el("span", "outcome " + (d.hit ? "hit" : "miss"), `${d.hit ? "✓" : "✗"} ${signed(moved)}`);
+    span.title = `${d.horizon_bars} bars later the price had moved ${signed(moved)} in the signal's ` +
+      `favour (${d.hit ? "right" : "wrong"} direction); the trade from ${num(d.entry_price)} to ` +
+      `${num(d.exit_price)} (${d.exit_reason}) returned ${signed(d.return)} after costs`;
+    li.dataset.hit = String(d.hit);
+    li.append(span);
   }
 
   function onDecision(m) {
@@ -823,12 +851,18 @@
       const c = d.agents_consensus || {};
       const li = el("li", "sig " + d.action);
       li.dataset.symbol = d.symbol;
+      li.dataset.signalId = d.signal_id || "";
       li.append(el("time", "", hms(d.timestamp)), el("b", "", d.symbol), el("span", "badge " + d.action, d.action),
         el("span", "", `${num(d.confidence)} at ${num(d.price)}`));
       if (typeof md.target_price === "number") li.append(el("span", "muted", `target ${num(md.target_price)} stop ${num(md.stop_loss)}`));
       if (c.consensus_strength) li.append(el("span", "muted", c.consensus_strength));
       if (snapshot) li.append(el("span", "tag", "latest"));
       if (replay) li.append(el("span", "tag", "replay"));
+      const done = outcomes.get(d.signal_id);
+      if (done) {
+        outcomes.delete(d.signal_id);
+        markOutcome(li, done);
+      }
       frag.append(li);
     }
     pending.signals = [];

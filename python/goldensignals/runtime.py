@@ -21,6 +21,8 @@ from .feeds import Feed
 __all__ = ["Runtime", "OrchestratorSettings", "StoredEvent"]
 
 _log = logging.getLogger("goldensignals")
+# The signal_outcome fields rt.history() adds to each signal (missing until its horizon closed).
+_OUTCOME_COLUMNS = ("hit", "return", "exit_reason", "exit_price", "exit_time")
 _F = TypeVar("_F", bound=Callable[..., Any])
 _live: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
@@ -420,8 +422,11 @@ class Runtime:
 
         One row per signal_update: the protocol's signal fields as columns (``symbol``,
         ``signal_id``, ``action``, ``confidence``, ``price``, ``agents_consensus``,
-        ``metadata``, ...), ``timestamp`` as UTC datetimes, and ``seq``. Reads the history
-        file (``db`` / GS_DB) that a server of this or another process writes.
+        ``metadata``, ...), ``timestamp`` as UTC datetimes, and ``seq``; and, once the
+        signal's horizon closed (live scoring, its signal_outcome), ``hit``, ``return``
+        (after costs), ``exit_reason``, ``exit_price`` and ``exit_time`` (missing before).
+        Reads the history file (``db`` / GS_DB) that a server of this or another process
+        writes.
         """
         import pandas as pd
 
@@ -433,9 +438,18 @@ class Runtime:
             rows.append({**data, "seq": seq})
         cols = ["symbol", "signal_id", "analysis_id", "action", "confidence", "price",
                 "agents_consensus", "timestamp", "metadata", "seq"]
+        outcomes = {}
+        for _, _, text in self._stored(symbol, "type = 'signal_outcome'", (), 2 * limit):
+            o = json.loads(text).get("data") or {}
+            outcomes.setdefault(o.get("signal_id"), o)  # newest first: keep the first seen
+        for r in rows:
+            o = outcomes.get(r.get("signal_id"), {})
+            for k in _OUTCOME_COLUMNS:
+                r[k] = o.get(k)
         frame = pd.DataFrame(rows, columns=list(dict.fromkeys(
-            cols + [k for r in rows for k in r])))
+            cols + [k for r in rows for k in r] + list(_OUTCOME_COLUMNS))))
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+        frame["exit_time"] = pd.to_datetime(frame["exit_time"], utc=True, format="ISO8601")
         return frame
 
     def replay(self, symbol: str, start: Any = None, end: Any = None, *,

@@ -122,6 +122,12 @@ def test_dashboard_live_analysis_restart_and_screenshot(browser, server):
             assert 0.0 <= float(rate) <= 1.0 and text.startswith(f"{math.floor(float(rate) * 100 + 0.5)}% · ")
             assert "scored 5 bars later" in title, title
         assert page.locator("#consensus-record").count() == 1
+        # A signal's result, once its horizon closed, is marked on it in the feed.
+        page.wait_for_selector("#signals li[data-hit] .outcome", timeout=WAIT_MS)
+        hit, mark = page.eval_on_selector("#signals li[data-hit]",
+                                          "li => [li.dataset.hit, li.querySelector('.outcome').textContent]")
+        assert mark.startswith("✓ +" if hit == "true" else "✗ "), (hit, mark)
+        assert mark.endswith("%") and (hit == "true") == (float(mark[2:-1]) > 0), (hit, mark)
 
         assert not errors, errors
         assert not [c for c in console if c[0] == "error"], console

@@ -14,6 +14,8 @@ std::string_view to_string(MessageKind k) noexcept {
       return "signal_update";
     case MessageKind::DecisionUpdate:
       return "decision_update";
+    case MessageKind::SignalOutcome:
+      return "signal_outcome";
     case MessageKind::Alert:
       return "alert";
     case MessageKind::Heartbeat:
@@ -26,7 +28,7 @@ std::string_view to_string(MessageKind k) noexcept {
 
 MessageKind room_kind(std::string_view type) noexcept {
   for (auto k : {MessageKind::PriceUpdate, MessageKind::AgentUpdate, MessageKind::SignalUpdate,
-                 MessageKind::DecisionUpdate}) {
+                 MessageKind::DecisionUpdate, MessageKind::SignalOutcome}) {
     if (to_string(k) == type) return k;
   }
   return MessageKind::Reply;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
 
@@ -409,6 +410,27 @@ nlohmann::json source_json(const SourceScore& s) {
 }
 
 }  // namespace
+
+nlohmann::json outcome_json(const ScoredForecast& f, int horizon_bars) {
+  nlohmann::json j = {{"symbol", f.symbol},
+                      {"signal_id", f.signal_id},
+                      {"analysis_id", f.analysis_id},
+                      {"action", std::string(to_string(f.action))},
+                      {"confidence", f.confidence},
+                      {"horizon_bars", horizon_bars},
+                      {"market_time", iso8601_ms(f.decided_ts_ms)},
+                      {"entry_time", iso8601_ms(f.entry_ts_ms)},
+                      {"entry_price", f.entry_price},
+                      {"exit_time", iso8601_ms(f.exit_ts_ms)},
+                      {"exit_price", f.exit_price},
+                      {"exit_reason", std::string(to_string(f.exit_reason))},
+                      {"return", f.net_return},
+                      {"gross_return", f.trade_return},
+                      {"forward_return", f.forward_return},
+                      {"hit", f.hit},
+                      {"timestamp", iso8601_ms(now_ms())}};
+  return j;
+}
 
 nlohmann::json scores_json(const Scorer& s) {
   const auto& o = s.options();

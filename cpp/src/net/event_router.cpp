@@ -6,6 +6,8 @@
 
 #include "goldensignals/broadcast/bus.hpp"
 #include "goldensignals/core/clock.hpp"
+#include "goldensignals/evaluation/scorer.hpp"
+#include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
@@ -45,6 +47,12 @@ void EventRouter::on_decision(const DecisionPtr& d) {
   } else {
     post_items(d->symbol, std::move(dec), std::nullopt);
   }
+}
+
+void EventRouter::on_signal_outcome(const ScoredForecast& f) {
+  const auto* scorer = ctx_->runtime->scorer();
+  const int horizon = scorer ? scorer->options().horizon_bars : 0;
+  post(f.symbol, MessageKind::SignalOutcome, message("signal_outcome", outcome_json(f, horizon)));
 }
 
 void EventRouter::on_alert(const Alert& a) {

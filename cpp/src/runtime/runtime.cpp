@@ -129,6 +129,10 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
   if (opts_.scoring.horizon_bars > 0) {
     scorer_ = std::make_shared<Scorer>(opts_.scoring);
     sink_->add(std::make_shared<ScoringSink>(scorer_));
+    // The consensus's results reach every listener (the server stores and broadcasts them).
+    scorer_->set_listener([sink = sink_](const ScoredForecast& f) {
+      if (f.consensus) sink->on_signal_outcome(f);
+    });
   }
   orch_ = std::make_unique<Orchestrator>(
       opts_.orchestrator, opts_.policy,

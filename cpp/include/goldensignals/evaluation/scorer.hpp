@@ -153,4 +153,9 @@ class Scorer {
 // (rates are null before anything was scored).
 nlohmann::json scores_json(const Scorer& s);
 
+// The protocol's signal_outcome data: {symbol, signal_id, analysis_id, action, confidence,
+//  horizon_bars, market_time, entry_time, entry_price, exit_time, exit_price, exit_reason,
+//  return (after costs), gross_return, forward_return, hit, timestamp}.
+nlohmann::json outcome_json(const ScoredForecast& f, int horizon_bars);
+
 }  // namespace gs

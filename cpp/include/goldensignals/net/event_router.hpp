@@ -37,6 +37,7 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   void on_decision(const DecisionPtr& d) override;
   void on_alert(const Alert& a) override;
   void on_price_update(const PriceUpdate& p) override;
+  void on_signal_outcome(const ScoredForecast& f) override;
   void on_log(int, const std::string&, const std::string&) override {}
   [[nodiscard]] int log_level() const override { return 1000; }  // the server wants no logs
 

@@ -48,6 +48,9 @@ class FanoutSink final : public RuntimeSink {
   void on_price_update(const PriceUpdate& p) override {
     each([&](RuntimeSink& s) { s.on_price_update(p); });
   }
+  void on_signal_outcome(const ScoredForecast& f) override {
+    each([&](RuntimeSink& s) { s.on_signal_outcome(f); });
+  }
   void on_log(int level, const std::string& logger, const std::string& message) override {
     each([&](RuntimeSink& s) {
       if (level >= s.log_level()) s.on_log(level, logger, message);

@@ -53,6 +53,8 @@ class RuntimeSink : public EventSink {
   virtual void on_log(int level, const std::string& logger, const std::string& message) = 0;
   // The least level worth sending (so debug lines cost nothing when nobody listens).
   [[nodiscard]] virtual int log_level() const { return 20; }
+  // A consensus signal whose horizon closed (live scoring), on the thread of the closing bar.
+  virtual void on_signal_outcome(const ScoredForecast& f) { (void)f; }
 };
 
 class FanoutSink;
