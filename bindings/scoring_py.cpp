@@ -2,6 +2,10 @@
 
 #include <pybind11/stl.h>
 
+#include <functional>
+#include <map>
+#include <string>
+
 #include "goldensignals/core/errors.hpp"
 
 namespace py = pybind11;
@@ -10,35 +14,33 @@ namespace gs::bind {
 
 ScoringOptions scoring_from_dict(const py::dict& d) {
   ScoringOptions o;
+  using Set = std::function<void(const py::handle&)>;
+  const std::map<std::string, Set> fields = {
+      {"horizon_bars", [&](const py::handle& v) { o.horizon_bars = py::cast<int>(v); }},
+      {"cost_bps", [&](const py::handle& v) { o.cost_bps = py::cast<double>(v); }},
+      {"entry_delay_bars", [&](const py::handle& v) { o.entry_delay_bars = py::cast<int>(v); }},
+      {"use_levels", [&](const py::handle& v) { o.use_levels = py::cast<bool>(v); }},
+      {"window", [&](const py::handle& v) { o.window = py::cast<std::size_t>(v); }},
+      {"keep", [&](const py::handle& v) { o.keep = py::cast<std::size_t>(v); }},
+      {"adaptive_weights", [&](const py::handle& v) { o.adaptive_weights = py::cast<bool>(v); }},
+      {"weight_floor", [&](const py::handle& v) { o.weight_floor = py::cast<double>(v); }},
+      {"weight_cap", [&](const py::handle& v) { o.weight_cap = py::cast<double>(v); }},
+      {"weight_gain", [&](const py::handle& v) { o.weight_gain = py::cast<double>(v); }},
+      {"min_scored", [&](const py::handle& v) { o.min_scored = py::cast<std::size_t>(v); }},
+  };
   for (const auto& [k, v] : d) {
     const auto key = py::cast<std::string>(k);
-    if (key == "horizon_bars") {
-      o.horizon_bars = py::cast<int>(v);
-    } else if (key == "cost_bps") {
-      o.cost_bps = py::cast<double>(v);
-    } else if (key == "entry_delay_bars") {
-      o.entry_delay_bars = py::cast<int>(v);
-    } else if (key == "use_levels") {
-      o.use_levels = py::cast<bool>(v);
-    } else if (key == "window") {
-      o.window = py::cast<std::size_t>(v);
-    } else if (key == "keep") {
-      o.keep = py::cast<std::size_t>(v);
-    } else if (key == "adaptive_weights") {
-      o.adaptive_weights = py::cast<bool>(v);
-    } else if (key == "weight_floor") {
-      o.weight_floor = py::cast<double>(v);
-    } else if (key == "weight_cap") {
-      o.weight_cap = py::cast<double>(v);
-    } else if (key == "weight_gain") {
-      o.weight_gain = py::cast<double>(v);
-    } else if (key == "min_scored") {
-      o.min_scored = py::cast<std::size_t>(v);
-    } else {
-      throw InvalidArgument("scoring: setting '" + key +
-                            "' is not known; expected horizon_bars, cost_bps, entry_delay_bars, "
-                            "use_levels, window, keep, adaptive_weights, weight_floor, "
-                            "weight_cap, weight_gain or min_scored");
+    auto it = fields.find(key);
+    if (it == fields.end()) {
+      std::string known;
+      for (const auto& [name, _] : fields) known += (known.empty() ? "" : ", ") + name;
+      throw InvalidArgument("scoring: setting '" + key + "' is not known; expected " + known);
+    }
+    try {
+      it->second(v);
+    } catch (const py::cast_error&) {
+      throw InvalidArgument("scoring: " + key + " " + py::cast<std::string>(py::repr(v)) +
+                            " is not accepted; expected a number (or true/false)");
     }
   }
   o.validate();

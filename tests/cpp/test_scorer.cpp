@@ -214,6 +214,40 @@ TEST(Scorer, BoundsOpenForecastsAndKeptRows) {
   EXPECT_EQ(s.not_kept(), 1u);
 }
 
+TEST(Scorer, AnOlderBarThanTheLastIsIgnored) {
+  Scorer s(opts(1));
+  s.on_bar("AAA", bar(0, 99, 101, 98, 100));
+  s.on_decision(decision(0, 100, {ok("A", Action::Buy, 0.7)}));
+  s.on_bar("AAA", bar(2, 110, 111, 109, 110.5));
+  s.on_bar("AAA", bar(1, 50, 51, 49, 50));  // late, from another publisher
+  auto out = s.take_scored();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_DOUBLE_EQ(out[0].entry_price, 110.0);
+}
+
+TEST(Scorer, AdaptiveWeightsDoNotRewardRidingTheDrift) {
+  // A steady uptrend with noise: always-BUY is right most of the time, but no better than the
+  // drift itself, so its weight stays near 1.
+  auto o = opts(1);
+  o.adaptive_weights = true;
+  Scorer s(o);
+  double p = 100.0;
+  for (int d = 0; d < 300; ++d) {
+    const double move = 0.004 + ((d * 7919) % 13 - 6) / 1000.0;  // +0.4% a bar, +-0.6% noise
+    const double c = p * (1.0 + move);
+    s.on_bar("AAA", bar(d, p, std::max(p, c) * 1.001, std::min(p, c) * 0.999, c));
+    s.on_decision(decision(d, c, {ok("Bull", Action::Buy, 0.8)}));
+    p = c;
+  }
+  const auto scores = s.scores();
+  const auto bull = std::find_if(scores.begin(), scores.end(), [](const auto& x) { return x.name == "Bull"; });
+  ASSERT_NE(bull, scores.end());
+  EXPECT_GT(static_cast<double>(bull->hits) / static_cast<double>(bull->scored), 0.7);
+  const double m = s.weight_multiplier("Bull", nullptr);
+  EXPECT_GT(m, 0.8);
+  EXPECT_LT(m, 1.25);
+}
+
 TEST(Scorer, RefusesBadOptionsNamingTheSetting) {
   auto o = opts(5);
   o.cost_bps = -1;
@@ -225,6 +259,14 @@ TEST(Scorer, RefusesBadOptionsNamingTheSetting) {
   }
   o = opts(-2);
   EXPECT_THROW(o.validate(), InvalidArgument);
+  o = opts(5);
+  o.min_scored = 0;  // would divide 0 by 0 into a NaN weight
+  try {
+    o.validate();
+    FAIL() << "accepted min_scored 0";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("min_scored 0 is not accepted"), std::string::npos);
+  }
 }
 
 TEST(Scorer, TheRuntimeScoresReplayedSignals) {
@@ -248,9 +290,15 @@ TEST(Scorer, TheRuntimeScoresReplayedSignals) {
   ASSERT_TRUE(rt.wait_feed(std::chrono::seconds(30)));
   rt.wait_idle("AAA");
   EXPECT_EQ(rt.bars_ingested(), 40u);
+  rt.stop();  // every decision has reached the scorer once the orchestrator stopped
   const auto rows = rt.scorer()->take_scored();
-  rt.stop();
-  ASSERT_FALSE(rows.empty());
+  // Two BUYs against one SELL agree 0.67, under the 0.7 threshold: no signal, so only the
+  // agents' votes are forecasts, three per analysis (at least one every 2 days).
+  std::size_t consensus = 0;
+  for (const auto& f : rows) consensus += f.consensus ? 1 : 0;
+  EXPECT_EQ(consensus, 0u);
+  EXPECT_EQ(rows.size() % 3, 0u);
+  EXPECT_GE(rows.size(), 3u * 18);
   std::size_t buys = 0;
   for (const auto& f : rows) {
     EXPECT_GT(f.entry_ts_ms, f.decided_ts_ms);

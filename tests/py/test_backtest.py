@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,7 +164,10 @@ def test_live_scoring_reaches_status() -> None:
     assert c["analyses"] > 50 and c["scored"] > 0 and 0.0 <= c["hit_rate"] <= 1.0
     names = {a["name"] for a in st["agents"]}
     assert names == set(gs.builtin_agent_names())
-    assert all(a["forecasts"] >= a["scored"] for a in st["agents"])
+    # Nothing was dropped: every forecast is either scored or still open at the end.
+    for a in [c, *st["agents"]]:
+        assert a["forecasts"] == a["scored"] + a["open"], a
+    assert st["dropped"] == 0
 
 
 def test_the_command_line_backtest(tmp_path: Path) -> None:
@@ -255,3 +259,56 @@ def test_magnitude_score_by_hand() -> None:
     })
     # exact 1; half-way 0.5; overshoot by half 0.5; no target: left out; wrong direction 0
     assert magnitude_score(rows) == pytest.approx((1.0 + 0.5 + 0.5 + 0.0) / 4)
+
+
+def test_the_horizon_closes_on_the_right_bar() -> None:
+    # Calibration may only use outcomes known at a signal's bar: the close of its horizon.
+    from goldensignals.evaluation.backtest import _Bars, _closed_ms
+
+    frame = gs.datasets.random_walk(n=30, seed=1)
+    ts = frame.index.as_unit("ms").asi8
+    rows = pd.DataFrame({"symbol": ["RW", "RW"], "entry_ts_ms": [ts[3], ts[27]]})
+    closed = _closed_ms(rows, 5, _Bars(frame))
+    assert closed.tolist() == [ts[7], ts[29]]  # entry bar + 4; clipped at the data's end
+
+
+def test_the_random_baseline_matches_the_trades_taken(spx: pd.DataFrame) -> None:
+    from goldensignals.evaluation.backtest import _Bars, forecasts_frame, run_replay, trade_returns
+
+    part = spx.loc[:"2004-12-31"]
+    fc = forecasts_frame(run_replay(part, None, horizon=5)["scored"])
+    cons = fc[fc["consensus"]]
+    _, info = trade_returns(cons, _Bars(part), 0.001)
+    assert info["trades"] < len(cons)  # overlapping signals are not traded
+    assert sum(info["per_symbol"].values()) == len(info["lengths"]) == info["trades"]
+    assert 0 < info["buy_share"] < 1 and (info["lengths"] >= 1).all()
+
+
+def test_settings_that_a_backtest_owns_are_refused(spx: pd.DataFrame) -> None:
+    with pytest.raises(gs.InvalidArgumentError, match="score_horizon is not accepted here; "
+                                                      "give horizon= instead"):
+        gs.backtest(spx.iloc[:100], score_horizon=10)
+    with pytest.raises(gs.InvalidArgumentError, match="score_from 'not a date' is not accepted"):
+        gs.backtest(spx.iloc[:100], score_from="not a date")
+    with pytest.raises(gs.InvalidArgumentError, match="horizon 20000 is not accepted"):
+        gs.backtest(spx.iloc[:100], horizon=20_000)
+    with pytest.raises(gs.InvalidArgumentError, match="samples 0 is not accepted"):
+        gs.check_lookahead(spx.iloc[:100], samples=0)
+
+
+def test_a_leak_through_the_levels_alone_is_caught(spx: pd.DataFrame) -> None:
+    class LevelPeeker(gs.Agent):
+        """Always BUY 0.8; only its target peeks at the next bar's high."""
+
+        def prepare(self, data: Any) -> None:
+            self.ts = data.index.as_unit("ms").asi8
+            self.high = data["high"].to_numpy(float)
+
+        def analyze(self, ctx: gs.AgentContext) -> gs.Vote:
+            i = int(np.searchsorted(self.ts, ctx.time[-1])) + 1
+            target = float(self.high[i]) if i < len(self.high) else ctx.price * 1.05
+            return gs.Vote("BUY", 0.8, target_price=target)
+
+    found = gs.check_lookahead(spx.loc[:"2000-12-31"], [LevelPeeker()], samples=6)
+    assert [f.agent for f in found] == ["LevelPeeker"]
+    assert "target" in found[0].full

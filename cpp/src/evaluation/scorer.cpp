@@ -51,6 +51,10 @@ void ScoringOptions::validate() const {
     throw InvalidArgument("adaptive weights: gain " + fmt_num(weight_gain) +
                           " is not accepted; expected 0 to 1000");
   }
+  if (min_scored < 1 || min_scored > 1'000'000) {
+    throw InvalidArgument("adaptive weights: min_scored " + std::to_string(min_scored) +
+                          " is not accepted; expected 1 to 1000000 scored forecasts");
+  }
   if (max_open < 1 || max_open > 10'000'000) {
     throw InvalidArgument("max_open " + std::to_string(max_open) +
                           " is not accepted; expected 1 to 10000000 forecasts per symbol");
@@ -109,7 +113,11 @@ struct Scorer::Record {
 
 Scorer::Scorer(ScoringOptions opts) : opts_(std::move(opts)) {
   opts_.validate();
-  if (opts_.horizon_bars < 1) throw InvalidArgument("Scorer: horizon_bars must be at least 1");
+  if (opts_.horizon_bars < 1) {
+    throw InvalidArgument("Scorer: horizon_bars " + std::to_string(opts_.horizon_bars) +
+                          " is not accepted; expected 1 to 10000 (0 turns scoring off before "
+                          "a scorer is made)");
+  }
 }
 
 Scorer::~Scorer() = default;
@@ -198,18 +206,28 @@ void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
   {
     std::lock_guard lk(mu_);
     auto& book = books_[symbol];
+    // Two publishers of one symbol may hand bars over out of order: an older bar than the
+    // last is ignored, never scored against.
+    if (!book.recent.empty() && bar.ts_ms <= book.recent.back().ts_ms) return;
     book.recent.push_back(bar);
     while (book.recent.size() > recent_bars()) book.recent.pop_front();
     const auto h = static_cast<std::size_t>(opts_.horizon_bars);
     if (book.recent.size() > h) {  // the bar h bars ago: its forward return is known now
       book.add_forward(bar.close / book.recent[book.recent.size() - h].open - 1.0);
     }
+    // Advance every open forecast and keep those still open, in order (a compaction:
+    // remove_if's predicate may not change the elements, and advance() does).
     ScoredForecast out;
-    std::erase_if(book.open, [&](Open& o) {
-      if (!advance(o, bar, out)) return false;
-      done.push_back(std::move(out));
-      return true;
-    });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < book.open.size(); ++i) {
+      if (advance(book.open[i], bar, out)) {
+        done.push_back(std::move(out));
+        continue;
+      }
+      if (kept != i) book.open[kept] = std::move(book.open[i]);
+      ++kept;
+    }
+    book.open.resize(kept);
     for (const auto& f : done) record(f, book);
     if (listener_ && !done.empty()) listener = listener_;
   }
@@ -370,8 +388,9 @@ double Scorer::weight_multiplier(const std::string& agent, std::string* why) con
       }
     }
   }
-  if (n < opts_.min_scored) return 1.0;
+  if (n < opts_.min_scored || n == 0) return 1.0;
   const double skill = sum / static_cast<double>(n);
+  if (!std::isfinite(skill)) return 1.0;
   const double m =
       std::clamp(std::exp(opts_.weight_gain * skill), opts_.weight_floor, opts_.weight_cap);
   if (why) {

@@ -131,7 +131,13 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
     sink_->add(std::make_shared<ScoringSink>(scorer_));
     // The consensus's results reach every listener (the server stores and broadcasts them).
     scorer_->set_listener([sink = sink_](const ScoredForecast& f) {
-      if (f.consensus) sink->on_signal_outcome(f);
+      if (!f.consensus) return;
+      try {
+        sink->on_signal_outcome(f);
+      } catch (const std::exception& e) {  // a listener's failure must not stop the data
+        sink->on_log(40, "goldensignals.runtime",
+                     "signal_outcome of " + f.signal_id + " not delivered: " + e.what());
+      }
     });
   }
   orch_ = std::make_unique<Orchestrator>(

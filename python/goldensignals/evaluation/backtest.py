@@ -81,6 +81,18 @@ def run_replay(
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise _core.InvalidArgumentError(
             f"backtest: interval {interval!r} is not accepted; expected bars >= 1")
+    reserved = {"score_horizon": "horizon", "score_cost_bps": "costs_bps",
+                "signal_generation_interval": "interval", "bar_seconds": None,
+                "analyze_on_start": None}
+    for key in sorted(set(settings or {}) & set(reserved)):
+        use = reserved[key]
+        raise _core.InvalidArgumentError(
+            f"backtest: the setting {key} is not accepted here"
+            + (f"; give {use}= instead" if use else "; a backtest sets it itself"))
+    if every * bar_s > 366 * 86_400:
+        raise _core.InvalidArgumentError(
+            f"backtest: interval {every} bars of {bar_s:g} s is more than a year of market "
+            "time; expected fewer bars between scheduled analyses")
     symbols = sorted(frame["symbol"].unique())
     kwargs: dict[str, Any] = {
         "signal_generation_interval": every * bar_s,
@@ -112,13 +124,20 @@ def run_replay(
             rt.wait_idle(s)
         rt.stop()  # every decision has reached the scorer once the orchestrator stopped
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+        status = rt._core.status()
+        dropped = status["events"]["dropped"]
+        if on_decision is not None and dropped:
+            raise _core.GoldenSignalsError(
+                f"backtest: {dropped} runtime events did not reach Python (the event queue, "
+                f"event_queue = {rt.settings['event_queue']}, was full), so figures counted "
+                "from decisions would be wrong; give a larger event_queue=")
         if progress:
             _progress(total, total, t0, -1.0)
             print(file=sys.stderr)
         return {
             "scored": rt._core.take_scored(),
             "scores": rt._core.scores(),
-            "status": rt._core.status(),
+            "status": status,
             "cpu_seconds": cpu,
             "wall_seconds": wall,
             "bars": total,
@@ -253,6 +272,9 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
     before the previous one of its symbol ended is skipped), equal weight across symbols."""
     per_symbol: dict[str, np.ndarray] = {}
     taken = in_pos = n_bars = 0
+    counts: dict[str, int] = {}
+    lengths: list[int] = []
+    buys = 0
     for sym, d in bars.symbols.items():
         ret = np.zeros(len(d["ts"]))
         pos = np.zeros(len(d["ts"]), bool)
@@ -265,6 +287,9 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
             if e <= last_exit or e >= len(ret):
                 continue
             taken += 1
+            counts[sym] = counts.get(sym, 0) + 1
+            lengths.append(x - e + 1)
+            buys += side > 0
             if x == e:
                 ret[e] += side * (exit_ / entry - 1.0)
             else:
@@ -278,14 +303,16 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
         per_symbol[sym] = ret
         in_pos += int(pos.sum())
         n_bars += len(ret)
-    return bars.panel(per_symbol), {"trades": taken, "exposure": in_pos / n_bars if n_bars else 0.0}
+    return bars.panel(per_symbol), {
+        "trades": taken, "exposure": in_pos / n_bars if n_bars else 0.0, "per_symbol": counts,
+        "lengths": np.asarray(lengths, int), "buy_share": buys / taken if taken else 0.5}
 
 
 def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, bars: _Bars,
-                   cost: float, rng: np.random.Generator) -> np.ndarray:
-    """One draw of random signals with the same number of trades per symbol and holding
-    lengths drawn from the real ones: random non-overlapping entries, a fair coin for the
-    side, held to the horizon."""
+                   cost: float, rng: np.random.Generator, buy_share: float = 0.5) -> np.ndarray:
+    """One draw of random signals like the trades a strategy took: the same number per
+    symbol, holding lengths drawn from theirs, the same share of BUYs; random
+    non-overlapping entries at the open, held to the end of the drawn length."""
     per_symbol: dict[str, np.ndarray] = {}
     for sym, d in bars.symbols.items():
         n = len(d["ts"])
@@ -301,7 +328,7 @@ def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, ba
             slots = np.sort(rng.choice(free + k, size=k, replace=False))
             starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
             ends = starts + lens - 1
-            sides = np.where(rng.random(k) < 0.5, 1.0, -1.0)
+            sides = np.where(rng.random(k) < buy_share, 1.0, -1.0)
             step = np.zeros(n + 1)
             np.add.at(step, starts, sides)
             np.add.at(step, ends + 1, -sides)
@@ -339,6 +366,7 @@ def magnitude_score(rows: pd.DataFrame) -> float:
 def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, cost: float,
                  ppy: float, analyses: int, random_draws: int, seed: int) -> dict[str, Any]:
     """Every figure of one source (an agent's votes, or the consensus's signals)."""
+    rows = rows.sort_values(["decided_ts_ms", "symbol"], kind="stable")
     n = len(rows)
     hits = int(rows["hit"].sum()) if n else 0
     conf = rows["confidence"].to_numpy(float)
@@ -347,7 +375,10 @@ def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, 
     side = rows["side"].to_numpy(float)
     lo, hi = m.wilson_interval(hits, n)
     p_ref = np.where(side > 0, base, 1.0 - base)
-    ic = m.information_coefficient(side * conf, fwd, lags=max(horizon - 1, 0))
+    # Forecasts of one symbol overlap for horizon - 1 bars; with several symbols the rows of
+    # one bar interleave, so the overlap spans that many more rows.
+    lags = max(horizon - 1, 0) * max(int(rows["symbol"].nunique()), 1) if n else 0
+    ic = m.information_coefficient(side * conf, fwd, lags=lags)
     rets, info = trade_returns(rows, bars, cost)
     sharpe_t, sharpe_p = m.sharpe_t(rets)
     out: dict[str, Any] = {
@@ -383,9 +414,8 @@ def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, 
     }
     if random_draws > 0 and info["trades"] > 0:
         rng = np.random.default_rng(seed)
-        per_sym = rows.groupby("symbol").size().to_dict()
-        lengths = rows["bars_held"].to_numpy(int)
-        sh = np.array([m.sharpe(random_returns(per_sym, lengths, bars, cost, rng), ppy)
+        sh = np.array([m.sharpe(random_returns(info["per_symbol"], info["lengths"], bars, cost,
+                                               rng, info["buy_share"]), ppy)
                        for _ in range(random_draws)])
         sh = sh[np.isfinite(sh)]
         if len(sh):
@@ -439,11 +469,12 @@ def backtest(
     from .. import datasets
     from .report import BacktestReport
 
-    for name, value, lo in (("horizon", horizon, 1), ("entry_delay", entry_delay, 0),
-                            ("random_draws", random_draws, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+    for name, value, lo, hi in (("horizon", horizon, 1, 10_000), ("entry_delay", entry_delay, 0,
+                                10_000), ("random_draws", random_draws, 0, 100_000)):
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise _core.InvalidArgumentError(
-                f"backtest: {name} {value!r} is not accepted; expected an integer >= {lo}")
+                f"backtest: {name} {value!r} is not accepted; expected an integer from {lo} "
+                f"to {hi}")
     if not (isinstance(costs_bps, (int, float)) and 0 <= costs_bps <= 10_000):
         raise _core.InvalidArgumentError(
             f"backtest: costs_bps {costs_bps!r} is not accepted; expected basis points per side "
@@ -452,7 +483,12 @@ def backtest(
     frame = datasets.load(data)
     t0 = None
     if score_from is not None:
-        t0 = pd.Timestamp(score_from)
+        try:
+            t0 = pd.Timestamp(score_from)
+        except (ValueError, TypeError):
+            raise _core.InvalidArgumentError(
+                f"backtest: score_from {score_from!r} is not accepted; expected a date or "
+                "time, e.g. '2013-01-01'") from None
         t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
     # Analyses each source took part in, in the scored period (for coverage).
     took_part: dict[str, int] = {}

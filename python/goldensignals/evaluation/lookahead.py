@@ -42,7 +42,10 @@ def _votes(d: Any) -> dict[str, str]:
         if vote is None:
             out[name] = statuses.get(name, "abstain").upper()
         else:
-            out[name] = f"{vote.action} {vote.confidence:.12g}"
+            # The levels decide trades too: a vote that leaks only through them is a leak.
+            levels = "".join(f" {k} {v:.12g}" for k, v in (("target", vote.target_price),
+                                                         ("stop", vote.stop_loss)) if v is not None)
+            out[name] = f"{vote.action} {vote.confidence:.12g}{levels}"
     return out
 
 
@@ -51,8 +54,16 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
     """Runs ``agents`` on ``data`` once in full, then on the data cut at up to ``samples``
     analysis times (spread evenly over the run, per symbol), and returns each agent's first
     differing vote (empty: no look-ahead found at the sampled times). Timeouts and failures
-    are not compared: they say nothing of the data."""
-    from .. import datasets
+    are not compared: they say nothing of the data.
+
+    The same agent objects serve every run: an agent that keeps learning from what it sees
+    carries that into the next run, and shows up here as a difference too.
+    """
+    from .. import _core, datasets
+
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise _core.InvalidArgumentError(
+            f"check_lookahead: samples {samples!r} is not accepted; expected an integer >= 1")
 
     frame = datasets.load(data)
     full: list[tuple[str, int, dict[str, str]]] = []
@@ -63,7 +74,7 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
 
     run_replay(frame, agents, horizon=horizon, interval=interval, score=False, on_decision=keep,
                settings=settings)
-    if not full or samples < 1:
+    if not full:
         return []
     picks = np.unique(np.linspace(0, len(full) - 1, min(samples, len(full))).round().astype(int))
     times = frame.index.as_unit("ms").asi8
@@ -80,8 +91,11 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
         run_replay(cut, agents, horizon=horizon, interval=interval, score=False,
                    on_decision=keep_cut, settings=settings)
         there = [v for s, t, v in seen if s == symbol and t == t_ms]
-        if not there:
-            continue  # the cut run did not analyse at t (cannot happen with the same data)
+        if not there:  # the same bars trigger the same analyses: this one went missing
+            raise _core.GoldenSignalsError(
+                f"check_lookahead: the run on data cut at {symbol} "
+                f"{pd.Timestamp(t_ms, unit='ms', tz='UTC'):%Y-%m-%d %H:%M} made no analysis "
+                "there, so that cut point cannot be compared")
         for agent, v in votes.items():
             w = there[-1].get(agent)
             if w is None or v == w or {v, w} & {"TIMEOUT", "FAILED", "DISABLED"}:
@@ -95,8 +109,16 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
 
 
 def _close(a: str, b: str) -> bool:
-    """Same action and confidences within 1e-9 (formatting aside)."""
+    """The same words (action, level names) and numbers within 1e-9, formatting aside."""
     pa, pb = a.split(), b.split()
-    if len(pa) != 2 or len(pb) != 2 or pa[0] != pb[0]:
+    if len(pa) != len(pb):
         return False
-    return math.isclose(float(pa[1]), float(pb[1]), abs_tol=1e-9)
+    for x, y in zip(pa, pb):
+        if x == y:
+            continue
+        try:
+            if not math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=1e-9):
+                return False
+        except ValueError:
+            return False
+    return True
