@@ -31,10 +31,23 @@ class EventPump final : public RuntimeSink, public std::enable_shared_from_this<
   // last reference to the runtime cannot pull the pump out from under itself.
   void start();
 
-  void on_agent_update(const AgentUpdate& u) override { push(u); }
-  void on_decision(const DecisionPtr& d) override { push(d); }
-  void on_alert(const Alert& a) override { push(a); }
-  void on_price_update(const PriceUpdate& p) override { push(p); }
+  // The kinds Python listens to; the others are never queued (no object is made for them).
+  enum Kind : unsigned { kAgentUpdate = 1, kDecision = 2, kPriceUpdate = 4 };
+  void set_wanted(unsigned kinds) { wanted_.store(kinds, std::memory_order_relaxed); }
+  [[nodiscard]] bool wants(Kind k) const noexcept {
+    return (wanted_.load(std::memory_order_relaxed) & k) != 0;
+  }
+
+  void on_agent_update(const AgentUpdate& u) override {
+    if (wants(kAgentUpdate)) push(u);
+  }
+  void on_decision(const DecisionPtr& d) override {
+    if (wants(kDecision)) push(d);
+  }
+  void on_alert(const Alert& a) override { push(a); }  // always: Python logs them
+  void on_price_update(const PriceUpdate& p) override {
+    if (wants(kPriceUpdate)) push(p);
+  }
   void on_log(int level, const std::string& logger, const std::string& message) override {
     push(LogRecord{level, logger, message});
   }
@@ -57,6 +70,7 @@ class EventPump final : public RuntimeSink, public std::enable_shared_from_this<
   std::deque<Event> queue_;
   bool stopping_ = false;
   std::atomic<int> level_{20};
+  std::atomic<unsigned> wanted_{kAgentUpdate | kDecision | kPriceUpdate};
   std::atomic<std::uint64_t> dropped_{0};
   std::mutex join_mu_;
   std::thread thread_;

@@ -340,6 +340,26 @@ void init_runtime(py::module_& m) {
           "set_log_level", [](PyRuntime& r, int level) { r.pump().set_log_level(level); },
           py::arg("level"))
       .def(
+          "set_event_kinds",
+          [](PyRuntime& r, const std::vector<std::string>& kinds) {
+            unsigned mask = 0;
+            for (const auto& k : kinds) {
+              if (k == "agent_update") {
+                mask |= EventPump::kAgentUpdate;
+              } else if (k == "decision") {
+                mask |= EventPump::kDecision;
+              } else if (k == "price_update") {
+                mask |= EventPump::kPriceUpdate;
+              } else {
+                throw InvalidArgument("set_event_kinds: kind '" + k +
+                                      "' is not known; expected agent_update, decision or "
+                                      "price_update");
+              }
+            }
+            r.pump().set_wanted(mask);
+          },
+          py::arg("kinds"), "Event kinds delivered to Python (alerts and logs always are).")
+      .def(
           "set_default_timeout",
           [](PyRuntime& r, double seconds) {
             r.rt().orchestrator().set_default_timeout(to_ms(seconds, "agent_timeout"));

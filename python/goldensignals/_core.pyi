@@ -332,6 +332,10 @@ class Runtime:
         ...
     def set_default_timeout(self, seconds: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
+    def set_event_kinds(self, kinds: collections.abc.Sequence[str]) -> None:
+        """
+        Event kinds delivered to Python (alerts and logs always are).
+        """
     def set_log_level(self, level: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     def set_policy(self, *, min_confidence: typing.SupportsFloat | typing.SupportsIndex | None = None, threshold: typing.SupportsFloat | typing.SupportsIndex | None = None, min_agents: typing.SupportsInt | typing.SupportsIndex | None = None) -> None:

@@ -246,27 +246,45 @@ class Runtime:
     def on_signal(self, cb: _F) -> _F:
         """Calls ``cb(signal: Signal)`` for every signal (usable as a decorator)."""
         self._callbacks["signal"].append(cb)
+        self._update_event_kinds()
         return cb
 
     def on_decision(self, cb: _F) -> _F:
         """Calls ``cb(decision: Decision)`` at the end of every analysis."""
         self._callbacks["decision"].append(cb)
+        self._update_event_kinds()
         return cb
 
     def on_agent_update(self, cb: _F) -> _F:
         """Calls ``cb(update: AgentUpdate)`` for every agent step, as it happens."""
         self._callbacks["agent_update"].append(cb)
+        self._update_event_kinds()
         return cb
 
     def on_alert(self, cb: _F) -> _F:
         """Calls ``cb(alert: dict)`` for system alerts (an agent disabled, a bad feed row...)."""
         self._callbacks["alert"].append(cb)
+        self._update_event_kinds()
         return cb
 
     def on_price_update(self, cb: _F) -> _F:
         """Calls ``cb(update: dict)`` for every live price (the protocol's price_update data)."""
         self._callbacks["price_update"].append(cb)
+        self._update_event_kinds()
         return cb
+
+    def _update_event_kinds(self) -> None:
+        """Tells the native side which events Python listens to: the others are never turned
+        into Python objects (a replay that only needs decisions then costs much less)."""
+        cb = self._callbacks
+        kinds = []
+        if cb["agent_update"]:
+            kinds.append("agent_update")
+        if cb["decision"] or cb["signal"] or _log.isEnabledFor(logging.DEBUG):
+            kinds.append("decision")
+        if cb["price_update"]:
+            kinds.append("price_update")
+        self._core.set_event_kinds(kinds)
 
     def _dispatch(self, kind: str, payload: Any) -> None:
         if kind == "log":
@@ -300,6 +318,7 @@ class Runtime:
         analyses are then under way. A replay or no feed: returns at once.
         """
         self._core.set_log_level(_log.getEffectiveLevel())
+        self._update_event_kinds()
         self._core.start()
         return self
 
