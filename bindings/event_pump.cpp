@@ -1,5 +1,7 @@
 #include "event_pump.hpp"
 
+#include <cxxabi.h>
+
 #include "event_types.hpp"
 #include "gil.hpp"
 #include "goldensignals/core/thread_name.hpp"
@@ -50,6 +52,21 @@ void EventPump::run() {
   py::object get_level =
       py::module_::import("logging").attr("getLogger")("goldensignals").attr("getEffectiveLevel");
   level_.store(get_level().cast<int>());
+  try {
+    loop(get_level);
+  } catch (abi::__forced_unwind&) {
+    // Interpreter finalization ended this thread as it took the GIL back: keep the Python
+    // objects rather than release them without the GIL. The process is ending.
+    get_level.release();
+    dispatch_.release();
+    throw;
+  }
+  get_level = py::object();
+  dispatch_.reset();
+  PyGILState_Release(gstate);
+}
+
+void EventPump::loop(const py::object& get_level) {
   PyThreadState* ts = PyEval_SaveThread();
   std::unique_lock lk(mu_);
   while (true) {
@@ -91,9 +108,6 @@ void EventPump::run() {
   }
   lk.unlock();
   PyEval_RestoreThread(ts);
-  get_level = py::object();
-  dispatch_.reset();
-  PyGILState_Release(gstate);
 }
 
 void EventPump::stop() {

@@ -62,6 +62,7 @@ class EventPump final : public RuntimeSink, public std::enable_shared_from_this<
  private:
   void push(Event e);
   void run();
+  void loop(const pybind11::object& get_level);  // run()'s body, between taking and giving the GIL
 
   std::unique_ptr<pybind11::object> dispatch_;  // released on the pump thread, with the GIL
   const std::size_t capacity_;

@@ -1,5 +1,7 @@
 #include "python_agent.hpp"
 
+#include <cxxabi.h>
+
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -115,17 +117,31 @@ void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadli
   auto refs = refs_;
   const std::string name = spec().name;
   auto task = [refs, ctx = std::move(ctx), done, deadline, timeout_s, name]() mutable {
-    // done() takes C++ locks, so it is always called with the GIL released.
+    // done() takes C++ locks, so it is always called with the GIL released. The GIL is
+    // taken back outside any destructor: during interpreter finalization that ends the thread
+    // with a forced unwind, which a destructor could only turn into std::terminate.
     auto finish = [&done](AgentOutcome o) {
-      py::gil_scoped_release nogil;
+      PyThreadState* saved = PyEval_SaveThread();
       done(std::move(o));
+      PyEval_RestoreThread(saved);
     };
     if (Clock::now() > deadline) {
       finish(AgentOutcome{std::nullopt, true, "not started: its deadline passed while queued"});
       return;
     }
     try {
-      py::object r = refs->fn(PyContext{ctx});
+      // Called through the C API so that this frame owns the argument: if finalization ends
+      // the thread inside the call, the argument is kept, never released without the GIL.
+      py::object arg = py::cast(PyContext{ctx});
+      PyObject* raw = nullptr;
+      try {
+        raw = PyObject_CallOneArg(refs->fn.ptr(), arg.ptr());
+      } catch (abi::__forced_unwind&) {
+        arg.release();
+        throw;
+      }
+      if (raw == nullptr) throw py::error_already_set();
+      py::object r = py::reinterpret_steal<py::object>(raw);
       // The common answers first: a failed attribute lookup costs more than the call itself.
       const bool plain = r.is_none() || py::isinstance<Vote>(r);
       if (!plain && (PyCoro_CheckExact(r.ptr()) || py::hasattr(r, "__await__"))) {
@@ -137,8 +153,9 @@ void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadli
             const bool timed_out = e.matches(PyExc_TimeoutError);
             out = AgentOutcome{std::nullopt, true, timed_out ? "timed out" : describe_exception(e)};
           }
-          py::gil_scoped_release nogil;
+          PyThreadState* saved = PyEval_SaveThread();  // not a destructor: see finish
           done(std::move(out));
+          PyEval_RestoreThread(saved);
         });
         refs->aio_submit(r, timeout_s, cb);
         return;

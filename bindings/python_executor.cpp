@@ -1,5 +1,7 @@
 #include "python_executor.hpp"
 
+#include <cxxabi.h>
+
 #include <algorithm>
 
 #include "gil.hpp"
@@ -106,6 +108,12 @@ void PythonExecutor::work(std::shared_ptr<State> st, std::shared_ptr<Worker> w) 
       w->busy_until_ns.store(ns_of(t.deadline));
       try {
         t.run();
+      } catch (abi::__forced_unwind&) {
+        // Interpreter finalization ends a thread that takes the GIL back (Python <= 3.13
+        // calls pthread_exit): let the unwind end it, and keep what the task owns instead of
+        // dropping Python references without the GIL. The process is ending.
+        new Task(std::move(t));
+        throw;
       } catch (...) {  // a task must not throw; if one does, the worker survives it
         PyErr_Clear();
       }
