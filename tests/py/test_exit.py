@@ -47,6 +47,16 @@ ENDINGS = {
         rt.start(); time.sleep(0.5)
         rt.analyze('AAPL'); rt.analyze('AAPL')
         rt.stop()"""),
+    "ctrl_c": textwrap.dedent("""
+        import os, signal
+        rt.start(); time.sleep(0.5)
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+        try:
+            rt.analyze('AAPL')  # waits with the GIL released; the interrupt lands on return
+            time.sleep(2.0)
+        except KeyboardInterrupt:
+            print("interrupted")
+        rt.stop()"""),
     "misbehaving": textwrap.dedent("""
         @rt.agent("Exiter", timeout=1.0)
         def exiter(ctx):
@@ -91,3 +101,5 @@ def test_the_process_exits_cleanly(ending: str, tmp_path) -> None:
         assert "FATAL" not in err and "terminate called" not in err, err[-2000:]
         if ending == "misbehaving":
             assert "statuses" in out, out + err[-2000:]
+        if ending == "ctrl_c":
+            assert "interrupted" in out, out + err[-2000:]
