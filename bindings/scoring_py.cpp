@@ -27,6 +27,8 @@ ScoringOptions scoring_from_dict(const py::dict& d) {
       {"weight_cap", [&](const py::handle& v) { o.weight_cap = py::cast<double>(v); }},
       {"weight_gain", [&](const py::handle& v) { o.weight_gain = py::cast<double>(v); }},
       {"min_scored", [&](const py::handle& v) { o.min_scored = py::cast<std::size_t>(v); }},
+      {"analyses_from_ms",
+       [&](const py::handle& v) { o.analyses_from_ms = py::cast<std::int64_t>(v); }},
   };
   for (const auto& [k, v] : d) {
     const auto key = py::cast<std::string>(k);

@@ -214,6 +214,22 @@ TEST(Scorer, BoundsOpenForecastsAndKeptRows) {
   EXPECT_EQ(s.not_kept(), 1u);
 }
 
+TEST(Scorer, AnalysesBeforeTheCountStartAreNotCountedButStillScored) {
+  auto o = opts(1);
+  o.analyses_from_ms = 2 * kDay;  // a backtest's warm-up ends on day 2
+  Scorer s(o);
+  for (int d = 0; d < 4; ++d) {
+    s.on_bar("AAA", bar(d, 100, 101, 99, 100.5));
+    s.on_decision(decision(d, 100.5, {ok("A", Action::Buy, 0.7)}));
+  }
+  s.on_bar("AAA", bar(4, 100, 101, 99, 100.5));
+  const auto scores = s.scores();
+  const auto a = std::find_if(scores.begin(), scores.end(), [](const auto& x) { return x.name == "A"; });
+  ASSERT_NE(a, scores.end());
+  EXPECT_EQ(a->analyses, 2u);  // days 2 and 3
+  EXPECT_EQ(a->scored, 4u);    // every forecast, warm-up included (calibration learns from them)
+}
+
 TEST(Scorer, AnOlderBarThanTheLastIsIgnored) {
   Scorer s(opts(1));
   s.on_bar("AAA", bar(0, 99, 101, 98, 100));

@@ -284,9 +284,11 @@ void Scorer::on_decision(const Decision& d) {
   std::function<void(const ScoredForecast&)> listener;
   {
     std::lock_guard lk(mu_);
-    ++records_[{true, "consensus"}].analyses;
-    for (const auto& b : d.ballots) {
-      if (b.status != AgentStatus::Disabled) ++records_[{false, b.agent}].analyses;
+    if (d.market_ts_ms >= opts_.analyses_from_ms) {
+      ++records_[{true, "consensus"}].analyses;
+      for (const auto& b : d.ballots) {
+        if (b.status != AgentStatus::Disabled) ++records_[{false, b.agent}].analyses;
+      }
     }
     auto& book = books_[d.symbol];
     // Bars that arrived before this decision did (the decision is delivered after the

@@ -490,16 +490,8 @@ def backtest(
                 f"backtest: score_from {score_from!r} is not accepted; expected a date or "
                 "time, e.g. '2013-01-01'") from None
         t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
-    # Analyses each source took part in, in the scored period (for coverage).
-    took_part: dict[str, int] = {}
-    t0_ms = -(2**62) if t0 is None else int(t0.value // 1_000_000)
-
-    def count(d: Any) -> None:
-        if d.market_time_ms >= t0_ms:
-            took_part["consensus"] = took_part.get("consensus", 0) + 1
-            for name, status in d.agent_statuses.items():
-                if status != "disabled":
-                    took_part[name] = took_part.get(name, 0) + 1
+    # Analyses each source took part in are counted by the scorer, from score_from on.
+    t0_ms = None if t0 is None else int(t0.value // 1_000_000)
 
     method = None
     if calibrate:
@@ -510,9 +502,11 @@ def backtest(
                 "'isotonic' or 'platt'")
     adaptive = {"adaptive_weights": True, "weight_floor": float(weight_floor),
                 "weight_cap": float(weight_cap)} if adaptive_weights else {}
+    if t0_ms is not None:
+        adaptive["analyses_from_ms"] = t0_ms
     common = {"horizon": horizon, "costs_bps": float(costs_bps), "interval": interval,
               "exits": exits, "entry_delay": entry_delay, "settings": settings}
-    run = run_replay(frame, agents, on_decision=count, scoring=adaptive,
+    run = run_replay(frame, agents, scoring=adaptive,
                      progress=sys.stderr.isatty() if progress is None else progress, **common)
     fc = forecasts_frame(run["scored"])
     static_fc = None
@@ -536,6 +530,8 @@ def backtest(
     cost = float(costs_bps) / 1e4
     base = base_rate(scored_frame, horizon, entry_delay)
     scores = run["scores"] or {}
+    took_part = {a["name"]: a["analyses"] for a in scores.get("agents", [])}
+    took_part["consensus"] = (scores.get("consensus") or {}).get("analyses", 0)
     sources = ["consensus"] + [a for a in run["agents"]]
     rows, reliability, curves = {}, {}, {}
     for k, src in enumerate(sources):

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,9 @@ struct ScoringOptions {
   std::size_t window = 100;      // rolling figures cover each source's last `window` scores
   std::size_t max_open = 4096;   // open forecasts per symbol, at most (bounds memory)
   std::size_t keep = 0;          // scored forecasts kept for take_scored() (backtests), at most
+  // Analyses made on data older than this are not counted in SourceScore::analyses (a
+  // backtest's warm-up); their forecasts are still scored.
+  std::int64_t analyses_from_ms = std::numeric_limits<std::int64_t>::min();
   // Adaptive weights (opt-in): each agent's weight is multiplied by
   // clamp(exp(weight_gain * skill), weight_floor, weight_cap), where skill is the mean, over
   // its last `window` scored forecasts, of side * (forward return - drift) / sd, the drift and
