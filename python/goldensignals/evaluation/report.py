@@ -137,7 +137,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}
 th,td{padding:4px 8px;border-bottom:1px solid #e3e5e8;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f0f2f4;position:sticky;top:0}
-tr.consensus td{font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:24px}
+tr.consensus td{font-weight:600}.wide{overflow-x:auto}.charts{display:flex;flex-wrap:wrap;gap:24px}
 svg{background:#fff;border:1px solid #e3e5e8}svg text{font:11px system-ui,sans-serif;fill:#444}
 """
 
@@ -254,8 +254,8 @@ signals one at a time per symbol, after costs. "always BUY" is the hit rate a BU
 on the same bars; Brier skill is against the base rate of up-moves; the last column is the
 share of random signals with the same turnover that did worse.</p>
 <h2>Metrics</h2>
-<table id="metrics"><thead><tr><th>source</th>{head}</tr></thead><tbody>
-{''.join(body)}</tbody></table>
+<div class="wide"><table id="metrics"><thead><tr><th>source</th>{head}</tr></thead><tbody>
+{''.join(body)}</tbody></table></div>
 <h2>Charts</h2>
 <div class="charts">{_equity_svg(r.equity)}{_reliability_svg(r.reliability)}</div>
 <h2>Hit rate with its 95% interval (tick: always BUY on the same bars)</h2>
