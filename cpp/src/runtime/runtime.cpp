@@ -130,12 +130,14 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
     scorer_ = std::make_shared<Scorer>(opts_.scoring);
     sink_->add(std::make_shared<ScoringSink>(scorer_));
     // The consensus's results reach every listener (the server stores and broadcasts them).
-    scorer_->set_listener([sink = sink_](const ScoredForecast& f) {
-      if (!f.consensus) return;
+    // Weakly: the fan-out holds the scorer (through its sink), so a strong hold is a cycle.
+    scorer_->set_listener([weak = std::weak_ptr<FanoutSink>(sink_)](const ScoredForecast& f) {
+      auto fanout = weak.lock();
+      if (!fanout || !f.consensus) return;
       try {
-        sink->on_signal_outcome(f);
+        fanout->on_signal_outcome(f);
       } catch (const std::exception& e) {  // a listener's failure must not stop the data
-        sink->on_log(40, "goldensignals.runtime",
+        fanout->on_log(40, "goldensignals.runtime",
                      "signal_outcome of " + f.signal_id + " not delivered: " + e.what());
       }
     });
