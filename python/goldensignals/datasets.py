@@ -458,8 +458,8 @@ def _normalize(frame: pd.DataFrame, origin: _Origin, default_symbol: str) -> pd.
     raw, values = {}, {}
     for column in _PRICES:
         series = frame[lower[column][0]]
-        raw[column] = _texts(series)
-        values[column] = _numbers(series, raw[column])
+        raw[column] = series  # its text is made only for a message about a bad row
+        values[column] = _numbers(series)
     return _finish(dates, symbols, values, raw, origin)
 
 
@@ -467,13 +467,15 @@ def _finish(
     dates: np.ndarray,
     symbols: np.ndarray,
     values: dict[str, np.ndarray],
-    raw: dict[str, np.ndarray] | None,
+    raw: dict[str, pd.Series] | None,
     origin: _Origin,
 ) -> pd.DataFrame:
     """Check the invariants on rows in input order, then sort and build the frame."""
 
     def shown(column: str, pos: int) -> str:
-        return raw[column][pos] if raw is not None else repr(values[column][pos])
+        if raw is None:
+            return repr(values[column][pos])
+        return str(raw[column].iloc[int(pos)]).strip()
 
     for column in _PRICES:
         bad = np.flatnonzero(~np.isfinite(values[column]))
@@ -539,13 +541,13 @@ def _texts(series: pd.Series) -> np.ndarray:
     return np.array([str(v).strip() for v in series.tolist()], dtype=object)
 
 
-def _numbers(series: pd.Series, texts: np.ndarray) -> np.ndarray:
+def _numbers(series: pd.Series) -> np.ndarray:
     """float64 values of a column; what is not a number becomes NaN (reported later)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return np.full(len(series), np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype="float64", na_value=np.nan)
-    parsed = pd.to_numeric(texts, errors="coerce")
+    parsed = pd.to_numeric(_texts(series), errors="coerce")
     return np.asarray(parsed, dtype="float64")
 
 

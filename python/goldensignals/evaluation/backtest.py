@@ -258,6 +258,8 @@ class _Bars:
 
     def panel(self, per_symbol: Mapping[str, np.ndarray]) -> np.ndarray:
         """Equal-weight portfolio of per-symbol per-bar returns, on the union of bar times."""
+        if len(self.symbols) == 1 and len(per_symbol) == 1:
+            return next(iter(per_symbol.values()))  # one symbol: its bars are the times
         acc = np.zeros(len(self.times))
         cnt = np.zeros(len(self.times))
         for sym, r in per_symbol.items():
@@ -279,11 +281,11 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
         ret = np.zeros(len(d["ts"]))
         pos = np.zeros(len(d["ts"]), bool)
         t = trades[trades["symbol"] == sym].sort_values("entry_ts_ms", kind="stable")
+        entries = np.searchsorted(d["ts"], t["entry_ts_ms"].to_numpy(np.int64)).tolist()
+        exits = np.searchsorted(d["ts"], t["exit_ts_ms"].to_numpy(np.int64)).tolist()
         last_exit = -1
-        for e_ts, x_ts, entry, exit_, side in zip(t["entry_ts_ms"], t["exit_ts_ms"],
-                                                  t["entry_price"], t["exit_price"], t["side"]):
-            e = int(np.searchsorted(d["ts"], e_ts))
-            x = int(np.searchsorted(d["ts"], x_ts))
+        for e, x, entry, exit_, side in zip(entries, exits, t["entry_price"].tolist(),
+                                            t["exit_price"].tolist(), t["side"].tolist()):
             if e <= last_exit or e >= len(ret):
                 continue
             taken += 1
