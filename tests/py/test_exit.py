@@ -9,6 +9,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +107,30 @@ def test_the_process_exits_cleanly(ending: str, tmp_path) -> None:
             assert "statuses" in out, out + err[-2000:]
         if ending == "ctrl_c":
             assert "interrupted" in out, out + err[-2000:]
+
+
+SERVER = Path(sys.executable).parent / "goldensignals-server"
+
+
+@pytest.mark.skipif(not SERVER.exists(), reason="goldensignals-server not installed")
+def test_the_native_server_with_a_hung_agent_stops_cleanly_on_sigterm(tmp_path) -> None:
+    (tmp_path / "hung_agents.py").write_text(textwrap.dedent("""
+        import time
+        import goldensignals as gs
+
+        def sleeper(ctx):
+            time.sleep(4.0)  # far past its 0.2 s deadline, still inside Python at shutdown
+            return gs.Vote("BUY", 0.9)
+        """))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "GS_AGENT_TIMEOUT": "0.2"}
+    procs = [subprocess.Popen([str(SERVER), "--port", "0", "--db", "off", "--symbols", "AAPL",
+                               "--agents", "hung_agents:sleeper"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(3)]
+    time.sleep(2.5)  # started, analysed once, the agent stuck in its call
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 0, out[-2000:]
+        assert "stopped" in out and "FATAL" not in out, out[-2000:]
