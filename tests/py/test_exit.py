@@ -6,11 +6,11 @@ unwind (Python <= 3.13); that used to abort the process ("FATAL: exception not r
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
-import os
-import signal
 import time
 from pathlib import Path
 
