@@ -50,9 +50,23 @@ ScoringOptions scoring_from_dict(const py::dict& d) {
 }
 
 py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
-  py::list symbol, source, consensus, analysis_id, signal_id, action, confidence, decided_ts,
-      decided_price, target, stop, entry_ts, entry_price, exit_ts, exit_price, exit_reason,
-      bars_held, forward_return, trade_return, net_return, hit, ballots;
+  py::dict d;
+  // Each column is a list placed in the dict at once, then filled (a py::list is a handle).
+  auto column = [&d](const char* name) {
+    py::list l;
+    d[name] = l;
+    return l;
+  };
+  auto symbol = column("symbol"), source = column("source"), consensus = column("consensus"),
+       analysis_id = column("analysis_id"), signal_id = column("signal_id"),
+       action = column("action"), confidence = column("confidence"),
+       decided_ts = column("decided_ts_ms"), decided_price = column("decided_price"),
+       target = column("target_price"), stop = column("stop_loss"),
+       entry_ts = column("entry_ts_ms"), entry_price = column("entry_price"),
+       exit_ts = column("exit_ts_ms"), exit_price = column("exit_price"),
+       exit_reason = column("exit_reason"), bars_held = column("bars_held"),
+       forward_return = column("forward_return"), trade_return = column("trade_return"),
+       net_return = column("net_return"), hit = column("hit"), ballots = column("ballots");
   auto opt = [](const std::optional<double>& x) -> py::object {
     return x ? py::object(py::float_(*x)) : py::object(py::none());
   };
@@ -82,29 +96,6 @@ py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
     for (const auto& x : f.ballots) b.append(py::make_tuple(x.agent, x.vote, x.confidence));
     ballots.append(std::move(b));
   }
-  py::dict d;
-  d["symbol"] = symbol;
-  d["source"] = source;
-  d["consensus"] = consensus;
-  d["analysis_id"] = analysis_id;
-  d["signal_id"] = signal_id;
-  d["action"] = action;
-  d["confidence"] = confidence;
-  d["decided_ts_ms"] = decided_ts;
-  d["decided_price"] = decided_price;
-  d["target_price"] = target;
-  d["stop_loss"] = stop;
-  d["entry_ts_ms"] = entry_ts;
-  d["entry_price"] = entry_price;
-  d["exit_ts_ms"] = exit_ts;
-  d["exit_price"] = exit_price;
-  d["exit_reason"] = exit_reason;
-  d["bars_held"] = bars_held;
-  d["forward_return"] = forward_return;
-  d["trade_return"] = trade_return;
-  d["net_return"] = net_return;
-  d["hit"] = hit;
-  d["ballots"] = ballots;
   return d;
 }
 

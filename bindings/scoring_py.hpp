@@ -9,8 +9,8 @@
 
 namespace gs::bind {
 
-// Keys (all optional): horizon_bars, cost_bps, entry_delay_bars, use_levels, window, keep,
-// adaptive_weights, weight_floor, weight_cap, weight_gain, min_scored.
+// Keys (all optional): the fields of ScoringOptions by name (an unknown key is refused and the
+// known ones listed).
 ScoringOptions scoring_from_dict(const pybind11::dict& d);
 
 // Columns, one list per ScoredForecast field (ballots: a list of (agent, vote, confidence)

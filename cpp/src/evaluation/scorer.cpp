@@ -108,7 +108,34 @@ struct Scorer::Record {
     double net;
     double skill;  // NaN while the symbol's drift is unknown
   };
-  std::deque<Recent> recent;
+  std::deque<Recent> recent;  // the last `window` scores, and their sums below
+  std::size_t recent_hits = 0, recent_skill_n = 0;
+  double recent_brier = 0.0, recent_net = 0.0, recent_skill = 0.0;
+
+  void push(const Recent& x, std::size_t window) {
+    recent.push_back(x);
+    recent_hits += x.hit ? 1 : 0;
+    recent_brier += x.brier;
+    recent_net += x.net;
+    if (std::isfinite(x.skill)) {
+      recent_skill += x.skill;
+      ++recent_skill_n;
+    }
+    if (recent.size() <= window) return;
+    const Recent& old = recent.front();
+    recent_hits -= old.hit ? 1 : 0;
+    recent_brier -= old.brier;
+    recent_net -= old.net;
+    if (std::isfinite(old.skill)) {
+      recent_skill -= old.skill;
+      --recent_skill_n;
+    }
+    recent.pop_front();
+  }
+  // Mean skill over the window (NaN without any).
+  [[nodiscard]] double mean_skill() const {
+    return recent_skill_n > 0 ? recent_skill / static_cast<double>(recent_skill_n) : std::nan("");
+  }
 };
 
 Scorer::Scorer(ScoringOptions opts) : opts_(std::move(opts)) {
@@ -184,15 +211,15 @@ bool Scorer::advance(Open& o, const Bar& bar, ScoredForecast& out) const {
 
 void Scorer::record(const ScoredForecast& f, const SymbolBook& book) {
   auto& r = records_[{f.consensus, f.source}];
-  const double brier = (f.confidence - (f.hit ? 1.0 : 0.0)) * (f.confidence - (f.hit ? 1.0 : 0.0));
+  const double miss = f.confidence - (f.hit ? 1.0 : 0.0);
+  const double brier = miss * miss;
   ++r.scored;
   r.hits += f.hit ? 1 : 0;
   r.brier_sum += brier;
   r.net_sum += f.net_return;
   if (r.open > 0) --r.open;
   const double side = f.action == Action::Buy ? 1.0 : -1.0;
-  r.recent.push_back({f.hit, brier, f.net_return, book.excess(side, f.forward_return)});
-  if (r.recent.size() > opts_.window) r.recent.pop_front();
+  r.push({f.hit, brier, f.net_return, book.excess(side, f.forward_return)}, opts_.window);
   if (kept_.size() < opts_.keep) {
     kept_.push_back(f);
   } else if (opts_.keep > 0) {
@@ -354,21 +381,13 @@ std::vector<SourceScore> Scorer::scores() const {
     s.net_return_sum = r.net_sum;
     s.open = r.open;
     s.recent = r.recent.size();
-    for (const auto& x : r.recent) {
-      s.recent_hit_rate += x.hit ? 1.0 : 0.0;
-      s.recent_brier += x.brier;
-      s.recent_net_return += x.net;
-      if (std::isfinite(x.skill)) {
-        s.recent_skill += x.skill;
-        ++s.recent_skill_n;
-      }
-    }
-    if (s.recent_skill_n > 0) s.recent_skill /= static_cast<double>(s.recent_skill_n);
+    s.recent_skill_n = r.recent_skill_n;
+    if (s.recent_skill_n > 0) s.recent_skill = r.mean_skill();
     if (s.recent > 0) {
       const auto n = static_cast<double>(s.recent);
-      s.recent_hit_rate /= n;
-      s.recent_brier /= n;
-      s.recent_net_return /= n;
+      s.recent_hit_rate = static_cast<double>(r.recent_hits) / n;
+      s.recent_brier = r.recent_brier / n;
+      s.recent_net_return = r.recent_net / n;
     }
     out.push_back(std::move(s));
   }
@@ -377,22 +396,16 @@ std::vector<SourceScore> Scorer::scores() const {
 
 double Scorer::weight_multiplier(const std::string& agent, std::string* why) const {
   if (!opts_.adaptive_weights) return 1.0;
-  double sum = 0.0;
   std::size_t n = 0;
+  double skill = 0.0;
   {
     std::lock_guard lk(mu_);
     auto it = records_.find({false, agent});
     if (it == records_.end()) return 1.0;
-    for (const auto& x : it->second.recent) {
-      if (std::isfinite(x.skill)) {
-        sum += x.skill;
-        ++n;
-      }
-    }
+    n = it->second.recent_skill_n;
+    skill = it->second.mean_skill();
   }
-  if (n < opts_.min_scored || n == 0) return 1.0;
-  const double skill = sum / static_cast<double>(n);
-  if (!std::isfinite(skill)) return 1.0;
+  if (n < opts_.min_scored || !std::isfinite(skill)) return 1.0;
   const double m =
       std::clamp(std::exp(opts_.weight_gain * skill), opts_.weight_floor, opts_.weight_cap);
   if (why) {

@@ -520,11 +520,9 @@ void Orchestrator::finish(const std::shared_ptr<Analysis>& a) {
   std::vector<std::string> why;
   if (advisor) why = advisor(d->ballots);
   d->consensus = decide(d->ballots, policy(), m.price, m.indicators.atr_14);
-  if (d->has_signal()) {
-    for (auto& line : why) d->consensus.reasoning.push_back("adaptive " + std::move(line));
-  }
   d->ts_ms = now_ms();
   if (d->has_signal()) {
+    for (auto& line : why) d->consensus.reasoning.push_back("adaptive " + std::move(line));
     d->signal_id = uuid4();
     // Fraction of equity: 5% at full confidence, scaled down with it.
     d->position_size = std::round(0.05 * d->consensus.confidence * 1e4) / 1e4;

@@ -153,7 +153,7 @@ class Scorer {
 
 // {"horizon_bars", "cost_bps", "window", "dropped", "consensus": {...} | null,
 //  "agents": [{name, analyses, forecasts, scored, open, hit_rate, brier, mean_net_return,
-//              recent, recent_hit_rate, recent_brier, recent_net_return}]}
+//              recent, recent_hit_rate, recent_brier, recent_net_return, recent_skill}]}
 // (rates are null before anything was scored).
 nlohmann::json scores_json(const Scorer& s);
 
