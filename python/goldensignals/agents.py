@@ -73,9 +73,8 @@ def load_agents(rt: Any, agents: Any, *, data: Any = None) -> None:
     async callables ``fn(ctx) -> Vote | None`` (named by ``__name__``). With ``data``, each
     Python agent that has a ``prepare(data)`` method gets it first.
     """
-    if agents is None or (isinstance(agents, str) and agents == "builtin"):
-        rt.add_builtin_agents()
-        return
+    if agents is None:
+        agents = "builtin"
     items: Iterable[Any] = [agents] if isinstance(agents, (str, Agent)) or callable(agents) else agents
     builtins = set(builtin_agent_names())
     for item in items:

@@ -129,8 +129,9 @@ class Runtime:
     callbacks, then :meth:`start`. Use it as a context manager to stop it on exit.
     """
 
-    def __init__(self, symbols: Iterable[str] | None = None, feed: Feed | None = None,
-                 **settings: Any) -> None:
+    def __init__(self, symbols: Iterable[str] | None = None, feed: Feed | None = None, *,
+                 _scoring: dict[str, Any] | None = None, **settings: Any) -> None:
+        # _scoring: the scorer's options beyond the two settings (gs.backtest's knobs).
         self.settings = _settings.resolve(settings)
         if symbols is None:
             symbols = feed.symbols() if feed is not None and feed.symbols() else self.settings["symbols"]
@@ -154,7 +155,7 @@ class Runtime:
         s = self.settings
         self._loop = LoopThread()
         try:
-            self._core = self._make_core(symbols, s, dispatch)
+            self._core = self._make_core(symbols, s, dispatch, _scoring or {})
             if feed is not None:
                 feed._attach(self._core, tuple(self._core.symbols))
         except BaseException:
@@ -164,7 +165,8 @@ class Runtime:
         self.orchestrator = OrchestratorSettings(self._core, s["agent_timeout"])
         _live.add(self)
 
-    def _make_core(self, symbols: list[str], s: dict[str, Any], dispatch: Any) -> Any:
+    def _make_core(self, symbols: list[str], s: dict[str, Any], dispatch: Any,
+                   scoring: dict[str, Any]) -> Any:
         core = _core.Runtime(
             symbols=symbols,
             min_confidence=s["agent_min_confidence"],
@@ -183,7 +185,7 @@ class Runtime:
             dispatch=dispatch,
             aio_submit=self._loop.submit,
             scoring={"horizon_bars": s["score_horizon"], "cost_bps": s["score_cost_bps"],
-                     **getattr(self, "_scoring_extra", {})},
+                     **scoring},
         )
         core.set_default_timeout(s["agent_timeout"])
         return core
@@ -245,31 +247,26 @@ class Runtime:
     # -- callbacks ----------------------------------------------------------------------------
     def on_signal(self, cb: _F) -> _F:
         """Calls ``cb(signal: Signal)`` for every signal (usable as a decorator)."""
-        self._callbacks["signal"].append(cb)
-        self._update_event_kinds()
-        return cb
+        return self._register("signal", cb)
 
     def on_decision(self, cb: _F) -> _F:
         """Calls ``cb(decision: Decision)`` at the end of every analysis."""
-        self._callbacks["decision"].append(cb)
-        self._update_event_kinds()
-        return cb
+        return self._register("decision", cb)
 
     def on_agent_update(self, cb: _F) -> _F:
         """Calls ``cb(update: AgentUpdate)`` for every agent step, as it happens."""
-        self._callbacks["agent_update"].append(cb)
-        self._update_event_kinds()
-        return cb
+        return self._register("agent_update", cb)
 
     def on_alert(self, cb: _F) -> _F:
         """Calls ``cb(alert: dict)`` for system alerts (an agent disabled, a bad feed row...)."""
-        self._callbacks["alert"].append(cb)
-        self._update_event_kinds()
-        return cb
+        return self._register("alert", cb)
 
     def on_price_update(self, cb: _F) -> _F:
         """Calls ``cb(update: dict)`` for every live price (the protocol's price_update data)."""
-        self._callbacks["price_update"].append(cb)
+        return self._register("price_update", cb)
+
+    def _register(self, kind: str, cb: _F) -> _F:
+        self._callbacks[kind].append(cb)
         self._update_event_kinds()
         return cb
 

@@ -22,20 +22,11 @@ from .. import _core
 from ..agents import load_agents
 from ..runtime import Runtime
 from . import metrics as m
-from .calibration import walk_forward_calibrate
+from .calibration import METHODS, walk_forward_calibrate
 
-__all__ = ["BAR_COLUMNS", "backtest", "run_replay"]
+__all__ = ["backtest", "run_replay"]
 
-BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 _KEEP_ALL = 50_000_000  # scored rows kept for the report, at most
-
-
-class _ScoringRuntime(Runtime):
-    """A Runtime whose scorer keeps every scored forecast (and takes the backtest's knobs)."""
-
-    def __init__(self, scoring: Mapping[str, Any], **kwargs: Any) -> None:
-        self._scoring_extra = dict(scoring)
-        super().__init__(**kwargs)
 
 
 def bar_seconds_of(frame: pd.DataFrame) -> float:
@@ -106,9 +97,9 @@ def run_replay(
     from ..feeds import Replay
 
     feed = Replay(frame.reset_index(), speed=0)
-    rt = _ScoringRuntime({"keep": _KEEP_ALL, "use_levels": exits == "levels",
-                          "entry_delay_bars": entry_delay, **(scoring or {})},
-                         symbols=symbols, feed=feed, **kwargs)
+    rt = Runtime(symbols=symbols, feed=feed,
+                 _scoring={"keep": _KEEP_ALL, "use_levels": exits == "levels",
+                           "entry_delay_bars": entry_delay, **(scoring or {})}, **kwargs)
     try:
         load_agents(rt, agents, data=frame)
         if on_decision is not None:
@@ -172,30 +163,22 @@ def forecasts_frame(cols: Mapping[str, list[Any]]) -> pd.DataFrame:
     return df
 
 
+# The scorer's columns a signal row shows, and their names there.
+_SIGNAL_COLUMNS = {
+    "symbol": "symbol", "decided_time": "time", "action": "action", "confidence": "confidence",
+    "decided_price": "price", "target_price": "target_price", "stop_loss": "stop_loss",
+    "entry_time": "entry_time", "entry_price": "entry_price", "exit_time": "exit_time",
+    "exit_price": "exit_price", "exit_reason": "exit_reason", "bars_held": "bars_held",
+    "forward_return": "forward_return", "net_return": "return", "trade_return": "gross_return",
+    "hit": "hit", "signal_id": "signal_id",
+}
+
+
 def signals_frame(forecasts: pd.DataFrame, agent_names: Iterable[str]) -> pd.DataFrame:
     """One row per scored consensus signal, each agent's vote (or status) in ``vote_<name>``
     and its confidence in ``conf_<name>``."""
-    sig = forecasts[forecasts["consensus"]].copy()
-    out = pd.DataFrame({
-        "symbol": sig["symbol"].to_numpy(),
-        "time": sig["decided_time"].to_numpy(),
-        "action": sig["action"].to_numpy(),
-        "confidence": sig["confidence"].to_numpy(),
-        "price": sig["decided_price"].to_numpy(),
-        "target_price": sig["target_price"].to_numpy(),
-        "stop_loss": sig["stop_loss"].to_numpy(),
-        "entry_time": sig["entry_time"].to_numpy(),
-        "entry_price": sig["entry_price"].to_numpy(),
-        "exit_time": sig["exit_time"].to_numpy(),
-        "exit_price": sig["exit_price"].to_numpy(),
-        "exit_reason": sig["exit_reason"].to_numpy(),
-        "bars_held": sig["bars_held"].to_numpy(),
-        "forward_return": sig["forward_return"].to_numpy(),
-        "return": sig["net_return"].to_numpy(),
-        "gross_return": sig["trade_return"].to_numpy(),
-        "hit": sig["hit"].to_numpy(),
-        "signal_id": sig["signal_id"].to_numpy(),
-    })
+    sig = forecasts[forecasts["consensus"]]
+    out = sig[list(_SIGNAL_COLUMNS)].rename(columns=_SIGNAL_COLUMNS).reset_index(drop=True)
     names = list(agent_names)
     votes = {n: [] for n in names}
     confs = {n: [] for n in names}
@@ -226,12 +209,12 @@ def _closed_ms(rows: pd.DataFrame, horizon: int, bars: _Bars) -> np.ndarray:
     return out
 
 
-def base_rate(frame: pd.DataFrame, horizon: int, entry_delay: int = 0) -> float:
+def base_rate(bars: _Bars, horizon: int, entry_delay: int = 0) -> float:
     """Share of all bars after which the price rose over the horizon, measured as the scorer
     measures a forecast (entry at the next open, exit at the close ``horizon`` bars later)."""
     ups = total = 0
-    for _, g in frame.groupby("symbol", sort=True):
-        o, c = g["open"].to_numpy(float), g["close"].to_numpy(float)
+    for d in bars.symbols.values():
+        o, c = d["open"], d["close"]
         k = 1 + entry_delay
         n = len(c) - k - horizon + 1
         if n <= 0:
@@ -248,8 +231,7 @@ class _Bars:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.symbols: dict[str, dict[str, np.ndarray]] = {}
         for sym, g in frame.groupby("symbol", sort=True):
-            ts = (g.index.as_unit("ms").asi8 if isinstance(g.index, pd.DatetimeIndex)
-                  else np.asarray(g["ts_ms"]))
+            ts = g.index.as_unit("ms").asi8
             o, c = g["open"].to_numpy(float), g["close"].to_numpy(float)
             prev = np.concatenate([[o[0]], c[:-1]])
             self.symbols[str(sym)] = {"ts": np.asarray(ts, np.int64), "open": o, "close": c,
@@ -498,7 +480,7 @@ def backtest(
     method = None
     if calibrate:
         method = "isotonic" if calibrate is True else calibrate
-        if method not in ("isotonic", "platt"):
+        if method not in METHODS:
             raise _core.InvalidArgumentError(
                 f"backtest: calibrate {calibrate!r} is not accepted; expected False, True, "
                 "'isotonic' or 'platt'")
@@ -530,38 +512,32 @@ def backtest(
     bars = _Bars(scored_frame)
     ppy = periods_per_year(run["bar_seconds"])
     cost = float(costs_bps) / 1e4
-    base = base_rate(scored_frame, horizon, entry_delay)
+    base = base_rate(bars, horizon, entry_delay)
     scores = run["scores"] or {}
     took_part = {a["name"]: a["analyses"] for a in scores.get("agents", [])}
     took_part["consensus"] = (scores.get("consensus") or {}).get("analyses", 0)
-    sources = ["consensus"] + [a for a in run["agents"]]
-    rows, reliability, curves = {}, {}, {}
-    for k, src in enumerate(sources):
-        part = fc[fc["consensus"]] if src == "consensus" else fc[(~fc["consensus"]) & (fc["source"] == src)]
-        res = score_source(part, horizon=horizon, base=base, bars=bars, cost=cost, ppy=ppy,
-                           analyses=took_part.get(src, 0),
-                           random_draws=random_draws if src == "consensus" else 0, seed=seed + k)
-        rows[src] = res["figures"]
-        reliability[src] = m.reliability_table(part["confidence"].to_numpy(float),
-                                               part["hit"].to_numpy(float))
-        if src == "consensus":
-            curves["consensus"] = res["returns"]
-    extra = {}
+    # (row name, forecasts, analyses, random draws, seed): the consensus and each agent, then
+    # the consensus calibrated and with fixed weights when asked for.
+    consensus = fc[fc["consensus"]]
+    parts = [("consensus", consensus, took_part["consensus"], random_draws, seed)]
+    parts += [(a, fc[~fc["consensus"] & (fc["source"] == a)], took_part.get(a, 0), 0, seed + k)
+              for k, a in enumerate(run["agents"], start=1)]
     if method is not None:
-        part = fc[fc["consensus"]].copy()
-        part["confidence"] = part["calibrated_confidence"]
-        extra["consensus_calibrated"] = part
+        parts.append(("consensus_calibrated",
+                      consensus.assign(confidence=consensus["calibrated_confidence"]),
+                      took_part["consensus"], random_draws, seed))
     if static_fc is not None:
-        extra["consensus_static"] = static_fc[static_fc["consensus"]]
-    for src, part in extra.items():
+        parts.append(("consensus_static", static_fc[static_fc["consensus"]],
+                      took_part["consensus"], random_draws, seed))
+    rows, reliability, curves = {}, {}, {}
+    for name, part, analyses, draws, part_seed in parts:
         res = score_source(part, horizon=horizon, base=base, bars=bars, cost=cost, ppy=ppy,
-                           analyses=took_part.get("consensus", 0), random_draws=random_draws,
-                           seed=seed)
-        rows[src] = res["figures"]
-        reliability[src] = m.reliability_table(part["confidence"].to_numpy(float),
-                                               part["hit"].to_numpy(float))
-        if src == "consensus_static":
-            curves["consensus_static"] = res["returns"]
+                           analyses=analyses, random_draws=draws, seed=part_seed)
+        rows[name] = res["figures"]
+        reliability[name] = m.reliability_table(part["confidence"].to_numpy(float),
+                                                part["hit"].to_numpy(float))
+        if name in ("consensus", "consensus_static"):
+            curves[name] = res["returns"]
     bh = buy_and_hold_returns(bars)
     times = pd.to_datetime(bars.times, unit="ms", utc=True)
     equity = pd.DataFrame({**{k: np.cumprod(1.0 + v) for k, v in curves.items()},
@@ -570,7 +546,7 @@ def backtest(
     metrics.loc["buy_and_hold", ["total_return", "sharpe", "sortino", "max_drawdown", "exposure"]] = [
         m.total_return(bh), m.sharpe(bh, ppy), m.sortino(bh, ppy), m.max_drawdown(bh), 1.0]
     metrics.index.name = "source"
-    open_left = sum(a.get("open", 0) for a in scores.get("agents", []) if a)
+    open_left = sum(a["open"] for a in scores.get("agents", []))
     meta = {
         "data": label,
         "symbols": sorted(frame["symbol"].unique().tolist()),
@@ -596,7 +572,7 @@ def backtest(
         "unscored": int((scores.get("consensus") or {}).get("open", 0)),
         "unscored_votes": int(open_left),
         "analyses": int(run["status"]["orchestrator"]["analyses_completed"]),
-        "settings": {k: v for k, v in settings.items()},
+        "settings": dict(settings),
     }
     return BacktestReport(signals=signals_frame(fc, run["agents"]), forecasts=fc, metrics=metrics,
                           equity=equity, reliability=reliability, meta=meta)

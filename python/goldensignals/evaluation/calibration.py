@@ -4,6 +4,9 @@ before that signal was made, so no signal is ever scored with a map that saw its
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -11,7 +14,11 @@ from . import metrics as m
 
 __all__ = ["METHODS", "walk_forward_calibrate"]
 
-METHODS = ("isotonic", "platt")
+# method: (fit a map on confidences and outcomes, apply it to confidences)
+METHODS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "isotonic": (m.isotonic_fit, m.isotonic_predict),
+    "platt": (m.platt_fit, m.platt_predict),
+}
 
 
 def walk_forward_calibrate(confidence: npt.ArrayLike, hit: npt.ArrayLike,
@@ -28,6 +35,7 @@ def walk_forward_calibrate(confidence: npt.ArrayLike, hit: npt.ArrayLike,
     if method not in METHODS:
         raise ValueError(f"calibrate: method {method!r} is not accepted; expected one of "
                          f"{', '.join(METHODS)}")
+    fit_map, apply_map = METHODS[method]
     conf = np.asarray(confidence, float)
     y = np.asarray(hit, float)
     decided = np.asarray(decided_ms, np.int64)
@@ -36,19 +44,13 @@ def walk_forward_calibrate(confidence: npt.ArrayLike, hit: npt.ArrayLike,
     closed_sorted = closed[order]
     out = np.empty(len(conf))
     known_before = np.searchsorted(closed_sorted, decided, side="right")
-    cache: dict[int, object] = {}
+    fitted_on, fitted = -1, None  # the last map (forecasts come roughly in time order)
     for i in range(len(conf)):
         k = int(known_before[i])
         if k < min_fit:
             out[i] = y[order[:k]].mean() if k else 0.5
             continue
-        fit = cache.get(k)
-        if fit is None:
-            idx = order[:k]
-            fit = (m.isotonic_fit(conf[idx], y[idx]) if method == "isotonic"
-                   else m.platt_fit(conf[idx], y[idx]))
-            cache = {k: fit}  # forecasts come roughly in time order: keep the latest fit
-        p = (m.isotonic_predict(fit, conf[i:i + 1]) if method == "isotonic"  # type: ignore[arg-type]
-             else m.platt_predict(fit, conf[i:i + 1]))  # type: ignore[arg-type]
-        out[i] = float(np.clip(p[0], 0.0, 1.0))
+        if k != fitted_on:
+            fitted_on, fitted = k, fit_map(conf[order[:k]], y[order[:k]])
+        out[i] = float(np.clip(apply_map(fitted, conf[i:i + 1])[0], 0.0, 1.0))
     return out

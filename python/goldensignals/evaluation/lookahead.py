@@ -9,6 +9,7 @@ that is what this catches.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,12 +67,7 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
             f"check_lookahead: samples {samples!r} is not accepted; expected an integer >= 1")
 
     frame = datasets.load(data)
-    full: list[tuple[str, int, dict[str, str]]] = []
-
-    def keep(d: Any) -> None:
-        if d.symbol:
-            full.append((d.symbol, int(d.market_time_ms), _votes(d)))
-
+    full, keep = _recorder()
     run_replay(frame, agents, horizon=horizon, interval=interval, score=False, on_decision=keep,
                settings=settings)
     if not full:
@@ -82,12 +78,7 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
     for i in picks:
         symbol, t_ms, votes = full[int(i)]
         cut = frame[times <= t_ms]
-        seen: list[tuple[str, int, dict[str, str]]] = []
-
-        def keep_cut(d: Any, _seen: list[Any] = seen) -> None:
-            if d.symbol:
-                _seen.append((d.symbol, int(d.market_time_ms), _votes(d)))
-
+        seen, keep_cut = _recorder()
         run_replay(cut, agents, horizon=horizon, interval=interval, score=False,
                    on_decision=keep_cut, settings=settings)
         there = [v for s, t, v in seen if s == symbol and t == t_ms]
@@ -106,6 +97,17 @@ def check_lookahead(data: Any, agents: Any = None, *, samples: int = 20, horizon
             if agent not in first or f.time < first[agent].time:
                 first[agent] = f
     return sorted(first.values(), key=lambda f: (f.time, f.agent))
+
+
+def _recorder() -> tuple[list[tuple[str, int, dict[str, str]]], Callable[[Any], None]]:
+    """A list and the decision callback that fills it with (symbol, market time, votes)."""
+    seen: list[tuple[str, int, dict[str, str]]] = []
+
+    def keep(d: Any) -> None:
+        if d.symbol:
+            seen.append((d.symbol, int(d.market_time_ms), _votes(d)))
+
+    return seen, keep
 
 
 def _close(a: str, b: str) -> bool:
