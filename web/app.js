@@ -2,7 +2,7 @@
 //
 // Messages only change the state below; one render per animation frame draws what changed,
 // so twenty symbols updating several times a second cost one DOM pass a frame.
-// The wire format is PROTOCOL.md (docs/protocol.md); only standard Web APIs are used.
+// The wire format is docs/protocol.md; only standard Web APIs are used.
 (() => {
   "use strict";
 

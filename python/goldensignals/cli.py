@@ -239,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0: run until Ctrl-C)")
     demo.set_defaults(func=_demo)
 
-    serve = sub.add_parser("serve", help="run the WebSocket/HTTP server (PROTOCOL.md) with the runtime")
+    serve = sub.add_parser("serve", help="run the WebSocket/HTTP server (docs/protocol.md) "
+                                         "with the runtime")
     _setting_flags(serve)
     serve.add_argument("--feed", default="simulated", help="simulated (default) or replay:PATH.csv")
     serve.add_argument("--speed", type=float, default=1.0, help="replay speed (0: as fast as possible)")

@@ -1,4 +1,4 @@
-"""``gs.Client``: an async WebSocket client for the GoldenSignals protocol (PROTOCOL.md).
+"""``gs.Client``: an async WebSocket client for the GoldenSignals protocol (docs/protocol.md).
 
 ```python
 async with gs.Client("ws://127.0.0.1:8000/ws/signals") as client:

@@ -347,7 +347,7 @@ class Runtime:
 
     # -- server -------------------------------------------------------------------------------
     def serve(self, host: str | None = None, port: int | None = None, block: bool = True) -> str:
-        """Serves this runtime over WebSocket/HTTP (PROTOCOL.md); returns the base URL.
+        """Serves this runtime over WebSocket/HTTP (docs/protocol.md); returns the base URL.
 
         Starts the runtime if needed. ``host``/``port`` default to GS_HOST/GS_PORT
         (127.0.0.1:8000; port 0 picks a free one). ``block=True`` serves until Ctrl-C,

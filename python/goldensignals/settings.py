@@ -1,7 +1,7 @@
 """Runtime settings: keyword > environment > default, each validated with a clear message.
 
-The names of PROTOCOL.md's configuration section are kept as they are (``AGENT_MIN_CONFIDENCE``
-...); every other setting uses the ``GS_`` prefix. The keyword of a setting is its environment
+The names in docs/protocol.md's "Configuration names" are kept as they are
+(``AGENT_MIN_CONFIDENCE`` ...); every other setting uses the ``GS_`` prefix. The keyword of a setting is its environment
 name in lower case without the ``GS_`` prefix (``GS_MOVE_THRESHOLD`` -> ``move_threshold``).
 """
 

@@ -23,7 +23,7 @@ import goldensignals as gs
 
 WAIT = 10.0  # generous bound for anything that should take milliseconds on an idle machine
 
-# ISO-8601 UTC with milliseconds and Z (PROTOCOL.md "Timestamps").
+# ISO-8601 UTC with milliseconds and Z (docs/protocol.md, "Conventions").
 ISO_MS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 

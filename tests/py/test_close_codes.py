@@ -1,4 +1,4 @@
-"""PROTOCOL.md's limits seen on the wire: close codes and handshake statuses, checked with a
+"""docs/protocol.md's limits seen on the wire: close codes and handshake statuses, checked with a
 raw RFC 6455 client (wsproto over a plain socket) where `websockets` hides them, and the
 slow-consumer isolation (a stuck reader is closed with 1008 and nobody else slows down).
 """

@@ -1,4 +1,4 @@
-"""PROTOCOL.md over real sockets with the `websockets` client: one test per row of the
+"""docs/protocol.md over real sockets with the `websockets` client: one test per row of the
 client->server and server->client tables and of the bad-input table, rooms, and the
 /ws/status and /metrics figures.
 

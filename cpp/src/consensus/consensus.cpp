@@ -1,4 +1,4 @@
-// The consensus rules of ARCHITECTURE.md; docs/consensus.md gives the reasons and guarantees.
+// The consensus rules; docs/consensus.md gives them with their reasons and guarantees.
 #include "goldensignals/consensus/consensus.hpp"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Byzantine-robust consensus over one analysis' ballots. Pure and deterministic.
-// The rules are ARCHITECTURE.md's "Consensus" section; docs/consensus.md explains them.
+// The rules, their reasons and guarantees: docs/consensus.md.
 #pragma once
 
 #include <optional>

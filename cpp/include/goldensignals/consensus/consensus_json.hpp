@@ -1,4 +1,4 @@
-// The consensus result in PROTOCOL.md's JSON form (signal_update's agents_consensus object).
+// The consensus result in docs/protocol.md's JSON form (signal_update's agents_consensus object).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,7 +9,7 @@
 
 namespace gs {
 
-// PROTOCOL.md's agents_consensus: total_agents, completed_agents, quorum, agreement,
+// docs/protocol.md's agents_consensus: total_agents, completed_agents, quorum, agreement,
 // consensus_strength, faulty_agents, valid_votes, agreeing_agents and agent_details keyed by
 // agent name. `ballots` are the ones `result` was decided from. Never emits NaN: unknown
 // numbers are omitted.

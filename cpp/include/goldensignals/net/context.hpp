@@ -82,7 +82,7 @@ struct ServerContext {
   [[nodiscard]] nlohmann::json signal_history(const std::string& symbol, std::size_t limit,
                                               std::uint64_t before) const;
 
-  // The GET /ws/status object (PROTOCOL.md).
+  // The GET /ws/status object (docs/protocol.md).
   [[nodiscard]] nlohmann::json status() const;
   // status_update data: the status object plus running, active_analyses, active_agents and
   // websocket_connections at the top.

@@ -1,4 +1,4 @@
-// The wire protocol's client requests and the server's replies (PROTOCOL.md), without I/O.
+// The wire protocol's client requests and the server's replies (docs/protocol.md), without I/O.
 #pragma once
 
 #include <cstdint>

@@ -52,7 +52,7 @@ struct Alert {
   std::int64_t ts_ms = 0;
 };
 
-// The protocol's `data` objects (PROTOCOL.md).
+// The protocol's `data` objects (docs/protocol.md).
 nlohmann::json agent_update_json(const AgentUpdate& u);
 nlohmann::json signal_json(const Decision& d);    // signal_update data; requires has_signal()
 nlohmann::json decision_json(const Decision& d);  // decision_update data
