@@ -279,7 +279,7 @@ TEST(Server, ResumingWithSinceWhileMessagesFlowGivesEveryMessageOnce) {
     ASSERT_TRUE(client->read_until("heartbeat"));
     client->send(R"({"type":"subscribe","symbol":"AAPL"})");
     ASSERT_TRUE(client->read_until("subscribe"));
-    std::thread publisher([&] {
+    std::jthread publisher([&] {  // joined on any exit, a failed ASSERT included
       for (int i = 0; i < kTotal; ++i) {
         f.server.publish("AAPL", MessageKind::AgentUpdate, agent_body("AAPL", i));
         if (i % 25 == 24) std::this_thread::sleep_for(1ms);  // about 20,000 a second at most
