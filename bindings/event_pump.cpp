@@ -31,7 +31,11 @@ EventPump::~EventPump() {
 
 void EventPump::push(Event e) {
   {
-    std::lock_guard lk(mu_);
+    std::unique_lock lk(mu_);
+    // Waiting with the GIL held would stop the pump that makes the room: drop then instead.
+    if (block_ && queue_.size() >= capacity_ && !PyGILState_Check()) {
+      room_cv_.wait(lk, [&] { return stopping_ || queue_.size() < capacity_; });
+    }
     if (stopping_) return;
     if (queue_.size() >= capacity_) {
       dropped_.fetch_add(1);  // Python is not keeping up; never block a compute thread
@@ -89,6 +93,7 @@ void EventPump::loop(const py::object& get_level) {
     std::deque<Event> batch;
     batch.swap(queue_);
     lk.unlock();
+    room_cv_.notify_all();
     PyEval_RestoreThread(ts);
     for (auto& ev : batch) {
       try {
@@ -116,6 +121,7 @@ void EventPump::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  room_cv_.notify_all();
   // A callback may stop the runtime from the pump's own thread: then a later stop() (or the
   // destructor) joins it. Joins are serialized: two stoppers never join at once.
   std::lock_guard jl(join_mu_);

@@ -54,6 +54,11 @@ class EventPump final : public RuntimeSink, public std::enable_shared_from_this<
   [[nodiscard]] int log_level() const override { return level_.load(std::memory_order_relaxed); }
   void set_log_level(int level) { level_.store(level); }
 
+  // A full queue makes the producer wait instead of dropping the event (a synchronous
+  // runtime: its one thread may wait, and every decision must reach Python). Never call a
+  // blocking pump's producers with the GIL held.
+  void set_block_when_full(bool block) { block_ = block; }
+
   // Delivers what is queued, then stops the thread. Call without the GIL.
   void stop();
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
@@ -68,7 +73,9 @@ class EventPump final : public RuntimeSink, public std::enable_shared_from_this<
   const std::size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_cv_;  // a blocking producer waits here for room
   std::deque<Event> queue_;
+  bool block_ = false;  // set before start()
   bool stopping_ = false;
   std::atomic<int> level_{20};
   std::atomic<unsigned> wanted_{kAgentUpdate | kDecision | kPriceUpdate};

@@ -116,13 +116,17 @@ std::vector<Bar> bars_from_arrays(const std::string& symbol, const py::array_t<s
 // Owns the native runtime and the Python-side machinery it needs.
 class PyRuntime {
  public:
+  // A synchronous runtime calls its Python agents on the thread that runs run_feed() (no
+  // executor threads), and its events wait for room in the queue instead of being dropped.
   PyRuntime(RuntimeOptions opts, std::size_t python_workers, std::size_t event_queue,
             py::object dispatch, py::object aio_submit)
-      : exec_(std::make_shared<PythonExecutor>(python_workers, python_workers * 4 + 4, 10'000,
+      : exec_(std::make_shared<PythonExecutor>(opts.synchronous ? 0 : python_workers,
+                                               python_workers * 4 + 4, 10'000,
                                                std::chrono::milliseconds(250))),
         pump_(std::make_shared<EventPump>(std::move(dispatch), event_queue)),
-        aio_submit_(std::move(aio_submit)),
-        rt_(std::make_shared<Runtime>(std::move(opts), pump_)) {
+        aio_submit_(std::move(aio_submit)) {
+    pump_->set_block_when_full(opts.synchronous);
+    rt_ = std::make_shared<Runtime>(std::move(opts), pump_);
     pump_->start();
   }
 
@@ -155,6 +159,7 @@ class PyRuntime {
   }
   Server* server() { return server_.get(); }
   EventPump& pump() { return *pump_; }
+  PythonExecutor& executor() { return *exec_; }
 
   // timeout_s None: the runtime's live-tunable default (rt.orchestrator.agent_timeout).
   void add_python_agent(const std::string& name, py::object fn, double weight,
@@ -246,7 +251,7 @@ void init_runtime(py::module_& m) {
                        std::size_t history_bars, double bar_seconds, std::size_t compute_threads,
                        std::size_t python_workers, bool analyze_on_start, int breaker_faults,
                        double breaker_cooldown_s, std::size_t event_queue, py::object dispatch,
-                       py::object aio_submit, const py::dict& scoring) {
+                       py::object aio_submit, const py::dict& scoring, bool synchronous) {
              RuntimeOptions o;
              o.symbols = std::move(symbols);
              o.policy.min_confidence = min_confidence;
@@ -261,6 +266,7 @@ void init_runtime(py::module_& m) {
              o.orchestrator.breaker_cooldown = to_ms(breaker_cooldown_s, "breaker_cooldown");
              o.analyze_on_start = analyze_on_start;
              o.scoring = scoring_from_dict(scoring);
+             o.synchronous = synchronous;
              if (python_workers < 1 || python_workers > 64) {
                throw InvalidArgument("python_workers " + std::to_string(python_workers) +
                                      " is not accepted; expected 1 to 64");
@@ -277,7 +283,8 @@ void init_runtime(py::module_& m) {
            py::arg("history_bars"), py::arg("bar_seconds"), py::arg("compute_threads"),
            py::arg("python_workers"), py::arg("analyze_on_start"), py::arg("breaker_faults"),
            py::arg("breaker_cooldown"), py::arg("event_queue"), py::arg("dispatch"),
-           py::arg("aio_submit"), py::arg("scoring") = py::dict())
+           py::arg("aio_submit"), py::arg("scoring") = py::dict(),
+           py::arg("synchronous") = false)
       .def(
           "set_simulated_feed",
           [](PyRuntime& r, std::uint64_t seed, double drift, double volatility, double interval,
@@ -457,6 +464,41 @@ void init_runtime(py::module_& m) {
             return r.rt().wait_feed(std::chrono::milliseconds(ms));
           },
           py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
+      .def(
+          "run_feed",
+          [](PyRuntime& r, const py::object& progress) {
+            // Runs on this (Python) thread without the GIL; Python agents take it per call.
+            // progress(bars) and Ctrl-C are looked at every 0.1 s; an exception from either
+            // stops the run and is raised here.
+            std::optional<py::error_already_set> raised;
+            bool complete = false;
+            {
+              py::gil_scoped_release nogil;
+              complete = r.rt().run_feed([&](std::uint64_t bars) {
+                py::gil_scoped_acquire gil;
+                try {
+                  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+                  if (r.executor().take_interrupt()) {  // Ctrl-C landed in a Python agent
+                    PyErr_SetNone(PyExc_KeyboardInterrupt);
+                    throw py::error_already_set();
+                  }
+                  if (!progress.is_none()) progress(bars);
+                  return true;
+                } catch (py::error_already_set& e) {
+                  raised.emplace(std::move(e));
+                  return false;
+                }
+              });
+            }
+            if (raised) throw std::move(*raised);
+            if (r.executor().take_interrupt()) {  // in the last bars, after the last check
+              PyErr_SetNone(PyExc_KeyboardInterrupt);
+              throw py::error_already_set();
+            }
+            return complete;
+          },
+          py::arg("progress") = py::none(),
+          "Synchronous runtimes: runs the feed to its end on this thread; true when complete.")
       .def("bars_ingested", [](PyRuntime& r) { return r.rt().bars_ingested(); })
       .def("take_scored",
            [](PyRuntime& r) {

@@ -37,6 +37,17 @@ std::string describe_exception(const py::error_already_set& e) {
   }
 }
 
+// With the GIL held.
+bool on_main_thread() {
+  try {
+    auto threading = py::module_::import("threading");
+    return threading.attr("current_thread")().is(threading.attr("main_thread")());
+  } catch (py::error_already_set&) {
+    PyErr_Clear();
+    return false;
+  }
+}
+
 }  // namespace
 
 AgentOutcome outcome_from_python(py::handle result, const std::string& agent) {
@@ -116,7 +127,10 @@ void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadli
       std::max(0.001, std::chrono::duration<double>(deadline - Clock::now()).count());
   auto refs = refs_;
   const std::string name = spec().name;
-  auto task = [refs, ctx = std::move(ctx), done, deadline, timeout_s, name]() mutable {
+  // Inline (a synchronous backtest on the main thread), the agent is where Ctrl-C lands.
+  std::shared_ptr<PythonExecutor> inline_exec = exec_->runs_inline() ? exec_ : nullptr;
+  auto task = [refs, ctx = std::move(ctx), done, deadline, timeout_s, name,
+               inline_exec]() mutable {
     // done() takes C++ locks, so it is always called with the GIL released. The GIL is
     // taken back outside any destructor: during interpreter finalization that ends the thread
     // with a forced unwind, which a destructor could only turn into std::terminate.
@@ -162,6 +176,10 @@ void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadli
       }
       finish(outcome_from_python(r, name));
     } catch (py::error_already_set& e) {
+      // The agent's answer fails, and the run that called it stops (run_feed raises).
+      if (inline_exec && e.matches(PyExc_KeyboardInterrupt) && on_main_thread()) {
+        inline_exec->note_interrupt();
+      }
       finish(AgentOutcome{std::nullopt, true, describe_exception(e)});
     } catch (const std::exception& e) {
       finish(AgentOutcome{std::nullopt, true, std::string("raised: ") + e.what()});
@@ -169,7 +187,8 @@ void PythonAgent::start(std::shared_ptr<const AgentContext> ctx, Deadline deadli
   };
   PythonExecutor::Task t{std::move(task), deadline};
   if (!exec_->submit(std::move(t))) {
-    done(AgentOutcome{std::nullopt, true, "the Python executor's queue is full or stopped"});
+    done(AgentOutcome{std::nullopt, true,
+                      "the Python executor's queue is full, or it is stopped or interrupted"});
   }
 }
 

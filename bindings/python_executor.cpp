@@ -51,9 +51,9 @@ struct PythonExecutor::State {
 
 PythonExecutor::PythonExecutor(std::size_t workers, std::size_t max_workers,
                                std::size_t queue_capacity, std::chrono::milliseconds stuck_grace)
-    : st_(std::make_shared<State>(std::max<std::size_t>(1, workers),
-                                  std::max(max_workers, std::max<std::size_t>(1, workers)),
-                                  queue_capacity, stuck_grace)) {
+    : st_(std::make_shared<State>(workers, std::max(max_workers, workers), queue_capacity,
+                                  stuck_grace)) {
+  if (workers == 0) return;  // inline
   {
     std::lock_guard lk(st_->mu);
     for (std::size_t i = 0; i < st_->target; ++i) spawn_locked(st_);
@@ -78,6 +78,7 @@ void PythonExecutor::spawn_locked(const std::shared_ptr<State>& st) {
 }
 
 bool PythonExecutor::submit(Task&& t) {
+  if (runs_inline()) return run_inline(std::move(t));
   {
     std::lock_guard lk(st_->mu);
     if (st_->stopping || st_->queue.size() >= st_->capacity) {
@@ -87,6 +88,32 @@ bool PythonExecutor::submit(Task&& t) {
     st_->queue.push_back(std::move(t));
   }
   st_->cv.notify_one();
+  return true;
+}
+
+bool PythonExecutor::run_inline(Task&& t) {
+  {
+    std::lock_guard lk(st_->mu);
+    if (st_->stopping || interrupted_.load()) {
+      st_->rejected.fetch_add(1);
+      return false;
+    }
+  }
+  if (!Py_IsInitialized()) return false;
+  const PyGILState_STATE g = PyGILState_Ensure();
+  {
+    Task mine = std::move(t);
+    try {
+      mine.run();
+    } catch (abi::__forced_unwind&) {
+      new Task(std::move(mine));  // as in work(): the process is ending
+      throw;
+    } catch (...) {  // a task must not throw; if one does, the caller survives it
+      PyErr_Clear();
+    }
+  }  // what the task held is released with the GIL held
+  st_->executed.fetch_add(1);
+  PyGILState_Release(g);
   return true;
 }
 
@@ -192,6 +219,8 @@ void PythonExecutor::stop() {
     }
   }
 }
+
+bool PythonExecutor::runs_inline() const noexcept { return st_->target == 0; }
 
 PythonExecutor::Stats PythonExecutor::stats() const {
   std::lock_guard lk(st_->mu);

@@ -35,6 +35,8 @@ class PythonExecutor {
   };
 
   // workers: the pool size kept healthy; max_workers bounds replacements for stuck ones.
+  // workers 0: no threads; submit() runs the task at once on the caller's thread, taking the
+  // GIL for it (a synchronous runtime, whose caller is a Python thread).
   PythonExecutor(std::size_t workers, std::size_t max_workers, std::size_t queue_capacity,
                  std::chrono::milliseconds stuck_grace);
   ~PythonExecutor();
@@ -47,16 +49,24 @@ class PythonExecutor {
   // Call with the GIL released. Stuck workers are left behind (they exit when they return).
   void stop();
   [[nodiscard]] Stats stats() const;
+  // True when tasks run on the submitting thread (workers 0).
+  [[nodiscard]] bool runs_inline() const noexcept;
+  // Inline: a task saw Ctrl-C (KeyboardInterrupt on the main thread). Until take_interrupt()
+  // clears it, submit() refuses work, so the run that owns this thread ends quickly.
+  void note_interrupt() noexcept { interrupted_.store(true); }
+  bool take_interrupt() noexcept { return interrupted_.exchange(false); }
 
  private:
   struct Worker;
   struct State;  // shared with the threads, so a detached stuck worker never outlives it
+  bool run_inline(Task&& t);
   static void work(std::shared_ptr<State> st, std::shared_ptr<Worker> w);
   static void spawn_locked(const std::shared_ptr<State>& st);
   void watch();
 
   std::shared_ptr<State> st_;
   std::thread watchdog_;
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace gs::bind

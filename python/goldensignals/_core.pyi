@@ -298,7 +298,7 @@ class Runtime:
     """
     Native runtime (private; use goldensignals.Runtime).
     """
-    def __init__(self, *, symbols: collections.abc.Sequence[str], min_confidence: typing.SupportsFloat | typing.SupportsIndex, threshold: typing.SupportsFloat | typing.SupportsIndex, min_agents: typing.SupportsInt | typing.SupportsIndex, signal_generation_interval: typing.SupportsFloat | typing.SupportsIndex, move_threshold: typing.SupportsFloat | typing.SupportsIndex, history_bars: typing.SupportsInt | typing.SupportsIndex, bar_seconds: typing.SupportsFloat | typing.SupportsIndex, compute_threads: typing.SupportsInt | typing.SupportsIndex, python_workers: typing.SupportsInt | typing.SupportsIndex, analyze_on_start: bool, breaker_faults: typing.SupportsInt | typing.SupportsIndex, breaker_cooldown: typing.SupportsFloat | typing.SupportsIndex, event_queue: typing.SupportsInt | typing.SupportsIndex, dispatch: typing.Any, aio_submit: typing.Any, scoring: dict = {}) -> None:
+    def __init__(self, *, symbols: collections.abc.Sequence[str], min_confidence: typing.SupportsFloat | typing.SupportsIndex, threshold: typing.SupportsFloat | typing.SupportsIndex, min_agents: typing.SupportsInt | typing.SupportsIndex, signal_generation_interval: typing.SupportsFloat | typing.SupportsIndex, move_threshold: typing.SupportsFloat | typing.SupportsIndex, history_bars: typing.SupportsInt | typing.SupportsIndex, bar_seconds: typing.SupportsFloat | typing.SupportsIndex, compute_threads: typing.SupportsInt | typing.SupportsIndex, python_workers: typing.SupportsInt | typing.SupportsIndex, analyze_on_start: bool, breaker_faults: typing.SupportsInt | typing.SupportsIndex, breaker_cooldown: typing.SupportsFloat | typing.SupportsIndex, event_queue: typing.SupportsInt | typing.SupportsIndex, dispatch: typing.Any, aio_submit: typing.Any, scoring: dict = {}, synchronous: bool = False) -> None:
         ...
     def _bench_publish_agent_update(self, symbol: str, body: str) -> None:
         ...
@@ -322,6 +322,10 @@ class Runtime:
         ...
     def remove_agent(self, arg0: str) -> bool:
         ...
+    def run_feed(self, progress: typing.Any = None) -> bool:
+        """
+        Synchronous runtimes: runs the feed to its end on this thread; true when complete.
+        """
     def scores(self) -> typing.Any:
         ...
     def serve(self, *, host: str, port: typing.SupportsInt | typing.SupportsIndex, heartbeat_interval: typing.SupportsFloat | typing.SupportsIndex, message_queue_size: typing.SupportsInt | typing.SupportsIndex, max_connections: typing.SupportsInt | typing.SupportsIndex, web_root: str, io_threads: typing.SupportsInt | typing.SupportsIndex, db: str = '', store_prices: bool = False, retention_days: typing.SupportsFloat | typing.SupportsIndex = 30.0, retention_rows: typing.SupportsInt | typing.SupportsIndex = 100000, security: dict = {}) -> int:

@@ -102,7 +102,7 @@ import importlib
 import math
 import operator
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -556,8 +556,8 @@ def _dates(values: pd.Series, origin: _Origin) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         index = pd.DatetimeIndex(values)
         index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-        texts = np.array([str(v) for v in values.tolist()], dtype=object)
-        return _checked(index, texts, np.arange(len(index)), origin)
+        # The rows' texts are needed only to name a bad one: made then, not for every row.
+        return _checked(index, lambda pos: str(values.iloc[pos]), np.arange(len(index)), origin)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
         whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= 0)
@@ -591,38 +591,39 @@ def _dates(values: pd.Series, origin: _Origin) -> np.ndarray:
                     f"{origin.row(pos)}: date '{texts[pos]}' is out of range; expected "
                     "a date from 1678 to 2261"
                 )
-            out[where] = _checked(pd.to_datetime(ints, unit=unit, utc=True), texts, where, origin)
+            out[where] = _checked(pd.to_datetime(ints, unit=unit, utc=True), texts.__getitem__, where, origin)
     where = np.flatnonzero(digits & (length == 8))
     if where.size:
         parsed = pd.to_datetime(texts[where], format="%Y%m%d", errors="coerce", utc=True)
-        out[where] = _checked(parsed, texts, where, origin)
+        out[where] = _checked(parsed, texts.__getitem__, where, origin)
     where = np.flatnonzero(~digits)
     if where.size:
         parsed = pd.to_datetime(texts[where], format="ISO8601", errors="coerce", utc=True)
         retry = np.asarray(parsed.isna())
         iso = where[~retry]
         if iso.size:
-            out[iso] = _checked(parsed[~retry], texts, iso, origin)
+            out[iso] = _checked(parsed[~retry], texts.__getitem__, iso, origin)
         other = where[retry]
         if other.size:
             parsed = pd.to_datetime(texts[other], format="mixed", errors="coerce", utc=True)
-            out[other] = _checked(parsed, texts, other, origin)
+            out[other] = _checked(parsed, texts.__getitem__, other, origin)
     return out
 
 
 def _checked(
-    parsed: pd.DatetimeIndex, texts: np.ndarray, positions: np.ndarray, origin: _Origin
+    parsed: pd.DatetimeIndex, text: Callable[[int], str], positions: np.ndarray, origin: _Origin
 ) -> np.ndarray:
-    """Naive-UTC datetime64[ns] of ``parsed`` (the input rows ``positions``), or raise."""
+    """Naive-UTC datetime64[ns] of ``parsed`` (the input rows ``positions``), or raise naming
+    the row and its text (``text(row)``)."""
     missing = np.flatnonzero(np.asarray(parsed.isna()))
     if missing.size:
         pos = positions[missing[0]]
-        raise ValueError(f"{origin.row(pos)}: date '{texts[pos]}' is not a date; {_DATE_FORMS}")
+        raise ValueError(f"{origin.row(pos)}: date '{text(pos)}' is not a date; {_DATE_FORMS}")
     outside = np.flatnonzero(np.asarray((parsed < _FIRST) | (parsed >= _LAST)))
     if outside.size:
         pos = positions[outside[0]]
         raise ValueError(
-            f"{origin.row(pos)}: date '{texts[pos]}' is out of range; expected a date from "
+            f"{origin.row(pos)}: date '{text(pos)}' is out of range; expected a date from "
             "1678 to 2261"
         )
     return parsed.tz_convert(None).as_unit("ns").to_numpy()

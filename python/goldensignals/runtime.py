@@ -130,8 +130,11 @@ class Runtime:
     """
 
     def __init__(self, symbols: Iterable[str] | None = None, feed: Feed | None = None, *,
-                 _scoring: dict[str, Any] | None = None, **settings: Any) -> None:
+                 _scoring: dict[str, Any] | None = None, _synchronous: bool = False,
+                 **settings: Any) -> None:
         # _scoring: the scorer's options beyond the two settings (gs.backtest's knobs).
+        # _synchronous: no threads of the runtime's own; the feed runs in _core.run_feed() on
+        # the caller's thread, Python agents included (gs.backtest).
         self.settings = _settings.resolve(settings)
         if symbols is None:
             symbols = feed.symbols() if feed is not None and feed.symbols() else self.settings["symbols"]
@@ -155,7 +158,7 @@ class Runtime:
         s = self.settings
         self._loop = LoopThread()
         try:
-            self._core = self._make_core(symbols, s, dispatch, _scoring or {})
+            self._core = self._make_core(symbols, s, dispatch, _scoring or {}, _synchronous)
             if feed is not None:
                 feed._attach(self._core, tuple(self._core.symbols))
         except BaseException:
@@ -166,7 +169,7 @@ class Runtime:
         _live.add(self)
 
     def _make_core(self, symbols: list[str], s: dict[str, Any], dispatch: Any,
-                   scoring: dict[str, Any]) -> Any:
+                   scoring: dict[str, Any], synchronous: bool) -> Any:
         core = _core.Runtime(
             symbols=symbols,
             min_confidence=s["agent_min_confidence"],
@@ -186,6 +189,7 @@ class Runtime:
             aio_submit=self._loop.submit,
             scoring={"horizon_bars": s["score_horizon"], "cost_bps": s["score_cost_bps"],
                      **scoring},
+            synchronous=synchronous,
         )
         core.set_default_timeout(s["agent_timeout"])
         return core

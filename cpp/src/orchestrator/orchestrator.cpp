@@ -128,6 +128,7 @@ Orchestrator::Orchestrator(OrchestratorOptions opts, ConsensusPolicy policy, Sna
                           " is not accepted; expected 1 to 256");
   }
   gate_->compute = &io_->compute;
+  if (opts_.driven) return;  // the callers of request() run the compute queue themselves
   for (std::size_t i = 0; i < opts_.compute_threads; ++i) {
     threads_.emplace_back([this] {
       name_this_thread("gs-compute");
@@ -222,31 +223,51 @@ std::shared_ptr<Orchestrator::SymbolSlot> Orchestrator::slot_for(const std::stri
 std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
                                                       std::string trigger) {
   auto slot = slot_for(symbol);
-  // stop() flips stopping_ under idle_mu_: no request can slip in after it drained.
-  std::lock_guard il(idle_mu_);
-  if (stopping_.load()) throw StateError("the orchestrator is stopped; start the runtime first");
-  std::unique_lock lk(slot->mu);
-  if (slot->in_flight) {
-    if (slot->follow_up) {
-      coalesced_.fetch_add(1);
-    } else {
-      slot->follow_up = true;
-      slot->follow_trigger = std::move(trigger);
-      slot->follow_promise = std::make_shared<std::promise<DecisionPtr>>();
-      slot->follow_future = slot->follow_promise->get_future().share();
+  std::shared_ptr<std::promise<DecisionPtr>> promise;
+  std::shared_future<DecisionPtr> fut;
+  {
+    // stop() flips stopping_ under idle_mu_: no request can slip in after it drained.
+    std::lock_guard il(idle_mu_);
+    if (stopping_.load()) throw StateError("the orchestrator is stopped; start the runtime first");
+    std::lock_guard lk(slot->mu);
+    if (slot->in_flight) {
+      if (slot->follow_up) {
+        coalesced_.fetch_add(1);
+      } else {
+        slot->follow_up = true;
+        slot->follow_trigger = std::move(trigger);
+        slot->follow_promise = std::make_shared<std::promise<DecisionPtr>>();
+        slot->follow_future = slot->follow_promise->get_future().share();
+      }
+      return slot->current;
     }
-    return slot->current;
+    slot->in_flight = true;
+    promise = std::make_shared<std::promise<DecisionPtr>>();
+    slot->current = promise->get_future().share();
+    fut = slot->current;
+    active_.fetch_add(1);  // under idle_mu_, so stop() waits for this analysis
   }
-  slot->in_flight = true;
-  auto promise = std::make_shared<std::promise<DecisionPtr>>();
-  slot->current = promise->get_future().share();
-  auto fut = slot->current;
-  lk.unlock();
-  active_.fetch_add(1);
+  if (opts_.driven) {
+    launch(slot, std::move(trigger), std::move(promise));
+    drive(*slot);
+    return fut;
+  }
   asio::post(io_->compute, [this, slot, trigger = std::move(trigger), promise]() mutable {
     launch(slot, std::move(trigger), std::move(promise));
   });
   return fut;
+}
+
+void Orchestrator::drive(SymbolSlot& slot) {
+  while (true) {
+    {
+      std::lock_guard lk(slot.mu);
+      if (!slot.in_flight) return;
+    }
+    // Blocks only while an agent answers from another thread (an async Python agent, whose
+    // event loop enforces its deadline); complete() posts a wake-up for other drivers.
+    io_->compute.run_one();
+  }
 }
 
 void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
@@ -350,11 +371,11 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
     sink_->on_agent_update(u);
   }
   for (std::size_t i : runners) {
-    auto timer = std::make_unique<asio::steady_timer>(io_->timers, a->deadlines[i]);
-    timer->async_wait([this, a, i](const boost::system::error_code& ec) {
-      if (!ec) asio::post(io_->compute, [this, a, i] { on_deadline(a, i); });
-    });
-    {
+    if (!opts_.driven) {  // driven: no timer thread; a late answer is judged on arrival
+      auto timer = std::make_unique<asio::steady_timer>(io_->timers, a->deadlines[i]);
+      timer->async_wait([this, a, i](const boost::system::error_code& ec) {
+        if (!ec) asio::post(io_->compute, [this, a, i] { on_deadline(a, i); });
+      });
       std::lock_guard lk(a->mu);
       a->timers[i] = std::move(timer);
     }
@@ -576,6 +597,8 @@ void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<
     active_.fetch_sub(1);
   }
   idle_cv_.notify_all();
+  // Driven: another thread may be waiting in run_one() for an analysis this thread finished.
+  if (opts_.driven) asio::post(io_->compute, [] {});
 }
 
 void Orchestrator::set_weight_advisor(WeightAdvisor advisor) {

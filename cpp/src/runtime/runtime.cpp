@@ -124,6 +124,7 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
   }
   opts_.symbols = names;
   opts_.validate();
+  opts_.orchestrator.driven = opts_.synchronous;
   const auto bar_ms = static_cast<std::int64_t>(std::llround(opts_.bar_seconds * 1000.0));
   for (const auto& n : names) symbols_[n] = std::make_unique<Symbol>(n, opts_.history_bars, bar_ms);
   if (opts_.scoring.horizon_bars > 0) {
@@ -228,6 +229,13 @@ void Runtime::start() {
         state_ = RuntimeState::Faulted;
         throw;
       }
+      if (opts_.synchronous) {
+        // run_feed() runs the feed on the caller's thread.
+        log(20, "runtime started (synchronous): " + std::to_string(opts_.symbols.size()) +
+                    " symbols, " + std::to_string(orch_->agents().size()) + " agents, feed " +
+                    feed);
+        return;
+      }
       wait_for_history = feed_->backfills();
       // The feed runs on its own thread: history first, then the initial analyses, then live
       // data. However it ends, start() stops waiting for the history.
@@ -264,6 +272,68 @@ void Runtime::history_in() {
   history_cv_.notify_all();
 }
 
+namespace {
+
+// Passes a synchronous run's bars on, and asks the caller now and then whether to go on.
+class ProgressSink final : public FeedSink {
+ public:
+  ProgressSink(FeedSink& inner, const std::function<bool(std::uint64_t)>& progress,
+               const std::atomic<std::uint64_t>& bars, std::stop_source& stop)
+      : inner_(inner), progress_(progress), bars_(bars), stop_(stop) {}
+  void on_bar(const std::string& symbol, const Bar& bar, bool live) override {
+    inner_.on_bar(symbol, bar, live);
+    if (!progress_ || ++since_ < 256) return;
+    since_ = 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    if (!progress_(bars_.load(std::memory_order_relaxed))) stop_.request_stop();
+  }
+  void on_history_done() override { inner_.on_history_done(); }
+  void wait_idle(const std::string& symbol) override { inner_.wait_idle(symbol); }
+  void on_feed_problem(const std::string& code, const std::string& message) override {
+    inner_.on_feed_problem(code, message);
+  }
+
+ private:
+  FeedSink& inner_;
+  const std::function<bool(std::uint64_t)>& progress_;
+  const std::atomic<std::uint64_t>& bars_;
+  std::stop_source& stop_;
+  unsigned since_ = 0;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+bool Runtime::run_feed(const std::function<bool(std::uint64_t)>& progress) {
+  {
+    std::lock_guard lk(lifecycle_mu_);
+    if (!opts_.synchronous) {
+      throw StateError("run_feed: the runtime is not synchronous; its feed runs on its own thread");
+    }
+    if (state_.load() != RuntimeState::Running || !feed_) {
+      throw StateError("run_feed: the runtime is " + std::string(to_string(state_.load())) +
+                       (feed_ ? "" : " and has no feed") + "; expected a started runtime with one");
+    }
+    if (feed_running_) throw StateError("run_feed: the feed already ran or is running");
+    feed_running_ = true;
+  }
+  ProgressSink sink(*bridge_, progress, bars_ingested_, inline_stop_);
+  try {
+    feed_->run(sink, inline_stop_.get_token());
+  } catch (const std::exception& e) {
+    bridge_->on_feed_problem("feed_failed", std::string("feed stopped: ") + e.what());
+  }
+  const bool complete = !inline_stop_.stop_requested();
+  if (complete) {
+    std::lock_guard hl(history_mu_);
+    feed_done_ = true;
+  }
+  history_in();
+  return complete;
+}
+
 bool Runtime::wait_feed(std::chrono::milliseconds timeout) {
   std::unique_lock lk(history_mu_);
   history_cv_.wait_for(lk, timeout, [this] {
@@ -278,6 +348,7 @@ void Runtime::stop() {
   const auto st = state_.load();
   if (st == RuntimeState::Stopped || st == RuntimeState::Stopping) return;
   state_ = RuntimeState::Stopping;
+  inline_stop_.request_stop();  // a synchronous run_feed() on another thread ends its loop
   if (feed_thread_.joinable()) {
     feed_thread_.request_stop();
     feed_thread_.join();

@@ -97,7 +97,8 @@ def run_replay(
     from ..feeds import Replay
 
     feed = Replay(frame.reset_index(), speed=0)
-    rt = Runtime(symbols=symbols, feed=feed,
+    # Synchronous: this thread runs the feed and every analysis in bar order, no hand-offs.
+    rt = Runtime(symbols=symbols, feed=feed, _synchronous=True,
                  _scoring={"keep": _KEEP_ALL, "use_levels": exits == "levels",
                            "entry_delay_bars": entry_delay, **(scoring or {})}, **kwargs)
     try:
@@ -107,12 +108,12 @@ def run_replay(
         total = len(frame)
         cpu0, t0 = time.process_time(), time.perf_counter()
         rt.start()
-        shown = -1.0
-        while not rt._core.wait_feed(0.2):
-            if progress:
-                shown = _progress(rt._core.bars_ingested(), total, t0, shown)
-        for s in symbols:
-            rt.wait_idle(s)
+        shown = [-1.0]
+
+        def show(done: int) -> None:
+            shown[0] = _progress(done, total, t0, shown[0])
+
+        rt._core.run_feed(show if progress else None)
         rt.stop()  # every decision has reached the scorer once the orchestrator stopped
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
         status = rt._core.status()

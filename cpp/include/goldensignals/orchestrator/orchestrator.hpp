@@ -29,6 +29,10 @@ struct OrchestratorOptions {
   int breaker_faults = 5;           // consecutive faults that open an agent's circuit breaker
   std::chrono::milliseconds breaker_cooldown{30'000};  // how long a tripped agent rests
   std::size_t max_symbols = 10'000;  // symbols with analysis state, at most (bounds memory)
+  // Synchronous replay (backtests): request() runs the analysis to its end on the caller's
+  // thread, agents in order, with no compute or timer threads. An answer is still judged
+  // against its deadline when it arrives, but a slow agent is waited for, not abandoned.
+  bool driven = false;
 };
 
 // Produces the market view for an analysis of `symbol` (called on a compute thread).
@@ -52,7 +56,8 @@ class Orchestrator {
   [[nodiscard]] std::vector<AgentPtr> agents() const;
 
   // Starts an analysis of `symbol` now, or joins the one in flight; a trigger that arrives
-  // while one is in flight also schedules one follow-up with fresh data. Never blocks.
+  // while one is in flight also schedules one follow-up with fresh data. Never blocks, except
+  // when driven: then it returns once the analysis (and any follow-up) is done.
   std::shared_future<DecisionPtr> request(const std::string& symbol, std::string trigger);
 
   // Stops accepting work and waits for analyses in flight (at most their deadlines).
@@ -92,6 +97,7 @@ class Orchestrator {
   struct Gate;
   struct Io;
 
+  void drive(SymbolSlot& slot);  // driven: runs the compute queue until the slot is idle
   void launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
               std::shared_ptr<std::promise<DecisionPtr>> promise);
   void complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<Decision> d);

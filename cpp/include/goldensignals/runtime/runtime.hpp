@@ -32,6 +32,10 @@ struct RuntimeOptions {
   double bar_seconds = 60.0;                   // ticks from publish_tick build bars this long
   bool analyze_on_start = true;                // one analysis per symbol as soon as data exists
   ScoringOptions scoring;                      // every forecast scored when its horizon closes
+  // Synchronous replay (backtests): no threads of its own. start() only binds the feed;
+  // run_feed() then runs it on the caller's thread, each analysis to its end before the next
+  // bar (orchestrator.driven).
+  bool synchronous = false;
   void validate() const;
 };
 
@@ -83,6 +87,11 @@ class Runtime {
   void publish_tick(const std::string& symbol, double price, double volume, std::int64_t ts_ms);
   void publish_bar(const std::string& symbol, const Bar& bar);
 
+  // Synchronous runtimes, after start(): runs the feed to its end on this thread, calling
+  // progress(bars ingested) now and then; progress returning false, or stop() from another
+  // thread, ends the run early. True when the feed delivered everything.
+  bool run_feed(const std::function<bool(std::uint64_t)>& progress);
+
   // Blocks until the feed has delivered all it has (a replay's end), or `timeout` passes, or
   // the runtime stops; true when the feed is done. A feed that never ends: false at timeout.
   bool wait_feed(std::chrono::milliseconds timeout);
@@ -130,6 +139,8 @@ class Runtime {
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<FeedBridge> bridge_;
   std::jthread feed_thread_;
+  std::stop_source inline_stop_;  // a synchronous runtime's run_feed()
+  bool feed_running_ = false;     // guarded by lifecycle_mu_: run_feed() runs once
   std::mutex lifecycle_mu_;
   std::mutex history_mu_;  // guards history_in_; never held across a call out
   std::condition_variable history_cv_;
