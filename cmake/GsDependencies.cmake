@@ -47,7 +47,32 @@ if(NOT nlohmann_json_FOUND)
   message(STATUS "GoldenSignals: nlohmann/json from ${_gs_json_inc}")
 endif()
 
-# JWT verification (Debian's libjwt-dev, on OpenSSL) and TLS (OpenSSL), for the server.
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)
-find_package(OpenSSL 3 REQUIRED)
+# System libraries: the signal store (SQLite), JWT verification (libjwt, on OpenSSL) and TLS
+# (OpenSSL). All of them are looked for first, so a build from the sdist on a machine without
+# them stops once, naming every Debian package to install.
+set(_gs_missing "")
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBJWT QUIET IMPORTED_TARGET libjwt)
+endif()
+if(NOT PkgConfig_FOUND)
+  list(APPEND _gs_missing pkgconf)
+endif()
+if(NOT LIBJWT_FOUND)
+  list(APPEND _gs_missing libjwt-dev)
+endif()
+find_package(OpenSSL 3 QUIET)
+if(NOT OpenSSL_FOUND)
+  list(APPEND _gs_missing libssl-dev)
+endif()
+find_package(SQLite3 QUIET)
+if(NOT SQLite3_FOUND)
+  list(APPEND _gs_missing libsqlite3-dev)
+endif()
+if(_gs_missing)
+  list(JOIN _gs_missing " " _gs_missing_text)
+  message(FATAL_ERROR
+          "GoldenSignals needs system libraries that are missing: ${_gs_missing_text}.\n"
+          "On Debian or Ubuntu: sudo apt-get install -y ${_gs_missing_text}\n"
+          "(or install a prebuilt wheel, which carries them: docs/operations.md)")
+endif()

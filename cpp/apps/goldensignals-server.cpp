@@ -60,6 +60,34 @@ class LogSink final : public gs::RuntimeSink {
 // binary never loads Python.
 using LoadAgents = int (*)(gs::Runtime*, const char* spec, char* err, std::size_t errlen);
 
+// The plugin needs the libpython of the Python it was built for, which is often not on the
+// loader's path (pyenv, a venv over a Python of its own). An installed Python keeps it in
+// <prefix>/lib; a venv names its base Python in pyvenv.cfg ("home = <base prefix>/bin").
+// Loaded first, it satisfies the plugin's dependency; without it the loader searches as usual.
+void preload_libpython(const std::filesystem::path& plugin) {
+  namespace fs = std::filesystem;
+  const std::string name = "libpython" GS_PYTHON_VERSION ".so.1.0";
+  std::vector<fs::path> dirs;
+  if (const char* d = std::getenv("GS_PYTHON_LIBDIR"); d && *d) dirs.emplace_back(d);
+  // <prefix>/lib/pythonX.Y/site-packages/goldensignals/libgoldensignals_pyhost.so
+  fs::path prefix = fs::weakly_canonical(plugin);
+  for (int i = 0; i < 5; ++i) prefix = prefix.parent_path();
+  std::ifstream cfg(prefix / "pyvenv.cfg");
+  for (std::string line; std::getline(cfg, line);) {
+    const auto eq = line.find('=');
+    if (line.rfind("home", 0) != 0 || eq == std::string::npos) continue;
+    std::string home = line.substr(eq + 1);
+    home.erase(0, home.find_first_not_of(" \t"));
+    home.erase(home.find_last_not_of(" \t\r") + 1);
+    dirs.push_back(fs::path(home).parent_path() / "lib");
+  }
+  dirs.push_back(prefix / "lib");
+  for (const auto& d : dirs) {
+    const auto lib = d / name;
+    if (fs::exists(lib) && dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL) != nullptr) return;
+  }
+}
+
 void load_python_agents(gs::Runtime& rt, const std::vector<std::string>& specs,
                         const std::string& plugin_hint, const char* argv0) {
   namespace fs = std::filesystem;
@@ -69,18 +97,26 @@ void load_python_agents(gs::Runtime& rt, const std::vector<std::string>& specs,
   candidates.push_back(self / "libgoldensignals_pyhost.so");
   candidates.push_back(self / ".." / "lib" / ("python" GS_PYTHON_VERSION) / "site-packages" /
                        "goldensignals" / "libgoldensignals_pyhost.so");
+  // A wheel repaired by auditwheel keeps the binary in site-packages/goldensignals.scripts.
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) candidates.push_back(exe / ".." / "goldensignals" / "libgoldensignals_pyhost.so");
   void* handle = nullptr;
   std::string tried;
   for (const auto& c : candidates) {
     tried += "\n  " + c.string();
-    if (fs::exists(c) && (handle = dlopen(c.c_str(), RTLD_NOW | RTLD_GLOBAL)) != nullptr) break;
-    if (fs::exists(c)) tried += std::string(" (") + dlerror() + ")";
+    if (!fs::exists(c)) continue;
+    preload_libpython(c);
+    if ((handle = dlopen(c.c_str(), RTLD_NOW | RTLD_GLOBAL)) != nullptr) break;
+    tried += std::string(" (") + dlerror() + ")";
   }
   if (!handle) {
     throw gs::InvalidArgument(
         "--agents needs the Python host plugin libgoldensignals_pyhost.so; "
         "tried:" +
-        tried + "\n(set GS_PYHOST_PLUGIN to its path)");
+        tried +
+        "\n(set GS_PYHOST_PLUGIN to its path, and GS_PYTHON_LIBDIR to the directory of "
+        "libpython" GS_PYTHON_VERSION ".so.1.0 if that is what is missing)");
   }
   auto load = reinterpret_cast<LoadAgents>(dlsym(handle, "gs_load_python_agents"));
   if (!load) throw gs::Error("the Python host plugin has no gs_load_python_agents");

@@ -1,11 +1,13 @@
 // libgoldensignals_pyhost: loaded by goldensignals-server only for --agents. It embeds the
 // interpreter, imports the goldensignals package (whose _core registers the Python types this
 // plugin shares through pybind11's internals) and registers Python agents with the runtime.
+#include <dlfcn.h>
 #include <pybind11/embed.h>
 
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/runtime/runtime.hpp"
@@ -27,13 +29,27 @@ Host& host() {
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.install_signal_handlers = 0;  // the server owns SIGINT/SIGTERM
-    // Installed in a virtual environment's bin/: let Python find that environment (and its
-    // goldensignals) as if `bin/python` had started, through the pyvenv.cfg beside it.
+    // Let Python find the environment this plugin is installed in (and its goldensignals) as
+    // if its `bin/python` had started, through the pyvenv.cfg beside it. That is the server's
+    // own bin/ (a CMake or pip install puts the server there) or, from a wheel repaired by
+    // auditwheel (the server in site-packages/goldensignals.scripts/), the bin/ of the prefix
+    // above this plugin: <prefix>/lib/pythonX.Y/site-packages/goldensignals/<plugin>.
+    namespace fs = std::filesystem;
+    std::vector<fs::path> pythons;
     std::error_code ec;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    const auto python = self.parent_path() / "python";
-    if (!ec && std::filesystem::exists(python)) {
-      PyConfig_SetBytesString(&config, &config.program_name, python.c_str());
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) pythons.push_back(self.parent_path() / "python");
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&host), &info) != 0 && info.dli_fname != nullptr) {
+      fs::path prefix = fs::weakly_canonical(info.dli_fname, ec);
+      for (int i = 0; i < 5; ++i) prefix = prefix.parent_path();
+      pythons.push_back(prefix / "bin" / "python");
+    }
+    for (const auto& python : pythons) {
+      if (fs::exists(python, ec)) {
+        PyConfig_SetBytesString(&config, &config.program_name, python.c_str());
+        break;
+      }
     }
     py::initialize_interpreter(&config, 0, nullptr, false);
     PyConfig_Clear(&config);
