@@ -9,7 +9,7 @@ DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl
-TEST_PKGS := libgtest-dev chromium firefox-esr
+TEST_PKGS := libgtest-dev chromium firefox-esr clang libclang-rt-14-dev
 # What builds the package (also in each Python's wheel environment, scripts/wheels.py).
 BUILD_TOOLS := 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja
 PY_VERSION = $$($(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -18,12 +18,13 @@ CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybi
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
-.PHONY: run test test-cpp test-py test-sanitize bench stubs docs install clean wheel wheel-current
+.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench stubs docs install clean wheel \
+        wheel-current fuzz
 
 run: $(VENV)/.installed
 	$(VENV)/bin/goldensignals serve --agents goldensignals.examples:trend_regression
 
-test: test-cpp test-py
+test: test-cpp test-py test-fuzz
 
 install: $(VENV)/.installed
 
@@ -69,6 +70,21 @@ test-sanitize: $(VENV)/.test-deps $(DEPS)/.stamp
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF -DGS_SANITIZE=thread
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/tsan -j$(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
+
+# --- fuzzing (libFuzzer, clang, ASan + UBSan) -----------------------------------------------
+FUZZ_HARNESSES := fuzz_protocol_json fuzz_protocol_msgpack fuzz_http fuzz_jwt fuzz_csv
+FUZZ_SECONDS ?= 300
+
+build/fuzz/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt fuzz/CMakeLists.txt
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH CXX=clang++ cmake -S . -B build/fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_FUZZ=ON -DGS_BUILD_TESTS=OFF -DGS_BUILD_APPS=OFF
+
+# make fuzz: each harness for FUZZ_SECONDS (300); make test: 30 s each.
+fuzz: build/fuzz/build.ninja
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/fuzz -j$(JOBS)
+	bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+test-fuzz: FUZZ_SECONDS = 30
+test-fuzz: fuzz
 
 # --- Python ---------------------------------------------------------------------------------
 test-py: $(VENV)/.installed $(VENV)/.test-deps wheel-current

@@ -2,9 +2,12 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <sstream>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/market/csv.hpp"
 #include "goldensignals/market/feed.hpp"
 #include "goldensignals/market/market_state.hpp"
 #include "test_support.hpp"
@@ -191,6 +194,60 @@ TEST(MarketState, TicksBuildBarsOfTheConfiguredLength) {
   EXPECT_DOUBLE_EQ(s->volume.back(), 18.0);
   EXPECT_DOUBLE_EQ(s->price, 102.0);
   EXPECT_DOUBLE_EQ(m.last_close(), 101.0);
+}
+
+}  // namespace
+}  // namespace gs
+
+// The replay CSV reader (the native server's --feed replay:FILE).
+namespace gs {
+namespace {
+
+std::map<std::string, std::vector<Bar>> parse_csv(const std::string& text) {
+  std::istringstream in(text);
+  return parse_ohlcv_csv(in, "bars.csv");
+}
+
+std::string csv_error(const std::string& text) {
+  try {
+    parse_csv(text);
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(CsvReader, ReadsDateFormsSymbolsAndColumnsInAnyOrder) {
+  const auto bars = parse_csv(
+      "Symbol,Close,Open,High,Low,Volume,Timestamp\n"
+      "aapl,10.5,10,11,9,1000,2024-01-02\n"
+      "AAPL,11,10.5,12,10,1200,2024-01-03T14:30:00.250Z\n"
+      "nvda,5,5,5,5,0,1704153600\n");
+  ASSERT_EQ(bars.size(), 2u);
+  ASSERT_EQ(bars.at("AAPL").size(), 2u);
+  EXPECT_EQ(bars.at("AAPL")[0].ts_ms, 1'704'153'600'000);
+  EXPECT_EQ(bars.at("AAPL")[1].ts_ms, 1'704'292'200'250);
+  EXPECT_DOUBLE_EQ(bars.at("AAPL")[0].close, 10.5);
+  EXPECT_EQ(bars.at("NVDA")[0].ts_ms, 1'704'153'600'000);
+}
+
+TEST(CsvReader, ErrorsNameTheFileLineColumnAndValue) {
+  EXPECT_EQ(csv_error("date,open,high,low,close,volume\n2024-01-02,1,1,x,1,1\n"),
+            "replay file 'bars.csv' line 2: low 'x' is not a number");
+  EXPECT_EQ(csv_error("date,open,high,low,close\n"),
+            "replay file 'bars.csv': no volume column in 'date,open,high,low,close'");
+  EXPECT_EQ(csv_error("date,open,high,low,close,volume\n2024-13-02,1,1,1,1,1\n"),
+            "replay file 'bars.csv' line 2: date '2024-13-02' is not a date");
+}
+
+// Found by fuzz_csv: a bad symbol was reported without the file and line.
+TEST(CsvReader, ABadSymbolNamesTheFileAndLine) {
+  const auto e = csv_error(
+      "date,open,high,low,close,volume,symbol\n2024-01-02,1,1,1,1,1,AAPL\n"
+      "2024-01-03,1,1,1,1,1,aap\xce" "lda\n");
+  EXPECT_EQ(e.rfind("replay file 'bars.csv' line 3: symbol 'aap\xce" "lda' is not accepted: ", 0),
+            0u)
+      << e;
 }
 
 }  // namespace

@@ -64,6 +64,11 @@ std::optional<std::int64_t> epoch_ms(const std::string& s) {
 std::map<std::string, std::vector<Bar>> read_ohlcv_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InvalidArgument("replay file '" + path + "' cannot be opened");
+  return parse_ohlcv_csv(in, path);
+}
+
+std::map<std::string, std::vector<Bar>> parse_ohlcv_csv(std::istream& in,
+                                                        const std::string& path) {
   std::string line;
   if (!std::getline(in, line)) throw InvalidArgument("replay file '" + path + "' is empty");
   const auto header = split(line);
@@ -114,7 +119,15 @@ std::map<std::string, std::vector<Bar>> read_ohlcv_csv(const std::string& path) 
         throw InvalidArgument(where(names[k], cell(cols[k])) + " is not a number");
       *fields[k] = *v;
     }
-    out[sym >= 0 ? normalize_symbol(cell(sym)) : std::string()].push_back(b);
+    std::string symbol;
+    if (sym >= 0) {
+      try {
+        symbol = normalize_symbol(cell(sym));
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument(where("symbol", cell(sym)) + " is not accepted: " + e.what());
+      }
+    }
+    out[symbol].push_back(b);
   }
   if (out.empty()) throw InvalidArgument("replay file '" + path + "' has no rows");
   return out;

@@ -1,6 +1,7 @@
 // OHLCV bars from a CSV file, for replay by the native server.
 #pragma once
 
+#include <istream>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,5 +15,7 @@ namespace gs {
 // bars by symbol (key "" without one). Dates: YYYY-MM-DD, YYYY-MM-DD[ T]HH:MM:SS[.fff][Z]
 // (UTC) or epoch seconds. Throws InvalidArgument naming the file, line, column and value.
 std::map<std::string, std::vector<Bar>> read_ohlcv_csv(const std::string& path);
+// The same from a stream; `path` names it in messages.
+std::map<std::string, std::vector<Bar>> parse_ohlcv_csv(std::istream& in, const std::string& path);
 
 }  // namespace gs

@@ -1,0 +1,28 @@
+// libFuzzer: the client's frames, JSON text (gs::proto::parse_text: fuzz_protocol_json) or
+// MessagePack binary (gs::proto::parse_binary: fuzz_protocol_msgpack, built with
+// GS_FUZZ_MSGPACK). Any input must parse to a request or a problem, never throw or crash; a
+// request's symbol is always a valid one, and a problem always has a code and a message for
+// the alert.
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "goldensignals/core/clock.hpp"  // is_valid_symbol
+#include "goldensignals/net/protocol.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+#ifdef GS_FUZZ_MSGPACK
+  const auto parsed = gs::proto::parse_binary(text);
+#else
+  const auto parsed = gs::proto::parse_text(text);
+#endif
+  if (const auto* r = std::get_if<gs::proto::Request>(&parsed)) {
+    if (!r->symbol.empty() && !gs::is_valid_symbol(r->symbol)) __builtin_trap();
+  } else {
+    const auto& p = std::get<gs::proto::Problem>(parsed);
+    if (p.code.empty() || p.message.empty()) __builtin_trap();
+    (void)gs::proto::alert(p);  // the reply is made from whatever the client sent
+  }
+  return 0;
+}

@@ -1,0 +1,97 @@
+"""Writes the seed corpora of the fuzz harnesses (fuzz/corpus/<harness>/), from the inputs the
+tests use: the protocol's client messages (docs/protocol.md) as JSON and MessagePack, HTTP
+targets, JWTs like tests/py/test_security.py's, replay CSVs. Run once; the files are in the
+repo. `python fuzz/seeds.py [ES256 private key PEM]` (without a key: no ES256 seeds)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import jwt
+import msgpack
+
+HERE = Path(__file__).resolve().parent
+SECRET = "fuzzing-secret-of-32-bytes-or-more"  # fuzz_jwt.cpp's and fuzz_http.cpp's
+
+MESSAGES = [
+    {"type": "subscribe", "symbol": "AAPL"},
+    {"type": "subscribe", "symbol": "aapl", "since": 123},
+    {"type": "unsubscribe", "symbol": "NVDA"},
+    {"type": "analyze", "symbol": "BRK.B"},
+    {"type": "get_status"},
+    {"type": "heartbeat"},
+    {"type": "ping"},
+    {"type": "history", "symbol": "AAPL", "limit": 50, "before": 900},
+    {"type": "replay", "symbol": "AAPL", "from": "2024-01-02T00:00:00Z",
+     "to": "2024-01-03T00:00:00.250Z", "speed": 10},
+    {"type": "replay", "symbol": "^GSPC", "from": 1704153600000, "to": 1704240000000, "speed": 0},
+    {"type": "subscribe", "symbol": "bad symbol"},
+    {"type": "subscribe", "symbol": "AAPL", "since": -1},
+    {"type": "history", "symbol": "AAPL", "limit": 1e309},
+    {"type": "nope"},
+    {"symbol": "AAPL"},
+    [1, 2, 3],
+]
+TEXTS = ['{"type":"subscribe","symbol":"AAPL"', "\ufeff{}", '{"type":"ping","x":"\\ud800"}', "null"]
+
+HTTP = [
+    "GET\n\n/health", "GET\n\n/ws/status", "GET\nBearer fuzz-admin\n/metrics",
+    "GET\n\n/metrics?token=fuzz-admin", "HEAD\n\n/", "POST\n\n/health",
+    "GET\n\n/api/signals?symbol=AAPL&limit=100&before=5", "GET\n\n/api/signals?symbol=a%41PL&limit=0",
+    "GET\n\n/api/signals?limit=99999999999999999999", "GET\n\n/api/signals?x=1&&symbol=",
+    "GET\n\n/ws/signals?format=msgpack&token=abc%2Edef", "GET\n\n/ws/symbols/aapl?format=json",
+    "GET\n\n/ws/symbols/", "GET\n\n/../../etc/passwd", "GET\n\n/index.html?%zz", "GET\n\n/%00",
+]
+
+CSV = [
+    "date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,1000\n2024-01-03,10.5,12,10,11,1200\n",
+    "Timestamp,Open,High,Low,Close,Volume,Symbol\n1704153600,1,2,0.5,1.5,10,aapl\n"
+    "1704153660,1.5,2,1,1.8,11,nvda\n",
+    "datetime,open,high,low,close,volume\n2024-01-02T09:30:00.250Z,1,1,1,1,0\n"
+    "2024-01-02 09:31:00,1,1,1,1,0\n",
+    "time,open,high,low,close\n2024-01-02,1,1,1,1\n",
+    "date,open,high,low,close,volume\n2024-13-40,1,1,1,1,1\n,,,,,\n2024-01-02,nan,1,1,1,1\n",
+]
+
+
+def write(harness: str, items: list[bytes]) -> None:
+    d = HERE / "corpus" / harness
+    d.mkdir(parents=True, exist_ok=True)
+    for b in items:
+        (d / hashlib.sha1(b).hexdigest()).write_bytes(b)
+    print(f"{harness}: {len(items)} seeds")
+
+
+def tokens(es256_key: str | None) -> list[bytes]:
+    now = 1_800_000_000  # fuzz_jwt.cpp's clock
+    claims = [{"sub": "alice", "exp": now + 60},
+              {"sub": "bob", "exp": now + 60, "scope": "subscribe analyze",
+               "symbols": ["AAPL", "nvda"]},
+              {"sub": "carol", "exp": now - 3600}, {"sub": "dave", "nbf": now + 3600},
+              {"sub": 5, "scope": ["admin"]}, {}]
+    out = [jwt.encode(c, SECRET, algorithm=a) for c in claims for a in ("HS256", "HS512")]
+    out.append(jwt.encode(claims[0], "another-secret-of-32-bytes-or-more", algorithm="HS256"))
+    out.append(jwt.encode(claims[0], None, algorithm="none"))
+    if es256_key:
+        out += [jwt.encode(c, es256_key, algorithm="ES256") for c in claims[:3]]
+    out += ["a.b.c", "eyJhbGciOiJIUzI1NiJ9..", "Bearer x", ""]
+    return [t.encode() for t in out]
+
+
+def main() -> int:
+    key = Path(sys.argv[1]).read_text() if len(sys.argv) > 1 else None
+    write("fuzz_protocol_json", [json.dumps(m).encode() for m in MESSAGES] +
+          [t.encode("utf-8", "surrogatepass") for t in TEXTS])
+    write("fuzz_protocol_msgpack", [msgpack.packb(m) for m in MESSAGES] +
+          [msgpack.packb({"type": b"subscribe", "symbol": "AAPL"}), b"\xc1", b"\x81\xa4type"])
+    write("fuzz_http", [h.encode() for h in HTTP])
+    write("fuzz_jwt", tokens(key))
+    write("fuzz_csv", [c.encode() for c in CSV])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
