@@ -19,7 +19,7 @@ SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! 
            CMakeLists.txt pyproject.toml
 
 .PHONY: run test test-cpp test-py test-fuzz test-sanitize bench stubs docs install clean wheel \
-        wheel-current fuzz
+        wheel-current fuzz soak
 
 run: $(VENV)/.installed
 	$(VENV)/bin/goldensignals serve --agents goldensignals.examples:trend_regression
@@ -89,6 +89,13 @@ test-fuzz: fuzz
 # --- Python ---------------------------------------------------------------------------------
 test-py: $(VENV)/.installed $(VENV)/.test-deps wheel-current
 	$(VPY) -m pytest -q
+
+# --- soak and chaos (outside CI; tests/py/test_soak.py is the short version in make test) ----
+# 30 minutes with 1,000 subscribers (RSS, open files, threads and the file's size over time),
+# then 10 minutes of SIGKILL and restart every minute. Reports in bench/results/.
+soak: $(VENV)/.installed $(VENV)/.test-deps
+	$(VPY) scripts/soak.py --seconds 1800 --subscribers 1000 --verbose --json bench/results/soak-$$(date -u +%F).json
+	$(VPY) scripts/soak.py --seconds 600 --subscribers 1000 --kill-every 60 --verbose --json bench/results/chaos-$$(date -u +%F).json
 
 # --- wheels ---------------------------------------------------------------------------------
 $(VENV)/.wheel-tools: $(VENV)/.tools

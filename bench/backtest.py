@@ -28,10 +28,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import goldensignals as gs
 import numpy as np
 import pandas as pd
-
-import goldensignals as gs
 from goldensignals.evaluation.backtest import run_replay
 
 HERE = Path(__file__).resolve().parent

@@ -48,10 +48,10 @@ HTTP = [
 
 CSV = [
     "date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,1000\n2024-01-03,10.5,12,10,11,1200\n",
-    "Timestamp,Open,High,Low,Close,Volume,Symbol\n1704153600,1,2,0.5,1.5,10,aapl\n"
-    "1704153660,1.5,2,1,1.8,11,nvda\n",
-    "datetime,open,high,low,close,volume\n2024-01-02T09:30:00.250Z,1,1,1,1,0\n"
-    "2024-01-02 09:31:00,1,1,1,1,0\n",
+    ("Timestamp,Open,High,Low,Close,Volume,Symbol\n1704153600,1,2,0.5,1.5,10,aapl\n"
+    "1704153660,1.5,2,1,1.8,11,nvda\n"),
+    ("datetime,open,high,low,close,volume\n2024-01-02T09:30:00.250Z,1,1,1,1,0\n"
+    "2024-01-02 09:31:00,1,1,1,1,0\n"),
     "time,open,high,low,close\n2024-01-02,1,1,1,1\n",
     "date,open,high,low,close,volume\n2024-13-40,1,1,1,1,1\n,,,,,\n2024-01-02,nan,1,1,1,1\n",
 ]

@@ -256,11 +256,11 @@ def check(wheel: Path, python: Path) -> None:
             f"{py} smoke.py {carried} package",
             f"{server} --help > help.txt",
             "grep -q -- --agents help.txt",
-            f"PYTHONPATH={shlex.quote(tmp)} {server} --host 127.0.0.1 --port {port} --symbols AAPL "
-            f"--db off --agents wheel_agents:WheelAgent 2> server.log &",
+            (f"PYTHONPATH={shlex.quote(tmp)} {server} --host 127.0.0.1 --port {port} --symbols AAPL "
+            f"--db off --agents wheel_agents:WheelAgent 2> server.log &"),
             "pid=$!",
-            f"for i in $(seq 100); do {py} -c 'import socket; socket.create_connection((\"127.0.0.1\", "
-            f"{port}), timeout=1)' 2>/dev/null && break; sleep 0.2; done",
+            (f"for i in $(seq 100); do {py} -c 'import socket; socket.create_connection((\"127.0.0.1\", "
+            f"{port}), timeout=1)' 2>/dev/null && break; sleep 0.2; done"),
             f"{py} smoke.py {carried} {port} || {{ cat server.log; exit 1; }}",
             "kill -TERM $pid",
             "wait $pid || { cat server.log; exit 1; }",

@@ -10,10 +10,9 @@ import threading
 import time
 from typing import Any
 
+import goldensignals as gs
 import pandas as pd
 import pytest
-
-import goldensignals as gs
 from goldensignals.evaluation.backtest import run_replay
 
 pytest.importorskip("arch")
