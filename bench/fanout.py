@@ -39,6 +39,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "scripts"))
+from loopback import free_port
+
 PEERS_DIR = HERE / "peers"
 PEERS = ["websockets", "fastapi", "picows", "socketify"]
 SUSTAINED_P99_MS = 50.0
@@ -56,11 +59,6 @@ def find_binary(name: str, bin_dir: str | None) -> str:
     sys.exit(f"fanout.py: {name} not found (tried {', '.join(map(str, candidates))} and PATH); "
              "run `make install` or pass --bin-dir")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raise_fd_limit() -> None:

@@ -470,6 +470,13 @@ void init_runtime(py::module_& m) {
             // Runs on this (Python) thread without the GIL; Python agents take it per call.
             // progress(bars) and Ctrl-C are looked at every 0.1 s; an exception from either
             // stops the run and is raised here.
+            // Ctrl-C that landed in an inline Python agent, raised here as KeyboardInterrupt.
+            const auto raise_interrupt = [&r] {
+              if (r.executor().take_interrupt()) {
+                PyErr_SetNone(PyExc_KeyboardInterrupt);
+                throw py::error_already_set();
+              }
+            };
             std::optional<py::error_already_set> raised;
             bool complete = false;
             {
@@ -478,10 +485,7 @@ void init_runtime(py::module_& m) {
                 py::gil_scoped_acquire gil;
                 try {
                   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-                  if (r.executor().take_interrupt()) {  // Ctrl-C landed in a Python agent
-                    PyErr_SetNone(PyExc_KeyboardInterrupt);
-                    throw py::error_already_set();
-                  }
+                  raise_interrupt();
                   if (!progress.is_none()) progress(bars);
                   return true;
                 } catch (py::error_already_set& e) {
@@ -491,10 +495,7 @@ void init_runtime(py::module_& m) {
               });
             }
             if (raised) throw std::move(*raised);
-            if (r.executor().take_interrupt()) {  // in the last bars, after the last check
-              PyErr_SetNone(PyExc_KeyboardInterrupt);
-              throw py::error_already_set();
-            }
+            raise_interrupt();  // in the last bars, after the last check
             return complete;
           },
           py::arg("progress") = py::none(),

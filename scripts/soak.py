@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import websockets
+from loopback import free_port
 
 SYMBOLS = ["AAPL", "GOOGL", "MSFT", "TSLA", "NVDA", "SPY", "QQQ"]
 HERE = Path(__file__).resolve().parent
@@ -63,11 +64,6 @@ def Sometimes(ctx):
     return gs.Vote("BUY" if ctx.close[-1] >= ctx.open[-1] else "SELL", 0.65, ["last bar"])
 '''
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -24,13 +24,14 @@ import glob
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
+
+from loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -223,11 +224,6 @@ def WheelAgent(ctx):
     return gs.Vote("SELL", 0.7, ["from the wheel's server"])
 '''
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def check(wheel: Path, python: Path) -> None:

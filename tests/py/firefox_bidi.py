@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from browser_helpers import free_port
+from loopback import free_port
 
 FIREFOX = os.environ.get("GS_TEST_FIREFOX") or shutil.which("firefox-esr") or shutil.which("firefox") \
     or "/usr/bin/firefox-esr"

@@ -248,11 +248,9 @@ def test_cli_status_prints_the_status_json():
 
 
 def test_cli_status_unreachable_server_fails_with_one_line():
-    import socket
+    from loopback import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     r = _cli("status", f"http://127.0.0.1:{port}")
     assert r.returncode == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr
 

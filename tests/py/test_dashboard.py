@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from loopback import free_port
 
-from browser_helpers import (OUT, ROOT, SYMBOLS, WAIT_MS, WATCHLIST_20, ServerProcess, chromium, free_port,
+from browser_helpers import (OUT, ROOT, SYMBOLS, WAIT_MS, WATCHLIST_20, ServerProcess, chromium,
                              needs_chromium)
 
 pytestmark = needs_chromium

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 
-from browser_helpers import OUT, SYMBOLS, WATCHLIST_20, ServerProcess, free_port
+from browser_helpers import OUT, SYMBOLS, WATCHLIST_20, ServerProcess
+from loopback import free_port
 from firefox_bidi import firefox, needs_firefox
 
 pytestmark = needs_firefox

@@ -22,7 +22,7 @@ import pytest
 
 import goldensignals as gs
 from browser_helpers import ServerProcess as BrowserServerProcess
-from browser_helpers import free_port
+from loopback import free_port
 from server_helpers import (
     WAIT,
     analysis,

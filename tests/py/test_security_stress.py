@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import free_port
 from server_helpers import WAIT, RawWS, Rejected, eventually, http_get, http_json, parse_metrics
 
 SERVER = Path(sys.executable).parent / "goldensignals-server"
@@ -34,11 +35,6 @@ def rss_kib(pid: int) -> int:
             return int(line.split()[1])
     raise AssertionError("no VmRSS")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Native:

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cmath>
 #include <condition_variable>
+#include <utility>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
@@ -74,6 +75,8 @@ struct Orchestrator::Analysis {
 };
 
 namespace {
+
+thread_local bool tl_driving = false;  // this thread is in Orchestrator::drive()
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -259,15 +262,19 @@ std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
 }
 
 void Orchestrator::drive(SymbolSlot& slot) {
+  const bool outer = !std::exchange(tl_driving, true);
+  drivers_.fetch_add(1);
   while (true) {
     {
       std::lock_guard lk(slot.mu);
-      if (!slot.in_flight) return;
+      if (!slot.in_flight) break;
     }
     // Blocks only while an agent answers from another thread (an async Python agent, whose
-    // event loop enforces its deadline); complete() posts a wake-up for other drivers.
+    // event loop enforces its deadline); complete() wakes it when it finished elsewhere.
     io_->compute.run_one();
   }
+  drivers_.fetch_sub(1);
+  if (outer) tl_driving = false;
 }
 
 void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
@@ -598,7 +605,7 @@ void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<
   }
   idle_cv_.notify_all();
   // Driven: another thread may be waiting in run_one() for an analysis this thread finished.
-  if (opts_.driven) asio::post(io_->compute, [] {});
+  if (opts_.driven && drivers_.load() > (tl_driving ? 1 : 0)) asio::post(io_->compute, [] {});
 }
 
 void Orchestrator::set_weight_advisor(WeightAdvisor advisor) {

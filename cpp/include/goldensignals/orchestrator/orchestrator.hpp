@@ -126,6 +126,7 @@ class Orchestrator {
 
   std::atomic<std::uint64_t> started_{0}, completed_{0}, signals_{0}, coalesced_{0};
   std::atomic<std::size_t> active_{0};
+  std::atomic<int> drivers_{0};  // driven: threads in drive() now
   std::atomic<std::int64_t> default_timeout_ms_{1000};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
