@@ -92,10 +92,12 @@ test-py: $(VENV)/.installed $(VENV)/.test-deps wheel-current
 
 # --- soak and chaos (outside CI; tests/py/test_soak.py is the short version in make test) ----
 # 30 minutes with 1,000 subscribers (RSS, open files, threads and the file's size over time),
-# then 10 minutes of SIGKILL and restart every minute. Reports in bench/results/.
+# then 10 minutes of SIGKILL and restart every minute with the history on a small loop file
+# system that is filled up (and the server killed in it) or frozen every 2 minutes, 20 s each
+# (root: mount, fsfreeze). Reports in bench/results/.
 soak: $(VENV)/.installed $(VENV)/.test-deps
 	$(VPY) scripts/soak.py --seconds 1800 --subscribers 1000 --verbose --json bench/results/soak-$$(date -u +%F).json
-	$(VPY) scripts/soak.py --seconds 600 --subscribers 1000 --kill-every 60 --verbose --json bench/results/chaos-$$(date -u +%F).json
+	$(VPY) scripts/soak.py --seconds 600 --subscribers 1000 --kill-every 60 --disk-every 120 --disk-hold 20 --kill-in-full --verbose --json bench/results/chaos-$$(date -u +%F).json
 
 # --- wheels ---------------------------------------------------------------------------------
 $(VENV)/.wheel-tools: $(VENV)/.tools

@@ -430,6 +430,83 @@ TEST(SignalStore, ReadOnlyFileIsDegraded) {
   EXPECT_EQ(rec.seqs("AAPL").back(), 5u);  // seq read from the read-only file
 }
 
+TEST(SignalStore, AStretchOfUnstoredPricesIsReservedToo) {
+  // Prices not stored still take seqs: a restart (even after kill -9) must not issue them again.
+  TempDir dir;
+  Recorder rec;
+  const auto path = dir.file("a.db");
+  {
+    SignalStore st(opts(path), rec.publish(), rec.notify());
+    for (int i = 0; i < 2500; ++i) {
+      ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+    }
+    st.flush();
+    EXPECT_EQ(count_rows(path), 0);
+  }
+  SignalStore st(opts(path), rec.publish(), rec.notify());
+  append_signals(st, 0, 1);
+  st.flush();
+  const auto seqs = rec.seqs("AAPL");
+  ASSERT_EQ(seqs.size(), 2501u);
+  EXPECT_EQ(seqs[2499], 2500u);
+  EXPECT_GT(seqs.back(), 2500u);
+  EXPECT_TRUE(fs::exists(path + "-accounted"));
+}
+
+TEST(SignalStore, AfterARunThatPublishedUnstoredSeqJumpsAndOlderSinceIsNotRecovered) {
+  TempDir dir;
+  Recorder rec;
+  const auto path = dir.file("a.db");
+  const auto marker = path + "-accounted";
+  std::uint64_t unstored_last = 0;
+  {
+    SignalStore st(opts(path), rec.publish(), rec.notify());
+    append_signals(st, 0, 3);
+    st.flush();
+    EXPECT_TRUE(fs::exists(marker));
+    sqlite3* other = nullptr;  // another process holds the write lock: degraded
+    ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    append_signals(st, 3, 6);
+    st.flush();
+    EXPECT_TRUE(st.degraded());
+    EXPECT_FALSE(fs::exists(marker));  // removed before the first unstored message went out
+    unstored_last = st.last_seq("AAPL");
+    EXPECT_EQ(unstored_last, 6u);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    // Stopped (or killed) while degraded: the file never learnt of seqs 4 to 6.
+  }
+  const auto before_us = static_cast<std::uint64_t>(now_ms()) * 1000;
+  {
+    SignalStore st(opts(path), rec.publish(), rec.notify());
+    EXPECT_FALSE(st.degraded());
+    EXPECT_TRUE(fs::exists(marker));
+    append_signals(st, 6, 8);
+    st.flush();
+    const auto seqs = rec.seqs("AAPL");
+    ASSERT_EQ(seqs.size(), 8u);
+    EXPECT_GE(seqs[6], before_us);  // above anything the last run could have sent
+    EXPECT_EQ(seqs[7], seqs[6] + 1);
+    bool old_since = true, new_since = false;
+    st.recover("AAPL", 3, 100, [&](bool ok, std::vector<MessagePtr>) { old_since = ok; });
+    st.recover("AAPL", seqs[6], 100,
+               [&](bool ok, std::vector<MessagePtr> m) { new_since = ok && m.size() == 1; });
+    st.flush();
+    EXPECT_FALSE(old_since);  // 4 to 6 were never stored: no partial recovery
+    EXPECT_TRUE(new_since);
+  }
+  // The floor is in the file: a third, ordinary start keeps refusing the old since.
+  EXPECT_TRUE(fs::exists(marker));
+  std::this_thread::sleep_for(20ms);  // a second jump would go 20,000 past the reservation
+  SignalStore st(opts(path), rec.publish(), rec.notify());
+  bool old_since = true;
+  st.recover("AAPL", unstored_last, 100, [&](bool ok, std::vector<MessagePtr>) { old_since = ok; });
+  st.flush();
+  EXPECT_FALSE(old_since);
+  EXPECT_LE(st.last_seq("AAPL"), rec.seqs("AAPL").back() + 1000);  // the reservation: no jump
+}
+
 TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
   TempDir dir;
   Recorder rec;

@@ -98,6 +98,8 @@ nlohmann::json ServerContext::history_status() const {
           {"path", store->options().path},
           {"written", s.written},
           {"unstored", s.unstored},
+          {"withheld", s.withheld},
+          {"write_waiting_s", s.write_waiting_s},
           {"commits", s.commits},
           {"queued", s.queued},
           {"shed", s.shed},
@@ -146,8 +148,9 @@ std::string label(const std::string& v) {
   return out;
 }
 
+template <class Number>
 void metric(std::ostringstream& os, const char* name, const char* type, const char* help,
-            std::uint64_t v) {
+            Number v) {
   os << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
      << name << ' ' << v << '\n';
 }
@@ -213,7 +216,8 @@ std::string ServerContext::metrics() const {
   if (store) {
     const auto h = store->stats();
     metric(os, "gs_history_degraded", "gauge",
-           "1 while the history store cannot write (messages go out unstored).",
+           "1 while the history store cannot write (messages go out unstored) or a write has "
+           "waited 5 s or more for the disk.",
            h.degraded ? 1 : 0);
     metric(os, "gs_history_written_total", "counter", "Room messages committed to the history.",
            h.written);
@@ -221,6 +225,9 @@ std::string ServerContext::metrics() const {
            "Room messages broadcast without being stored (history degraded).", h.unstored);
     metric(os, "gs_history_queued", "gauge", "Room messages waiting for the history commit.",
            h.queued);
+    metric(os, "gs_history_write_waiting_seconds", "gauge",
+           "How long the history write in progress has waited for the disk (0: none).",
+           h.write_waiting_s);
   }
   const auto& sec = security;
   os << "# HELP gs_security_refusals_total Upgrades and requests refused, by reason "

@@ -1,7 +1,13 @@
 #include "goldensignals/store/signal_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
@@ -13,9 +19,11 @@ namespace gs {
 
 namespace {
 
-// Seqs reserved ahead in the file, so that messages published while the store could not
-// write still never get their seq reused after a restart (up to this many per symbol).
+// Seqs reserved ahead in the file: every seq published while the file takes writes is at
+// most a committed reservation, so a restart (even after kill -9) never issues it again.
 constexpr std::uint64_t kReserve = 1000;
+// A write waiting this long for the disk makes the store report itself degraded (stuck).
+constexpr std::int64_t kStuckAfterMs = 5000;
 constexpr std::size_t kIdleReaders = 4;
 constexpr std::int64_t kRetentionChunk = 5000;  // rows deleted per symbol and transaction
 
@@ -71,6 +79,27 @@ std::string classify(const sql::Error& e) {
 std::int64_t to_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t to_u64(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
 
+// Microseconds since the Unix epoch: the seq a restart jumps to when the last run may have
+// published seqs the file does not know. Unstored messages never outrun it (1 per us).
+std::uint64_t now_us() { return to_u64(now_ms()) * 1000; }
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Makes a change to `file`'s directory entry durable (best effort: a crash of the machine,
+// not only of the process, must not bring a removed marker back).
+void sync_dir_of(const std::string& file) {
+  auto dir = std::filesystem::path(file).parent_path();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
 }  // namespace
 
 struct SignalStore::Db {
@@ -91,7 +120,10 @@ struct SignalStore::Stamped {
 };
 
 SignalStore::SignalStore(StoreOptions o, Publish publish, Notify notify)
-    : opts_(std::move(o)), publish_(std::move(publish)), notify_(std::move(notify)) {
+    : opts_(std::move(o)),
+      marker_(opts_.path + "-accounted"),
+      publish_(std::move(publish)),
+      notify_(std::move(notify)) {
   if (opts_.path.empty()) throw InvalidArgument("SignalStore: path is empty; give a file path");
   if (!std::isfinite(opts_.retention_days) || opts_.retention_days <= 0) {
     throw InvalidArgument("GS_RETENTION_DAYS " + fmt_num(opts_.retention_days) +
@@ -129,7 +161,10 @@ void SignalStore::load_seq(Db& db) {
   auto has = db.conn.prepare(
       "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('messages','symbols')");
   has.step();
-  if (has.i64(0) < 2) return;
+  if (has.i64(0) < 2) {
+    marker_checked_ = true;  // a new file: no run published anything it should know
+    return;
+  }
   auto merge = [&](const std::string& s, std::uint64_t v) {
     auto& n = next_[s];
     n = std::max(n, v);
@@ -145,8 +180,32 @@ void SignalStore::load_seq(Db& db) {
     reserved_[s] = std::max(reserved_[s], to_u64(r.i64(1)));
     floor_[s] = std::max(floor_[s], to_u64(r.i64(2)));
   }
+  if (!marker_checked_) {
+    marker_checked_ = true;
+    std::error_code ec;
+    if (!std::filesystem::exists(marker_, ec)) jump_seq();
+  }
   std::lock_guard lk(state_mu_);
   for (const auto& [s, v] : pub_) last_[s] = std::max(last_[s], v);
+}
+
+void SignalStore::jump_seq() {
+  // The last run ended while messages it published were not all accounted for in the file
+  // (it was degraded, or the file predates the marker). Its seqs are below the time now in
+  // microseconds (see unstored_ceiling): start above it, and refuse recovery from below.
+  std::uint64_t top = base_;
+  for (const auto& [s, v] : next_) top = std::max(top, v);
+  base_ = std::max(top + 1, now_us());
+  for (auto& [s, v] : next_) {
+    v = base_;
+    pub_[s] = base_;
+    lost_[s] = base_;  // written as the symbol's floor once the file takes writes
+  }
+}
+
+std::uint64_t SignalStore::unstored_ceiling(const std::string& symbol) const {
+  const auto it = reserved_.find(symbol);
+  return std::max(it == reserved_.end() ? 0 : it->second, now_us());
 }
 
 void SignalStore::try_open() {
@@ -191,13 +250,22 @@ void SignalStore::try_open() {
         db->floor.bind(1, s).bind(2, to_i64(lost)).step();
         db->floor.reset();
       }
+      for (const auto& [s, v] : next_) {  // and seqs issued meanwhile, stored or not
+        db->reserve.bind(1, s).bind(2, to_i64(v + kReserve)).step();
+        db->reserve.reset();
+      }
       db->conn.exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db->conn.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
     for (const auto& [s, lost] : lost_) floor_[s] = std::max(floor_[s], lost);
+    for (const auto& [s, v] : next_) reserved_[s] = std::max(reserved_[s], v + kReserve);
     lost_.clear();
+    // Everything published is now accounted for. If the marker cannot be made, the next
+    // start jumps seq as after a degraded run: safe, only less tidy.
+    const int fd = ::open(marker_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) ::close(fd);
     db_ = std::move(db);
     go_healthy();
   } catch (const sql::Error& e) {
@@ -210,10 +278,18 @@ void SignalStore::go_degraded(const std::string& reason) {
   next_retry_ = std::chrono::steady_clock::now() + opts_.retry_interval;
   const bool was = degraded_;
   degraded_ = true;
+  // Before any message goes out unstored: a restart must not trust the file's seqs.
+  std::string marker_note;
+  if (::unlink(marker_.c_str()) == 0) {
+    sync_dir_of(marker_);
+  } else if (errno != ENOENT) {
+    marker_note = "; " + marker_ + " cannot be removed (" + std::strerror(errno) +
+                  "), so a restart may issue some seqs again";
+  }
   const std::string text = "history store " + opts_.path + " is degraded: " + reason +
                            "; live messages continue, unstored; retrying every " +
                            fmt_num(static_cast<double>(opts_.retry_interval.count()) / 1000.0) +
-                           " s";
+                           " s" + marker_note;
   {
     std::lock_guard lk(state_mu_);
     stats_.degraded = true;
@@ -324,7 +400,7 @@ void SignalStore::process(std::vector<Item>& batch) {
   const std::int64_t ts = now_ms();
   for (auto& item : batch) {
     if (auto* a = std::get_if<Append>(&item)) {
-      const auto seq = ++next_[a->symbol];
+      const auto seq = ++next_.try_emplace(a->symbol, base_).first->second;
       const bool store = a->kind != MessageKind::PriceUpdate || opts_.store_prices;
       rows.push_back(Stamped{a->symbol, seq, a->kind, ts,
                              std::make_shared<const std::string>(with_seq(seq, a->body)), store});
@@ -335,9 +411,14 @@ void SignalStore::process(std::vector<Item>& batch) {
   std::vector<Step> steps;
   steps.reserve(batch.size());
   std::size_t k = 0;
+  std::uint64_t withheld = 0;
   for (auto& item : batch) {
     if (std::holds_alternative<Append>(item)) {
       auto& r = rows[k++];
+      if (!stored && r.seq > unstored_ceiling(r.symbol)) {
+        ++withheld;  // its seq could be issued again after a restart: never sent
+        continue;
+      }
       if (r.store && !stored) lost_[r.symbol] = std::max(lost_[r.symbol], r.seq);
       pub_[r.symbol] = r.seq;
       steps.emplace_back(Publication{r.symbol, std::move(r.frame), r.kind});
@@ -350,7 +431,8 @@ void SignalStore::process(std::vector<Item>& batch) {
   if (!steps.empty()) publish_(std::move(steps));
   {
     std::lock_guard lk(state_mu_);
-    for (const auto& r : rows) last_[r.symbol] = r.seq;
+    for (const auto& r : rows) last_[r.symbol] = pub_[r.symbol];
+    stats_.withheld += withheld;
     if (!stored) {
       stats_.unstored += static_cast<std::uint64_t>(
           std::count_if(rows.begin(), rows.end(), [](const Stamped& r) { return r.store; }));
@@ -360,17 +442,21 @@ void SignalStore::process(std::vector<Item>& batch) {
 }
 
 bool SignalStore::write(const std::vector<Stamped>& rows) {
-  const bool any = std::any_of(rows.begin(), rows.end(), [](const Stamped& r) { return r.store; });
-  if (!any) return true;
+  std::unordered_map<std::string, std::uint64_t> reserve;  // symbols whose reservation grows
+  bool any = false;
+  for (const auto& r : rows) {
+    any = any || r.store;
+    if (r.seq + kReserve / 2 > reserved_[r.symbol]) reserve[r.symbol] = r.seq + kReserve;
+  }
+  if (!any && reserve.empty()) return true;  // unstored prices below the reservation
   if (degraded_ || !db_) return false;
   auto& db = *db_;
-  std::unordered_map<std::string, std::uint64_t> reserve;  // symbols whose reservation grows
   std::uint64_t n = 0;
   next_commit_ = std::chrono::steady_clock::now() + opts_.commit_interval;
+  write_began_ms_.store(steady_ms());
   try {
     db.conn.exec("BEGIN IMMEDIATE");
     for (const auto& r : rows) {
-      if (r.seq + kReserve / 2 > reserved_[r.symbol]) reserve[r.symbol] = r.seq + kReserve;
       if (!r.store) continue;
       db.insert.bind(1, r.symbol)
           .bind(2, to_i64(r.seq))
@@ -387,10 +473,12 @@ bool SignalStore::write(const std::vector<Stamped>& rows) {
     }
     db.conn.exec("COMMIT");
   } catch (const sql::Error& e) {
+    write_began_ms_.store(0);
     sqlite3_exec(db.conn.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     go_degraded(classify(e));
     return false;
   }
+  write_began_ms_.store(0);
   for (const auto& [s, v] : reserve) reserved_[s] = v;
   std::lock_guard lk(state_mu_);
   stats_.written += n;
@@ -436,6 +524,7 @@ bool SignalStore::retention() {
   const std::int64_t cutoff =
       now_ms() - static_cast<std::int64_t>(opts_.retention_days * 86'400'000.0);
   std::uint64_t deleted = 0;
+  write_began_ms_.store(steady_ms());
   try {
     auto& c = db_->conn;
     auto by_age = c.prepare("SELECT max(seq) FROM messages WHERE symbol = ? AND ts_ms < ?");
@@ -480,6 +569,7 @@ bool SignalStore::retention() {
   } catch (const sql::Error& e) {
     go_degraded(classify(e));
   }
+  write_began_ms_.store(0);
   std::lock_guard lk(state_mu_);
   stats_.retained_deleted += deleted;
   return more;
@@ -562,16 +652,24 @@ std::uint64_t SignalStore::last_seq(const std::string& symbol) const {
   return it == last_.end() ? 0 : it->second;
 }
 
-bool SignalStore::degraded() const {
-  std::lock_guard lk(state_mu_);
-  return stats_.degraded;
-}
+bool SignalStore::degraded() const { return stats().degraded; }
 
 StoreStats SignalStore::stats() const {
   StoreStats s;
   {
     std::lock_guard lk(state_mu_);
     s = stats_;
+  }
+  if (const auto began = write_began_ms_.load(); began != 0) {
+    const auto waited = steady_ms() - began;
+    s.write_waiting_s = static_cast<double>(waited) / 1000.0;
+    if (waited >= kStuckAfterMs && !s.degraded) {
+      s.degraded = true;
+      s.reason = "history store " + opts_.path + " is degraded: a write has waited " +
+                 fmt_num(s.write_waiting_s) +
+                 " s for the disk (stuck or very slow); room messages wait for it, prices are "
+                 "shed";
+    }
   }
   std::lock_guard lk(mu_);
   s.queued = queued_appends_;

@@ -4,6 +4,7 @@
 // restarts. A store that cannot write is "degraded": messages still flow live, unstored.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -60,10 +61,12 @@ struct StoreStats {
   std::string reason;                  // why it is degraded ("" when not)
   std::uint64_t written = 0;           // messages committed since open
   std::uint64_t unstored = 0;          // messages published without being stored (degraded)
+  std::uint64_t withheld = 0;  // degraded too long: messages not published (their seq unsafe)
   std::uint64_t commits = 0;           // transactions committed
   std::uint64_t shed = 0;              // price_updates dropped because the queue was full
   std::uint64_t retained_deleted = 0;  // messages deleted by retention
   std::size_t queued = 0;              // messages awaiting commit now
+  double write_waiting_s = 0;          // how long the write in progress has waited (0: none)
 };
 
 class SignalStore {
@@ -154,6 +157,9 @@ class SignalStore {
   bool retention();  // true: more to delete
   void go_degraded(const std::string& reason);
   void go_healthy();
+  void jump_seq();  // the last run may have published seqs the file does not know
+  // The seq above which a message published unstored could be issued again after a restart.
+  [[nodiscard]] std::uint64_t unstored_ceiling(const std::string& symbol) const;
   Step answer(Recover& r);
   std::unique_ptr<Db> reader() const;
   // Rows (symbol, seq, type, ts_ms, json) of `text` on a pooled read connection.
@@ -162,6 +168,9 @@ class SignalStore {
   void give_back(std::unique_ptr<Db> db) const;
 
   const StoreOptions opts_;
+  // Present while every seq published is accounted for in the file (stored, reserved or
+  // below a floor); removed before a message goes out unstored.
+  const std::string marker_;
   Publish publish_;
   Notify notify_;
 
@@ -179,6 +188,8 @@ class SignalStore {
   std::unordered_map<std::string, std::uint64_t> reserved_;  // committed upper bound of issued
   std::unordered_map<std::string, std::uint64_t> lost_;      // highest seq published unstored
   std::unordered_map<std::string, std::uint64_t> floor_;     // below it, history is incomplete
+  std::uint64_t base_ = 0;       // where a symbol the file does not know starts its seq
+  bool marker_checked_ = false;  // the file's tables were read once and the marker looked at
   std::chrono::steady_clock::time_point next_retention_, next_retry_;
   std::chrono::steady_clock::time_point next_commit_{};  // group commit: not before this
   bool degraded_ = false;  // writer's view; stats_.degraded is the shared one
@@ -186,6 +197,8 @@ class SignalStore {
   mutable std::mutex state_mu_;                          // the fields below (read by other threads)
   std::unordered_map<std::string, std::uint64_t> last_;  // last published seq per symbol
   StoreStats stats_;
+  // When the write in progress began (steady clock, ms; 0: none): a stuck disk shows here.
+  std::atomic<std::int64_t> write_began_ms_{0};
 
   mutable std::mutex pool_mu_;  // idle read connections; taken out while in use
   mutable std::vector<std::unique_ptr<Db>> pool_;
