@@ -8,7 +8,7 @@ PIP := $(VPY) -m pip --disable-pip-version-check -q
 DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
-BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl
+BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl libhnswlib-dev
 TEST_PKGS := libgtest-dev chromium firefox-esr clang libclang-rt-14-dev
 # What builds the package (also in each Python's wheel environment, scripts/wheels.py).
 BUILD_TOOLS := 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ["agents.py", "python_agents.py", "analyses.py", "backtest.py", "store.py", "fanout.py"]
+SUITES = ["agents.py", "python_agents.py", "analyses.py", "backtest.py", "store.py", "analog.py",
+          "fanout.py"]
 
 
 def main() -> int:

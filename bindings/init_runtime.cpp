@@ -12,6 +12,7 @@
 
 #include "event_pump.hpp"
 #include "event_types.hpp"
+#include "goldensignals/agents/analog.hpp"
 #include "goldensignals/agents/builtin.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
@@ -327,6 +328,13 @@ void init_runtime(py::module_& m) {
             for (auto& a : agents) r.rt().orchestrator().add_agent(std::move(a));
           },
           py::arg("names"))
+      .def(
+          "add_native_agent",
+          [](PyRuntime& r, std::shared_ptr<Analog> a) {
+            py::gil_scoped_release nogil;
+            r.rt().orchestrator().add_agent(std::move(a));
+          },
+          py::arg("agent"))
       .def("add_python_agent", &PyRuntime::add_python_agent, py::arg("name"), py::arg("fn"),
            py::arg("weight"), py::arg("timeout"))
       .def(

@@ -69,6 +69,11 @@ find_package(SQLite3 QUIET)
 if(NOT SQLite3_FOUND)
   list(APPEND _gs_missing libsqlite3-dev)
 endif()
+# The Analog agent's approximate index: hnswlib's headers (header-only).
+find_path(GS_HNSWLIB_INCLUDE hnswlib/hnswlib.h)
+if(NOT GS_HNSWLIB_INCLUDE)
+  list(APPEND _gs_missing libhnswlib-dev)
+endif()
 if(_gs_missing)
   list(JOIN _gs_missing " " _gs_missing_text)
   message(FATAL_ERROR

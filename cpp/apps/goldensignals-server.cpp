@@ -411,7 +411,9 @@ int main(int argc, char** argv) {
       ->envname("GS_REPLAY_SPEED")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_option("--agents", agents, "Python agent as module:object (repeatable; loads Python)");
+  app.add_option("--agents", agents,
+                 "a native agent's name (Analog, or a built-in) or a Python agent as "
+                 "module:object (repeatable; module:object loads Python)");
   app.add_option("--python-agents", agents_csv, "comma-separated module:object list")
       ->envname("GS_AGENTS");
   app.add_option("--pyhost-plugin", plugin, "path of libgoldensignals_pyhost.so")
@@ -495,7 +497,13 @@ int main(int argc, char** argv) {
     for (std::string s; std::getline(as, s, ',');) {
       if (!s.empty()) agents.push_back(s);
     }
-    if (!agents.empty()) load_python_agents(*rt, agents, plugin, argv[0]);
+    // A native agent's name (a built-in, or Analog) is made here; module:object is Python.
+    std::vector<std::string> native, python;
+    for (const auto& s : agents) (s.find(':') == std::string::npos ? native : python).push_back(s);
+    if (!native.empty()) {
+      for (auto& a : gs::make_builtin_agents(native)) rt->orchestrator().add_agent(std::move(a));
+    }
+    if (!python.empty()) load_python_agents(*rt, python, plugin, argv[0]);
     rt->set_feed(std::move(the_feed));
 
     if (so.web_root.empty()) so.web_root = find_web_root(argv[0]);

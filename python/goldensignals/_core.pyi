@@ -12,7 +12,7 @@ from goldensignals import UnknownSymbolError
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'builtin_agent_names', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma']
+__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma']
 class Vote:
     """
     An agent's vote.
@@ -101,6 +101,27 @@ class ConsensusResult:
         ...
     @property
     def valid_votes(self) -> int:
+        ...
+class AnalogAgent:
+    """
+    Native Analog agent (private; use gs.agents.Analog).
+    """
+    def __init__(self, *, k: typing.SupportsInt | typing.SupportsIndex, horizon: typing.SupportsInt | typing.SupportsIndex, min_history: typing.SupportsInt | typing.SupportsIndex, min_agreement: typing.SupportsFloat | typing.SupportsIndex, cross_symbol: bool, exact_limit: typing.SupportsInt | typing.SupportsIndex, max_vectors: typing.SupportsInt | typing.SupportsIndex, as_of: bool, shuffle_outcomes: bool, seed: typing.SupportsInt | typing.SupportsIndex, name: str, weight: typing.SupportsFloat | typing.SupportsIndex, timeout: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def learn(self, symbol: str, time_ms: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], close: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], volume: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
+        ...
+    def nearest(self, features: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], symbol: str, as_of_ms: typing.SupportsInt | typing.SupportsIndex) -> list:
+        ...
+    def size(self) -> int:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def timeout(self) -> float:
+        ...
+    @property
+    def weight(self) -> float:
         ...
 class AgentContext:
     """
@@ -304,6 +325,8 @@ class Runtime:
         ...
     def add_builtin_agents(self, names: collections.abc.Sequence[str]) -> None:
         ...
+    def add_native_agent(self, agent: AnalogAgent) -> None:
+        ...
     def add_python_agent(self, name: str, fn: typing.Any, weight: typing.SupportsFloat | typing.SupportsIndex, timeout: typing.SupportsFloat | typing.SupportsIndex | None) -> None:
         ...
     def agent_names(self) -> list[str]:
@@ -385,6 +408,10 @@ def _builtin_agent_votes(open: typing.Annotated[numpy.typing.ArrayLike, numpy.fl
     Returns (actions int8[bars, agents]: 0 BUY, 1 SELL, 2 HOLD, -1 none; confidence
     float64[bars, agents], NaN when none; agent names), and with_reasoning a fourth item:
     per bar, per agent, the reasoning tuple or None.
+    """
+def analog_features(close: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], volume: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], j: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+    """
+    The Analog agent's feature vector of bar j (None within the first 60 bars or when the last 20 did not move).
     """
 def builtin_agent_names() -> list[str]:
     """

@@ -6,9 +6,14 @@ import importlib
 from collections.abc import Iterable
 from typing import Any
 
+from . import _core
 from ._core import AgentContext, InvalidArgumentError, Vote, builtin_agent_names
 
-__all__ = ["Agent", "AgentContext", "Vote", "load_agent", "load_agents"]
+__all__ = ["Agent", "AgentContext", "Analog", "Vote", "analog_features", "load_agent",
+           "load_agents"]
+
+#: Native agents made by name that are not in the default panel.
+OPTIONAL_NATIVE = ("Analog",)
 
 
 class Agent:
@@ -49,6 +54,94 @@ class Agent:
         return f"{type(self).__name__}(name={self.name!r}, weight={self.weight}, timeout={self.timeout})"
 
 
+class Analog:
+    """Native agent that votes with what followed the past setups most like the present one.
+
+    Each bar gets nine scale-free features from that bar and the 60 before it (returns over
+    1, 5, 20 and 60 bars in units of the 20-bar volatility, the 20/60-bar volatility ratio,
+    RSI(14), the distance from the 20- and 50-bar averages, the volume z-score; see
+    docs/agents.md). Once a bar's outcome is known (``horizon`` bars later), its features and
+    forward log return are remembered. An analysis retrieves the ``k`` nearest setups whose
+    outcome was known at its time (the as-of filter: exact, also with the HNSW index used
+    past ``exact_limit`` setups), weighs them by closeness and votes BUY or SELL when their
+    weighted agreement reaches ``min_agreement``; the reasoning names the closest analogs.
+    It runs on the compute pool, never holding the GIL.
+
+    ``cross_symbol`` also retrieves other symbols' setups. ``prepare(data)`` (called by
+    :func:`goldensignals.backtest`) or :meth:`learn` give it a history up front; whatever it
+    learnt, a vote only reads outcomes known at the analysis' time.
+
+    ``as_of=False`` and ``shuffle_outcomes=True`` are the evaluation's controls, not settings:
+    the first lets retrieval read outcomes that were not yet known (it must look too good),
+    the second pairs each setup with an outcome drawn from those known (no skill may remain;
+    ``seed`` draws them, and the HNSW graph's levels).
+    """
+
+    def __init__(self, *, k: int = 20, horizon: int = 5, min_history: int = 50,
+                 min_agreement: float = 0.2, cross_symbol: bool = False,
+                 exact_limit: int = 50_000, max_vectors: int = 1_000_000, as_of: bool = True,
+                 shuffle_outcomes: bool = False, seed: int = 42, name: str = "Analog",
+                 weight: float = 1.0, timeout: float = 1.0) -> None:
+        self._native = _core.AnalogAgent(
+            k=k, horizon=horizon, min_history=min_history, min_agreement=min_agreement,
+            cross_symbol=cross_symbol, exact_limit=exact_limit, max_vectors=max_vectors,
+            as_of=as_of, shuffle_outcomes=shuffle_outcomes, seed=seed, name=name, weight=weight,
+            timeout=timeout)
+        self.horizon = horizon
+
+    @property
+    def name(self) -> str:
+        return str(self._native.name)
+
+    @property
+    def weight(self) -> float:
+        return float(self._native.weight)
+
+    @property
+    def timeout(self) -> float:
+        return float(self._native.timeout)
+
+    def learn(self, data: Any) -> None:
+        """Learns bars (a frame in the format of :mod:`goldensignals.datasets`, or anything
+        :func:`goldensignals.datasets.load` takes), oldest first per symbol."""
+        import numpy as np
+
+        from .datasets import load
+
+        frame = load(data)
+        for symbol, rows in frame.groupby("symbol", sort=False):
+            ms = rows.index.as_unit("ms").asi8.astype(np.int64)
+            self._native.learn(str(symbol), ms.tolist(), rows["close"].tolist(),
+                               rows["volume"].tolist())
+
+    prepare = learn  # a backtest hands its data over before the first analysis
+
+    def nearest(self, features: Any, symbol: str, as_of: Any) -> list[dict[str, Any]]:
+        """The analogs a vote of ``symbol`` at time ``as_of`` would read for ``features``
+        (nine numbers, as :func:`analog_features` gives), nearest first."""
+        import pandas as pd
+
+        if isinstance(as_of, int):
+            ms = as_of  # milliseconds since the epoch
+        else:
+            ts = pd.Timestamp(as_of)
+            ms = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).value // 1_000_000
+        return list(self._native.nearest([float(x) for x in features], symbol, ms))
+
+    def __len__(self) -> int:
+        return int(self._native.size())
+
+    def __repr__(self) -> str:
+        return f"Analog(name={self.name!r}, horizon={self.horizon}, setups={len(self)})"
+
+
+def analog_features(close: Any, volume: Any, j: int = -1) -> list[float] | None:
+    """The Analog agent's nine features of bar ``j`` (default the last), from bars up to it."""
+    c = [float(x) for x in close]
+    v = [float(x) for x in volume]
+    return _core.analog_features(c, v, j % len(c) if c else 0)
+
+
 def load_agent(spec: str) -> Any:
     """The object a ``module:object`` spec names (as ``--agents`` takes it)."""
     module, _, attr = spec.partition(":")
@@ -85,16 +178,22 @@ def load_agents(rt: Any, agents: Any, *, data: Any = None) -> None:
             if item in builtins:
                 rt.add_builtin_agents([item])
                 continue
-            if ":" not in item:
+            if item == "Analog":
+                item = Analog()
+            elif ":" not in item:
                 raise InvalidArgumentError(
                     f"agent {item!r} is not accepted; expected a built-in agent "
-                    f"({', '.join(sorted(builtins))}), 'builtin' or module:object")
-            item = load_agent(item)
-        if isinstance(item, type) and issubclass(item, Agent):
+                    f"({', '.join(sorted(builtins))}), {', '.join(OPTIONAL_NATIVE)}, 'builtin' "
+                    "or module:object")
+            else:
+                item = load_agent(item)
+        if isinstance(item, type) and issubclass(item, (Agent, Analog)):
             item = item()
         if data is not None and callable(getattr(item, "prepare", None)):
             item.prepare(data)
-        if isinstance(item, Agent):
+        if isinstance(item, Analog):
+            rt.add_native_agent(item)
+        elif isinstance(item, Agent):
             rt.add_agent(item)
         elif callable(item):
             rt.agent(getattr(item, "__name__", "agent"))(item)

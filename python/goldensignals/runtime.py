@@ -232,6 +232,16 @@ class Runtime:
         self._add(agent.name, agent.analyze, agent.weight, agent.timeout)
         return self
 
+    def add_native_agent(self, agent: Any) -> Runtime:
+        """Registers a native agent object such as :class:`goldensignals.agents.Analog`: it
+        runs on the compute pool like the built-ins, without the GIL."""
+        native = getattr(agent, "_native", None)
+        if not isinstance(native, _core.AnalogAgent):
+            raise TypeError(f"add_native_agent: expected a native agent such as gs.agents.Analog, "
+                            f"got {type(agent).__name__}")
+        self._core.add_native_agent(native)
+        return self
+
     def _add(self, name: str, fn: Callable[..., Any], weight: float, timeout: float | None) -> None:
         if not isinstance(name, str) or not name:
             raise _core.InvalidArgumentError(f"agent name {name!r} is not accepted; expected a non-empty string")

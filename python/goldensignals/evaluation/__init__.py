@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from . import metrics
 from .backtest import backtest
+from .compare import compare
 from .lookahead import LookaheadFinding, check_lookahead
 from .report import BacktestReport
 
-__all__ = ["BacktestReport", "LookaheadFinding", "backtest", "check_lookahead", "metrics"]
+__all__ = ["BacktestReport", "LookaheadFinding", "backtest", "check_lookahead", "compare", "metrics"]

@@ -59,7 +59,11 @@ class VolatilityRegime final : public Agent {
 // "TechnicalAnalyst", "Momentum", "MeanReversion", "VolumeAnalyst", "VolatilityRegime".
 std::vector<std::string> builtin_agent_names();
 
-// The named built-ins in the order given (empty: all five, in builtin_agent_names() order).
+// Native agents made by name but not in the default panel: "Analog" (default options).
+std::vector<std::string> optional_agent_names();
+
+// The named built-ins (or optional agents) in the order given (empty: all five, in
+// builtin_agent_names() order).
 // Throws InvalidArgument naming an unknown name and listing the known ones.
 std::vector<AgentPtr> make_builtin_agents(const std::vector<std::string>& names = {});
 
