@@ -10,7 +10,7 @@ from . import _core
 from ._core import AgentContext, InvalidArgumentError, Vote, builtin_agent_names
 
 __all__ = ["Agent", "AgentContext", "Analog", "Vote", "analog_features", "load_agent",
-           "load_agents"]
+           "load_agents"]  # and NewsRetrieval, imported on first use (__getattr__)
 
 #: Native agents made by name that are not in the default panel.
 OPTIONAL_NATIVE = ("Analog",)
@@ -142,6 +142,16 @@ def analog_features(close: Any, volume: Any, j: int = -1) -> list[float] | None:
     return _core.analog_features(c, v, j % len(c) if c else 0)
 
 
+def __getattr__(name: str) -> Any:
+    """``gs.agents.NewsRetrieval``: the text retrieval agent of :mod:`goldensignals.news`
+    (imported on first use)."""
+    if name == "NewsRetrieval":
+        from .news import NewsRetrieval
+
+        return NewsRetrieval
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load_agent(spec: str) -> Any:
     """The object a ``module:object`` spec names (as ``--agents`` takes it)."""
     module, _, attr = spec.partition(":")
@@ -180,11 +190,15 @@ def load_agents(rt: Any, agents: Any, *, data: Any = None) -> None:
                 continue
             if item == "Analog":
                 item = Analog()
+            elif item == "NewsRetrieval":
+                from .news import NewsRetrieval
+
+                item = NewsRetrieval()
             elif ":" not in item:
                 raise InvalidArgumentError(
                     f"agent {item!r} is not accepted; expected a built-in agent "
-                    f"({', '.join(sorted(builtins))}), {', '.join(OPTIONAL_NATIVE)}, 'builtin' "
-                    "or module:object")
+                    f"({', '.join(sorted(builtins))}), {', '.join(OPTIONAL_NATIVE)}, "
+                    "NewsRetrieval, 'builtin' or module:object")
             else:
                 item = load_agent(item)
         if isinstance(item, type) and issubclass(item, (Agent, Analog)):

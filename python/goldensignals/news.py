@@ -127,6 +127,24 @@ class HashedWords:
         return out
 
 
+class _Remembering:
+    """An embedder that embeds each distinct text once (at most ``limit`` kept)."""
+
+    def __init__(self, inner: Embedder, limit: int = 50_000) -> None:
+        self.inner, self.limit = inner, limit
+        self.name, self.dim = inner.name, inner.dim
+        self._seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        new = [x for x in dict.fromkeys(texts) if x not in self._seen]
+        if new:
+            if len(self._seen) + len(new) > self.limit:
+                self._seen.clear()
+            self._seen.update(zip(new, self.inner.encode(new)))
+        return np.stack([self._seen[x] for x in texts]) if texts else np.zeros((0, self.dim),
+                                                                               np.float32)
+
+
 @dataclass(frozen=True)
 class Headline:
     time: pd.Timestamp  # when it was published
@@ -248,9 +266,9 @@ def market_headlines(data: Any, *, names: dict[str, str] | None = None) -> pd.Da
     - a 5-day move of 4% or more: ``"... extends its slide to 6.1% in a week"`` / rally;
     - a close at a 52-week (252-bar) high or low.
 
-    Each is published at 21:00 UTC on the bar's date, after the US close, so an analysis at
-    that bar never sees it (the store returns only what was published before the analysis'
-    time). ``names``: how to call each symbol (default: the data set's own names for SPX and
+    Each is published at 21:00 UTC on the bar's date, after the US close (bars shorter than a
+    day: at the bar's end), so an analysis at that bar never sees it (the store returns only
+    what was published before the analysis' time). ``names``: how to call each symbol (default: the data set's own names for SPX and
     IXIC, else the ticker).
     """
     from . import datasets
@@ -261,7 +279,10 @@ def market_headlines(data: Any, *, names: dict[str, str] | None = None) -> pd.Da
     for symbol, bars in frame.groupby("symbol", sort=False):
         name = called.get(str(symbol), str(symbol))
         close = bars["close"].to_numpy(float)
-        when = bars.index + pd.Timedelta(hours=21)
+        step = pd.Series(bars.index).diff().median() if len(bars) > 1 else pd.Timedelta(days=1)
+        # Daily bars: 21:00 UTC on the bar's date (after the US close); shorter bars: at the
+        # bar's end (its time plus the usual spacing).
+        when = bars.index + (pd.Timedelta(hours=21) if step >= pd.Timedelta(days=1) else step)
         for i in range(1, len(close)):
             day = (close[i] / close[i - 1] - 1.0) * 100.0
             verbs = _UP if day > 0 else _DOWN
@@ -310,7 +331,10 @@ class NewsRetrieval(Agent):
     weighs them by similarity and recency (half-life ``half_life_days``), and votes BUY or
     SELL when the weighted sentiment reaches ``min_sentiment``; the reasoning quotes the
     headlines. ``news``: what :func:`load_news` takes, or a :class:`NewsStore`; without it,
-    ``prepare(data)`` (a backtest) makes :func:`market_headlines` of the data.
+    ``prepare(data)`` (a backtest) makes :func:`market_headlines` of the data, and a live
+    runtime (``goldensignals serve --agents NewsRetrieval``) writes them from the bars each
+    analysis sees, embedding each headline once (the first analysis of a symbol embeds a
+    week of them, and may miss its deadline on a fast feed).
 
     ``lookahead_days`` (> 0) and ``shuffle_dates`` are the evaluation's controls, never
     settings: the first also retrieves texts published up to that many days after t (a
@@ -335,9 +359,12 @@ class NewsRetrieval(Agent):
         self.shuffle_dates, self.seed = shuffle_dates, seed
         self._embedder = embedder
         self._store: NewsStore | None = None
+        self._live: _Remembering | None = None
         self._vader: Any = None
         if news is not None:
             self.use(news)
+        elif embedder is None:
+            self._live = _Remembering(MiniLM())  # loaded now, not in the first analysis
 
     @property
     def store(self) -> NewsStore | None:
@@ -364,12 +391,23 @@ class NewsRetrieval(Agent):
             self._vader.lexicon.update(FINANCE_WORDS)
         return float(self._vader.polarity_scores(text)["compound"])
 
+    def _from_bars(self, ctx: Any) -> NewsStore:
+        """The project's headlines of the bars this analysis sees (live use, no corpus)."""
+        if self._live is None:
+            self._live = _Remembering(self._embedder or MiniLM())
+        bars = pd.DataFrame({"symbol": ctx.symbol, "open": ctx.open, "high": ctx.high,
+                             "low": ctx.low, "close": ctx.close, "volume": ctx.volume},
+                            index=pd.DatetimeIndex(pd.to_datetime(ctx.time, unit="ms", utc=True),
+                                                   name="date"))
+        h = market_headlines(bars)
+        since = pd.Timestamp(int(ctx.time[-1]) - int(self.lookback_days * _DAY_MS), unit="ms",
+                             tz="UTC")
+        return NewsStore(h[h["time"] >= since], self._live)  # only what the search may return
+
     def analyze(self, ctx: Any) -> Vote | None:
-        if self._store is None:
-            raise InvalidArgumentError(f"{self.name}: no news; give news=... or run it in a "
-                                       "backtest (prepare)")
+        store = self._store if self._store is not None else self._from_bars(ctx)
         t = int(ctx.time[-1])
-        found = self._store.search(
+        found = store.search(
             f"{ctx.symbol} stock market news", symbol=ctx.symbol, before_ms=t, k=self.k,
             lookback_ms=int(self.lookback_days * _DAY_MS),
             after_ms=t + int(self.lookahead_days * _DAY_MS) if self.lookahead_days > 0 else None)

@@ -12,14 +12,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
 
+import goldensignals as gs
 import numpy as np
 import pandas as pd
 import pytest
-
-import goldensignals as gs
 from goldensignals.examples import ChatModelAgent, parse_reply
-from goldensignals.news import (HashedWords, MiniLM, NewsRetrieval, NewsStore, load_news,
-                                market_headlines)
+from goldensignals.news import (
+    HashedWords,
+    MiniLM,
+    NewsRetrieval,
+    NewsStore,
+    load_news,
+    market_headlines,
+)
 
 DAY = 86_400_000
 
@@ -127,7 +132,7 @@ def test_sentiment_knows_the_finance_words() -> None:
 class Model(BaseHTTPRequestHandler):
     replies: dict[str, Any] = {}
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Model.replies["last_request"] = body
         if self.path != "/v1/chat/completions":
@@ -136,11 +141,14 @@ class Model(BaseHTTPRequestHandler):
         time.sleep(Model.replies.get("delay", 0.0))
         content = Model.replies["content"]
         out = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out.encode())
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out.encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up at its deadline: what the timeout test wants
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -201,3 +209,27 @@ def test_parse_reply_refuses_anything_but_the_contract(reply: str, message: str)
 def test_parse_reply_accepts_the_contract() -> None:
     v = parse_reply(' {"action": "SELL", "confidence": 0, "reason": "guidance cut"} ')
     assert (v.action, v.confidence) == ("SELL", 0.0)
+
+
+def test_news_retrieval_by_name_in_a_live_runtime_writes_headlines_from_its_bars() -> None:
+    from goldensignals.agents import NewsRetrieval as ByAttribute
+    from goldensignals.agents import load_agents
+
+    assert ByAttribute is NewsRetrieval
+    rt = gs.Runtime(symbols=["AAPL"], feed=gs.feeds.Simulated(seed=3, volatility=0.02,
+                                                              interval=0, max_bars=5))
+    load_agents(rt, ["NewsRetrieval"])
+    assert rt.agents == ["NewsRetrieval"]
+    with rt:
+        # The first call embeds the window's headlines and may miss its 2 s deadline (it
+        # finishes on its thread anyway); later ones find them embedded.
+        end = time.monotonic() + 60
+        while True:
+            d = rt.analyze("AAPL", timeout=60)
+            if d.agent_statuses["NewsRetrieval"] != "timeout" or time.monotonic() > end:
+                break
+            time.sleep(1.0)
+    assert d.agent_statuses["NewsRetrieval"] == "ok", d.agent_statuses
+    vote = d.votes["NewsRetrieval"]
+    assert " headlines of the 7 days before " in vote.reasoning[0], vote.reasoning
+    assert vote.reasoning[1].split(" ", 1)[1].startswith('"AAPL '), vote.reasoning
