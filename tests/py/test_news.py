@@ -10,7 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import goldensignals as gs
 import numpy as np
@@ -130,7 +130,7 @@ def test_sentiment_knows_the_finance_words() -> None:
 # --- the chat-model example against a real server on loopback ----------------------------
 
 class Model(BaseHTTPRequestHandler):
-    replies: dict[str, Any] = {}
+    replies: ClassVar[dict[str, Any]] = {}
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
