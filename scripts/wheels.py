@@ -187,7 +187,9 @@ def analyse_over_websocket(port, wanted):
     deadline = time.time() + 60
     seen = set()
     for m in got:
-        if m.get("type") == "agent_update" and m["data"]["symbol"] == "AAPL":
+        # "Orchestrator" ANALYZING opens each analysis: not an agent's vote
+        if m.get("type") == "agent_update" and m["data"]["symbol"] == "AAPL" \
+                and m["data"]["agent"] != "Orchestrator":
             seen.add(m["data"]["agent"])
         if m.get("type") == "decision_update" and wanted <= seen:
             s.close()

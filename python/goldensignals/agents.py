@@ -119,10 +119,11 @@ class Analog:
     def nearest(self, features: Any, symbol: str, as_of: Any) -> list[dict[str, Any]]:
         """The analogs a vote of ``symbol`` at time ``as_of`` would read for ``features``
         (nine numbers, as :func:`analog_features` gives), nearest first."""
+        import numpy as np
         import pandas as pd
 
-        if isinstance(as_of, int):
-            ms = as_of  # milliseconds since the epoch
+        if isinstance(as_of, (int, np.integer)) and not isinstance(as_of, bool):
+            ms = int(as_of)  # milliseconds since the epoch
         else:
             ts = pd.Timestamp(as_of)
             ms = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).value // 1_000_000
@@ -139,7 +140,9 @@ def analog_features(close: Any, volume: Any, j: int = -1) -> list[float] | None:
     """The Analog agent's nine features of bar ``j`` (default the last), from bars up to it."""
     c = [float(x) for x in close]
     v = [float(x) for x in volume]
-    return _core.analog_features(c, v, j % len(c) if c else 0)
+    if not -len(c) <= j < len(c):
+        raise InvalidArgumentError(f"analog_features: bar {j} is outside the {len(c)} bars given")
+    return _core.analog_features(c, v, j % len(c))
 
 
 def __getattr__(name: str) -> Any:

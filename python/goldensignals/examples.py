@@ -16,6 +16,8 @@ from .agents import Agent
 
 __all__ = ["ChatModelAgent", "parse_reply", "trend_regression"]
 
+_MAX_REPLY = 1 << 20  # bytes of a chat reply read at most
+
 
 def trend_regression(ctx: AgentContext, window: int = 30) -> Vote | None:
     """Votes with the slope of a least-squares line through the last ``window`` closes.
@@ -65,9 +67,14 @@ class ChatModelAgent(Agent):
         if not base_url.startswith(("http://", "https://")):
             raise InvalidArgumentError(f"ChatModelAgent base_url {base_url!r} is not accepted; "
                                        "expected http://host:port or https://...")
+        if isinstance(closes, bool) or not isinstance(closes, int) or closes < 1:
+            raise InvalidArgumentError(f"ChatModelAgent closes {closes!r} is not accepted; "
+                                       "expected an integer >= 1")
         self.url = base_url.rstrip("/") + "/v1/chat/completions"
         self.model, self.closes = model, closes
-        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        # OPENAI_API_KEY goes only to an https endpoint; give api_key to send one elsewhere.
+        self.api_key = api_key if api_key is not None else (
+            os.environ.get("OPENAI_API_KEY") if base_url.startswith("https://") else None)
         self.news = news
 
     def prompt(self, ctx: AgentContext) -> list[dict[str, str]]:
@@ -99,7 +106,10 @@ class ChatModelAgent(Agent):
         deadline = 0.9 * (self.timeout or 10.0)
         try:
             with urllib.request.urlopen(req, timeout=deadline) as r:
-                reply = json.load(r)
+                raw = r.read(_MAX_REPLY + 1)
+            if len(raw) > _MAX_REPLY:
+                raise InvalidArgumentError(f"{self.name}: the reply is over {_MAX_REPLY} bytes")
+            reply = json.loads(raw)
         except TimeoutError as e:
             raise TimeoutError(f"{self.name}: {self.url} did not answer within {deadline:.1f} s") from e
         except urllib.error.HTTPError as e:

@@ -23,6 +23,7 @@ import importlib.resources
 import itertools
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,15 +135,19 @@ class _Remembering:
         self.inner, self.limit = inner, limit
         self.name, self.dim = inner.name, inner.dim
         self._seen: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()  # the runtime calls agents from several threads
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        new = [x for x in dict.fromkeys(texts) if x not in self._seen]
-        if new:
-            if len(self._seen) + len(new) > self.limit:
-                self._seen.clear()
-            self._seen.update(zip(new, self.inner.encode(new)))
-        return np.stack([self._seen[x] for x in texts]) if texts else np.zeros((0, self.dim),
-                                                                               np.float32)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            new = [x for x in dict.fromkeys(texts) if x not in self._seen]
+            if new:
+                if len(self._seen) + len(new) > self.limit:  # least recent first out
+                    for old in list(self._seen)[: len(self._seen) + len(new) - self.limit]:
+                        del self._seen[old]
+                self._seen.update(zip(new, self.inner.encode(new)))
+            return np.stack([self._seen[x] for x in texts])
 
 
 @dataclass(frozen=True)

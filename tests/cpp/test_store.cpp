@@ -507,6 +507,26 @@ TEST(SignalStore, AfterARunThatPublishedUnstoredSeqJumpsAndOlderSinceIsNotRecove
   EXPECT_LE(st.last_seq("AAPL"), rec.seqs("AAPL").back() + 1000);  // the reservation: no jump
 }
 
+TEST(SignalStore, AFileALastRunCreatedButCouldNotSetUpStillJumps) {
+  // A first run on a full disk creates the file, cannot set it up, and sends seqs unstored;
+  // after a kill and with space back, the next run must not number from 1 again.
+  TempDir dir;
+  Recorder rec;
+  const auto fresh = dir.file("fresh.db"), left = dir.file("left.db");
+  { std::ofstream(left).flush(); }  // what SQLite's open leaves behind
+  const auto before_us = static_cast<std::uint64_t>(now_ms()) * 1000;
+  {
+    SignalStore st(opts(fresh), rec.publish(), rec.notify());
+    append_signals(st, 0, 1);
+    st.flush();
+    EXPECT_EQ(st.last_seq("AAPL"), 1u);  // a new file starts at 1
+  }
+  SignalStore st(opts(left), rec.publish(), rec.notify());
+  ASSERT_TRUE(st.append("MSFT", {{MessageKind::SignalUpdate, signal_body(1)}}));
+  st.flush();
+  EXPECT_GE(st.last_seq("MSFT"), before_us);
+}
+
 TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
   TempDir dir;
   Recorder rec;

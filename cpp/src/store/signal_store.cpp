@@ -162,7 +162,13 @@ void SignalStore::load_seq(Db& db) {
       "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('messages','symbols')");
   has.step();
   if (has.i64(0) < 2) {
-    marker_checked_ = true;  // a new file: no run published anything it should know
+    // A new file: no run published anything it should know. But a file a run created and
+    // could not set up (a full or read-only disk) may have had seqs sent from it unstored.
+    if (!marker_checked_) {
+      marker_checked_ = true;
+      std::error_code ec;
+      if (file_existed_ && !std::filesystem::exists(marker_, ec)) jump_seq();
+    }
     return;
   }
   auto merge = [&](const std::string& s, std::uint64_t v) {
@@ -205,11 +211,16 @@ void SignalStore::jump_seq() {
 
 std::uint64_t SignalStore::unstored_ceiling(const std::string& symbol) const {
   const auto it = reserved_.find(symbol);
-  return std::max(it == reserved_.end() ? 0 : it->second, now_us());
+  const std::uint64_t reserved = it == reserved_.end() ? 0 : it->second;
+  return marker_stuck_ ? reserved : std::max(reserved, now_us());
 }
 
 void SignalStore::try_open() {
   db_.reset();
+  if (!marker_checked_) {
+    std::error_code ec;
+    file_existed_ = std::filesystem::exists(opts_.path, ec);
+  }
   try {
     auto db = std::make_unique<Db>(opts_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                    opts_.busy_timeout);
@@ -269,6 +280,12 @@ void SignalStore::try_open() {
     db_ = std::move(db);
     go_healthy();
   } catch (const sql::Error& e) {
+    if (!marker_checked_ && file_existed_) {
+      // The file's seqs could not be read (locked, corrupt, unreadable): messages sent now
+      // must not reuse numbers it holds. Start above anything the clock allows.
+      marker_checked_ = true;
+      jump_seq();
+    }
     go_degraded(classify(e));
   }
 }
@@ -280,11 +297,14 @@ void SignalStore::go_degraded(const std::string& reason) {
   degraded_ = true;
   // Before any message goes out unstored: a restart must not trust the file's seqs.
   std::string marker_note;
+  marker_stuck_ = false;
   if (::unlink(marker_.c_str()) == 0) {
     sync_dir_of(marker_);
   } else if (errno != ENOENT) {
+    // A restart would trust the file: only seqs it has reserved may go out unstored.
+    marker_stuck_ = true;
     marker_note = "; " + marker_ + " cannot be removed (" + std::strerror(errno) +
-                  "), so a restart may issue some seqs again";
+                  "), so messages past the file's reserved seqs are withheld";
   }
   const std::string text = "history store " + opts_.path + " is degraded: " + reason +
                            "; live messages continue, unstored; retrying every " +

@@ -37,8 +37,9 @@ def compare(base: Any, other: Any, *, block: int | None = None, n_boot: int = 20
       made a signal; a run without a signal there forecasts 0.5. Each forecast is the
       probability that the price rises over the horizon (0.5 +- confidence / 2), scored by
       Brier against the forward return. ``dm``, ``dm_p``: the Diebold-Mariano test on the
-      per-analysis Brier differences (``other - base``; negative: ``other`` is better) with
-      Newey-West errors over ``horizon - 1`` lags (the horizons overlap).
+      Brier differences (``other - base``; negative: ``other`` is better), averaged over the
+      symbols at each analysis time, with Newey-West errors over ``horizon - 1`` lags (the
+      horizons overlap).
     - ``sharpe_diff``: Sharpe after costs of ``other`` minus ``base``, on the same bars, with
       a moving-block bootstrap interval (blocks of ``block`` bars, default 4 x horizon).
     - Each run's own figures (signals, hit rate, IC, Sharpe) from its metrics.
@@ -58,7 +59,12 @@ def compare(base: Any, other: Any, *, block: int | None = None, n_boot: int = 20
     pa = _p_up(a).reindex(index).fillna(0.5).to_numpy(float)
     pb = _p_up(b).reindex(index).fillna(0.5).to_numpy(float)
     brier_a, brier_b = (pa - y) ** 2, (pb - y) ** 2
-    dm, dm_p = m.diebold_mariano(brier_b, brier_a, lags=max(0, horizon - 1))
+    # Forecasts of several symbols at one time are not independent (the market moves them
+    # together): the test runs on the mean Brier per analysis time, a series in time.
+    per_time = pd.DataFrame({"t": index.get_level_values("time"), "a": brier_a, "b": brier_b}
+                            ).groupby("t", sort=True).mean()
+    dm, dm_p = m.diebold_mariano(per_time["b"].to_numpy(), per_time["a"].to_numpy(),
+                                 lags=max(0, horizon - 1))
     ra, rb = _returns(base), _returns(other)
     ppy = float(base.meta["periods_per_year"])
     lo, hi = m.bootstrap_sharpe_diff_interval(rb, ra, block or 4 * horizon, ppy, n_boot=n_boot,
@@ -71,7 +77,7 @@ def compare(base: Any, other: Any, *, block: int | None = None, n_boot: int = 20
 
     fa, fb = figures(base), figures(other)
     return {
-        "base": fa, "other": fb, "paired_forecasts": len(index),
+        "base": fa, "other": fb, "paired_forecasts": len(index), "analysis_times": len(per_time),
         "brier_base": float(brier_a.mean()) if len(index) else math.nan,
         "brier_other": float(brier_b.mean()) if len(index) else math.nan,
         "dm": dm, "dm_p": dm_p,

@@ -190,6 +190,8 @@ class SignalStore {
   std::unordered_map<std::string, std::uint64_t> floor_;     // below it, history is incomplete
   std::uint64_t base_ = 0;       // where a symbol the file does not know starts its seq
   bool marker_checked_ = false;  // the file's tables were read once and the marker looked at
+  bool file_existed_ = false;    // the file was there before this store first opened it
+  bool marker_stuck_ = false;    // degraded and the marker could not be removed
   std::chrono::steady_clock::time_point next_retention_, next_retry_;
   std::chrono::steady_clock::time_point next_commit_{};  // group commit: not before this
   bool degraded_ = false;  // writer's view; stats_.degraded is the shared one
