@@ -79,8 +79,9 @@ std::string classify(const sql::Error& e) {
 std::int64_t to_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t to_u64(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
 
-// Microseconds since the Unix epoch: the seq a restart jumps to when the last run may have
-// published seqs the file does not know. Unstored messages never outrun it (1 per us).
+// Microseconds since the Unix epoch (at millisecond resolution): the seq a restart jumps to
+// when the last run may have published seqs the file does not know. Unstored messages never
+// pass the end of the current millisecond (see unstored_ceiling).
 std::uint64_t now_us() { return to_u64(now_ms()) * 1000; }
 
 std::int64_t steady_ms() {
@@ -212,7 +213,11 @@ void SignalStore::jump_seq() {
 std::uint64_t SignalStore::unstored_ceiling(const std::string& symbol) const {
   const auto it = reserved_.find(symbol);
   const std::uint64_t reserved = it == reserved_.end() ? 0 : it->second;
-  return marker_stuck_ ? reserved : std::max(reserved, now_us());
+  // Up to the end of the current millisecond, in microseconds: a restart (which takes far
+  // longer than a millisecond) jumps to its own start in microseconds, above all of these,
+  // and a run that just jumped may still send 999 messages in its first millisecond.
+  const std::uint64_t clock = (to_u64(now_ms()) + 1) * 1000 - 1;
+  return marker_stuck_ ? reserved : std::max(reserved, clock);
 }
 
 void SignalStore::try_open() {
