@@ -207,7 +207,9 @@ class NewsStore:
         self.texts = frame["text"].tolist()
         self.vectors = embedder.encode(self.texts) if self.texts else np.zeros((0, embedder.dim),
                                                                                np.float32)
-        self._queries: dict[str, np.ndarray] = {}
+        # Agents ask the same few queries again and again: each is embedded once.
+        self._queries = embedder if isinstance(embedder, _Remembering) else _Remembering(embedder,
+                                                                                         256)
 
     def shuffled(self, seed: int = 0) -> NewsStore:
         """The same texts and embeddings, each with another text's date (a control)."""
@@ -218,21 +220,15 @@ class NewsStore:
         out.embedder, out.times = self.embedder, times[order]
         out.symbols, out.vectors = self.symbols[order], self.vectors[order]
         out.texts = [self.texts[i] for i in order]
-        out._queries = {}
+        out._queries = self._queries
         return out
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def embed(self, query: str) -> np.ndarray:
-        """The query's embedding (the last 256 queries are kept: agents ask the same)."""
-        cache = self._queries
-        vec = cache.get(query)
-        if vec is None:
-            if len(cache) >= 256:
-                cache.clear()
-            vec = cache[query] = self.embedder.encode([query])[0]
-        return vec
+        """The query's embedding (remembered: agents ask the same few)."""
+        return self._queries.encode([query])[0]
 
     def search(self, query: str, *, symbol: str, before_ms: int, k: int = 5,
                lookback_ms: int | None = None, after_ms: int | None = None) -> list[Headline]:

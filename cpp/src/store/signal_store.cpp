@@ -165,11 +165,7 @@ void SignalStore::load_seq(Db& db) {
   if (has.i64(0) < 2) {
     // A new file: no run published anything it should know. But a file a run created and
     // could not set up (a full or read-only disk) may have had seqs sent from it unstored.
-    if (!marker_checked_) {
-      marker_checked_ = true;
-      std::error_code ec;
-      if (file_existed_ && !std::filesystem::exists(marker_, ec)) jump_seq();
-    }
+    settle_start(file_existed_ && marker_missing());
     return;
   }
   auto merge = [&](const std::string& s, std::uint64_t v) {
@@ -187,13 +183,20 @@ void SignalStore::load_seq(Db& db) {
     reserved_[s] = std::max(reserved_[s], to_u64(r.i64(1)));
     floor_[s] = std::max(floor_[s], to_u64(r.i64(2)));
   }
-  if (!marker_checked_) {
-    marker_checked_ = true;
-    std::error_code ec;
-    if (!std::filesystem::exists(marker_, ec)) jump_seq();
-  }
+  settle_start(marker_missing());
   std::lock_guard lk(state_mu_);
   for (const auto& [s, v] : pub_) last_[s] = std::max(last_[s], v);
+}
+
+void SignalStore::settle_start(bool jump) {
+  if (marker_checked_) return;  // decided once per store, at the first look at the file
+  marker_checked_ = true;
+  if (jump) jump_seq();
+}
+
+bool SignalStore::marker_missing() const {
+  std::error_code ec;
+  return !std::filesystem::exists(marker_, ec);
 }
 
 void SignalStore::jump_seq() {
@@ -285,12 +288,9 @@ void SignalStore::try_open() {
     db_ = std::move(db);
     go_healthy();
   } catch (const sql::Error& e) {
-    if (!marker_checked_ && file_existed_) {
-      // The file's seqs could not be read (locked, corrupt, unreadable): messages sent now
-      // must not reuse numbers it holds. Start above anything the clock allows.
-      marker_checked_ = true;
-      jump_seq();
-    }
+    // The file's seqs could not be read (locked, corrupt, unreadable): messages sent now
+    // must not reuse numbers it holds.
+    if (file_existed_) settle_start(true);
     go_degraded(classify(e));
   }
 }

@@ -158,6 +158,8 @@ class SignalStore {
   void go_degraded(const std::string& reason);
   void go_healthy();
   void jump_seq();  // the last run may have published seqs the file does not know
+  void settle_start(bool jump);  // once per store: jump, or trust the file's seqs
+  [[nodiscard]] bool marker_missing() const;
   // The seq above which a message published unstored could be issued again after a restart.
   [[nodiscard]] std::uint64_t unstored_ceiling(const std::string& symbol) const;
   Step answer(Recover& r);
