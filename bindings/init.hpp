@@ -9,6 +9,7 @@ void init_errors(pybind11::module_& m);
 void init_types(pybind11::module_& m);
 void init_indicators(pybind11::module_& m);
 void init_consensus(pybind11::module_& m);
+void init_settings(pybind11::module_& m);
 void init_runtime(pybind11::module_& m);
 void init_agents(pybind11::module_& m);
 void init_bench(pybind11::module_& m);

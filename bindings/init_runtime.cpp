@@ -19,10 +19,12 @@
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/runtime/status.hpp"
 #include "goldensignals/server/server.hpp"
+#include "goldensignals/server/settings.hpp"
 #include "init.hpp"
 #include "json_py.hpp"
 #include "python_agent.hpp"
 #include "scoring_py.hpp"
+#include "settings_py.hpp"
 
 namespace py = pybind11;
 
@@ -30,64 +32,10 @@ namespace gs::bind {
 
 namespace {
 
-std::chrono::milliseconds to_ms(double seconds, const std::string& what);
-
-// The server's security settings by keyword (goldensignals.settings.SERVER_SECURITY), already
-// validated by settings.py; ServerOptions::validate checks them again.
-void apply_security(ServerOptions& o, const py::dict& d) {
-  for (const auto& [k, v] : d) {
-    const auto key = py::cast<std::string>(k);
-    auto count = [&] { return py::cast<std::size_t>(v); };
-    auto text = [&] { return py::cast<std::string>(v); };
-    if (key == "require_auth") {
-      o.require_auth = py::cast<bool>(v);
-    } else if (key == "jwt_secret") {
-      o.jwt_secret = text();
-    } else if (key == "jwt_public_key") {
-      o.jwt_public_key = text();
-    } else if (key == "jwt_leeway") {
-      o.jwt_leeway = std::chrono::seconds(static_cast<std::int64_t>(py::cast<double>(v)));
-    } else if (key == "admin_token") {
-      o.admin_token = text();
-    } else if (key == "allowed_origins") {
-      o.allowed_origins = text();
-    } else if (key == "tls_cert") {
-      o.tls_cert = text();
-    } else if (key == "tls_key") {
-      o.tls_key = text();
-    } else if (key == "ws_max_connections_per_ip") {
-      o.max_connections_per_ip = count();
-    } else if (key == "ws_max_subscriptions") {
-      o.max_subscriptions_per_client = count();
-    } else if (key == "ws_analyze_rate") {
-      o.analyze_rate.per_second = py::cast<double>(v);
-    } else if (key == "ws_analyze_burst") {
-      o.analyze_rate.burst = py::cast<double>(v);
-    } else if (key == "ws_max_messages_per_second") {
-      o.message_rate.per_second = py::cast<double>(v);
-      o.message_rate.burst = std::max(1.0, 2 * o.message_rate.per_second);
-    } else if (key == "ws_max_message_size") {
-      o.max_message_bytes = count();
-    } else if (key == "ws_handshake_timeout") {
-      o.handshake_timeout = to_ms(py::cast<double>(v), "WS_HANDSHAKE_TIMEOUT");
-    } else if (key == "http_max_header") {
-      o.http_header_limit = count();
-    } else if (key == "http_max_body") {
-      o.http_body_limit = count();
-    } else if (key == "max_active_analyses") {
-      o.max_active_analyses = count();
-    } else {
-      throw InvalidArgument("serve: security setting '" + key + "' is not known");
-    }
-  }
-}
-
+// Seconds given to a binding (an agent's timeout), checked as GS_AGENT_TIMEOUT is.
 std::chrono::milliseconds to_ms(double seconds, const std::string& what) {
-  if (!std::isfinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw InvalidArgument(what + " " + fmt_num(seconds) +
-                          " s is not accepted; expected seconds in (0, 3600]");
-  }
-  return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000.0)));
+  return settings::to_ms(std::get<double>(
+      settings::parse(settings::spec("agent_timeout"), fmt_num(seconds), what)));
 }
 
 std::vector<Bar> bars_from_arrays(const std::string& symbol, const py::array_t<std::int64_t>& ts,
@@ -121,9 +69,7 @@ class PyRuntime {
   // executor threads), and its events wait for room in the queue instead of being dropped.
   PyRuntime(RuntimeOptions opts, std::size_t python_workers, std::size_t event_queue,
             py::object dispatch, py::object aio_submit)
-      : exec_(std::make_shared<PythonExecutor>(opts.synchronous ? 0 : python_workers,
-                                               python_workers * 4 + 4, 10'000,
-                                               std::chrono::milliseconds(250))),
+      : exec_(PythonExecutor::for_agents(opts.synchronous ? 0 : python_workers)),
         pump_(std::make_shared<EventPump>(std::move(dispatch), event_queue)),
         aio_submit_(std::move(aio_submit)) {
     pump_->set_block_when_full(opts.synchronous);
@@ -247,45 +193,25 @@ void init_runtime(py::module_& m) {
   m.def("builtin_agent_names", &builtin_agent_names, "Names of the built-in native agents.");
 
   py::class_<PyRuntime>(m, "Runtime", "Native runtime (private; use goldensignals.Runtime).")
-      .def(py::init([](std::vector<std::string> symbols, double min_confidence, double threshold,
-                       int min_agents, double interval_s, double move_threshold,
-                       std::size_t history_bars, double bar_seconds, std::size_t compute_threads,
-                       std::size_t python_workers, bool analyze_on_start, int breaker_faults,
-                       double breaker_cooldown_s, std::size_t event_queue, py::object dispatch,
-                       py::object aio_submit, const py::dict& scoring, bool synchronous) {
+      .def(py::init([](std::vector<std::string> symbols, const py::dict& values,
+                       py::object dispatch, py::object aio_submit, const py::dict& scoring,
+                       bool synchronous) {
              RuntimeOptions o;
+             ServerOptions unused;
+             settings::PythonHost host;
+             settings::apply(settings_from_py(values), o, unused, host);
              o.symbols = std::move(symbols);
-             o.policy.min_confidence = min_confidence;
-             o.policy.threshold = threshold;
-             o.policy.min_agents = min_agents;
-             o.signal_generation_interval_s = interval_s;
-             o.move_threshold = move_threshold;
-             o.history_bars = history_bars;
-             o.bar_seconds = bar_seconds;
-             o.orchestrator.compute_threads = compute_threads;
-             o.orchestrator.breaker_faults = breaker_faults;
-             o.orchestrator.breaker_cooldown = to_ms(breaker_cooldown_s, "breaker_cooldown");
-             o.analyze_on_start = analyze_on_start;
-             o.scoring = scoring_from_dict(scoring);
+             o.scoring = scoring_from_dict(scoring, o.scoring);
              o.synchronous = synchronous;
-             if (python_workers < 1 || python_workers > 64) {
-               throw InvalidArgument("python_workers " + std::to_string(python_workers) +
-                                     " is not accepted; expected 1 to 64");
-             }
-             if (breaker_faults < 1) {
-               throw InvalidArgument("breaker_faults " + std::to_string(breaker_faults) +
-                                     " is not accepted; expected an integer >= 1");
-             }
-             return std::make_unique<PyRuntime>(std::move(o), python_workers, event_queue,
-                                                std::move(dispatch), std::move(aio_submit));
+             auto r = std::make_unique<PyRuntime>(std::move(o), host.workers, host.event_queue,
+                                                  std::move(dispatch), std::move(aio_submit));
+             r->rt().orchestrator().set_default_timeout(host.agent_timeout);
+             return r;
            }),
-           py::kw_only(), py::arg("symbols"), py::arg("min_confidence"), py::arg("threshold"),
-           py::arg("min_agents"), py::arg("signal_generation_interval"), py::arg("move_threshold"),
-           py::arg("history_bars"), py::arg("bar_seconds"), py::arg("compute_threads"),
-           py::arg("python_workers"), py::arg("analyze_on_start"), py::arg("breaker_faults"),
-           py::arg("breaker_cooldown"), py::arg("event_queue"), py::arg("dispatch"),
+           py::kw_only(), py::arg("symbols"), py::arg("settings"), py::arg("dispatch"),
            py::arg("aio_submit"), py::arg("scoring") = py::dict(),
-           py::arg("synchronous") = false)
+           py::arg("synchronous") = false,
+           "settings: every setting by keyword, resolved (goldensignals.settings.resolve).")
       .def(
           "set_simulated_feed",
           [](PyRuntime& r, std::uint64_t seed, double drift, double volatility, double interval,
@@ -532,35 +458,17 @@ void init_runtime(py::module_& m) {
            })
       .def(
           "serve",
-          [](PyRuntime& r, const std::string& host, int port, double heartbeat_s, std::size_t queue,
-             std::size_t max_connections, std::string web_root, std::size_t io_threads,
-             std::string db, bool store_prices, double retention_days, std::size_t retention_rows,
-             const py::dict& security) {
-            if (port < 0 || port > 65535) {
-              throw InvalidArgument("GS_PORT " + std::to_string(port) +
-                                    " is not accepted; expected 0 (any free port) to 65535");
-            }
+          [](PyRuntime& r, const py::dict& values, std::string web_root) {
+            RuntimeOptions unused;
             ServerOptions o;
-            o.host = host;
-            o.port = static_cast<std::uint16_t>(port);
-            o.heartbeat_interval = to_ms(heartbeat_s, "WS_HEARTBEAT_INTERVAL");
-            o.message_queue_size = queue;
-            o.max_connections = max_connections;
+            settings::PythonHost host;
+            settings::apply(settings_from_py(values), unused, o, host);
             o.web_root = std::move(web_root);
-            o.io_threads = io_threads;
-            o.db = std::move(db);
-            o.store_prices = store_prices;
-            o.retention_days = retention_days;
-            o.retention_rows = retention_rows;
-            apply_security(o, security);
             py::gil_scoped_release nogil;
             return r.serve(std::move(o));
           },
-          py::kw_only(), py::arg("host"), py::arg("port"), py::arg("heartbeat_interval"),
-          py::arg("message_queue_size"), py::arg("max_connections"), py::arg("web_root"),
-          py::arg("io_threads"), py::arg("db") = "", py::arg("store_prices") = false,
-          py::arg("retention_days") = 30.0, py::arg("retention_rows") = 100'000,
-          py::arg("security") = py::dict())
+          py::kw_only(), py::arg("settings"), py::arg("web_root") = "",
+          "Serves with every setting by keyword, resolved; returns the bound port.")
       .def("stop_server", &PyRuntime::stop_server, py::call_guard<py::gil_scoped_release>())
       .def("server_status",
            [](PyRuntime& r) -> py::object {

@@ -11,6 +11,7 @@ PYBIND11_MODULE(_core, m) {
   gs::bind::init_indicators(m);
   gs::bind::init_consensus(m);
   gs::bind::init_agents(m);
+  gs::bind::init_settings(m);
   gs::bind::init_runtime(m);
   gs::bind::init_bench(m);
 }

@@ -64,6 +64,11 @@ PythonExecutor::PythonExecutor(std::size_t workers, std::size_t max_workers,
   });
 }
 
+std::shared_ptr<PythonExecutor> PythonExecutor::for_agents(std::size_t workers) {
+  return std::make_shared<PythonExecutor>(workers, workers * 4 + 4, 10'000,
+                                          std::chrono::milliseconds(250));
+}
+
 PythonExecutor::~PythonExecutor() {
   without_gil([this] { stop(); });  // workers may be waiting for the GIL to finish
 }

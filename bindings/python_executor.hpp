@@ -41,6 +41,10 @@ class PythonExecutor {
                  std::chrono::milliseconds stuck_grace);
   ~PythonExecutor();
   PythonExecutor(const PythonExecutor&) = delete;
+
+  // The pool that runs Python agents (GS_PYTHON_WORKERS), the same for gs.Runtime and the
+  // native server's plugin: up to 4 + 4x replacements for stuck workers, 10,000 calls queued.
+  static std::shared_ptr<PythonExecutor> for_agents(std::size_t workers);
   PythonExecutor& operator=(const PythonExecutor&) = delete;
 
   // Never blocks; false when the queue is full or the executor is stopped, and then t is

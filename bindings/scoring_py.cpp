@@ -12,8 +12,8 @@ namespace py = pybind11;
 
 namespace gs::bind {
 
-ScoringOptions scoring_from_dict(const py::dict& d) {
-  ScoringOptions o;
+ScoringOptions scoring_from_dict(const py::dict& d, ScoringOptions base) {
+  ScoringOptions o = std::move(base);
   using Set = std::function<void(const py::handle&)>;
   const std::map<std::string, Set> fields = {
       {"horizon_bars", [&](const py::handle& v) { o.horizon_bars = py::cast<int>(v); }},

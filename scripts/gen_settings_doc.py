@@ -1,5 +1,6 @@
-"""Writes the settings table of docs/operations.md from goldensignals.settings.SETTINGS, or
-checks that it is current.
+"""Writes the settings table of docs/operations.md from the one table of settings (C++:
+cpp/include/goldensignals/server/settings.hpp, through goldensignals.settings), or checks
+that it is current.
 
     python scripts/gen_settings_doc.py --write   # regenerate the table between the markers
     python scripts/gen_settings_doc.py           # exit 1 and show a diff when it drifted
@@ -20,14 +21,11 @@ END = "<!-- end of settings table -->"
 def table() -> str:
     from goldensignals.settings import SETTINGS
 
-    lines = ["| environment | flag (`goldensignals serve`) | keyword (`gs.Runtime`) | default | meaning |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| environment | flag | keyword (`gs.Runtime`) | default | accepted | meaning |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for s in SETTINGS:
-        default = ",".join(s.default) if isinstance(s.default, tuple) else s.default
-        if isinstance(default, bool):
-            default = str(default).lower()
-        flag = "--" + s.keyword.replace("_", "-")
-        lines.append(f"| `{s.env}` | `{flag}` | `{s.keyword}` | {default} | {s.help} |")
+        lines.append(f"| `{s.env}` | `{s.flag}` | `{s.key}` | {s.default_text} | {s.accepted} "
+                     f"| {s.help} |")
     return "\n".join(lines)
 
 

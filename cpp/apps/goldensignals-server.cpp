@@ -22,6 +22,7 @@
 #include "goldensignals/market/csv.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/server/server.hpp"
+#include "goldensignals/server/settings.hpp"
 
 namespace {
 
@@ -58,7 +59,8 @@ class LogSink final : public gs::RuntimeSink {
 
 // Python agents come from a plugin that embeds the interpreter: without --agents, this
 // binary never loads Python.
-using LoadAgents = int (*)(gs::Runtime*, const char* spec, char* err, std::size_t errlen);
+using LoadAgents = int (*)(gs::Runtime*, const char* spec, std::size_t workers, char* err,
+                          std::size_t errlen);
 
 // The plugin needs the libpython of the Python it was built for, which is often not on the
 // loader's path (pyenv, a venv over a Python of its own). An installed Python keeps it in
@@ -89,7 +91,7 @@ void preload_libpython(const std::filesystem::path& plugin) {
 }
 
 void load_python_agents(gs::Runtime& rt, const std::vector<std::string>& specs,
-                        const std::string& plugin_hint, const char* argv0) {
+                        std::size_t workers, const std::string& plugin_hint, const char* argv0) {
   namespace fs = std::filesystem;
   std::vector<fs::path> candidates;
   if (!plugin_hint.empty()) candidates.emplace_back(plugin_hint);
@@ -122,10 +124,10 @@ void load_python_agents(gs::Runtime& rt, const std::vector<std::string>& specs,
   if (!load) throw gs::Error("the Python host plugin has no gs_load_python_agents");
   for (const auto& spec : specs) {
     char err[1024] = {0};
-    if (load(&rt, spec.c_str(), err, sizeof(err)) != 0) {
+    if (load(&rt, spec.c_str(), workers, err, sizeof(err)) != 0) {
       throw gs::InvalidArgument("--agents " + spec + ": " + err);
     }
-    spdlog::info("loaded Python agent(s) from {}", spec);
+    spdlog::info("loaded Python agent(s) from {} ({} Python workers)", spec, workers);
   }
 }
 
@@ -236,9 +238,29 @@ int main(int argc, char** argv) {
   CLI::App app{"GoldenSignals server: native and Python agents, consensus, WebSocket streaming",
                "goldensignals-server"};
   app.set_version_flag("--version", GS_VERSION);
-  gs::RuntimeOptions ro;
+  // Every runtime and server setting comes from the one table (server/settings.hpp); the
+  // options after it only say how this process starts (feed, agents, logging, bench).
+  std::map<std::string, std::string, std::less<>> given_text;
+  std::map<std::string, CLI::Option*, std::less<>> given_opt;
+  auto* group = app.add_option_group("settings", "runtime and server settings (docs/operations.md)");
+  for (const auto& s : gs::settings::table()) {
+    auto& target = given_text[std::string(s.key)];
+    const std::string flag(s.flag);
+    const bool is_flag = s.kind == gs::settings::Kind::Boolean;  // --store-prices[=false]
+    auto* opt = is_flag ? group->add_flag(flag + "{true}", target, gs::settings::help_line(s))
+                        : group->add_option(flag, target, gs::settings::help_line(s))
+                              ->expected(0, 1);  // "--symbols=" is a value, refused as such
+    opt->type_name(is_flag                                   ? "[=BOOL]"
+                   : s.kind == gs::settings::Kind::Integer ? "INT"
+                   : s.kind == gs::settings::Kind::Number  ? "NUMBER"
+                                                           : "TEXT");
+    given_opt[std::string(s.key)] = opt;
+  }
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "check every setting and exit: 0 and one line when all are accepted, else 2 "
+               "naming the first refused one");
   gs::ServerOptions so;
-  std::string symbols = "AAPL,GOOGL,MSFT,TSLA,NVDA,SPY,QQQ";
   std::string feed = "simulated";
   std::string agents_csv;
   std::vector<std::string> agents;
@@ -247,155 +269,9 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 7;
   double interval = 1.0;
   double speed = 1.0;
-  double heartbeat_s = 30.0;
-  double breaker_cooldown_s = 30.0;
   bool no_builtin = false;
-  int port = 8000;
   BenchPublisher bench;
 
-  app.add_option("--host", so.host, "address to bind")->envname("GS_HOST")->capture_default_str();
-  app.add_option("--port", port, "port to bind (0: any free port)")
-      ->envname("GS_PORT")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  app.add_option("--symbols", symbols, "comma-separated symbols")
-      ->envname("GS_SYMBOLS")
-      ->capture_default_str();
-  app.add_option("--agent-min-confidence", ro.policy.min_confidence, "weaker votes do not count")
-      ->envname("AGENT_MIN_CONFIDENCE")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  app.add_option("--agent-consensus-threshold", ro.policy.threshold,
-                 "agreement needed for a signal (never below 0.5)")
-      ->envname("AGENT_CONSENSUS_THRESHOLD")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  app.add_option("--min-agents-for-signal", ro.policy.min_agents, "quorum floor")
-      ->envname("GS_MIN_AGENTS_FOR_SIGNAL")
-      ->check(CLI::Range(1, 10000))
-      ->capture_default_str();
-  app.add_option("--signal-generation-interval", ro.signal_generation_interval_s,
-                 "seconds of market time without an analysis that trigger one")
-      ->envname("SIGNAL_GENERATION_INTERVAL")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--move-threshold", ro.move_threshold,
-                 "move that triggers an analysis (0.01 = 1%)")
-      ->envname("GS_MOVE_THRESHOLD")
-      ->capture_default_str();
-  app.add_option("--score-horizon", ro.scoring.horizon_bars,
-                 "bars after which each signal and each BUY/SELL vote is scored (0: no live "
-                 "scoring)")
-      ->envname("GS_SCORE_HORIZON")
-      ->check(CLI::Range(0, 10000))
-      ->capture_default_str();
-  app.add_option("--score-cost-bps", ro.scoring.cost_bps,
-                 "fees and half-spread per side, in basis points, taken from scored trades")
-      ->envname("GS_SCORE_COST_BPS")
-      ->check(CLI::Range(0.0, 10000.0))
-      ->capture_default_str();
-  app.add_option("--history-bars", ro.history_bars, "bars kept per symbol")
-      ->envname("GS_HISTORY_BARS")
-      ->capture_default_str();
-  app.add_option("--compute-threads", ro.orchestrator.compute_threads, "threads for native agents")
-      ->envname("GS_COMPUTE_THREADS")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  app.add_option("--breaker-faults", ro.orchestrator.breaker_faults,
-                 "consecutive faults that disable an agent")
-      ->envname("GS_BREAKER_FAULTS")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--breaker-cooldown", breaker_cooldown_s, "seconds a disabled agent rests")
-      ->envname("GS_BREAKER_COOLDOWN")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
-  app.add_option("--io-threads", so.io_threads, "network threads")
-      ->envname("GS_IO_THREADS")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
-  app.add_option("--ws-heartbeat-interval", heartbeat_s, "seconds between heartbeats")
-      ->envname("WS_HEARTBEAT_INTERVAL")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
-  app.add_option("--ws-message-queue-size", so.message_queue_size, "messages queued per client")
-      ->envname("WS_MESSAGE_QUEUE_SIZE")
-      ->check(CLI::Range(1, 10000000))
-      ->capture_default_str();
-  app.add_option("--ws-max-connections", so.max_connections, "WebSocket connections, at most")
-      ->envname("WS_MAX_CONNECTIONS")
-      ->check(CLI::Range(1, 10000000))
-      ->capture_default_str();
-  std::string db = "goldensignals.db";
-  app.add_option("--db", db, "SQLite file of the signal history (off: no history)")
-      ->envname("GS_DB")
-      ->capture_default_str();
-  app.add_flag("--store-prices{true},!--no-store-prices", so.store_prices,
-               "store price_update messages in the history too")
-      ->envname("GS_STORE_PRICES");
-  app.add_option("--retention-days", so.retention_days, "history older than this is deleted")
-      ->envname("GS_RETENTION_DAYS")
-      ->check(CLI::Range(0.001, 36500.0))
-      ->capture_default_str();
-  app.add_option("--retention-rows", so.retention_rows, "history messages kept per symbol")
-      ->envname("GS_RETENTION_ROWS")
-      ->check(CLI::Range(1, 1000000000))
-      ->capture_default_str();
-  // Security and limits (docs/security.md); the same names as goldensignals.settings.
-  double jwt_leeway_s = 30.0, handshake_timeout_s = 10.0;
-  app.add_flag("--require-auth", so.require_auth, "refuse upgrades without a valid JWT (401)")
-      ->envname("GS_REQUIRE_AUTH");
-  app.add_option("--jwt-secret", so.jwt_secret, "shared secret of HS256/384/512 tokens")
-      ->envname("GS_JWT_SECRET");
-  app.add_option("--jwt-public-key", so.jwt_public_key, "PEM public key file for RS*/ES* tokens")
-      ->envname("GS_JWT_PUBLIC_KEY");
-  app.add_option("--jwt-leeway", jwt_leeway_s, "seconds of clock skew allowed on exp and nbf")
-      ->envname("GS_JWT_LEEWAY")
-      ->check(CLI::Range(0.0, 3600.0))
-      ->capture_default_str();
-  app.add_option("--admin-token", so.admin_token, "token that /ws/status and /metrics require")
-      ->envname("GS_ADMIN_TOKEN");
-  app.add_option("--allowed-origins", so.allowed_origins,
-                 "browser origins allowed: empty or * any, self, or a comma list")
-      ->envname("GS_ALLOWED_ORIGINS");
-  app.add_option("--tls-cert", so.tls_cert, "PEM certificate chain (with --tls-key: TLS only)")
-      ->envname("GS_TLS_CERT");
-  app.add_option("--tls-key", so.tls_key, "PEM private key")->envname("GS_TLS_KEY");
-  app.add_option("--ws-max-connections-per-ip", so.max_connections_per_ip,
-                 "WebSocket connections per client address")
-      ->envname("WS_MAX_CONNECTIONS_PER_IP")
-      ->capture_default_str();
-  app.add_option("--ws-max-subscriptions", so.max_subscriptions_per_client, "rooms per client")
-      ->envname("WS_MAX_SUBSCRIPTIONS")
-      ->capture_default_str();
-  app.add_option("--ws-analyze-rate", so.analyze_rate.per_second, "analyze requests/s per client")
-      ->envname("WS_ANALYZE_RATE")
-      ->capture_default_str();
-  app.add_option("--ws-analyze-burst", so.analyze_rate.burst, "analyze requests saved up")
-      ->envname("WS_ANALYZE_BURST")
-      ->capture_default_str();
-  app.add_option("--ws-max-messages-per-second", so.message_rate.per_second,
-                 "messages/s per client (burst 2x), then close 1008")
-      ->envname("WS_MAX_MESSAGES_PER_SECOND")
-      ->capture_default_str();
-  app.add_option("--ws-max-message-size", so.max_message_bytes, "bytes of one client message")
-      ->envname("WS_MAX_MESSAGE_SIZE")
-      ->capture_default_str();
-  app.add_option("--ws-handshake-timeout", handshake_timeout_s,
-                 "seconds a new connection has for its first request or upgrade")
-      ->envname("WS_HANDSHAKE_TIMEOUT")
-      ->check(CLI::Range(0.01, 600.0))
-      ->capture_default_str();
-  app.add_option("--http-max-header", so.http_header_limit, "bytes of HTTP request headers")
-      ->envname("GS_HTTP_MAX_HEADER")
-      ->capture_default_str();
-  app.add_option("--http-max-body", so.http_body_limit, "bytes of an HTTP request body")
-      ->envname("GS_HTTP_MAX_BODY")
-      ->capture_default_str();
-  app.add_option("--max-active-analyses", so.max_active_analyses,
-                 "analyses running at once server-wide")
-      ->envname("GS_MAX_ACTIVE_ANALYSES")
-      ->capture_default_str();
   app.add_option("--web-root", so.web_root,
                  "directory of the dashboard's static files (default: the installed package's)")
       ->envname("GS_WEB_ROOT");
@@ -452,19 +328,23 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   try {
-    std::stringstream ss(symbols);
-    for (std::string s; std::getline(ss, s, ',');) {
-      if (!s.empty()) ro.symbols.push_back(s);
+    // Flag > environment > default, each refusal naming the setting as it was given.
+    std::map<std::string, gs::settings::Given, std::less<>> given;
+    for (const auto& s : gs::settings::table()) {
+      const std::string key(s.key);
+      if (given_opt.at(key)->count() > 0) given[key] = {given_text.at(key), std::string(s.flag)};
     }
-    ro.orchestrator.breaker_cooldown =
-        std::chrono::milliseconds(static_cast<std::int64_t>(breaker_cooldown_s * 1000));
-    so.port = static_cast<std::uint16_t>(port);
-    so.heartbeat_interval =
-        std::chrono::milliseconds(static_cast<std::int64_t>(heartbeat_s * 1000));
-    so.jwt_leeway = std::chrono::seconds(static_cast<std::int64_t>(jwt_leeway_s));
-    so.handshake_timeout =
-        std::chrono::milliseconds(static_cast<std::int64_t>(handshake_timeout_s * 1000));
-    so.message_rate.burst = std::max(1.0, 2 * so.message_rate.per_second);
+    const auto values = gs::settings::resolve(given, gs::settings::process_env);
+    gs::RuntimeOptions ro;
+    gs::settings::PythonHost py;
+    const std::string web_root = so.web_root;
+    gs::settings::apply(values, ro, so, py);
+    so.web_root = web_root;
+    gs::settings::check(ro, so);
+    if (check_config) {
+      std::cout << "goldensignals-server: every setting is accepted\n";
+      return 0;
+    }
 
     std::unique_ptr<gs::Feed> the_feed;
     if (feed == "simulated") {
@@ -503,11 +383,11 @@ int main(int argc, char** argv) {
     if (!native.empty()) {
       for (auto& a : gs::make_builtin_agents(native)) rt->orchestrator().add_agent(std::move(a));
     }
-    if (!python.empty()) load_python_agents(*rt, python, plugin, argv[0]);
+    rt->orchestrator().set_default_timeout(py.agent_timeout);
+    if (!python.empty()) load_python_agents(*rt, python, py.workers, plugin, argv[0]);
     rt->set_feed(std::move(the_feed));
 
     if (so.web_root.empty()) so.web_root = find_web_root(argv[0]);
-    so.db = (db == "off" || db == "OFF" || db == "none") ? std::string() : db;
     gs::Server server(so, rt);
     server.start();
     rt->start();

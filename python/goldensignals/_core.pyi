@@ -12,7 +12,7 @@ from goldensignals import UnknownSymbolError
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma']
+__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'settings_table']
 class Vote:
     """
     An agent's vote.
@@ -319,8 +319,10 @@ class Runtime:
     """
     Native runtime (private; use goldensignals.Runtime).
     """
-    def __init__(self, *, symbols: collections.abc.Sequence[str], min_confidence: typing.SupportsFloat | typing.SupportsIndex, threshold: typing.SupportsFloat | typing.SupportsIndex, min_agents: typing.SupportsInt | typing.SupportsIndex, signal_generation_interval: typing.SupportsFloat | typing.SupportsIndex, move_threshold: typing.SupportsFloat | typing.SupportsIndex, history_bars: typing.SupportsInt | typing.SupportsIndex, bar_seconds: typing.SupportsFloat | typing.SupportsIndex, compute_threads: typing.SupportsInt | typing.SupportsIndex, python_workers: typing.SupportsInt | typing.SupportsIndex, analyze_on_start: bool, breaker_faults: typing.SupportsInt | typing.SupportsIndex, breaker_cooldown: typing.SupportsFloat | typing.SupportsIndex, event_queue: typing.SupportsInt | typing.SupportsIndex, dispatch: typing.Any, aio_submit: typing.Any, scoring: dict = {}, synchronous: bool = False) -> None:
-        ...
+    def __init__(self, *, symbols: collections.abc.Sequence[str], settings: dict, dispatch: typing.Any, aio_submit: typing.Any, scoring: dict = {}, synchronous: bool = False) -> None:
+        """
+        settings: every setting by keyword, resolved (goldensignals.settings.resolve).
+        """
     def _bench_publish_agent_update(self, symbol: str, body: str) -> None:
         ...
     def add_builtin_agents(self, names: collections.abc.Sequence[str]) -> None:
@@ -351,8 +353,10 @@ class Runtime:
         """
     def scores(self) -> typing.Any:
         ...
-    def serve(self, *, host: str, port: typing.SupportsInt | typing.SupportsIndex, heartbeat_interval: typing.SupportsFloat | typing.SupportsIndex, message_queue_size: typing.SupportsInt | typing.SupportsIndex, max_connections: typing.SupportsInt | typing.SupportsIndex, web_root: str, io_threads: typing.SupportsInt | typing.SupportsIndex, db: str = '', store_prices: bool = False, retention_days: typing.SupportsFloat | typing.SupportsIndex = 30.0, retention_rows: typing.SupportsInt | typing.SupportsIndex = 100000, security: dict = {}) -> int:
-        ...
+    def serve(self, *, settings: dict, web_root: str = '') -> int:
+        """
+        Serves with every setting by keyword, resolved; returns the bound port.
+        """
     def server_metrics(self) -> typing.Any:
         ...
     def server_status(self) -> typing.Any:
@@ -417,6 +421,10 @@ def builtin_agent_names() -> list[str]:
     """
     Names of the built-in native agents.
     """
+def check_settings(settings: dict) -> None:
+    """
+    Checks resolved settings as the runtime and the server will when they start.
+    """
 def consensus(votes: dict, weights: typing.Any = None, *, min_confidence: typing.SupportsFloat | typing.SupportsIndex = 0.6, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.7, min_agents: typing.SupportsInt | typing.SupportsIndex = 3, price: typing.SupportsFloat | typing.SupportsIndex | None = None, atr: typing.SupportsFloat | typing.SupportsIndex | None = None) -> ConsensusResult:
     """
     Byzantine-robust consensus over {agent: Vote | None}; see goldensignals.consensus.
@@ -437,4 +445,12 @@ def ind_rsi(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timep
     ...
 def ind_sma(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timeperiod: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     ...
+def parse_setting(key: str, raw: str, given_as: str) -> typing.Any:
+    """
+    Parses text as the setting; InvalidArgumentError names it as given_as.
+    """
+def settings_table() -> list:
+    """
+    Every setting: key, env, flag, kind, default, range, unit, help (one dict each).
+    """
 __version__: str = '0.1.0'

@@ -39,16 +39,19 @@ def _printers(gs: Any) -> tuple[Any, Any, Any]:
     return show_vote, show_decision, show_alert
 
 
+def _settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Every setting: flag > environment > default, a refusal naming the flag as written."""
+    from goldensignals import settings
+
+    given = {st.key: getattr(args, st.key) for st in settings.SETTINGS
+             if getattr(args, st.key, None) is not None}
+    return settings.resolve(given, given_as={k: settings.BY_KEYWORD[k].flag for k in given})
+
+
 def _runtime_from_args(args: argparse.Namespace) -> Any:
     import goldensignals as gs
 
-    from goldensignals.settings import SETTINGS
-
-    overrides: dict[str, Any] = {
-        st.keyword: getattr(args, st.keyword)
-        for st in SETTINGS
-        if getattr(args, st.keyword, None) is not None
-    }
+    values = _settings_from_args(args)
     feed_spec = getattr(args, "feed", "simulated")
     if feed_spec == "simulated":
         feed: Any = gs.feeds.Simulated(seed=args.seed, interval=args.interval)
@@ -57,7 +60,7 @@ def _runtime_from_args(args: argparse.Namespace) -> Any:
     else:
         raise gs.InvalidArgumentError(
             f"--feed {feed_spec!r} is not accepted; expected simulated or replay:PATH")
-    rt = gs.Runtime(feed=feed, **overrides)
+    rt = gs.Runtime(feed=feed, **values)
     if not getattr(args, "no_builtin_agents", False):
         rt.add_builtin_agents()
     if getattr(args, "agents", None):
@@ -90,6 +93,12 @@ def _demo(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import goldensignals as gs
 
+    if args.check_config:
+        from goldensignals import settings
+
+        settings.check(_settings_from_args(args))
+        print("goldensignals: every setting is accepted", flush=True)
+        return 0
     rt = _runtime_from_args(args)
     url = rt.serve(block=False)
     ws = url.replace("http://", "ws://", 1)
@@ -216,15 +225,17 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _setting_flags(parser: argparse.ArgumentParser) -> None:
-    """A flag for every runtime setting (flag > environment > default), e.g. --move-threshold."""
+    """A flag for every setting (flag > environment > default), e.g. --move-threshold, the
+    same as goldensignals-server's; a boolean flag alone means true."""
     from goldensignals.settings import SETTINGS
 
     group = parser.add_argument_group("settings (each also an environment variable)")
     for st in SETTINGS:
-        default = ",".join(st.default) if isinstance(st.default, tuple) else st.default
-        group.add_argument(f"--{st.keyword.replace('_', '-')}", dest=st.keyword, default=None,
-                           metavar="VALUE",
-                           help=f"{st.help} ({st.env}, default {default})".replace("%", "%%"))
+        # A boolean flag alone (or with an empty value, as CLI11 reads it) means true.
+        extra: dict[str, Any] = ({"nargs": "?", "const": "true", "type": lambda v: v or "true"}
+                                 if st.kind == "boolean" else {})
+        group.add_argument(st.flag, dest=st.key, default=None, metavar="VALUE",
+                           help=st.help_line.replace("%", "%%"), **extra)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--no-builtin-agents", action="store_true", help="do not add the native agents")
     serve.add_argument("--quiet", action="store_true", help="do not print votes and signals")
     serve.add_argument("--seconds", type=float, default=0, help="stop after this many seconds (0: until Ctrl-C)")
+    serve.add_argument("--check-config", action="store_true",
+                       help="check every setting and exit: 0 and one line when all are accepted, "
+                            "else 2 naming the first refused one")
     serve.set_defaults(func=_serve)
 
     watch = sub.add_parser("watch", help="subscribe and print agent votes and signals")

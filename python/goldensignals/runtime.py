@@ -170,29 +170,10 @@ class Runtime:
 
     def _make_core(self, symbols: list[str], s: dict[str, Any], dispatch: Any,
                    scoring: dict[str, Any], synchronous: bool) -> Any:
-        core = _core.Runtime(
-            symbols=symbols,
-            min_confidence=s["agent_min_confidence"],
-            threshold=s["agent_consensus_threshold"],
-            min_agents=s["min_agents_for_signal"],
-            signal_generation_interval=s["signal_generation_interval"],
-            move_threshold=s["move_threshold"],
-            history_bars=s["history_bars"],
-            bar_seconds=s["bar_seconds"],
-            compute_threads=s["compute_threads"],
-            python_workers=s["python_workers"],
-            analyze_on_start=s["analyze_on_start"],
-            breaker_faults=s["breaker_faults"],
-            breaker_cooldown=s["breaker_cooldown"],
-            event_queue=s["event_queue"],
-            dispatch=dispatch,
-            aio_submit=self._loop.submit,
-            scoring={"horizon_bars": s["score_horizon"], "cost_bps": s["score_cost_bps"],
-                     **scoring},
-            synchronous=synchronous,
-        )
-        core.set_default_timeout(s["agent_timeout"])
-        return core
+        # Every setting goes to C++ as resolved; one function there turns them into options.
+        return _core.Runtime(symbols=symbols, settings=s, dispatch=dispatch,
+                             aio_submit=self._loop.submit, scoring=scoring,
+                             synchronous=synchronous)
 
     # -- agents -------------------------------------------------------------------------------
     def add_builtin_agents(self, names: Iterable[str] | str | None = None) -> Runtime:
@@ -372,23 +353,11 @@ class Runtime:
         from importlib.resources import files
 
         s = self.settings
-        host = s["host"] if host is None else str(host)
+        host = s["host"] if host is None else _settings.BY_KEYWORD["host"].parse("host", host)
         port = s["port"] if port is None else _settings.BY_KEYWORD["port"].parse("port", port)
         web = files("goldensignals") / "web"
-        bound = self._core.serve(
-            host=host,
-            port=port,
-            heartbeat_interval=s["ws_heartbeat_interval"],
-            message_queue_size=s["ws_message_queue_size"],
-            max_connections=s["ws_max_connections"],
-            web_root=str(web) if web.is_dir() else "",
-            io_threads=s["io_threads"],
-            db=s["db"],
-            store_prices=s["store_prices"],
-            retention_days=s["retention_days"],
-            retention_rows=s["retention_rows"],
-            security={k: s[k] for k in _settings.SERVER_SECURITY},
-        )
+        bound = self._core.serve(settings={**s, "host": host, "port": port},
+                                 web_root=str(web) if web.is_dir() else "")
         shown = f"[{host}]" if ":" in host else host
         tls = bool(s["tls_cert"])
         self.url = f"{'https' if tls else 'http'}://{shown}:{bound}"

@@ -25,7 +25,7 @@ def test_serve_has_a_flag_per_setting_and_refuses_bad_values_by_name():
     r = subprocess.run([CLI, "serve", "--agent-consensus-threshold", "1.5", "--seconds", "1"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
-    assert "agent_consensus_threshold '1.5' is not accepted" in r.stderr
+    assert "--agent-consensus-threshold '1.5' is not accepted" in r.stderr  # as given
     r = subprocess.run([CLI, "serve", "--feed", "ftp:x", "--seconds", "1"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "--feed 'ftp:x'" in r.stderr

@@ -90,10 +90,47 @@ def test_native_server_loads_python_agents_through_the_embedded_interpreter():
     assert re.search(r"debug AAPL trend_regression (BUY|SELL|HOLD)", out), out[-2000:]
 
 
+def test_native_server_takes_the_python_agent_settings(tmp_path: Path) -> None:
+    """GS_AGENT_TIMEOUT and GS_PYTHON_WORKERS reach the embedded interpreter's agents."""
+    (tmp_path / "slow_agent.py").write_text(
+        "import time\nimport goldensignals as gs\n\n"
+        "def slow(ctx):\n    time.sleep(0.5)\n    return gs.Vote('BUY', 0.9)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "GS_AGENT_TIMEOUT": "0.1",
+           "GS_PYTHON_WORKERS": "3"}
+    proc = subprocess.Popen([str(SERVER), "--port", "0", "--symbols", "AAPL", "--interval", "0.05",
+                             "--signal-generation-interval", "1", "--agents", "slow_agent:slow",
+                             "--breaker-faults", "1000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        port, lines = 0, []
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not port:
+            lines.append(proc.stdout.readline())
+            m = re.search(r"on http://127\.0\.0\.1:(\d+)/", lines[-1])
+            port = int(m.group(1)) if m else 0
+        assert port, "".join(lines)
+        assert "slow_agent:slow (3 Python workers)" in "".join(lines)
+        stats: dict[str, object] = {}
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/ws/status"))
+            stats = next(a for a in status["agents"] if a["name"] == "slow")
+            if int(stats.get("timeouts", 0)) >= 2:
+                break
+            time.sleep(0.2)
+        # A 0.5 s agent against the 0.1 s deadline: timeouts, never a vote in time.
+        assert int(stats.get("timeouts", 0)) >= 2, stats
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
 def test_native_server_refuses_bad_settings_with_the_setting_named():
     for args, env, needle in (
         (["--port", "70000"], {}, "--port"),
-        ([], {"AGENT_MIN_CONFIDENCE": "2"}, "agent-min-confidence"),
+        ([], {"AGENT_MIN_CONFIDENCE": "2"}, "AGENT_MIN_CONFIDENCE '2' is not accepted"),
         (["--agents", "no_such_module:x"], {}, "no_such_module"),
         (["--feed", "replay:/nonexistent.csv"], {}, "/nonexistent.csv"),
     ):

@@ -11,6 +11,7 @@
 
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/server/settings.hpp"
 #include "python_agent.hpp"
 #include "python_executor.hpp"
 
@@ -18,14 +19,19 @@ namespace py = pybind11;
 
 namespace {
 
+// An address inside this plugin, for dladdr: where the plugin is installed.
+void gs_pyhost_anchor() {}
+
 struct Host {
   std::shared_ptr<gs::bind::PythonExecutor> exec;
   py::object aio_submit;
 };
 
 // The interpreter lives until the process ends; the GIL is released between calls.
-Host& host() {
-  static Host* h = [] {
+// The first call starts it with `workers` Python threads (GS_PYTHON_WORKERS); later calls
+// get the same host.
+Host& host(std::size_t workers) {
+  static Host* h = [workers] {
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.install_signal_handlers = 0;  // the server owns SIGINT/SIGTERM
@@ -40,7 +46,7 @@ Host& host() {
     const auto self = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) pythons.push_back(self.parent_path() / "python");
     Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(&host), &info) != 0 && info.dli_fname != nullptr) {
+    if (dladdr(reinterpret_cast<void*>(&gs_pyhost_anchor), &info) != 0 && info.dli_fname != nullptr) {
       fs::path prefix = fs::weakly_canonical(info.dli_fname, ec);
       for (int i = 0; i < 5; ++i) prefix = prefix.parent_path();
       pythons.push_back(prefix / "bin" / "python");
@@ -60,14 +66,13 @@ Host& host() {
       loop.release();  // kept for the process's life
     }
     PyEval_SaveThread();
-    made->exec =
-        std::make_shared<gs::bind::PythonExecutor>(2, 10, 10'000, std::chrono::milliseconds(250));
+    made->exec = gs::bind::PythonExecutor::for_agents(workers);
     return made;
   }();
   return *h;
 }
 
-std::shared_ptr<gs::Agent> make_agent(const std::string& spec) {
+std::shared_ptr<gs::Agent> make_agent(Host& h, const std::string& spec) {
   py::gil_scoped_acquire gil;
   const auto colon = spec.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
@@ -86,27 +91,25 @@ std::shared_ptr<gs::Agent> make_agent(const std::string& spec) {
     name = obj.attr("name").cast<std::string>();
     weight = obj.attr("weight").cast<double>();
     if (!obj.attr("timeout").is_none()) {
-      timeout = std::chrono::milliseconds(
-          static_cast<std::int64_t>(obj.attr("timeout").cast<double>() * 1000.0));
+      timeout = gs::settings::to_ms(obj.attr("timeout").cast<double>());
     }
     fn = obj.attr("analyze");
   } else if (!PyCallable_Check(obj.ptr())) {
     throw gs::InvalidArgument("neither a goldensignals.Agent nor a callable");
   }
   gs::AgentSpec s{name, weight, timeout, gs::AgentKind::Python};
-  return std::make_shared<gs::bind::PythonAgent>(std::move(s), std::move(fn), host().exec,
-                                                 host().aio_submit);
+  return std::make_shared<gs::bind::PythonAgent>(std::move(s), std::move(fn), h.exec, h.aio_submit);
 }
 
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int gs_load_python_agents(gs::Runtime* rt,
                                                                             const char* spec,
+                                                                            std::size_t workers,
                                                                             char* err,
                                                                             std::size_t errlen) {
   try {
-    host();
-    auto agent = make_agent(spec);
+    auto agent = make_agent(host(workers), spec);
     rt->orchestrator().add_agent(std::move(agent));
     return 0;
   } catch (const std::exception& e) {

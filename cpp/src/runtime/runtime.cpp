@@ -92,9 +92,9 @@ void RuntimeOptions::validate() const {
     throw InvalidArgument("SIGNAL_GENERATION_INTERVAL " + fmt_num(signal_generation_interval_s) +
                           " is not accepted; expected seconds > 0 (at most a year)");
   }
-  if (!std::isfinite(move_threshold) || move_threshold <= 0 || move_threshold >= 1) {
+  if (!std::isfinite(move_threshold) || move_threshold <= 0 || move_threshold > 1) {
     throw InvalidArgument("move_threshold " + fmt_num(move_threshold) +
-                          " is not accepted; expected a fraction in (0, 1), e.g. 0.01 for 1%");
+                          " is not accepted; expected a fraction in (0, 1], e.g. 0.01 for 1%");
   }
   if (!std::isfinite(bar_seconds) || bar_seconds < 0 || bar_seconds > 86400) {
     throw InvalidArgument(
