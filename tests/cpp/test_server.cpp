@@ -326,11 +326,10 @@ TEST(EventRouter, HandOverWaitsWhileTheStrandIsBehindThenRunsEverythingInOrder) 
   o.event_queue_size = 4;
   auto ctx = std::make_shared<ServerContext>(o, make_runtime(0));
   boost::asio::io_context ioc;  // not running yet: the strand is "behind"
-  auto router = std::make_shared<EventRouter>(ctx, boost::asio::make_strand(ioc),
-                                              std::make_unique<MemorySequencer>());
+  auto router = std::make_shared<EventRouter>(ctx, boost::asio::make_strand(ioc));
   std::vector<int> ran;  // touched only by the steps, on the thread running ioc
   auto batch = [&](int first) {
-    std::vector<SignalStore::Step> steps;
+    std::vector<Journal::Step> steps;
     for (int i = first; i < first + 3; ++i) {
       steps.emplace_back(std::function<void()>([&ran, i] { ran.push_back(i); }));
     }

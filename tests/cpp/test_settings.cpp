@@ -49,6 +49,8 @@ TEST(Settings, DefaultsAreTheOptionStructsDefaults) {
   EXPECT_EQ(o.heartbeat_interval, o0.heartbeat_interval);
   EXPECT_EQ(o.message_queue_size, o0.message_queue_size);
   EXPECT_EQ(o.max_connections, o0.max_connections);
+  EXPECT_EQ(o.event_queue_size, o0.event_queue_size);
+  EXPECT_EQ(o.store_queue_size, o0.store_queue_size);
   EXPECT_EQ(o.store_prices, o0.store_prices);
   EXPECT_EQ(o.retention_days, o0.retention_days);
   EXPECT_EQ(o.retention_rows, o0.retention_rows);

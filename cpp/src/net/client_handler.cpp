@@ -10,6 +10,7 @@
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/store/journal.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
@@ -127,18 +128,18 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
     return false;
   }
   rooms_.insert(symbol);
-  if (since && ctx_->store) {
-    // The store reads the stored messages after `since` up to the last it handed over, and
-    // `then` joins the room at that point of the hand-over (on the router's strand), before
-    // the later ones: no gap and no duplicate. At most half the send queue, so a recovery
-    // never trips the slow-consumer limit; more is recovered: false (the client asks
-    // GET /api/signals).
+  if (since) {
+    // The journal answers with the messages after `since` up to the last it handed over,
+    // and `then` joins the room at that point of the hand-over (on the router's strand, or
+    // at once when nothing is kept), before the later ones: no gap and no duplicate. At
+    // most half the send queue, so a recovery never trips the slow-consumer limit; more is
+    // recovered: false (the client asks GET /api/signals).
     const auto max = std::max<std::size_t>(1, ctx_->opts.message_queue_size / 2);
     std::weak_ptr<Subscriber> weak = self_;
-    // `then` runs on the router's strand (which holds ctx) or, not serving, on the store's
-    // thread (ctx owns the store); at a stop it may be dropped unrun.
+    // `then` runs on the router's strand (which holds ctx), on the journal's thread when not
+    // serving (ctx owns the journal), or here; at a stop it may be dropped unrun.
     ServerContext* ctx = ctx_.get();
-    ctx_->store->recover(
+    ctx_->journal->recover(
         symbol, *since, max, [ctx, weak, symbol](bool ok, std::vector<MessagePtr> missed) {
           auto s = weak.lock();
           if (!s) return;
@@ -149,11 +150,8 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
         });
     return true;
   }
-  ctx_->hub.join(
-      symbol, me,
-      make_message(MessageKind::Reply,
-                   proto::confirmation("subscribe", symbol,
-                                       since ? std::optional<bool>(false) : std::nullopt)));
+  ctx_->hub.join(symbol, me,
+                 make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol)));
   return true;
 }
 

@@ -9,7 +9,6 @@
 #include "goldensignals/evaluation/scorer.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/net/context.hpp"
-#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
@@ -27,9 +26,8 @@ std::string message(const char* type, nlohmann::json data) {
 
 }  // namespace
 
-EventRouter::EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand,
-                         std::unique_ptr<Sequencer> seq)
-    : ctx_(std::move(ctx)), strand_(std::move(strand)), seq_(std::move(seq)) {}
+EventRouter::EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand)
+    : ctx_(std::move(ctx)), strand_(std::move(strand)) {}
 
 void EventRouter::on_agent_update(const AgentUpdate& u) {
   if (is_vote_outcome(u.signal)) ctx_->latencies.record(u.agent, u.latency_ms);
@@ -62,7 +60,7 @@ void EventRouter::on_alert(const Alert& a) {
 
 void EventRouter::on_price_update(const PriceUpdate& p) {
   // Shed prices first under overload: a newer one follows, nothing ordered is lost.
-  if (pending_.load() >= ctx_->opts.event_queue_size) {
+  if (backlog_.load() >= ctx_->opts.event_queue_size) {
     ctx_->counters.events_dropped.fetch_add(1);
     return;
   }
@@ -81,15 +79,16 @@ void EventRouter::post(std::string symbol, MessageKind kind, std::string body) {
 
 void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) {
   if (stopped_.load()) return;
-  if (ctx_->store && is_room_kind(a.kind) && !symbol.empty()) {
-    // Stored, then published by the store's thread in the same order (seq stamped there).
+  if (is_room_kind(a.kind) && !symbol.empty()) {
+    // Numbered (and stored) by the journal, handed back in seq order.
     std::vector<std::pair<MessageKind, std::string>> items;
     items.emplace_back(a.kind, std::move(a.body));
     if (b) items.emplace_back(b->kind, std::move(b->body));
-    if (!ctx_->store->append(symbol, std::move(items))) ctx_->counters.events_dropped.fetch_add(1);
+    if (!ctx_->journal->append(symbol, std::move(items))) {
+      ctx_->counters.events_dropped.fetch_add(1);
+    }
     return;
   }
-  pending_.fetch_add(1);
   bool post = false;
   {
     std::lock_guard lk(inbox_mu_);
@@ -99,18 +98,22 @@ void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) 
   if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
 }
 
-void EventRouter::hand_over(std::vector<SignalStore::Step> steps) {
+void EventRouter::hand_over(std::vector<Journal::Step> steps, bool wait) {
   bool post = false;
   {
     std::unique_lock lk(inbox_mu_);
     // A drain is posted whenever stored_ is not empty, and the strand runs while serving.
-    stored_room_.wait(lk, [&] { return closed_ || stored_.size() < ctx_->opts.event_queue_size; });
+    if (wait) {
+      stored_room_.wait(lk,
+                        [&] { return closed_ || stored_.size() < ctx_->opts.event_queue_size; });
+    }
     if (stored_.empty()) {
       stored_ = std::move(steps);
     } else {
       stored_.insert(stored_.end(), std::make_move_iterator(steps.begin()),
                      std::make_move_iterator(steps.end()));
     }
+    backlog_.store(stored_.size());
     post = !closed_ && !std::exchange(drain_posted_, true);
   }
   if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
@@ -125,17 +128,18 @@ void EventRouter::close_hand_over() {
 }
 
 void EventRouter::run_left_over() {
-  std::vector<SignalStore::Step> left;
+  std::vector<Journal::Step> left;
   {
     std::lock_guard lk(inbox_mu_);
     left.swap(stored_);
+    backlog_.store(0);
   }
   run_steps(*ctx_->bus, left);
 }
 
-void run_steps(Bus& bus, std::vector<SignalStore::Step>& steps) {
+void run_steps(Bus& bus, std::vector<Journal::Step>& steps) {
   for (auto& step : steps) {
-    if (auto* p = std::get_if<SignalStore::Publication>(&step)) {
+    if (auto* p = std::get_if<Journal::Publication>(&step)) {
       bus.publish(p->symbol, std::move(p->frame), p->kind);
     } else {
       std::get<std::function<void()>>(step)();
@@ -148,29 +152,21 @@ void EventRouter::drain() {
     std::lock_guard lk(inbox_mu_);
     draining_.swap(inbox_);
     draining_stored_.swap(stored_);
+    backlog_.store(0);
     drain_posted_ = false;
   }
   stored_room_.notify_all();
-  for (auto& p : draining_) {
-    pending_.fetch_sub(1);
+  for (auto& p : draining_) {  // for every client: alerts, heartbeats
     if (stopped_.load()) continue;
-    publish(p.symbol, p.a);
-    if (p.b) publish(p.symbol, *p.b);
+    ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(p.a.body)), p.a.kind);
+    if (p.b) {
+      ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(p.b->body)),
+                             p.b->kind);
+    }
   }
   draining_.clear();
-  run_steps(*ctx_->bus, draining_stored_);  // committed: delivered even while stopping
+  run_steps(*ctx_->bus, draining_stored_);  // journaled: delivered even while stopping
   draining_stored_.clear();
-}
-
-void EventRouter::publish(const std::string& symbol, Item& item) {
-  if (!is_room_kind(item.kind) || symbol.empty()) {
-    ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(item.body)), item.kind);
-    return;
-  }
-  // Stamp seq first in the object: {"seq":N, + the rest of the body.
-  ctx_->bus->publish(symbol,
-                     std::make_shared<const std::string>(with_seq(seq_->next(symbol), item.body)),
-                     item.kind);
 }
 
 }  // namespace gs

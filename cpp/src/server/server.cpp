@@ -29,15 +29,23 @@ constexpr std::uint16_t kGoingAway = 1001;
 struct Server::Impl {
   Impl(ServerOptions o, std::shared_ptr<Runtime> rt)
       : ctx(std::make_shared<ServerContext>(std::move(o), std::move(rt))) {
-    if (!ctx->opts.db.empty()) open_store();
+    if (!ctx->opts.db.empty()) {
+      open_store();
+      ctx->journal = ctx->store;
+    } else {
+      ctx->journal = std::make_shared<MemoryJournal>(
+          [this](std::vector<Journal::Step> steps) { deliver(std::move(steps), false); });
+    }
   }
 
   void open_store();
+  // What the journal delivers: to the router's strand while serving (`wait`: for room
+  // there), else to the bus on the caller's thread.
+  void deliver(std::vector<Journal::Step> steps, bool wait);
 
   void beat();
 
   std::shared_ptr<ServerContext> ctx;
-  std::shared_ptr<Sequencer> seq = std::make_shared<MemorySequencer>();  // survives restarts
 
   mutable std::mutex mu;  // start/stop and the members below; never held by an io thread
   std::unique_ptr<asio::io_context> ioc;
@@ -56,19 +64,6 @@ struct Server::Impl {
   bool running = false;
 };
 
-// A sequencer shared by successive routers, so seq keeps growing across stop/start.
-class SharedSequencer final : public Sequencer {
- public:
-  explicit SharedSequencer(std::shared_ptr<Sequencer> s) : s_(std::move(s)) {}
-  std::uint64_t next(const std::string& symbol) override { return s_->next(symbol); }
-  [[nodiscard]] std::uint64_t last(const std::string& symbol) const override {
-    return s_->last(symbol);
-  }
-
- private:
-  std::shared_ptr<Sequencer> s_;
-};
-
 // After each commit the store hands its messages to the router's strand, to be fanned out on
 // the network thread (when not serving, to the bus on the store's thread), and raises a system
 // alert when history becomes degraded (and when it recovers). It lives in ctx, which outlives
@@ -80,20 +75,10 @@ void Server::Impl::open_store() {
   so.store_prices = o.store_prices;
   so.retention_days = o.retention_days;
   so.retention_rows = o.retention_rows;
-  so.queue_size = o.event_queue_size;
+  so.queue_size = o.store_queue_size;
   ServerContext* c = ctx.get();
   ctx->store = std::make_shared<SignalStore>(
-      so,
-      [this, c](std::vector<SignalStore::Step> steps) {
-        {
-          std::lock_guard lk(handoff_mu);
-          if (handoff) {
-            handoff->hand_over(std::move(steps));
-            return;
-          }
-        }
-        run_steps(*c->bus, steps);
-      },
+      so, [this](std::vector<Journal::Step> steps) { deliver(std::move(steps), true); },
       [c](bool degraded, const std::string& text) {
         c->log(degraded ? 40 : 20, text);
         const proto::Problem p{degraded ? "history_degraded" : "history_recovered",
@@ -107,6 +92,17 @@ void Server::Impl::open_store() {
   } catch (const Error& e) {
     ctx->log(30, std::string("no snapshots from history: ") + e.what());
   }
+}
+
+void Server::Impl::deliver(std::vector<Journal::Step> steps, bool wait) {
+  {
+    std::lock_guard lk(handoff_mu);
+    if (handoff) {
+      handoff->hand_over(std::move(steps), wait);
+      return;
+    }
+  }
+  run_steps(*ctx->bus, steps);
 }
 
 void Server::Impl::beat() {
@@ -132,6 +128,7 @@ Server::~Server() {
   }
   // The store's thread is joined here, on the owner's thread: a session it still holds in a
   // callback can never make it destroy itself.
+  impl_->ctx->journal.reset();  // a MemoryJournal delivers through this Impl
   impl_->ctx->store.reset();
 }
 
@@ -147,8 +144,7 @@ void Server::start() {
     std::make_shared<HttpSession>(std::move(s), ctx)->run();
   });  // throws, naming host:port, when the port is taken
   m.ctx->stopping.store(false);
-  m.router = std::make_shared<EventRouter>(m.ctx, asio::make_strand(*ioc),
-                                           std::make_unique<SharedSequencer>(m.seq));
+  m.router = std::make_shared<EventRouter>(m.ctx, asio::make_strand(*ioc));
   m.heartbeat = std::make_unique<asio::steady_timer>(asio::make_strand(*ioc));
   m.work.emplace(ioc->get_executor());
   m.listener = std::move(listener);
@@ -186,7 +182,7 @@ void Server::stop() {
   m.ctx->runtime->remove_sink(m.router.get());
   m.router->stop();
   m.listener->stop();
-  if (m.ctx->store) m.ctx->store->flush();  // whatever clients were sent is on disk
+  m.ctx->journal->flush();  // whatever clients were sent is on disk
   for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
   const auto deadline =
@@ -203,8 +199,9 @@ void Server::stop() {
   m.ioc->stop();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
-  // The store's hand-overs the strand did not get to run here, in order; later ones run on
-  // the store's thread (close first: a hand-over waiting for room holds handoff_mu).
+  // The journal's hand-overs the strand did not get to run here, in order; later ones run on
+  // the thread that delivers them (close first: a hand-over waiting for room holds
+  // handoff_mu).
   m.router->close_hand_over();
   {
     std::lock_guard hk(m.handoff_mu);

@@ -71,6 +71,14 @@ constexpr Spec kTable[] = {
      "1000", 1, 1'000'000, false, "", "messages queued per WebSocket client, at most"},
     {"ws_max_connections", "WS_MAX_CONNECTIONS", "--ws-max-connections", Kind::Integer, "1000", 1,
      1'000'000, false, "", "WebSocket connections, at most"},
+    {"router_queue", "GS_ROUTER_QUEUE", "--router-queue", Kind::Integer, "10000", 16,
+     10'000'000, false, "",
+     "room messages numbered and waiting for the network thread, at most (past it prices are "
+     "shed and the history's writer waits)"},
+    {"store_queue", "GS_STORE_QUEUE", "--store-queue", Kind::Integer, "10000", 16, 10'000'000,
+     false, "",
+     "room messages waiting for the history's commit, at most (past it prices are shed and "
+     "other messages wait)"},
     {"db", "GS_DB", "--db", Kind::Database, "goldensignals.db", 0, 0, false, "",
      "SQLite file of the signal history the server keeps (off: no history, no recovery)"},
     {"store_prices", "GS_STORE_PRICES", "--store-prices", Kind::Boolean, "false", 0, 0, false, "",
@@ -338,6 +346,8 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.heartbeat_interval = to_ms(number(v, "ws_heartbeat_interval"));
   o.message_queue_size = count(v, "ws_message_queue_size");
   o.max_connections = count(v, "ws_max_connections");
+  o.event_queue_size = count(v, "router_queue");
+  o.store_queue_size = count(v, "store_queue");
   o.db = text(v, "db");
   o.store_prices = boolean(v, "store_prices");
   o.retention_days = number(v, "retention_days");

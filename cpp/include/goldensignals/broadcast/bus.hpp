@@ -1,6 +1,6 @@
-// Where room messages travel between being sequenced and reaching the sessions. LocalBus
-// hands them straight to this node's RoomHub; a Redis bus (later) would also carry them to
-// every other node, without sessions or the orchestrator noticing.
+// Where room messages travel between being journaled (numbered, and stored when the journal
+// keeps history) and reaching the sessions. LocalBus hands them straight to this node's
+// RoomHub; a bus that spans nodes plugs in here without sessions or the orchestrator noticing.
 #pragma once
 
 #include <memory>

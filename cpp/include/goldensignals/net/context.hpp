@@ -23,6 +23,7 @@ class context;
 namespace gs {
 
 class Runtime;
+class Journal;
 class SignalStore;
 
 struct ServerCounters {
@@ -63,7 +64,7 @@ struct ServerContext {
   void log(int level, const std::string& message) const;
   [[nodiscard]] bool logs(int level) const;
   RoomHub hub;
-  std::unique_ptr<Bus> bus;  // LocalBus over `hub` for now
+  std::unique_ptr<Bus> bus;  // where room messages go once journaled: LocalBus over `hub`
   ServerCounters counters;
   mutable SecurityCounters security;  // counted from const paths too (HTTP answers)
   IpTable per_ip;                     // open WebSocket sessions per client address
@@ -73,6 +74,8 @@ struct ServerContext {
   // The signal history (null when ServerOptions::db is empty). Declared after the hub and
   // the bus it publishes to, so it stops first.
   std::shared_ptr<SignalStore> store;
+  // Where room messages are numbered (and kept): the store, or a MemoryJournal without one.
+  std::shared_ptr<Journal> journal;
 
   // The "history" object of /ws/status and /health: status ok|degraded|off and figures.
   [[nodiscard]] nlohmann::json history_status() const;

@@ -1,8 +1,8 @@
-// Turns runtime events into room messages. Called on compute threads, it only builds the JSON
-// text once and posts it to one strand; there the per-symbol seq is stamped and the message
-// goes to the bus, so every room sees its messages in seq order. With history on, room
-// messages go to the SignalStore instead, which stamps seq, commits and hands them back
-// (hand_over) to the same strand, in order.
+// Turns runtime events into room messages. Called on compute threads, it builds the JSON text
+// once. Room messages have one route: into the journal (ServerContext::journal: in memory, or
+// the SignalStore), which numbers them, makes them durable when it keeps history, and hands
+// them back (hand_over) to one strand, in seq order; there they go to the bus. Messages for
+// every client (alerts, heartbeats) go to the same strand directly.
 #pragma once
 
 #include <atomic>
@@ -15,23 +15,21 @@
 #include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
-#include "goldensignals/broadcast/sequencer.hpp"
 #include "goldensignals/runtime/runtime.hpp"
-#include "goldensignals/store/signal_store.hpp"
+#include "goldensignals/store/journal.hpp"
 
 namespace gs {
 
 struct ServerContext;
 class Bus;
 
-// Runs what the store handed over, in order: messages to `bus`, recovery answers called.
-void run_steps(Bus& bus, std::vector<SignalStore::Step>& steps);
+// Runs what the journal handed over, in order: messages to `bus`, recovery answers called.
+void run_steps(Bus& bus, std::vector<Journal::Step>& steps);
 
 class EventRouter final : public RuntimeSink, public std::enable_shared_from_this<EventRouter> {
  public:
-  // `strand` serializes sequencing and publishing; `seq` numbers room messages.
-  EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand,
-              std::unique_ptr<Sequencer> seq);
+  // `strand` serializes publishing.
+  EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand);
 
   void on_agent_update(const AgentUpdate& u) override;
   void on_decision(const DecisionPtr& d) override;
@@ -41,23 +39,22 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   void on_log(int, const std::string&, const std::string&) override {}
   [[nodiscard]] int log_level() const override { return 1000; }  // the server wants no logs
 
-  // Publishes on the strand, as the runtime would (heartbeats, tests, other producers).
-  // `body` is a JSON object text without seq; room kinds get one.
+  // Publishes as the runtime would (heartbeats, tests, other producers): room kinds through
+  // the journal, the rest on the strand. `body` is a JSON object text without seq.
   void post(std::string symbol, MessageKind kind, std::string body);
-  // With history on: what the store hands over after a commit, run on the strand in order
-  // (messages fanned out, recovery answers run), so the network thread fans out in bursts
-  // as it does with the store off. Bounded: while event_queue_size steps wait for the strand
-  // it blocks, so a network thread that falls behind holds the store back (and the store's
-  // full queue its producers) instead of letting this queue grow. From the store's thread,
-  // never from the strand's.
-  void hand_over(std::vector<SignalStore::Step> steps);
+  // What the journal delivers, run on the strand in order (messages fanned out, recovery
+  // answers run), so the network thread fans out in bursts. Bounded: with `wait` (the
+  // store's thread) it blocks while event_queue_size steps wait for the strand, so a network
+  // thread that falls behind holds the store back (and the store's full queue its producers).
+  // Without (the memory journal, called by producers): it never blocks; prices were shed
+  // before the journal while the backlog is full. Never from the strand.
+  void hand_over(std::vector<Journal::Step> steps, bool wait = true);
   // Once the io threads are stopped: hand_over no longer waits or posts, only queues, and
   // run_left_over() runs what the strand did not get to, in order, on the caller's thread.
   void close_hand_over();
   void run_left_over();
   // Events after this are ignored (the server is stopping); steps handed over still run.
   void stop() noexcept { stopped_.store(true); }
-  [[nodiscard]] const Sequencer& sequencer() const noexcept { return *seq_; }
 
  private:
   struct Item {
@@ -71,22 +68,20 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   };
   void post_items(std::string symbol, Item a, std::optional<Item> b);
   void drain();  // on the strand: publishes everything posted so far, in order
-  void publish(const std::string& symbol, Item& item);
 
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::any_io_executor strand_;
-  std::unique_ptr<Sequencer> seq_;
-  std::atomic<std::size_t> pending_{0};  // posted, not yet published (bounded for prices)
+  std::atomic<std::size_t> backlog_{0};  // handed over, not yet run (prices shed past the cap)
   // Posted events wait here for one drain on the strand: a burst of events reaches every
   // client's queue before its next write, which then carries them all (one gather write).
   std::mutex inbox_mu_;  // guards the fields up to closed_; never held across I/O or publishing
   std::vector<Posted> inbox_;
-  std::vector<SignalStore::Step> stored_;  // handed over by the store, in its order
+  std::vector<Journal::Step> stored_;  // handed over by the journal, in its order
   std::condition_variable stored_room_;    // hand_over waits here while stored_ is full
   bool closed_ = false;                    // no strand any more: hand_over only queues
   bool drain_posted_ = false;
   std::vector<Posted> draining_;                    // strand only: the batch being published
-  std::vector<SignalStore::Step> draining_stored_;  // strand only
+  std::vector<Journal::Step> draining_stored_;  // strand only
   std::atomic<bool> stopped_{false};
 };
 

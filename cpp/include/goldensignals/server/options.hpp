@@ -34,7 +34,9 @@ struct ServerOptions {
   std::chrono::milliseconds handshake_timeout{10'000};  // HTTP upgrade and WebSocket close
   std::chrono::milliseconds read_timeout{30'000};       // an idle keep-alive HTTP connection
   std::chrono::milliseconds close_timeout{5'000};       // a peer that never reads its close frame
-  std::size_t event_queue_size = 10'000;  // runtime events awaiting broadcast; then prices drop
+  std::size_t event_queue_size = 10'000;  // GS_ROUTER_QUEUE: journaled, awaiting the network
+                                          // thread; past it prices drop and the store waits
+  std::size_t store_queue_size = 10'000;  // GS_STORE_QUEUE: awaiting the history's commit
   int socket_send_buffer = 0;             // SO_SNDBUF per client in bytes; 0 keeps the OS default
 
   // Security (docs/security.md). With no JWT key configured, tokens are not looked at.

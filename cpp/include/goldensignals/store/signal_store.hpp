@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/store/journal.hpp"
 
 namespace gs {
 
@@ -69,27 +70,16 @@ struct StoreStats {
   double write_waiting_s = 0;          // how long the write in progress has waited (0: none)
 };
 
-class SignalStore {
+class SignalStore final : public Journal {
  public:
-  // A room message to broadcast: its frame carries the seq.
-  struct Publication {
-    std::string symbol;
-    std::shared_ptr<const std::string> frame;
-    MessageKind kind;
-  };
-  // One step of a hand-over: a message to broadcast, or a recover() answer to run.
-  using Step = std::variant<Publication, std::function<void()>>;
   // Receives, once per batch and after the batch committed (or failed to: degraded), its
   // steps: the room messages in seq order per symbol, with each recover() answer at its
   // point among them. Called on the store's thread, batch after batch; the receiver runs the
   // steps in the order given, here or on one thread of its own (the server: its router's
   // strand, so the network thread fans out as it does with the store off).
-  using Publish = std::function<void(std::vector<Step> steps)>;
+  using Publish = Deliver;
   // Told when the store becomes degraded (true, reason) and when it recovers (false, "").
   using Notify = std::function<void(bool degraded, const std::string& reason)>;
-  // The answer to recover(): `recovered` is false when the history does not reach back to
-  // `since` (then `missed` is empty: never a partial recovery).
-  using Recovered = std::function<void(bool recovered, std::vector<MessagePtr> missed)>;
 
   // Opens `o.path` and starts the writer. Never throws for an unusable file: the store
   // starts degraded, says why, and retries every retry_interval. Throws InvalidArgument for
@@ -103,17 +93,18 @@ class SignalStore {
   // seq, is stored (prices only if store_prices) and then published. Messages given in one
   // call are published in that order. When the queue is full a price_update is shed
   // (false); other kinds wait for room. Thread-safe.
-  bool append(const std::string& symbol, std::vector<std::pair<MessageKind, std::string>> items);
+  bool append(const std::string& symbol,
+              std::vector<std::pair<MessageKind, std::string>> items) override;
 
   // Hands `then` over (a Step of Publish) at the point between two publications of `symbol`:
   // it gets the stored messages with since < seq <= the last seq handed over (at most
   // `max_count`, else recovered = false), and every later message of `symbol` comes after it.
   // Thread-safe.
   void recover(const std::string& symbol, std::uint64_t since, std::size_t max_count,
-               Recovered then);
+               Recovered then) override;
 
   // Waits until everything appended before this call is committed and handed to Publish.
-  void flush();
+  void flush() override;
 
   // Reads (any thread; a read connection of their own, no lock held while reading).
   // Newest first: the signal_updates of `symbol` with seq < before (0: no bound).
@@ -125,7 +116,7 @@ class SignalStore {
   // The latest signal_update of every symbol (the snapshots a restart starts with).
   [[nodiscard]] std::vector<StoredMessage> latest_signals() const;
 
-  [[nodiscard]] std::uint64_t last_seq(const std::string& symbol) const;  // last published
+  [[nodiscard]] std::uint64_t last_seq(const std::string& symbol) const override;
   [[nodiscard]] bool degraded() const;
   [[nodiscard]] StoreStats stats() const;
   [[nodiscard]] const StoreOptions& options() const noexcept { return opts_; }
