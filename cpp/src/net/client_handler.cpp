@@ -205,7 +205,7 @@ void ClientHandler::replay(const proto::Request& r) {
   // connection's strand never blocks; at most kMaxPacedReplays per server at once, and
   // Server::stop() waits for them (they notice `stopping` within 50 ms).
   if (ctx_->paced_replays.fetch_add(1) >= kMaxPacedReplays) {
-    ctx_->paced_replays.fetch_sub(1);
+    ctx_->replay_ended();
     problem({"rate_limited", "warning",
              "replay of " + r.symbol + ": " + std::to_string(kMaxPacedReplays) +
                  " paced replays already run on this server; retry later or use speed 0"},
@@ -233,7 +233,7 @@ void ClientHandler::replay(const proto::Request& r) {
       done["timestamp"] = iso8601_ms(now_ms());
       me->send(make_message(MessageKind::Reply, done.dump()));
     }
-    ctx->paced_replays.fetch_sub(1);
+    ctx->replay_ended();
   }).detach();
 }
 

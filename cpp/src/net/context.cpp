@@ -310,4 +310,22 @@ std::string ServerContext::metrics() const {
   return os.str();
 }
 
+void ServerContext::connection_closed() {
+  counters.connections_active.fetch_sub(1);
+  { std::lock_guard lk(idle_mu_); }  // a waiter between its check and its wait gets the notify
+  idle_cv_.notify_all();
+}
+
+void ServerContext::replay_ended() {
+  paced_replays.fetch_sub(1);
+  { std::lock_guard lk(idle_mu_); }
+  idle_cv_.notify_all();
+}
+
+void ServerContext::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lk(idle_mu_);
+  idle_cv_.wait_until(lk, deadline, [&] { return counters.connections_active.load() == 0; });
+  idle_cv_.wait(lk, [&] { return paced_replays.load() == 0; });
+}
+
 }  // namespace gs

@@ -148,7 +148,7 @@ void HttpSession::upgrade(Request req) {
     // Reserve a slot first, so concurrent upgrades can never overshoot the limit.
     const auto before = ctx_->counters.connections_active.fetch_add(1);
     if (before >= ctx_->opts.max_connections) {
-      ctx_->counters.connections_active.fetch_sub(1);
+      ctx_->connection_closed();
       ctx_->counters.connections_rejected.fetch_add(1);
       refusal = HttpReply{
           503,

@@ -30,7 +30,7 @@ WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<ServerCon
 
 std::string WebSocketSession::client_id() const { return handler_ ? handler_->client_id() : ""; }
 
-WebSocketSession::~WebSocketSession() { ctx_->counters.connections_active.fetch_sub(1); }
+WebSocketSession::~WebSocketSession() { ctx_->connection_closed(); }
 
 void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
   handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), uuid4(), who_);

@@ -185,15 +185,8 @@ void Server::stop() {
   m.ctx->journal->flush();  // whatever clients were sent is on disk
   for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
-  const auto deadline =
-      std::chrono::steady_clock::now() + m.ctx->opts.close_timeout + std::chrono::milliseconds(500);
-  while (m.ctx->counters.connections_active.load() > 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  while (m.ctx->paced_replays.load() > 0) {  // they see `stopping` within 50 ms
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  m.ctx->wait_idle(std::chrono::steady_clock::now() + m.ctx->opts.close_timeout +
+                   std::chrono::milliseconds(500));
   asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });
   m.work.reset();
   m.ioc->stop();

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,6 +73,13 @@ struct ServerContext {
   AgentLatencyBook latencies;
   std::atomic<bool> stopping{false};
   std::atomic<int> paced_replays{0};  // replay threads running (ClientHandler::replay)
+  // A WebSocket session (connections_active) or a paced replay counts itself out, so that
+  // wait_idle() waits on a condition rather than polling.
+  void connection_closed();
+  void replay_ended();
+  // Waits until no WebSocket session is open (or `deadline`), then until no paced replay
+  // runs (they notice `stopping` within 50 ms). Server::stop().
+  void wait_idle(std::chrono::steady_clock::time_point deadline);
   // The signal history (null when ServerOptions::db is empty). Declared after the hub and
   // the bus it publishes to, so it stops first.
   std::shared_ptr<SignalStore> store;
@@ -92,6 +101,10 @@ struct ServerContext {
   [[nodiscard]] nlohmann::json status_update() const;
   // Prometheus text exposition format, version 0.0.4.
   [[nodiscard]] std::string metrics() const;
+
+ private:
+  std::mutex idle_mu_;  // only for idle_cv_
+  std::condition_variable idle_cv_;
 };
 
 }  // namespace gs

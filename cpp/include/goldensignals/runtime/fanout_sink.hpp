@@ -4,9 +4,11 @@
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "goldensignals/runtime/runtime.hpp"
@@ -22,18 +24,17 @@ class FanoutSink final : public RuntimeSink {
     list_ = std::move(next);
   }
   // After it returns, the removed sink is neither called nor held here: deliveries that
-  // began before the swap still hold the old list, and are waited out (they never block).
-  // Not to be called from inside a delivery.
+  // began before the swap still use the old list, and are waited for (on a condition; they
+  // never block). Not to be called from inside a delivery.
   void remove(const RuntimeSink* s) {
-    std::shared_ptr<const List> old;
-    {
-      std::lock_guard lk(mu_);
-      old = list_;
-      auto next = std::make_shared<List>(*list_);
-      std::erase_if(*next, [&](const auto& x) { return x.get() == s; });
-      list_ = std::move(next);
-    }
-    while (old.use_count() > 1) std::this_thread::yield();
+    std::shared_ptr<const List> old;  // released after the wait, outside the lock
+    std::unique_lock lk(mu_);
+    old = list_;
+    auto next = std::make_shared<List>(*list_);
+    std::erase_if(*next, [&](const auto& x) { return x.get() == s; });
+    list_ = std::move(next);
+    const std::uint64_t before = generation_++;
+    done_.wait(lk, [&] { return in_flight_.empty() || in_flight_.begin()->first > before; });
   }
 
   void on_agent_update(const AgentUpdate& u) override {
@@ -66,15 +67,33 @@ class FanoutSink final : public RuntimeSink {
   using List = std::vector<std::shared_ptr<RuntimeSink>>;
   template <typename F>
   void each(F&& f) const {
-    const auto list = snapshot();  // named: a temporary in the range-for would die before the loop
+    std::shared_ptr<const List> list;
+    std::uint64_t gen = 0;
+    {
+      std::lock_guard lk(mu_);
+      list = list_;
+      gen = generation_;
+      ++in_flight_[gen];
+    }
+    struct Done {  // counts the delivery out even if a sink throws
+      const FanoutSink& self;
+      std::uint64_t gen;
+      ~Done() {
+        std::lock_guard lk(self.mu_);
+        auto it = self.in_flight_.find(gen);
+        if (--it->second == 0) {
+          self.in_flight_.erase(it);
+          self.done_.notify_all();
+        }
+      }
+    } done{*this, gen};
     for (const auto& s : *list) f(*s);
   }
-  [[nodiscard]] std::shared_ptr<const List> snapshot() const {
-    std::lock_guard lk(mu_);
-    return list_;
-  }
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // the fields below; never held across a delivery
   std::shared_ptr<const List> list_ = std::make_shared<List>();
+  std::uint64_t generation_ = 0;  // bumped by each remove()
+  mutable std::map<std::uint64_t, std::size_t> in_flight_;  // deliveries per generation
+  mutable std::condition_variable done_;                    // an in_flight_ count reached 0
 };
 
 }  // namespace gs
