@@ -17,6 +17,7 @@
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
+#include "goldensignals/market/csv.hpp"
 #include "goldensignals/runtime/status.hpp"
 #include "goldensignals/server/server.hpp"
 #include "goldensignals/server/settings.hpp"
@@ -187,6 +188,34 @@ py::dict bench_python_agent_calls(py::object fn, std::size_t n, std::size_t work
 
 void init_runtime(py::module_& m) {
   bind_context(m);
+  m.def(
+      "read_ohlcv_csv",
+      [](const std::string& path) {
+        std::map<std::string, std::vector<Bar>> bars;
+        {
+          py::gil_scoped_release nogil;
+          bars = read_ohlcv_csv(path);
+        }
+        py::dict out;
+        for (const auto& [symbol, series] : bars) {
+          const auto n = static_cast<py::ssize_t>(series.size());
+          py::array_t<std::int64_t> ts(n);
+          std::vector<py::array_t<double>> cols;
+          for (int k = 0; k < 5; ++k) cols.emplace_back(n);
+          auto t = ts.mutable_unchecked<1>();
+          for (py::ssize_t i = 0; i < n; ++i) {
+            const auto& b = series[static_cast<std::size_t>(i)];
+            t(i) = b.ts_ms;
+            const double v[5] = {b.open, b.high, b.low, b.close, b.volume};
+            for (std::size_t k = 0; k < 5; ++k) cols[k].mutable_at(i) = v[k];
+          }
+          out[py::str(symbol)] = py::make_tuple(ts, cols[0], cols[1], cols[2], cols[3], cols[4]);
+        }
+        return out;
+      },
+      py::arg("path"),
+      "OHLCV bars of a CSV file, parsed as goldensignals-server --feed replay:PATH parses "
+      "them: {symbol ('' without a symbol column): (ts_ms, open, high, low, close, volume)}.");
   m.def("_bench_python_agent_calls", &bench_python_agent_calls, py::arg("fn"), py::arg("n"),
         py::arg("workers") = 1);
   bind_event_types(m);

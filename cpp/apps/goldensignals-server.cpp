@@ -125,7 +125,8 @@ void load_python_agents(gs::Runtime& rt, const std::vector<std::string>& specs,
   for (const auto& spec : specs) {
     char err[1024] = {0};
     if (load(&rt, spec.c_str(), workers, err, sizeof(err)) != 0) {
-      throw gs::InvalidArgument("--agents " + spec + ": " + err);
+      const std::string why(err);  // goldensignals.agents names the spec itself
+      throw gs::InvalidArgument(why.rfind("--agents ", 0) == 0 ? why : "--agents " + spec + ": " + why);
     }
     spdlog::info("loaded Python agent(s) from {} ({} Python workers)", spec, workers);
   }

@@ -171,6 +171,23 @@ def load_agent(spec: str) -> Any:
     return obj
 
 
+def python_agent(spec: str) -> tuple[str, float, float | None, Any]:
+    """(name, weight, timeout, fn) of the Python agent a ``module:object`` spec names: a
+    :class:`Agent` subclass or instance, or a callable ``fn(ctx) -> Vote | None`` (named by
+    its ``__name__``). goldensignals-server's ``--agents module:object`` registers agents
+    through this, as ``goldensignals serve --agents`` does through :func:`load_agents`."""
+    obj = load_agent(spec)
+    if isinstance(obj, type) and issubclass(obj, Agent):
+        obj = obj()
+    if isinstance(obj, Agent):
+        return obj.name, float(obj.weight), obj.timeout, obj.analyze
+    if callable(obj):
+        return getattr(obj, "__name__", spec.partition(":")[2]), 1.0, None, obj
+    raise InvalidArgumentError(
+        f"--agents {spec}: {type(obj).__name__} is not accepted; expected a gs.Agent or a "
+        "callable(ctx) -> Vote")
+
+
 def load_agents(rt: Any, agents: Any, *, data: Any = None) -> None:
     """Registers ``agents`` with the runtime ``rt``.
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
 from ._core import InvalidArgumentError
 
 __all__ = ["Feed", "Simulated", "Replay"]
@@ -104,12 +105,12 @@ class Replay(Feed):
     def __init__(self, data: Any, speed: float = 0.0, *, symbol: str | None = None) -> None:
         import pandas as pd
 
-        if isinstance(data, (str, os.PathLike)):
+        from_file = isinstance(data, (str, os.PathLike))
+        if from_file:
             path = os.fspath(data)
             if not os.path.exists(path):
                 raise InvalidArgumentError(f"Replay: file {path!r} does not exist")
-            data = pd.read_csv(path)
-        if not isinstance(data, pd.DataFrame):
+        elif not isinstance(data, pd.DataFrame):
             raise InvalidArgumentError(
                 f"Replay: data of type {type(data).__name__} is not accepted; expected a pandas "
                 "DataFrame or a CSV path"
@@ -124,7 +125,18 @@ class Replay(Feed):
             )
         self.speed = speed
         self.symbol = symbol.upper() if symbol else None
-        self._frames = self._split(self._normalize(data))
+        self._frames = self._read(path) if from_file else self._split(self._normalize(data))
+
+    def _read(self, path: str) -> dict[str | None, Any]:
+        """A CSV file, parsed by the same C++ reader as goldensignals-server's replay feed."""
+        import pandas as pd
+
+        frames: dict[str | None, Any] = {}
+        for sym, (ts, *cols) in _core.read_ohlcv_csv(path).items():
+            frame = pd.DataFrame(dict(zip(_OHLCV, cols)))
+            frame["ts_ms"] = ts
+            frames[str(sym) if sym else self.symbol] = frame
+        return frames
 
     @staticmethod
     def _normalize(df: Any) -> Any:
@@ -146,7 +158,9 @@ class Replay(Feed):
                 f"Replay: missing column(s) {', '.join(missing)}; expected open, high, low, close, "
                 f"volume (columns: {', '.join(map(str, df.columns))})"
             )
-        when = pd.to_datetime(when, utc=True, errors="coerce")
+        # Numbers are epoch seconds, as in a CSV file (goldensignals-server's rule).
+        numeric = pd.api.types.is_numeric_dtype(when) and not pd.api.types.is_bool_dtype(when)
+        when = pd.to_datetime(when, unit="s" if numeric else None, utc=True, errors="coerce")
         out = pd.DataFrame({c: pd.to_numeric(df[cols[c]], errors="coerce").to_numpy(float) for c in _OHLCV})
         # The unit of datetime64 varies (pandas 3 often gives microseconds): convert, never assume ns.
         out["ts_ms"] = when.dt.as_unit("ms").astype("int64").to_numpy() if not when.isna().any() else None

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from goldensignals import cli, settings
 
 SERVER = Path(sys.executable).parent / "goldensignals-server"

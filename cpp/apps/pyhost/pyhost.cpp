@@ -72,33 +72,22 @@ Host& host(std::size_t workers) {
   return *h;
 }
 
+// The spec is resolved by goldensignals.agents.python_agent, the same as `goldensignals serve
+// --agents` resolves it: a gs.Agent (subclass or instance) or a callable.
 std::shared_ptr<gs::Agent> make_agent(Host& h, const std::string& spec) {
   py::gil_scoped_acquire gil;
-  const auto colon = spec.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
-    throw gs::InvalidArgument("expected module:object");
+  py::tuple t;
+  try {
+    t = py::module_::import("goldensignals.agents").attr("python_agent")(spec).cast<py::tuple>();
+  } catch (py::error_already_set& e) {
+    throw gs::InvalidArgument(py::str(e.value()).cast<std::string>());  // the message alone
   }
-  auto gs_mod = py::module_::import("goldensignals");
-  py::object obj =
-      py::module_::import(spec.substr(0, colon).c_str()).attr(spec.substr(colon + 1).c_str());
-  py::object agent_cls = gs_mod.attr("Agent");
-  if (PyType_Check(obj.ptr()) && PyObject_IsSubclass(obj.ptr(), agent_cls.ptr()) == 1) obj = obj();
-  std::string name = spec.substr(colon + 1);
-  double weight = 1.0;
-  std::chrono::milliseconds timeout{0};
-  py::object fn = obj;
-  if (py::isinstance(obj, agent_cls)) {
-    name = obj.attr("name").cast<std::string>();
-    weight = obj.attr("weight").cast<double>();
-    if (!obj.attr("timeout").is_none()) {
-      timeout = gs::settings::to_ms(obj.attr("timeout").cast<double>());
-    }
-    fn = obj.attr("analyze");
-  } else if (!PyCallable_Check(obj.ptr())) {
-    throw gs::InvalidArgument("neither a goldensignals.Agent nor a callable");
-  }
+  const auto name = t[0].cast<std::string>();
+  const auto weight = t[1].cast<double>();
+  const auto timeout =
+      t[2].is_none() ? std::chrono::milliseconds(0) : gs::settings::to_ms(t[2].cast<double>());
   gs::AgentSpec s{name, weight, timeout, gs::AgentKind::Python};
-  return std::make_shared<gs::bind::PythonAgent>(std::move(s), std::move(fn), h.exec, h.aio_submit);
+  return std::make_shared<gs::bind::PythonAgent>(std::move(s), t[3], h.exec, h.aio_submit);
 }
 
 }  // namespace
