@@ -54,7 +54,7 @@ TEST(MemoryJournal, SinceIsAnsweredNotRecoveredAtOnce) {
   items.emplace_back(MessageKind::PriceUpdate, R"({"type":"price_update"})");
   j.append("AAPL", std::move(items));
   bool called = false;
-  j.recover("AAPL", 0, 100, [&](bool ok, std::vector<MessagePtr> missed) {
+  j.recover("AAPL", 0, 100, [&](bool ok, std::vector<Journal::Entry> missed) {
     called = true;
     EXPECT_FALSE(ok);
     EXPECT_TRUE(missed.empty());

@@ -235,11 +235,11 @@ TEST(SignalStore, RecoverGivesExactlyTheMissedMessagesAtTheSeam) {
   // Recovery queued between appends: it sees 1..20 and nothing later.
   std::vector<std::uint64_t> got;
   bool recovered = false;
-  st.recover("AAPL", 12, 100, [&](bool ok, std::vector<MessagePtr> missed) {
+  st.recover("AAPL", 12, 100, [&](bool ok, std::vector<Journal::Entry> missed) {
     recovered = ok;
     for (const auto& m : missed) {
-      got.push_back(nlohmann::json::parse(m->json())["seq"].get<std::uint64_t>());
-      EXPECT_EQ(m->kind(), MessageKind::SignalUpdate);
+      got.push_back(nlohmann::json::parse(m.json)["seq"].get<std::uint64_t>());
+      EXPECT_EQ(m.kind, MessageKind::SignalUpdate);
     }
   });
   append_signals(st, 20, 30);
@@ -250,16 +250,16 @@ TEST(SignalStore, RecoverGivesExactlyTheMissedMessagesAtTheSeam) {
   // More than max_count: no partial recovery.
   bool too_many = true;
   std::size_t n = 99;
-  st.recover("AAPL", 0, 5, [&](bool ok, std::vector<MessagePtr> missed) {
+  st.recover("AAPL", 0, 5, [&](bool ok, std::vector<Journal::Entry> missed) {
     too_many = ok;
     n = missed.size();
   });
   // A seq the server never issued: not recovered.
   bool future = true;
-  st.recover("AAPL", 1000, 100, [&](bool ok, std::vector<MessagePtr>) { future = ok; });
+  st.recover("AAPL", 1000, 100, [&](bool ok, std::vector<Journal::Entry>) { future = ok; });
   // Up to date: recovered, nothing to send.
   std::size_t none = 99;
-  st.recover("AAPL", 30, 100, [&](bool ok, std::vector<MessagePtr> missed) {
+  st.recover("AAPL", 30, 100, [&](bool ok, std::vector<Journal::Entry> missed) {
     EXPECT_TRUE(ok);
     none = missed.size();
   });
@@ -288,8 +288,8 @@ TEST(SignalStore, RetentionByRowsKeepsTheNewestAndRecoveryKnowsTheFloor) {
   EXPECT_EQ(newest[2].seq, 38u);
   EXPECT_EQ(st.signals("AAPL", 100, 35).front().seq, 34u);  // before
   bool old = true, recent = false;
-  st.recover("AAPL", 5, 100, [&](bool ok, std::vector<MessagePtr>) { old = ok; });
-  st.recover("AAPL", 35, 100, [&](bool ok, std::vector<MessagePtr>) { recent = ok; });
+  st.recover("AAPL", 5, 100, [&](bool ok, std::vector<Journal::Entry>) { old = ok; });
+  st.recover("AAPL", 35, 100, [&](bool ok, std::vector<Journal::Entry>) { recent = ok; });
   st.flush();
   EXPECT_FALSE(old);  // rows 6..30 are gone
   EXPECT_TRUE(recent);
@@ -357,7 +357,7 @@ TEST(SignalStore, CorruptFileIsDegradedButMessagesFlow) {
   EXPECT_NE(rec.alerts.front().second.find("corrupt"), std::string::npos)
       << rec.alerts.front().second;
   bool ok = true;
-  st.recover("AAPL", 1, 100, [&](bool r, std::vector<MessagePtr>) { ok = r; });
+  st.recover("AAPL", 1, 100, [&](bool r, std::vector<Journal::Entry>) { ok = r; });
   st.flush();
   EXPECT_FALSE(ok);
   // The file is left as it was: nothing of the operator's is destroyed.
@@ -404,9 +404,9 @@ TEST(SignalStore, LockedFileIsDegradedThenRecovers) {
   // The unstored stretch is a floor: a since below it is not recovered.
   bool below = true, above = false;
   const auto last_unstored = seqs.back();
-  st.recover("AAPL", 2, 100, [&](bool ok, std::vector<MessagePtr>) { below = ok; });
+  st.recover("AAPL", 2, 100, [&](bool ok, std::vector<Journal::Entry>) { below = ok; });
   st.recover("AAPL", last_unstored, 100,
-             [&](bool ok, std::vector<MessagePtr> m) { above = ok && m.size() == 2; });
+             [&](bool ok, std::vector<Journal::Entry> m) { above = ok && m.size() == 2; });
   st.flush();
   EXPECT_FALSE(below);
   EXPECT_TRUE(above);
@@ -489,9 +489,9 @@ TEST(SignalStore, AfterARunThatPublishedUnstoredSeqJumpsAndOlderSinceIsNotRecove
     EXPECT_GE(seqs[6], before_us);  // above anything the last run could have sent
     EXPECT_EQ(seqs[7], seqs[6] + 1);
     bool old_since = true, new_since = false;
-    st.recover("AAPL", 3, 100, [&](bool ok, std::vector<MessagePtr>) { old_since = ok; });
+    st.recover("AAPL", 3, 100, [&](bool ok, std::vector<Journal::Entry>) { old_since = ok; });
     st.recover("AAPL", seqs[6], 100,
-               [&](bool ok, std::vector<MessagePtr> m) { new_since = ok && m.size() == 1; });
+               [&](bool ok, std::vector<Journal::Entry> m) { new_since = ok && m.size() == 1; });
     st.flush();
     EXPECT_FALSE(old_since);  // 4 to 6 were never stored: no partial recovery
     EXPECT_TRUE(new_since);
@@ -501,7 +501,7 @@ TEST(SignalStore, AfterARunThatPublishedUnstoredSeqJumpsAndOlderSinceIsNotRecove
   std::this_thread::sleep_for(20ms);  // a second jump would go 20,000 past the reservation
   SignalStore st(opts(path), rec.publish(), rec.notify());
   bool old_since = true;
-  st.recover("AAPL", unstored_last, 100, [&](bool ok, std::vector<MessagePtr>) { old_since = ok; });
+  st.recover("AAPL", unstored_last, 100, [&](bool ok, std::vector<Journal::Entry>) { old_since = ok; });
   st.flush();
   EXPECT_FALSE(old_since);
   EXPECT_LE(st.last_seq("AAPL"), rec.seqs("AAPL").back() + 1000);  // the reservation: no jump

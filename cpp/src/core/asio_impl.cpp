@@ -1,3 +1,3 @@
-// The one translation unit that compiles Boost.Asio (BOOST_ASIO_SEPARATE_COMPILATION).
+// The one translation unit that compiles Boost.Asio (BOOST_ASIO_SEPARATE_COMPILATION); its
+// TLS part is compiled with the network layer (net/beast_impl.cpp).
 #include <boost/asio/impl/src.hpp>
-#include <boost/asio/ssl/impl/src.hpp>  // TLS (the server's GS_TLS_CERT)

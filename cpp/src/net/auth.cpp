@@ -11,7 +11,7 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
-#include "goldensignals/server/options.hpp"
+#include "goldensignals/net/options.hpp"
 
 namespace gs {
 

@@ -140,9 +140,12 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
     // serving (ctx owns the journal), or here; at a stop it may be dropped unrun.
     ServerContext* ctx = ctx_.get();
     ctx_->journal->recover(
-        symbol, *since, max, [ctx, weak, symbol](bool ok, std::vector<MessagePtr> missed) {
+        symbol, *since, max, [ctx, weak, symbol](bool ok, std::vector<Journal::Entry> kept) {
           auto s = weak.lock();
           if (!s) return;
+          std::vector<MessagePtr> missed;
+          missed.reserve(kept.size());
+          for (auto& e : kept) missed.push_back(make_message(e.kind, std::move(e.json), symbol));
           ctx->hub.join(
               symbol, s,
               make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol, ok)),

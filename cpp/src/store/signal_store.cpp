@@ -514,7 +514,7 @@ bool SignalStore::write(const std::vector<Stamped>& rows) {
 SignalStore::Step SignalStore::answer(Recover& r) {
   const auto last = pub_[r.symbol];
   const auto floor = std::max(floor_[r.symbol], lost_[r.symbol]);
-  std::vector<MessagePtr> missed;
+  std::vector<Entry> missed;
   bool ok = !degraded_ && db_ && r.since <= last && r.since >= floor;
   if (ok && r.since < last) {
     try {
@@ -528,7 +528,7 @@ SignalStore::Step SignalStore::answer(Recover& r) {
         // must not drop it (live prices still replace live ones).
         auto kind = room_kind(q.text(0));
         if (kind == MessageKind::PriceUpdate) kind = MessageKind::Reply;
-        missed.push_back(make_message(kind, q.text(1), r.symbol));
+        missed.push_back(Entry{kind, q.text(1)});
       }
       q.reset();
       if (missed.size() > r.max_count) ok = false;

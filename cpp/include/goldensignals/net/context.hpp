@@ -16,7 +16,7 @@
 #include "goldensignals/net/auth.hpp"
 #include "goldensignals/net/security.hpp"
 #include "goldensignals/orchestrator/agent_stats.hpp"
-#include "goldensignals/server/options.hpp"
+#include "goldensignals/net/options.hpp"
 
 namespace boost::asio::ssl {
 class context;

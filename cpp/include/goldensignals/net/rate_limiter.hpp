@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "goldensignals/server/options.hpp"
+#include "goldensignals/net/options.hpp"
 
 namespace gs {
 

@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/core/message_kind.hpp"
 
 namespace gs {
 
@@ -33,9 +33,14 @@ class Journal {
   // Receives the steps in seq order per symbol, each recover() answer at its point among
   // them; the receiver runs them in the order given.
   using Deliver = std::function<void(std::vector<Step> steps)>;
+  // A kept room message, as it was sent (seq included); the server makes it a client message.
+  struct Entry {
+    MessageKind kind;
+    std::string json;
+  };
   // The answer to recover(): `recovered` is false when the journal does not reach back to
   // `since` (then `missed` is empty: never a partial recovery).
-  using Recovered = std::function<void(bool recovered, std::vector<MessagePtr> missed)>;
+  using Recovered = std::function<void(bool recovered, std::vector<Entry> missed)>;
 
   virtual ~Journal() = default;
 

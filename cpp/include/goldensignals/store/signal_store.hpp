@@ -22,7 +22,7 @@
 #include <variant>
 #include <vector>
 
-#include "goldensignals/broadcast/message.hpp"
+#include "goldensignals/core/message_kind.hpp"
 #include "goldensignals/store/journal.hpp"
 
 namespace gs {

@@ -1,4 +1,4 @@
-#include "goldensignals/server/options.hpp"
+#include "goldensignals/net/options.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <cmath>
