@@ -35,8 +35,7 @@ namespace {
 
 // Seconds given to a binding (an agent's timeout), checked as GS_AGENT_TIMEOUT is.
 std::chrono::milliseconds to_ms(double seconds, const std::string& what) {
-  return settings::to_ms(std::get<double>(
-      settings::parse(settings::spec("agent_timeout"), fmt_num(seconds), what)));
+  return settings::to_ms(settings::check_number(settings::spec("agent_timeout"), seconds, what));
 }
 
 std::vector<Bar> bars_from_arrays(const std::string& symbol, const py::array_t<std::int64_t>& ts,

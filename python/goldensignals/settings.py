@@ -30,6 +30,9 @@ class Setting:
     kind: str  # integer, number, boolean, text, address, symbols, database
     default: Any
     default_text: str
+    lo: float  # integer and number: the accepted range
+    hi: float
+    lo_open: bool
     accepted: str
     help: str
     help_line: str  # the help with the variable, what is accepted and the default
@@ -63,7 +66,8 @@ def _as_text(s: Setting, given_as: str, raw: Any) -> str:
 
 SETTINGS: tuple[Setting, ...] = tuple(
     Setting(key=d["key"], env=d["env"], flag=d["flag"], kind=d["kind"], default=d["default"],
-            default_text=d["default_text"], accepted=d["accepted"], help=d["help"],
+            default_text=d["default_text"], lo=d["lo"], hi=d["hi"], lo_open=d["lo_open"],
+            accepted=d["accepted"], help=d["help"],
             help_line=d["help_line"])
     for d in _core.settings_table()
 )

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from goldensignals import cli, settings
@@ -22,15 +21,15 @@ def fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def candidates(s: settings.Setting, d: dict[str, Any]) -> list[tuple[str, bool | None]]:
+def candidates(s: settings.Setting) -> list[tuple[str, bool | None]]:
     """(raw value, whether the table must accept it; None: decided by other settings too)."""
-    lo, hi = d["lo"], d["hi"]
+    lo, hi = s.lo, s.hi
     if s.kind == "integer":
         return [(fmt(lo), True), (fmt(hi), True), (fmt(lo - 1), False), (fmt(hi + 1), False),
                 ("1.5", False), ("ten", False), (" ", False)]
     if s.kind == "number":
         below = lo / 2 if lo > 0 else lo - 0.5
-        return [(fmt(lo), not d["lo_open"]), (fmt(hi), True), (fmt(below), False),
+        return [(fmt(lo), not s.lo_open), (fmt(hi), True), (fmt(below), False),
                 (fmt(hi * 1.5 + 1), False), ("nan", False), ("inf", False), ("1e", False)]
     if s.kind == "boolean":
         ok = None if s.key in CROSS_FIELD else True
@@ -44,8 +43,7 @@ def candidates(s: settings.Setting, d: dict[str, Any]) -> list[tuple[str, bool |
     return [("some text", None if s.key in CROSS_FIELD else True)]
 
 
-TABLE = {d["key"]: d for d in __import__("goldensignals")._core.settings_table()}
-CASES = [(s.key, raw, ok) for s in settings.SETTINGS for raw, ok in candidates(s, TABLE[s.key])]
+CASES = [(s.key, raw, ok) for s in settings.SETTINGS for raw, ok in candidates(s)]
 
 
 def clean_env() -> dict[str, str]:

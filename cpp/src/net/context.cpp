@@ -312,13 +312,16 @@ std::string ServerContext::metrics() const {
 
 void ServerContext::connection_closed() {
   counters.connections_active.fetch_sub(1);
-  { std::lock_guard lk(idle_mu_); }  // a waiter between its check and its wait gets the notify
-  idle_cv_.notify_all();
+  wake_idle_waiter();
 }
 
 void ServerContext::replay_ended() {
   paced_replays.fetch_sub(1);
-  { std::lock_guard lk(idle_mu_); }
+  wake_idle_waiter();
+}
+
+void ServerContext::wake_idle_waiter() {
+  { std::lock_guard lk(idle_mu_); }  // a waiter between its check and its wait gets the notify
   idle_cv_.notify_all();
 }
 

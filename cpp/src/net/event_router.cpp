@@ -35,16 +35,13 @@ void EventRouter::on_agent_update(const AgentUpdate& u) {
 }
 
 void EventRouter::on_decision(const DecisionPtr& d) {
-  std::optional<Item> sig;
-  if (d->has_signal())
-    sig = Item{MessageKind::SignalUpdate, message("signal_update", signal_json(*d))};
-  Item dec{MessageKind::DecisionUpdate, message("decision_update", decision_json(*d))};
-  // One hand-off for both: the signal_update always precedes its decision_update.
-  if (sig) {
-    post_items(d->symbol, std::move(*sig), std::move(dec));
-  } else {
-    post_items(d->symbol, std::move(dec), std::nullopt);
+  // One append for both: the signal_update always precedes its decision_update.
+  Journaled items;
+  if (d->has_signal()) {
+    items.emplace_back(MessageKind::SignalUpdate, message("signal_update", signal_json(*d)));
   }
+  items.emplace_back(MessageKind::DecisionUpdate, message("decision_update", decision_json(*d)));
+  journal(d->symbol, std::move(items));
 }
 
 void EventRouter::on_signal_outcome(const ScoredForecast& f) {
@@ -74,28 +71,26 @@ void EventRouter::on_price_update(const PriceUpdate& p) {
 }
 
 void EventRouter::post(std::string symbol, MessageKind kind, std::string body) {
-  post_items(std::move(symbol), Item{kind, std::move(body)}, std::nullopt);
-}
-
-void EventRouter::post_items(std::string symbol, Item a, std::optional<Item> b) {
-  if (stopped_.load()) return;
-  if (is_room_kind(a.kind) && !symbol.empty()) {
-    // Numbered (and stored) by the journal, handed back in seq order.
-    std::vector<std::pair<MessageKind, std::string>> items;
-    items.emplace_back(a.kind, std::move(a.body));
-    if (b) items.emplace_back(b->kind, std::move(b->body));
-    if (!ctx_->journal->append(symbol, std::move(items))) {
-      ctx_->counters.events_dropped.fetch_add(1);
-    }
+  if (is_room_kind(kind) && !symbol.empty()) {
+    Journaled items;
+    items.emplace_back(kind, std::move(body));
+    journal(symbol, std::move(items));
     return;
   }
+  if (stopped_.load()) return;
   bool post = false;
   {
     std::lock_guard lk(inbox_mu_);
-    inbox_.push_back(Posted{std::move(symbol), std::move(a), std::move(b)});
+    inbox_.push_back(Item{kind, std::move(body)});
     post = !std::exchange(drain_posted_, true);
   }
   if (post) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+}
+
+void EventRouter::journal(const std::string& symbol, Journaled items) {
+  if (stopped_.load()) return;
+  // Numbered (and stored) by the journal, handed back in seq order.
+  if (!ctx_->journal->append(symbol, std::move(items))) ctx_->counters.events_dropped.fetch_add(1);
 }
 
 void EventRouter::hand_over(std::vector<Journal::Step> steps, bool wait) {
@@ -156,13 +151,9 @@ void EventRouter::drain() {
     drain_posted_ = false;
   }
   stored_room_.notify_all();
-  for (auto& p : draining_) {  // for every client: alerts, heartbeats
+  for (auto& item : draining_) {  // for every client: alerts, heartbeats
     if (stopped_.load()) continue;
-    ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(p.a.body)), p.a.kind);
-    if (p.b) {
-      ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(p.b->body)),
-                             p.b->kind);
-    }
+    ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(item.body)), item.kind);
   }
   draining_.clear();
   run_steps(*ctx_->bus, draining_stored_);  // journaled: delivered even while stopping

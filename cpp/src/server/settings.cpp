@@ -148,6 +148,10 @@ std::string bound(double x, Kind k) {
   return k == Kind::Integer ? std::to_string(static_cast<std::int64_t>(x)) : fmt_num(x);
 }
 
+bool in_range(const Spec& s, double x) {
+  return std::isfinite(x) && x >= s.lo && x <= s.hi && !(s.lo_open && x == s.lo);
+}
+
 [[noreturn]] void refuse(const Spec& s, std::string_view raw, std::string_view given_as) {
   throw InvalidArgument(std::string(given_as) + " '" + std::string(raw) +
                         "' is not accepted; expected " + accepted(s));
@@ -221,8 +225,7 @@ Value parse(const Spec& s, std::string_view raw, std::string_view given_as) {
       std::int64_t x = 0;
       const char* end = t.data() + t.size();
       const auto r = std::from_chars(t.data() + (!t.empty() && t[0] == '+'), end, x);
-      if (t.empty() || r.ec != std::errc() || r.ptr != end || static_cast<double>(x) < s.lo ||
-          static_cast<double>(x) > s.hi) {
+      if (t.empty() || r.ec != std::errc() || r.ptr != end || !in_range(s, static_cast<double>(x))) {
         refuse(s, raw, given_as);
       }
       return x;
@@ -230,8 +233,7 @@ Value parse(const Spec& s, std::string_view raw, std::string_view given_as) {
     case Kind::Number: {
       char* end = nullptr;
       const double x = t.empty() ? NAN : std::strtod(t.c_str(), &end);
-      if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(x) || x < s.lo ||
-          x > s.hi || (s.lo_open && x == s.lo)) {
+      if (t.empty() || end != t.c_str() + t.size() || !in_range(s, x)) {
         refuse(s, raw, given_as);
       }
       return x;
@@ -274,6 +276,11 @@ Value parse(const Spec& s, std::string_view raw, std::string_view given_as) {
     }
   }
   refuse(s, raw, given_as);
+}
+
+double check_number(const Spec& s, double x, std::string_view given_as) {
+  if (!in_range(s, x)) refuse(s, fmt_num(x), given_as);
+  return x;
 }
 
 std::optional<std::string> process_env(std::string_view name) {

@@ -103,6 +103,7 @@ struct ServerContext {
   [[nodiscard]] std::string metrics() const;
 
  private:
+  void wake_idle_waiter();
   std::mutex idle_mu_;  // only for idle_cv_
   std::condition_variable idle_cv_;
 };

@@ -10,7 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -57,30 +57,27 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   void stop() noexcept { stopped_.store(true); }
 
  private:
-  struct Item {
+  using Journaled = std::vector<std::pair<MessageKind, std::string>>;
+  struct Item {  // a message for every client
     MessageKind kind;
     std::string body;
   };
-  struct Posted {
-    std::string symbol;
-    Item a;
-    std::optional<Item> b;
-  };
-  void post_items(std::string symbol, Item a, std::optional<Item> b);
+  // Room messages of `symbol`, into the journal in the order given.
+  void journal(const std::string& symbol, Journaled items);
   void drain();  // on the strand: publishes everything posted so far, in order
 
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::any_io_executor strand_;
   std::atomic<std::size_t> backlog_{0};  // handed over, not yet run (prices shed past the cap)
-  // Posted events wait here for one drain on the strand: a burst of events reaches every
+  // Messages for every client wait here for one drain on the strand: a burst of events reaches every
   // client's queue before its next write, which then carries them all (one gather write).
   std::mutex inbox_mu_;  // guards the fields up to closed_; never held across I/O or publishing
-  std::vector<Posted> inbox_;
+  std::vector<Item> inbox_;
   std::vector<Journal::Step> stored_;  // handed over by the journal, in its order
   std::condition_variable stored_room_;    // hand_over waits here while stored_ is full
   bool closed_ = false;                    // no strand any more: hand_over only queues
   bool drain_posted_ = false;
-  std::vector<Posted> draining_;                    // strand only: the batch being published
+  std::vector<Item> draining_;                  // strand only: the batch being published
   std::vector<Journal::Step> draining_stored_;  // strand only
   std::atomic<bool> stopped_{false};
 };

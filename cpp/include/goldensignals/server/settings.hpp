@@ -68,6 +68,10 @@ std::string help_line(const Spec& s);
 // "<given_as> '<raw>' is not accepted; expected <accepted>".
 Value parse(const Spec& s, std::string_view raw, std::string_view given_as);
 
+// A number given as a number (a binding's argument), checked against the setting's range as
+// parse() checks text; the refusal is worded the same.
+double check_number(const Spec& s, double x, std::string_view given_as);
+
 // A value given by the user, and the name they gave it under (flag or keyword).
 struct Given {
   std::string raw;
