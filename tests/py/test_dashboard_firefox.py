@@ -43,10 +43,11 @@ def test_dashboard_in_firefox():
                         " const r = document.querySelector(`#watchlist tr[data-symbol=\"${s}\"]:not(.off)`);"
                         " return r && r.cells[1].textContent !== '–'"
                         " && window.goldensignals.points(s) >= 3; })", WAIT)
-            # The sparkline is drawn: some pixel of its canvas is not transparent.
-            assert ff.evaluate("(() => { const c = document.querySelector('#watchlist tr[data-symbol=\"AAPL\"] canvas');"
-                               " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-                               " return d.some((v, k) => k % 4 === 3 && v > 0); })()")
+            # The sparkline is drawn: some pixel of its canvas is not transparent. It redraws a
+            # few times a second at most, so the points may be in before the next drawing.
+            ff.wait_for("(() => { const c = document.querySelector('#watchlist tr[data-symbol=\"AAPL\"] canvas');"
+                        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                        " return d.some((v, k) => k % 4 === 3 && v > 0); })()", WAIT)
             ff.wait_for("document.querySelector('#server').textContent.startsWith('server: running')", WAIT)
             assert "history off" in ff.evaluate("document.querySelector('#server').textContent")
 
