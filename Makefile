@@ -18,8 +18,8 @@ CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybi
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
-.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench stubs docs install clean wheel \
-        wheel-current fuzz soak
+.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench bench-server bench-seam stubs \
+        docs install clean wheel wheel-current fuzz soak
 
 run: $(VENV)/.installed
 	$(VENV)/bin/goldensignals serve --agents goldensignals.examples:trend_regression
@@ -56,8 +56,10 @@ $(VENV)/.test-deps: $(VENV)/.tools pyproject.toml Makefile
 	@touch $@
 
 # --- C++ ------------------------------------------------------------------------------------
+# Release and g++, as the package's build (pyproject.toml): the same compiler command lines,
+# so ccache serves this tree the objects the package's build compiled: the C++ compiles once.
 build/cpp/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/cpp $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_PY)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH CXX=g++ cmake -S . -B build/cpp $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_PY)
 
 test-cpp: build/cpp/build.ninja
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS)
@@ -123,8 +125,19 @@ docs: $(VENV)/.installed
 
 # --- benchmarks -----------------------------------------------------------------------------
 # BENCH_ARGS=--quick: one short round of the fan-out benchmarks, a smoke test.
-bench: $(VENV)/.installed $(VENV)/.test-deps $(VENV)/.bench-deps
+bench: $(VENV)/.installed $(VENV)/.test-deps $(VENV)/.bench-deps bench-server
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# The server with the load generator (goldensignals-bench-server), in the test tree.
+bench-server: build/cpp/build.ninja
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS) --target goldensignals-bench-server goldensignals-bench
+
+# Before and after the one-seam redesign (one journal, one route), in one run: BASELINE is the commit
+# before it; scripts/build_baseline.sh builds it once into build/baseline.
+BASELINE ?= 7965f85
+bench-seam: $(VENV)/.installed $(VENV)/.test-deps bench-server
+	scripts/build_baseline.sh $(BASELINE) build/baseline
+	$(VPY) bench/seam.py --before build/baseline/bin $(BENCH_ARGS)
 
 $(VENV)/.bench-deps: $(VENV)/.tools pyproject.toml
 	@mkdir -p build

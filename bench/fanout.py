@@ -1,6 +1,7 @@
 """Fan-out, latency and connection memory: goldensignals-server against its peers, in one run.
 
-Every scenario starts a fresh server (ours: ``goldensignals-server --bench-*``; the peers:
+Every scenario starts a fresh server (ours: ``goldensignals-bench-server``, the production
+server's start-up with the load generator of cpp/apps/bench/ on top; the peers:
 ``bench/peers/*_peer.py``), points ``goldensignals-bench`` at it over loopback, and stops it.
 Servers alternate within each round (ours, peer, ours, peer, ...), ROUNDS rounds; the table
 shows medians and ratios ours/peer. The primary figure is messages delivered per server
@@ -43,13 +44,14 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 from loopback import free_port
 
 PEERS_DIR = HERE / "peers"
+BUILD_BIN = HERE.parent / "build" / "cpp" / "cpp"  # make bench builds the bench server here
 PEERS = ["websockets", "fastapi", "picows", "socketify"]
 SUSTAINED_P99_MS = 50.0
 
 
 def find_binary(name: str, bin_dir: str | None) -> str:
     candidates = [Path(bin_dir) / name] if bin_dir else []
-    candidates.append(Path(sys.executable).parent / name)
+    candidates += [Path(sys.executable).parent / name, BUILD_BIN / name]
     for c in candidates:
         if c.is_file() and os.access(c, os.X_OK):
             return str(c.resolve())
@@ -57,7 +59,7 @@ def find_binary(name: str, bin_dir: str | None) -> str:
     if found:
         return found
     sys.exit(f"fanout.py: {name} not found (tried {', '.join(map(str, candidates))} and PATH); "
-             "run `make install` or pass --bin-dir")
+             "run `make bench` (it builds it) or pass --bin-dir")
 
 
 
@@ -113,36 +115,43 @@ def thread_cpu(pid: int) -> dict[str, float]:
 
 class Harness:
     def __init__(self, args: argparse.Namespace) -> None:
-        self.server_bin = find_binary("goldensignals-server", args.bin_dir)
         self.client_bin = find_binary("goldensignals-bench", args.bin_dir)
+        # Servers of ours by name: the bench server of this checkout, and (bench/seam.py)
+        # an earlier build's goldensignals-server, which took the same --bench-* flags.
+        self.ours = {"ours": find_binary("goldensignals-bench-server", args.bin_dir)}
         self.duration = args.duration
         self.verbose = args.verbose
 
     def server_cmd(self, name: str, port: int, rooms: int, subscribers: int, rate: float,
-                   duration: float, queue: int, db: str = "off") -> list[str]:
+                   duration: float, queue: int, db: str = "off", kind: str = "signal",
+                   signal_every: int = 0) -> list[str]:
         common_peer = ["--port", str(port), "--rooms", str(rooms), "--subscribers",
                        str(subscribers), "--rate", str(rate), "--duration", str(duration)]
-        if name == "ours":
-            return [self.server_bin, "--host", "127.0.0.1", "--port", str(port),
+        if name in self.ours:
+            return [self.ours[name], "--host", "127.0.0.1", "--port", str(port),
                     "--no-builtin-agents", "--interval", "3600", "--log-level", "warn",
                     "--db", db,  # off: the peers keep no history either
                     "--ws-max-connections", "20000", "--ws-message-queue-size", str(queue),
                     # every load client is on 127.0.0.1; the peers have no per-address limit
                     "--ws-max-connections-per-ip", "20000",
                     "--bench-rooms", str(rooms), "--bench-subscribers", str(subscribers),
-                    "--bench-rate", str(rate), "--bench-duration", str(duration)]
+                    "--bench-rate", str(rate), "--bench-duration", str(duration),
+                    "--bench-kind", kind, "--bench-signal-every", str(signal_every)]
         return [sys.executable, str(PEERS_DIR / f"{name}_peer.py"), *common_peer]
 
     def run(self, name: str, *, connections: int, rooms: int = 1, rate: float = 0.0,
             duration: float | None = None, idle: bool = False, queue: int = 1000,
-            timeout: float = 120.0, db: str = "off") -> dict:
+            timeout: float = 120.0, db: str = "off", kind: str = "signal",
+            signal_every: int = 0) -> dict:
         """One server, one client run; the client's JSON report plus the server's name.
-        db: ours' --db (off, or an SQLite file for the history: bench/store.py)."""
+        db: ours' --db (off, or an SQLite file for the history: bench/store.py); kind and
+        signal_every: what ours publishes (signal_update, or price_update with a signal
+        before every n-th: bench/seam.py)."""
         duration = self.duration if duration is None else duration
         t0 = time.monotonic()
         port = free_port()
         cmd = self.server_cmd(name, port, rooms, connections if not idle else 10**7, rate,
-                              duration, queue, db)
+                              duration, queue, db, kind, signal_every)
         log = tempfile.TemporaryFile()  # a pipe nobody reads could fill and stall the server
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
                                 preexec_fn=prepare_child, cwd=PEERS_DIR)

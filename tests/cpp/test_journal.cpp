@@ -16,7 +16,8 @@ using namespace gs;
 TEST(MemoryJournal, NumbersEachSymbolFromOneAndDeliversInSeqOrder) {
   std::mutex mu;
   std::map<std::string, std::vector<std::uint64_t>> seen;
-  MemoryJournal j([&](std::vector<Journal::Step> steps) {
+  MemoryJournal j([&](std::vector<Journal::Step> steps, bool may_wait) {
+    EXPECT_FALSE(may_wait);  // delivered under its lock
     std::lock_guard lk(mu);
     for (auto& s : steps) {
       const auto& p = std::get<Journal::Publication>(s);
@@ -49,7 +50,7 @@ TEST(MemoryJournal, NumbersEachSymbolFromOneAndDeliversInSeqOrder) {
 }
 
 TEST(MemoryJournal, SinceIsAnsweredNotRecoveredAtOnce) {
-  MemoryJournal j([](std::vector<Journal::Step>) {});
+  MemoryJournal j([](std::vector<Journal::Step>, bool) {});
   std::vector<std::pair<MessageKind, std::string>> items;
   items.emplace_back(MessageKind::PriceUpdate, R"({"type":"price_update"})");
   j.append("AAPL", std::move(items));

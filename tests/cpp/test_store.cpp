@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -59,7 +60,7 @@ struct Recorder {
 
   // Runs the steps handed over, in order, as the server's router does.
   SignalStore::Publish publish() {
-    return [this](std::vector<SignalStore::Step> steps) {
+    return [this](std::vector<SignalStore::Step> steps, bool) {
       for (auto& step : steps) {
         if (auto* p = std::get_if<SignalStore::Publication>(&step)) {
           const auto seq = nlohmann::json::parse(*p->frame)["seq"].get<std::uint64_t>();
@@ -439,9 +440,11 @@ TEST(SignalStore, AStretchOfUnstoredPricesIsReservedToo) {
     SignalStore st(opts(path), rec.publish(), rec.notify());
     for (int i = 0; i < 2500; ++i) {
       ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+      if (i == 0) st.flush();  // the rest may take the express route, reserving as they go
     }
     st.flush();
     EXPECT_EQ(count_rows(path), 0);
+    EXPECT_GE(st.stats().express, 500u);  // at least up to the first reservation's half
   }
   SignalStore st(opts(path), rec.publish(), rec.notify());
   append_signals(st, 0, 1);
@@ -451,6 +454,109 @@ TEST(SignalStore, AStretchOfUnstoredPricesIsReservedToo) {
   EXPECT_EQ(seqs[2499], 2500u);
   EXPECT_GT(seqs.back(), 2500u);
   EXPECT_TRUE(fs::exists(path + "-accounted"));
+}
+
+TEST(SignalStore, UnstoredPricesNeverWaitForTheWriter) {
+  // The express route: once a symbol has nothing queued, its unstored prices are numbered
+  // and handed over on the caller's thread, even while the writer is stuck in another
+  // symbol's hand-over; a price after a queued message of its own symbol waits for it.
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool writer_held = false, release = false;
+  struct Seen {
+    std::string symbol;
+    std::uint64_t seq;
+    MessageKind kind;
+    bool may_wait;
+    std::thread::id thread;
+  };
+  std::vector<Seen> seen;
+  SignalStore st(
+      opts(dir.file("a.db")),
+      [&](std::vector<SignalStore::Step> steps, bool may_wait) {
+        std::unique_lock lk(mu);
+        for (auto& step : steps) {
+          const auto& p = std::get<SignalStore::Publication>(step);
+          if (p.symbol == "MSFT") {  // hold the writer here until released
+            writer_held = true;
+            cv.notify_all();
+            cv.wait(lk, [&] { return release; });
+          }
+          seen.push_back({p.symbol, nlohmann::json::parse(*p.frame)["seq"].get<std::uint64_t>(),
+                          p.kind, may_wait, std::this_thread::get_id()});
+        }
+      },
+      nullptr);
+  append_signals(st, 0, 1);
+  st.flush();
+  ASSERT_TRUE(st.append("MSFT", {{MessageKind::SignalUpdate, signal_body(9)}}));
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, 10s, [&] { return writer_held; }));
+  }
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+  }
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(seen.size(), 11u);  // the signal, then the ten prices, already handed over
+    for (std::size_t i = 1; i < seen.size(); ++i) {
+      EXPECT_EQ(seen[i].seq, i + 1);
+      EXPECT_EQ(seen[i].kind, MessageKind::PriceUpdate);
+      EXPECT_FALSE(seen[i].may_wait);
+      EXPECT_EQ(seen[i].thread, std::this_thread::get_id());
+    }
+  }
+  EXPECT_EQ(st.stats().express, 10u);
+  EXPECT_EQ(st.last_seq("AAPL"), 11u);
+  // Behind the stuck writer now: a signal of AAPL, and a price that must follow it.
+  append_signals(st, 1, 2);
+  ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+  {
+    std::lock_guard lk(mu);
+    EXPECT_EQ(seen.size(), 11u);
+    release = true;
+  }
+  cv.notify_all();
+  st.flush();
+  std::lock_guard lk(mu);
+  ASSERT_EQ(seen.size(), 14u);
+  EXPECT_EQ(seen[11].symbol, "MSFT");
+  EXPECT_EQ(seen[12].seq, 12u);
+  EXPECT_EQ(seen[12].kind, MessageKind::SignalUpdate);
+  EXPECT_EQ(seen[13].seq, 13u);
+  EXPECT_EQ(seen[13].kind, MessageKind::PriceUpdate);
+  EXPECT_TRUE(seen[13].may_wait);  // it went through the writer
+  EXPECT_EQ(st.stats().express, 10u);
+}
+
+TEST(SignalStore, RecoveryCountsExpressPricesAsHandedOver) {
+  TempDir dir;
+  Recorder rec;
+  SignalStore st(opts(dir.file("a.db")), rec.publish(), rec.notify());
+  append_signals(st, 0, 1);
+  st.flush();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+  }
+  ASSERT_EQ(st.stats().express, 4u);
+  // A client that saw seq 5 (the last express price) misses nothing; one that saw none
+  // gets the stored signal (prices are not stored).
+  int from5 = -1, from0 = -1;
+  st.recover("AAPL", 5, 100, [&](bool ok, std::vector<Journal::Entry> m) {
+    from5 = ok ? static_cast<int>(m.size()) : -2;
+  });
+  st.recover("AAPL", 0, 100, [&](bool ok, std::vector<Journal::Entry> m) {
+    from0 = ok ? static_cast<int>(m.size()) : -2;
+  });
+  st.flush();
+  EXPECT_EQ(from5, 0);
+  EXPECT_EQ(from0, 1);
+  // And after the recoveries, prices take the express route again, numbered on.
+  ASSERT_TRUE(st.append("AAPL", {{MessageKind::PriceUpdate, R"({"type":"price_update"})"}}));
+  EXPECT_EQ(st.stats().express, 5u);
+  EXPECT_EQ(rec.seqs("AAPL"), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6}));
 }
 
 TEST(SignalStore, AfterARunThatPublishedUnstoredSeqJumpsAndOlderSinceIsNotRecovered) {
@@ -537,7 +643,7 @@ TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
   // A publisher that blocks the store's thread until released: the queue fills up.
   SignalStore st(
       o,
-      [&](std::vector<SignalStore::Step> steps) {
+      [&](std::vector<SignalStore::Step> steps, bool) {
         while (!release.load()) std::this_thread::sleep_for(1ms);
         published.fetch_add(static_cast<int>(steps.size()));
       },

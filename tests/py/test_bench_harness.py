@@ -64,12 +64,17 @@ def test_load_client_refuses_a_bad_option() -> None:
     assert "--connections" in r.stderr
 
 
-def test_quick_store_run_stores_every_message_and_prints_the_cost(tmp_path: Path) -> None:
-    out = tmp_path / "store.json"
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "store.py"), "--quick", "--out",
+def quick_run(script: str, tmp_path: Path) -> tuple[dict, str]:
+    """bench/<script> --quick: it must succeed; its JSON report and what it printed."""
+    out = tmp_path / "report.json"
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", "--out",
                         str(out)], capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stdout + r.stderr
-    data = json.loads(out.read_text())
+    return json.loads(out.read_text()), r.stdout
+
+
+def test_quick_store_run_stores_every_message_and_prints_the_cost(tmp_path: Path) -> None:
+    data, printed = quick_run("store.py", tmp_path)
     runs = data["runs"]
     assert {(x["load"], x["store"]) for x in runs} == {
         (load, store) for load in ("flat out", "fixed rate") for store in (False, True)}
@@ -99,5 +104,27 @@ def test_quick_store_run_stores_every_message_and_prints_the_cost(tmp_path: Path
     assert m["cpu_cost"] == pytest.approx(cpu_cost)
     assert m["meets_target"] == (cost < 0.10)
     assert (f"store cost to fan-out throughput: {cost * 100:.1f}% of messages delivered per "
-            "second") in r.stdout
-    assert f"store cost in server CPU: {cpu_cost * 100:.1f}% of messages per server" in r.stdout
+            "second") in printed
+    assert f"store cost in server CPU: {cpu_cost * 100:.1f}% of messages per server" in printed
+
+
+def test_quick_seam_run_times_every_price_and_fans_out_every_signal(tmp_path: Path) -> None:
+    # bench/seam.py without --before: this checkout's bench server only. The price runs
+    # publish an unstamped signal_update before every 10th price; every price is timed.
+    data, _ = quick_run("seam.py", tmp_path)
+    runs = data["runs"]
+    assert {(x["scenario"], x["subs"], x["store"]) for x in runs} == {
+        *{("fan-out", n, s) for n in (100, 1000) for s in (False, True)},
+        ("prices", 100, False), ("prices", 100, True)}
+    for run in runs:
+        assert run["ok"] and run["errors"] == 0 and run["build"] == "after"
+        if run["scenario"] == "prices":
+            # 100 prices/s for 1 s, each to all 100 subscribers; the signals are not timed.
+            assert run["min_per_connection"] == run["max_per_connection"] == 100
+            assert 0 < run["p50_ms"] <= run["p99_ms"]
+            assert run["other_messages"] >= 100 * 10  # the signal_updates and confirmations
+        else:
+            assert run["min_per_connection"] == run["max_per_connection"] > 0
+    figures = [row["figure"] for row in data["rows"]]
+    assert "prices at 100/s, history on: p99, ms" in figures
+    assert data["summary"]["price_p99_on_over_off"] > 0

@@ -103,6 +103,7 @@ nlohmann::json ServerContext::history_status() const {
           {"commits", s.commits},
           {"queued", s.queued},
           {"shed", s.shed},
+          {"express", s.express},
           {"retention_deleted", s.retained_deleted}};
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -33,14 +34,13 @@ struct Server::Impl {
       open_store();
       ctx->journal = ctx->store;
     } else {
-      ctx->journal = std::make_shared<MemoryJournal>(
-          [this](std::vector<Journal::Step> steps) { deliver(std::move(steps), false); });
+      ctx->journal = std::make_shared<MemoryJournal>(std::bind_front(&Impl::deliver, this));
     }
   }
 
   void open_store();
   // What the journal delivers: to the router's strand while serving (`wait`: for room
-  // there), else to the bus on the caller's thread.
+  // there, when the journal holds no lock), else to the bus on the caller's thread.
   void deliver(std::vector<Journal::Step> steps, bool wait);
 
   void beat();
@@ -78,7 +78,7 @@ void Server::Impl::open_store() {
   so.queue_size = o.store_queue_size;
   ServerContext* c = ctx.get();
   ctx->store = std::make_shared<SignalStore>(
-      so, [this](std::vector<Journal::Step> steps) { deliver(std::move(steps), true); },
+      so, std::bind_front(&Impl::deliver, this),
       [c](bool degraded, const std::string& text) {
         c->log(degraded ? 40 : 20, text);
         const proto::Problem p{degraded ? "history_degraded" : "history_recovered",

@@ -12,7 +12,7 @@ bool MemoryJournal::append(const std::string& symbol,
     steps.emplace_back(Publication{symbol, std::make_shared<const std::string>(with_seq(++seq, body)),
                                    kind});
   }
-  deliver_(std::move(steps));
+  deliver_(std::move(steps), false);
   return true;
 }
 

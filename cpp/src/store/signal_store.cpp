@@ -225,6 +225,7 @@ std::uint64_t SignalStore::unstored_ceiling(const std::string& symbol) const {
 
 void SignalStore::try_open() {
   db_.reset();
+  revoke_express();  // the seqs are read again, and may jump
   if (!marker_checked_) {
     std::error_code ec;
     file_existed_ = std::filesystem::exists(opts_.path, ec);
@@ -342,6 +343,11 @@ bool SignalStore::append(const std::string& symbol,
   const bool sheddable = std::all_of(items.begin(), items.end(), [](const auto& i) {
     return i.first == MessageKind::PriceUpdate;
   });
+  if (sheddable && !opts_.store_prices && express(symbol, items)) {
+    lk.unlock();
+    not_empty_.notify_one();  // a Reserve may have been queued
+    return true;
+  }
   if (queued_appends_ + items.size() > opts_.queue_size) {
     if (sheddable) {
       std::lock_guard sl(state_mu_);
@@ -355,9 +361,53 @@ bool SignalStore::append(const std::string& symbol,
     queue_.emplace_back(Append{symbol, kind, std::move(body)});
     ++queued_appends_;
   }
+  pending_[symbol] += items.size();
   lk.unlock();
   not_empty_.notify_one();
   return true;
+}
+
+bool SignalStore::express(const std::string& symbol,
+                          std::vector<std::pair<MessageKind, std::string>>& items) {
+  if (pending_.contains(symbol)) return false;  // after those, in seq order
+  const auto it = express_.find(symbol);
+  if (it == express_.end()) return false;
+  auto& x = it->second;
+  if (x.next + items.size() > x.ceiling) return false;  // the writer withholds or reserves
+  std::vector<Step> steps;
+  steps.reserve(items.size());
+  for (auto& [kind, body] : items) {
+    steps.emplace_back(
+        Publication{symbol, std::make_shared<const std::string>(with_seq(++x.next, body)), kind});
+  }
+  // Under mu_, so nothing of the symbol queued after these is published before them; the
+  // receiver takes them without waiting (router full: prices are shed before they get here).
+  publish_(std::move(steps), false);
+  {
+    std::lock_guard sl(state_mu_);
+    last_[symbol] = x.next;
+    stats_.express += items.size();
+  }
+  if (!x.reserving && x.next + kReserve / 2 > x.ceiling) {
+    x.reserving = true;
+    queue_.emplace_back(Reserve{symbol});
+  }
+  return true;
+}
+
+void SignalStore::take_back(const std::string& symbol) {
+  const auto it = express_.find(symbol);
+  if (it == express_.end()) return;
+  auto& n = next_[symbol];
+  n = std::max(n, it->second.next);
+  auto& p = pub_[symbol];
+  p = std::max(p, it->second.next);
+}
+
+void SignalStore::revoke_express() {
+  std::lock_guard lk(mu_);
+  for (const auto& [s, x] : express_) take_back(s);
+  express_.clear();
 }
 
 void SignalStore::recover(const std::string& symbol, std::uint64_t since, std::size_t max_count,
@@ -365,6 +415,7 @@ void SignalStore::recover(const std::string& symbol, std::uint64_t since, std::s
   {
     std::lock_guard lk(mu_);
     queue_.emplace_back(Recover{symbol, since, max_count, std::move(then)});
+    ++pending_[symbol];
   }
   not_empty_.notify_one();
 }
@@ -401,9 +452,16 @@ void SignalStore::run() {
       }
       std::size_t appends = 0;
       while (!queue_.empty() && appends < opts_.max_batch) {
-        if (std::holds_alternative<Append>(queue_.front())) ++appends;
-        if (std::holds_alternative<Barrier>(queue_.front())) --queued_flushes_;
-        batch.push_back(std::move(queue_.front()));
+        auto& item = queue_.front();
+        if (const auto* a = std::get_if<Append>(&item)) {
+          ++appends;
+          take_back(a->symbol);
+        } else if (const auto* r = std::get_if<Recover>(&item)) {
+          take_back(r->symbol);
+        } else if (std::holds_alternative<Barrier>(item)) {
+          --queued_flushes_;
+        }
+        batch.push_back(std::move(item));
         queue_.pop_front();
       }
       queued_appends_ -= appends;
@@ -423,15 +481,21 @@ void SignalStore::process(std::vector<Item>& batch) {
   std::vector<Stamped> rows;
   rows.reserve(batch.size());
   const std::int64_t ts = now_ms();
+  std::unordered_map<std::string, std::uint64_t> reserve;  // for express symbols
   for (auto& item : batch) {
     if (auto* a = std::get_if<Append>(&item)) {
       const auto seq = ++next_.try_emplace(a->symbol, base_).first->second;
       const bool store = a->kind != MessageKind::PriceUpdate || opts_.store_prices;
       rows.push_back(Stamped{a->symbol, seq, a->kind, ts,
                              std::make_shared<const std::string>(with_seq(seq, a->body)), store});
+    } else if (auto* r = std::get_if<Reserve>(&item)) {
+      std::lock_guard lk(mu_);
+      const auto x = express_.find(r->symbol);
+      const auto next = std::max(next_[r->symbol], x == express_.end() ? 0 : x->second.next);
+      reserve[r->symbol] = next + kReserve;
     }
   }
-  const bool stored = write(rows);
+  const bool stored = write(rows, std::move(reserve));
   std::vector<std::shared_ptr<std::promise<void>>> barriers;  // released once figures are set
   std::vector<Step> steps;
   steps.reserve(batch.size());
@@ -449,11 +513,11 @@ void SignalStore::process(std::vector<Item>& batch) {
       steps.emplace_back(Publication{r.symbol, std::move(r.frame), r.kind});
     } else if (auto* rec = std::get_if<Recover>(&item)) {
       steps.push_back(answer(*rec));
-    } else {
-      barriers.push_back(std::move(std::get<Barrier>(item).done));
+    } else if (auto* b = std::get_if<Barrier>(&item)) {
+      barriers.push_back(std::move(b->done));
     }
   }
-  if (!steps.empty()) publish_(std::move(steps));
+  if (!steps.empty()) publish_(std::move(steps), true);
   {
     std::lock_guard lk(state_mu_);
     for (const auto& r : rows) last_[r.symbol] = pub_[r.symbol];
@@ -463,15 +527,45 @@ void SignalStore::process(std::vector<Item>& batch) {
           std::count_if(rows.begin(), rows.end(), [](const Stamped& r) { return r.store; }));
     }
   }
+  hand_to_express(batch);
   for (auto& b : barriers) b->set_value();
 }
 
-bool SignalStore::write(const std::vector<Stamped>& rows) {
-  std::unordered_map<std::string, std::uint64_t> reserve;  // symbols whose reservation grows
+void SignalStore::hand_to_express(const std::vector<Item>& batch) {
+  std::lock_guard lk(mu_);
+  auto hand = [&](const std::string& symbol) {
+    const auto p = pending_.find(symbol);
+    if (p == pending_.end() || --p->second > 0) return;
+    pending_.erase(p);
+    // Published up to next_: the symbol's next messages may go out on the caller's thread.
+    auto& x = express_[symbol];
+    x.next = next_[symbol];
+    x.ceiling = reserved_[symbol];
+  };
+  for (const auto& item : batch) {
+    if (const auto* a = std::get_if<Append>(&item)) {
+      hand(a->symbol);
+    } else if (const auto* r = std::get_if<Recover>(&item)) {
+      hand(r->symbol);
+    } else if (const auto* v = std::get_if<Reserve>(&item)) {
+      if (const auto x = express_.find(v->symbol); x != express_.end()) {
+        x->second.ceiling = std::max(x->second.ceiling, reserved_[v->symbol]);
+        x->second.reserving = false;
+      }
+    }
+  }
+}
+
+bool SignalStore::write(const std::vector<Stamped>& rows,
+                        std::unordered_map<std::string, std::uint64_t> reserve) {
+  // `reserve`: symbols whose reservation grows, to at least the value given.
   bool any = false;
   for (const auto& r : rows) {
     any = any || r.store;
-    if (r.seq + kReserve / 2 > reserved_[r.symbol]) reserve[r.symbol] = r.seq + kReserve;
+    if (r.seq + kReserve / 2 > reserved_[r.symbol]) {
+      auto& v = reserve[r.symbol];
+      v = std::max(v, r.seq + kReserve);
+    }
   }
   if (!any && reserve.empty()) return true;  // unstored prices below the reservation
   if (degraded_ || !db_) return false;
@@ -504,7 +598,7 @@ bool SignalStore::write(const std::vector<Stamped>& rows) {
     return false;
   }
   write_began_ms_.store(0);
-  for (const auto& [s, v] : reserve) reserved_[s] = v;
+  for (const auto& [s, v] : reserve) reserved_[s] = std::max(reserved_[s], v);
   std::lock_guard lk(state_mu_);
   stats_.written += n;
   ++stats_.commits;

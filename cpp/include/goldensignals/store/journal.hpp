@@ -31,8 +31,10 @@ class Journal {
   // One step of a delivery: a message to broadcast, or a recover() answer to run.
   using Step = std::variant<Publication, std::function<void()>>;
   // Receives the steps in seq order per symbol, each recover() answer at its point among
-  // them; the receiver runs them in the order given.
-  using Deliver = std::function<void(std::vector<Step> steps)>;
+  // them; the receiver runs them in the order given. `may_wait`: the caller holds no lock,
+  // so the receiver may make it wait for room; false when the journal delivers under its
+  // own lock (then the receiver takes the steps at once).
+  using Deliver = std::function<void(std::vector<Step> steps, bool may_wait)>;
   // A kept room message, as it was sent (seq included); the server makes it a client message.
   struct Entry {
     MessageKind kind;

@@ -65,6 +65,7 @@ struct StoreStats {
   std::uint64_t withheld = 0;  // degraded too long: messages not published (their seq unsafe)
   std::uint64_t commits = 0;           // transactions committed
   std::uint64_t shed = 0;              // price_updates dropped because the queue was full
+  std::uint64_t express = 0;  // unstored prices published by the express route (no commit)
   std::uint64_t retained_deleted = 0;  // messages deleted by retention
   std::size_t queued = 0;              // messages awaiting commit now
   double write_waiting_s = 0;          // how long the write in progress has waited (0: none)
@@ -91,8 +92,10 @@ class SignalStore final : public Journal {
 
   // A room message: `body` is a JSON object text without seq. It gets the symbol's next
   // seq, is stored (prices only if store_prices) and then published. Messages given in one
-  // call are published in that order. When the queue is full a price_update is shed
-  // (false); other kinds wait for room. Thread-safe.
+  // call are published in that order. Unstored prices take the express route when the
+  // symbol has nothing queued here and seqs reserved in the file: numbered and published on
+  // the caller's thread, never waiting for a commit. When the queue is full a price_update
+  // is shed (false); other kinds wait for room. Thread-safe.
   bool append(const std::string& symbol,
               std::vector<std::pair<MessageKind, std::string>> items) override;
 
@@ -137,12 +140,33 @@ class SignalStore final : public Journal {
   struct Barrier {
     std::shared_ptr<std::promise<void>> done;
   };
-  using Item = std::variant<Append, Recover, Barrier>;
+  // Commit a further reservation for an express symbol (its seqs near the reserved end).
+  struct Reserve {
+    std::string symbol;
+  };
+  using Item = std::variant<Append, Recover, Barrier, Reserve>;
+  // A symbol the writer handed to the express route (nothing of it queued): the last seq
+  // issued and the file's committed reservation, which express seqs never pass.
+  struct Express {
+    std::uint64_t next = 0;
+    std::uint64_t ceiling = 0;
+    bool reserving = false;  // a Reserve is queued
+  };
   struct Stamped;
 
   void run();
   void process(std::vector<Item>& batch);
-  bool write(const std::vector<Stamped>& rows);
+  bool write(const std::vector<Stamped>& rows,
+             std::unordered_map<std::string, std::uint64_t> reserve);
+  // mu_ held. True when `items` (unstored prices) went out by the express route.
+  bool express(const std::string& symbol, std::vector<std::pair<MessageKind, std::string>>& items);
+  // mu_ held. The writer takes `symbol`'s numbering back from the express route.
+  void take_back(const std::string& symbol);
+  // Every symbol back from the express route (before the file's seqs are read again).
+  void revoke_express();
+  // After a batch is published: its symbols with nothing left queued go to the express
+  // route, and Reserve items raise their symbols' ceilings.
+  void hand_to_express(const std::vector<Item>& batch);
   void try_open();
   void load_seq(Db& db);
   bool retention();  // true: more to delete
@@ -173,6 +197,10 @@ class SignalStore final : public Journal {
   std::size_t queued_appends_ = 0;
   std::size_t queued_flushes_ = 0;  // a flush() waiting: the next commit does not wait
   bool stopping_ = false;
+  // Appends and recoveries of a symbol queued or in a batch not yet published: while any
+  // are, the symbol's messages all go through the writer, in seq order.
+  std::unordered_map<std::string, std::size_t> pending_;
+  std::unordered_map<std::string, Express> express_;  // symbols on the express route
 
   // Writer-thread state.
   std::unique_ptr<Db> db_;
