@@ -66,10 +66,10 @@ test-cpp: build/cpp/build.ninja
 	ctest --test-dir build/cpp --output-on-failure -j$(JOBS)
 
 test-sanitize: $(VENV)/.test-deps $(DEPS)/.stamp
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF "-DGS_SANITIZE=address;undefined"
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF -DGS_BUILD_BENCH=OFF "-DGS_SANITIZE=address;undefined"
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/asan --output-on-failure -j$(JOBS)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF -DGS_SANITIZE=thread
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGS_BUILD_APPS=OFF -DGS_BUILD_BENCH=OFF -DGS_SANITIZE=thread
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/tsan -j$(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
 
@@ -78,7 +78,7 @@ FUZZ_HARNESSES := fuzz_protocol_json fuzz_protocol_msgpack fuzz_http fuzz_jwt fu
 FUZZ_SECONDS ?= 300
 
 build/fuzz/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt fuzz/CMakeLists.txt
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH CXX=clang++ cmake -S . -B build/fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_FUZZ=ON -DGS_BUILD_TESTS=OFF -DGS_BUILD_APPS=OFF
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH CXX=clang++ cmake -S . -B build/fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_FUZZ=ON -DGS_BUILD_TESTS=OFF -DGS_BUILD_APPS=OFF -DGS_BUILD_BENCH=OFF
 
 # make fuzz: each harness for FUZZ_SECONDS (300); make test: 30 s each.
 fuzz: build/fuzz/build.ninja
@@ -128,9 +128,10 @@ docs: $(VENV)/.installed
 bench: $(VENV)/.installed $(VENV)/.test-deps $(VENV)/.bench-deps bench-server
 	$(VPY) bench/run.py $(BENCH_ARGS)
 
-# The server with the load generator (goldensignals-bench-server), in the test tree.
+# The server with the load generator (goldensignals-bench-server) and the benchmarks' native
+# module (_gs_bench), in the test tree.
 bench-server: build/cpp/build.ninja
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS) --target goldensignals-bench-server goldensignals-bench
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS) --target goldensignals-bench-server goldensignals-bench _gs_bench
 
 # Before and after the one-seam redesign (one journal, one route), in one run: BASELINE is the commit
 # before it; scripts/build_baseline.sh builds it once into build/baseline.

@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/agents.py   (after `make install` and `make test-py`
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import platform
 import statistics
@@ -24,9 +25,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "peers"))
 
-import python_agents as peer  # noqa: E402
+import python_agents as peer
+from native import load
 
-from goldensignals import _core  # noqa: E402
+gs_bench = load()
 
 ROUNDS = 3
 NATIVE_REPEATS = 20  # replays per native run (~0.5 s)
@@ -45,7 +47,7 @@ def load_sp500() -> list[np.ndarray]:
 
 def agreement(cols: list[np.ndarray]) -> dict:
     """Compares the peer's votes with the native ones, bar by bar, agent by agent."""
-    actions, conf, names, reasons = _core._builtin_agent_votes(*cols, with_reasoning=True)
+    actions, conf, names, reasons = gs_bench.builtin_agent_votes(*cols, with_reasoning=True)
     py_votes = peer.agent_votes(*(c.tolist() for c in cols))
     same_action = same_reason = compared = 0
     max_conf_diff = 0.0
@@ -83,7 +85,7 @@ def main() -> int:
     lists = [c.tolist() for c in cols]
     runs: dict[str, list[dict]] = {"native": [], "python": []}
     for _ in range(ROUNDS):
-        runs["native"].append(_core._bench_native_agents(*cols, repeats=NATIVE_REPEATS))
+        runs["native"].append(gs_bench.native_agents(*cols, repeats=NATIVE_REPEATS))
         runs["python"].append(peer.bench(*lists, repeats=PYTHON_REPEATS))
 
     def med(side: str, key: str) -> float:
@@ -144,7 +146,7 @@ def main() -> int:
         "runs": runs,
         "environment": {"python": sys.version.split()[0], "platform": platform.platform(),
                         "machine": platform.machine(), "processor": cpu_model(),
-                        "goldensignals": _core.__version__},
+                        "goldensignals": importlib.metadata.version("goldensignals")},
         "elapsed_seconds": time.perf_counter() - t_start,
     }
     results = HERE / "results"

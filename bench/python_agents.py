@@ -19,7 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import goldensignals as gs
-from goldensignals import _core
+from native import load
+
+gs_bench = load()
 
 VOTE = gs.Vote("BUY", 0.8, ["bench"])
 
@@ -36,7 +38,7 @@ def bare_ns(n: int) -> float:
 
 
 def runtime_ns(n: int) -> float:
-    r = _core._bench_python_agent_calls(agent, n)
+    r = gs_bench.python_agent_calls(agent, n)
     assert r["votes"] == n, r
     return r["seconds"] * 1e9 / n
 

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "event_pump.hpp"
 #include "event_types.hpp"
@@ -148,43 +147,6 @@ class PyRuntime {
 
 }  // namespace
 
-// Python agent call overhead, for bench/python_agents.py: n calls of fn through the real path
-// (PythonExecutor task, context object, vote conversion, completion), pipelined.
-py::dict bench_python_agent_calls(py::object fn, std::size_t n, std::size_t workers) {
-  auto snap = std::make_shared<MarketSnapshot>();
-  snap->symbol = "BENCH";
-  snap->price = 100.0;
-  snap->close.assign(256, 100.0);
-  auto ctx = std::make_shared<const AgentContext>(AgentContext{snap, "bench"});
-  auto exec = std::make_shared<PythonExecutor>(workers, workers, 10'000, std::chrono::seconds(60));
-  AgentSpec spec{"Bench", 1.0, std::chrono::seconds(600), AgentKind::Python};
-  auto agent = std::make_shared<PythonAgent>(spec, std::move(fn), exec, py::none());
-  std::atomic<std::size_t> done{0}, votes{0};
-  double seconds = 0;
-  {
-    py::gil_scoped_release nogil;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < n; ++i) {
-      // The executor queue is bounded: wait for room rather than fail the call.
-      while (i - done.load() >= 9'000) std::this_thread::yield();
-      agent->start(ctx, std::chrono::steady_clock::now() + std::chrono::seconds(600),
-                   [&](AgentOutcome o) {
-                     if (o.vote) votes.fetch_add(1);
-                     done.fetch_add(1);
-                   });
-    }
-    while (done.load() < n) std::this_thread::yield();
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    agent.reset();
-    exec->stop();
-  }
-  py::dict r;
-  r["calls"] = n;
-  r["votes"] = votes.load();
-  r["seconds"] = seconds;
-  return r;
-}
-
 void init_runtime(py::module_& m) {
   bind_context(m);
   m.def(
@@ -215,8 +177,6 @@ void init_runtime(py::module_& m) {
       py::arg("path"),
       "OHLCV bars of a CSV file, parsed as goldensignals-server --feed replay:PATH parses "
       "them: {symbol ('' without a symbol column): (ts_ms, open, high, low, close, volume)}.");
-  m.def("_bench_python_agent_calls", &bench_python_agent_calls, py::arg("fn"), py::arg("n"),
-        py::arg("workers") = 1);
   bind_event_types(m);
   m.def("builtin_agent_names", &builtin_agent_names, "Names of the built-in native agents.");
 
@@ -517,16 +477,7 @@ void init_runtime(py::module_& m) {
                text = r.server()->metrics();
              }
              return py::str(text);
-           })
-      // For bench/store.py: an agent_update room message (JSON object text, without seq)
-      // through the server's real path (stored, stamped, broadcast), as the runtime sends.
-      .def(
-          "_bench_publish_agent_update",
-          [](PyRuntime& r, const std::string& symbol, std::string body) {
-            if (!r.server()) throw StateError("_bench_publish_agent_update: not serving");
-            r.server()->publish(symbol, MessageKind::AgentUpdate, std::move(body));
-          },
-          py::arg("symbol"), py::arg("body"), py::call_guard<py::gil_scoped_release>());
+           });
 }
 
 }  // namespace gs::bind

@@ -13,5 +13,4 @@ PYBIND11_MODULE(_core, m) {
   gs::bind::init_agents(m);
   gs::bind::init_settings(m);
   gs::bind::init_runtime(m);
-  gs::bind::init_bench(m);
 }

@@ -557,7 +557,7 @@ AGENTS = (
 
 def agent_votes(o, h, l, c, v):
     """Every agent's vote on every bar from WARMUP on: a list (bars) of lists (agents) of
-    (action, confidence, reasoning) or None, as gs._core._builtin_agent_votes."""
+    (action, confidence, reasoning) or None, as _gs_bench.builtin_agent_votes (bench/native.py)."""
     market = Market()
     out = []
     for i in range(len(c)):
@@ -571,7 +571,7 @@ def agent_votes(o, h, l, c, v):
 
 
 def bench(o, h, l, c, v, repeats: int = 1, chunk: int = 32) -> dict:
-    """The native _bench_native_agents, in Python: bars through a fresh Market per repeat,
+    """The native _gs_bench.native_agents, in Python: bars through a fresh Market per repeat,
     snapshots kept per chunk, then all five agents on each; the two parts timed apart."""
     import time
 

@@ -323,8 +323,6 @@ class Runtime:
         """
         settings: every setting by keyword, resolved (goldensignals.settings.resolve).
         """
-    def _bench_publish_agent_update(self, symbol: str, body: str) -> None:
-        ...
     def add_builtin_agents(self, names: collections.abc.Sequence[str]) -> None:
         ...
     def add_native_agent(self, agent: AnalogAgent) -> None:
@@ -395,24 +393,6 @@ class Runtime:
     @property
     def symbols(self) -> list[str]:
         ...
-def _bench_native_agents(open: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], close: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], volume: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], repeats: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
-    """
-    Benchmark (private): replays the bars `repeats` times through a fresh MarketState
-    and, from bar 50 on, evaluates the five built-in agents on each bar's snapshot, with the GIL
-    released. Returns a dict: evaluations, bars, cpu_seconds (thread CPU), wall_seconds,
-    agents_cpu_seconds and market_cpu_seconds (the two parts timed apart),
-    evaluations_per_cpu_second (agents only), bars_per_cpu_second (market update, snapshot and
-    agents), votes {BUY, SELL, HOLD, ABSTAIN}.
-    """
-def _bench_python_agent_calls(fn: typing.Any, n: typing.SupportsInt | typing.SupportsIndex, workers: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
-    ...
-def _builtin_agent_votes(open: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], close: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], volume: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], names: collections.abc.Sequence[str] = [], with_reasoning: bool = False) -> tuple:
-    """
-    Cross-check (private): every built-in's vote on every bar from bar 50 on.
-    Returns (actions int8[bars, agents]: 0 BUY, 1 SELL, 2 HOLD, -1 none; confidence
-    float64[bars, agents], NaN when none; agent names), and with_reasoning a fourth item:
-    per bar, per agent, the reasoning tuple or None.
-    """
 def analog_features(close: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], volume: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], j: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
     """
     The Analog agent's feature vector of bar j (None within the first 60 bars or when the last 20 did not move).

@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from goldensignals import _core
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH / "peers"))
+sys.path.append(str(BENCH))  # bench/native.py; the peers' python_agents comes first
+import python_agents as peer
+from native import load
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "peers"))
-import python_agents as peer  # noqa: E402
+gs_bench = load()  # _gs_bench, built by make test in build/cpp
 
 sp500 = pytest.importorskip("arch.data.sp500")
 
@@ -27,7 +30,7 @@ def cols() -> list[np.ndarray]:
 
 
 def test_peer_votes_as_the_native_agents_on_sp500(cols):
-    actions, conf, names, reasons = _core._builtin_agent_votes(*cols, with_reasoning=True)
+    actions, conf, names, reasons = gs_bench.builtin_agent_votes(*cols, with_reasoning=True)
     assert names == NAMES == [n for n, _ in peer.AGENTS]
     assert actions.shape == (len(cols[0]), 5)
     py_votes = peer.agent_votes(*(c.tolist() for c in cols))
@@ -51,7 +54,7 @@ def test_peer_votes_as_the_native_agents_on_sp500(cols):
 
 
 def test_native_bench_reports_counts_and_rates(cols):
-    r = _core._bench_native_agents(*cols, repeats=2)
+    r = gs_bench.native_agents(*cols, repeats=2)
     warm_bars = len(cols[0]) - 50
     assert r["bars"] == 2 * len(cols[0])
     assert r["evaluations"] == 2 * 5 * warm_bars
@@ -67,8 +70,8 @@ def test_native_bench_reports_counts_and_rates(cols):
 
 def test_bench_rejects_bad_input(cols):
     with pytest.raises(ValueError, match="repeats"):
-        _core._bench_native_agents(*cols, repeats=0)
+        gs_bench.native_agents(*cols, repeats=0)
     with pytest.raises(ValueError, match="one length"):
-        _core._bench_native_agents(cols[0][:10], *cols[1:])
+        gs_bench.native_agents(cols[0][:10], *cols[1:])
     with pytest.raises(ValueError, match="Astrologer"):
-        _core._builtin_agent_votes(*cols, names=["Astrologer"])
+        gs_bench.builtin_agent_votes(*cols, names=["Astrologer"])

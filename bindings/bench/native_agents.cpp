@@ -1,4 +1,5 @@
-// Private benchmark and cross-check entry points: the built-in agents on replayed bars.
+// The benchmark and cross-check of the built-in agents on replayed bars (_gs_bench, for
+// bench/agents.py and the peer's test; not part of the package).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -15,11 +16,11 @@
 #include "goldensignals/agents/builtin.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/market/market_state.hpp"
-#include "init.hpp"
+#include "bench.hpp"
 
 namespace py = pybind11;
 
-namespace gs::bind {
+namespace gs::bench_py {
 namespace {
 
 using Column = py::array_t<double, py::array::c_style | py::array::forcecast>;
@@ -106,7 +107,7 @@ BenchResult run_bench(const std::vector<Bar>& bars, int repeats) {
 py::dict bench_native_agents(const Column& o, const Column& h, const Column& l, const Column& c,
                              const Column& v, int repeats) {
   if (repeats < 1) {
-    throw InvalidArgument("_bench_native_agents: repeats " + std::to_string(repeats) +
+    throw InvalidArgument("native_agents: repeats " + std::to_string(repeats) +
                           " is not accepted; expected >= 1");
   }
   const auto bars = to_bars(o, h, l, c, v);
@@ -190,22 +191,22 @@ py::tuple builtin_agent_votes(const Column& o, const Column& h, const Column& l,
 
 }  // namespace
 
-void init_bench(py::module_& m) {
-  m.def("_bench_native_agents", &bench_native_agents, py::arg("open"), py::arg("high"),
+void init_native_agents(py::module_& m) {
+  m.def("native_agents", &bench_native_agents, py::arg("open"), py::arg("high"),
         py::arg("low"), py::arg("close"), py::arg("volume"), py::arg("repeats") = 1,
-        R"doc(Benchmark (private): replays the bars `repeats` times through a fresh MarketState
+        R"doc(Benchmark: replays the bars `repeats` times through a fresh MarketState
 and, from bar 50 on, evaluates the five built-in agents on each bar's snapshot, with the GIL
 released. Returns a dict: evaluations, bars, cpu_seconds (thread CPU), wall_seconds,
 agents_cpu_seconds and market_cpu_seconds (the two parts timed apart),
 evaluations_per_cpu_second (agents only), bars_per_cpu_second (market update, snapshot and
 agents), votes {BUY, SELL, HOLD, ABSTAIN}.)doc");
-  m.def("_builtin_agent_votes", &builtin_agent_votes, py::arg("open"), py::arg("high"),
+  m.def("builtin_agent_votes", &builtin_agent_votes, py::arg("open"), py::arg("high"),
         py::arg("low"), py::arg("close"), py::arg("volume"),
         py::arg("names") = std::vector<std::string>{}, py::arg("with_reasoning") = false,
-        R"doc(Cross-check (private): every built-in's vote on every bar from bar 50 on.
+        R"doc(Cross-check: every built-in's vote on every bar from bar 50 on.
 Returns (actions int8[bars, agents]: 0 BUY, 1 SELL, 2 HOLD, -1 none; confidence
 float64[bars, agents], NaN when none; agent names), and with_reasoning a fourth item:
 per bar, per agent, the reasoning tuple or None.)doc");
 }
 
-}  // namespace gs::bind
+}  // namespace gs::bench_py
