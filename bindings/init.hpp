@@ -12,5 +12,6 @@ void init_consensus(pybind11::module_& m);
 void init_settings(pybind11::module_& m);
 void init_runtime(pybind11::module_& m);
 void init_agents(pybind11::module_& m);
+void init_history(pybind11::module_& m);
 
 }  // namespace gs::bind

@@ -12,7 +12,7 @@ from goldensignals import UnknownSymbolError
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'read_ohlcv_csv', 'settings_table']
+__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'HistoryReader', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'read_ohlcv_csv', 'settings_table']
 class Vote:
     """
     An agent's vote.
@@ -392,6 +392,23 @@ class Runtime:
         ...
     @property
     def symbols(self) -> list[str]:
+        ...
+class HistoryReader:
+    """
+    Reads of a history file (private; use Runtime.history / replay). A missing file, or one with no tables yet, reads as empty.
+    """
+    def __init__(self, path: str) -> None:
+        ...
+    def latest(self, symbol: str, type: str, limit: typing.SupportsInt | typing.SupportsIndex, before: typing.SupportsInt | typing.SupportsIndex = 0) -> list[tuple[int, str, int, str]]:
+        """
+        Newest first: (seq, type, ts_ms, json) of `symbol`'s messages of `type`, seq < before (0: no bound).
+        """
+    def window(self, symbol: str, from_ms: typing.SupportsInt | typing.SupportsIndex, to_ms: typing.SupportsInt | typing.SupportsIndex, limit: typing.SupportsInt | typing.SupportsIndex, newest: bool = False) -> list[tuple[int, str, int, str]]:
+        """
+        Oldest first: (seq, type, ts_ms, json) of `symbol`'s messages stored in [from_ms, to_ms]; the oldest `limit`, or with newest the newest `limit`.
+        """
+    @property
+    def path(self) -> str:
         ...
 def analog_features(close: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], volume: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], j: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
     """

@@ -156,6 +156,7 @@ class Runtime:
                 rt._dispatch(kind, payload)
 
         s = self.settings
+        self._reader: Any = None  # the history file's reader, made at the first read
         self._loop = LoopThread()
         try:
             self._core = self._make_core(symbols, s, dispatch, _scoring or {}, _synchronous)
@@ -391,30 +392,19 @@ class Runtime:
             self.stop()
 
     # -- history ------------------------------------------------------------------------------
-    def _stored(self, symbol: str, where: str, args: tuple[Any, ...],
-                limit: int) -> list[tuple[int, str, str]]:
-        """(seq, type, json) of stored room messages of ``symbol``, newest first."""
-        import sqlite3
-        from pathlib import Path
-
+    def _history(self, symbol: str, limit: int) -> tuple[Any, str]:
+        """The reader of the history file (``db`` / GS_DB) and ``symbol`` as stored; ``limit``
+        checked."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise _core.InvalidArgumentError(
+                f"limit {limit!r} is not accepted; expected an integer >= 1")
         db = self.settings["db"]
         if not db:
             raise _core.InvalidArgumentError(
                 "history is off (GS_DB is off); give Runtime(db=PATH) or set GS_DB to read one")
-        sym = _settings.BY_KEYWORD["symbols"].parse("symbol", str(symbol))[0]
-        if not Path(db).exists():
-            return []
-        with sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True, timeout=5) as c:
-            try:
-                rows = c.execute(
-                    f"SELECT seq, type, json FROM messages WHERE symbol = ? AND {where} "
-                    "ORDER BY seq DESC LIMIT ?", (sym, *args, int(limit))).fetchall()
-            except sqlite3.OperationalError as e:
-                if "no such table" in str(e):
-                    return []
-                raise
-        c.close()
-        return [(int(s), str(t), str(j)) for s, t, j in rows]
+        if self._reader is None or self._reader.path != db:
+            self._reader = _core.HistoryReader(db)
+        return self._reader, _settings.BY_KEYWORD["symbols"].parse("symbol", str(symbol))[0]
 
     def history(self, symbol: str, limit: int = 100) -> Any:
         """The latest ``limit`` stored signals of ``symbol`` as a pandas DataFrame, oldest first.
@@ -429,16 +419,15 @@ class Runtime:
         """
         import pandas as pd
 
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise _core.InvalidArgumentError(f"limit {limit!r} is not accepted; expected an integer >= 1")
+        reader, sym = self._history(symbol, limit)
         rows = []
-        for seq, _, text in reversed(self._stored(symbol, "type = 'signal_update'", (), limit)):
+        for seq, _, _, text in reversed(reader.latest(sym, "signal_update", limit)):
             data = json.loads(text).get("data") or {}
             rows.append({**data, "seq": seq})
         cols = ["symbol", "signal_id", "analysis_id", "action", "confidence", "price",
                 "agents_consensus", "timestamp", "metadata", "seq"]
         outcomes = {}
-        for _, _, text in self._stored(symbol, "type = 'signal_outcome'", (), 2 * limit):
+        for _, _, _, text in reader.latest(sym, "signal_outcome", 2 * limit):
             o = json.loads(text).get("data") or {}
             outcomes.setdefault(o.get("signal_id"), o)  # newest first: keep the first seen
         for r in rows:
@@ -458,13 +447,14 @@ class Runtime:
         ``on_signal`` and ``on_decision`` get :class:`StoredEvent` records (attribute access
         to the protocol's fields, ``to_dict()``), ``on_agent_update`` likewise, and
         ``on_price_update`` the price dict (if prices were stored). Returns how many."""
+        reader, sym = self._history(symbol, limit)
         lo = -2**62 if start is None else _ts_ms(start)
         hi = 2**62 if end is None else _ts_ms(end)
-        rows = reversed(self._stored(symbol, "ts_ms >= ? AND ts_ms <= ?", (lo, hi), limit))
+        rows = reader.window(sym, lo, hi, limit, newest=True)
         kinds = {"signal_update": "signal", "decision_update": "decision",
                  "agent_update": "agent_update", "price_update": "price_update"}
         n = 0
-        for seq, kind, text in rows:
+        for seq, kind, _, text in rows:
             data = json.loads(text).get("data") or {}
             target = kinds.get(kind)
             if target is None:

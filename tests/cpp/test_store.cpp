@@ -520,6 +520,7 @@ TEST(SignalStore, UnstoredPricesNeverWaitForTheWriter) {
   }
   cv.notify_all();
   st.flush();
+  EXPECT_EQ(st.stats().express, 10u);  // (not under mu: express() hands over under the store's lock)
   std::lock_guard lk(mu);
   ASSERT_EQ(seen.size(), 14u);
   EXPECT_EQ(seen[11].symbol, "MSFT");
@@ -528,7 +529,6 @@ TEST(SignalStore, UnstoredPricesNeverWaitForTheWriter) {
   EXPECT_EQ(seen[13].seq, 13u);
   EXPECT_EQ(seen[13].kind, MessageKind::PriceUpdate);
   EXPECT_TRUE(seen[13].may_wait);  // it went through the writer
-  EXPECT_EQ(st.stats().express, 10u);
 }
 
 TEST(SignalStore, RecoveryCountsExpressPricesAsHandedOver) {
@@ -660,6 +660,53 @@ TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
   t.join();
   st.flush();
   EXPECT_EQ(published.load(), 20 - shed + 3);
+}
+
+TEST(HistoryReader, ReadsNewestFirstByTypeAndWindowsFromEitherEnd) {
+  TempDir dir;
+  Recorder rec;
+  const auto path = dir.file("a.db");
+  {
+    SignalStore st(opts(path), rec.publish(), rec.notify());
+    append_signals(st, 0, 5);  // seqs 1-5
+    ASSERT_TRUE(st.append("AAPL", {{MessageKind::AgentUpdate, R"({"type":"agent_update"})"},
+                                   {MessageKind::SignalOutcome, R"({"type":"signal_outcome"})"}}));
+    st.flush();
+  }
+  const HistoryReader r(path, 250ms, false);
+  auto seqs = [](const std::vector<StoredMessage>& v) {
+    std::vector<std::uint64_t> out;
+    for (const auto& m : v) out.push_back(m.seq);
+    return out;
+  };
+  EXPECT_EQ(seqs(r.latest("AAPL", "signal_update", 3)), (std::vector<std::uint64_t>{5, 4, 3}));
+  EXPECT_EQ(seqs(r.latest("AAPL", "signal_update", 10, 3)), (std::vector<std::uint64_t>{2, 1}));
+  const auto outcome = r.latest("AAPL", "signal_outcome", 10);
+  ASSERT_EQ(outcome.size(), 1u);
+  EXPECT_EQ(outcome[0].seq, 7u);
+  EXPECT_EQ(outcome[0].json, R"({"seq":7,"type":"signal_outcome"})");
+  EXPECT_EQ(seqs(r.window("AAPL", 0, INT64_MAX, 2)), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(seqs(r.window("AAPL", 0, INT64_MAX, 2, true)), (std::vector<std::uint64_t>{6, 7}));
+  EXPECT_TRUE(r.window("AAPL", 0, 1, 10).empty());  // nothing stored in 1970
+  EXPECT_TRUE(r.latest("MSFT", "signal_update", 10).empty());
+}
+
+TEST(HistoryReader, AFileNotWrittenYetReadsEmptyOrIsNamed) {
+  TempDir dir;
+  const auto missing = dir.file("missing.db");
+  EXPECT_TRUE(HistoryReader(missing, 250ms, true).latest("AAPL", "signal_update", 5).empty());
+  try {
+    (void)HistoryReader(missing, 250ms, false).latest("AAPL", "signal_update", 5);
+    ADD_FAILURE() << "a missing file of the server's own is an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+  }
+  const auto bare = dir.file("bare.db");  // created, no tables yet
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(bare.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_TRUE(HistoryReader(bare, 250ms, false).window("AAPL", 0, INT64_MAX, 5).empty());
 }
 
 TEST(SignalStore, RejectsBadOptions) {

@@ -422,6 +422,35 @@ def test_runtime_history_is_a_dataframe_and_replay_feeds_the_callbacks():
         assert got["signal"][0].action == "BUY" and got["signal"][0].kind == "signal_update"
         # a window that ends before anything was stored replays nothing
         assert rt.replay("AAPL", end=time.time() - 3600) == 0
+        # a limit keeps the newest messages of the window, still fed oldest first
+        end = time.time()
+        for v in got.values():
+            v.clear()
+
+        def seqs() -> list[int]:
+            return sorted(e.seq for v in got.values() for e in v)
+
+        rt.replay("AAPL", end=end)
+        every = seqs()
+        for v in got.values():
+            v.clear()
+        assert rt.replay("AAPL", end=end, limit=3) == 3
+        assert seqs() == every[-3:]
+        with pytest.raises(gs.InvalidArgumentError, match="limit -1"):
+            rt.replay("AAPL", limit=-1)
+
+
+def test_runtime_reads_a_file_not_written_yet_as_empty(tmp_path):
+    # Another process's history file that does not exist yet, or has no tables yet.
+    for path in (tmp_path / "missing.db", tmp_path / "empty.db"):
+        if path.name == "empty.db":
+            sqlite3.connect(path).close()
+        rt = gs.Runtime(["AAPL"], db=str(path), analyze_on_start=False)
+        try:
+            assert len(rt.history("AAPL", 5)) == 0
+            assert rt.replay("AAPL") == 0
+        finally:
+            rt.stop()
 
 
 def test_gs_client_resumes_after_a_kill9_restart_without_gap_or_duplicate(tmp_path):

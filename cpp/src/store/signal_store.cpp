@@ -24,7 +24,6 @@ namespace {
 constexpr std::uint64_t kReserve = 1000;
 // A write waiting this long for the disk makes the store report itself degraded (stuck).
 constexpr std::int64_t kStuckAfterMs = 5000;
-constexpr std::size_t kIdleReaders = 4;
 constexpr std::int64_t kRetentionChunk = 5000;  // rows deleted per symbol and transaction
 
 constexpr std::string_view kSchema = R"sql(
@@ -45,44 +44,10 @@ CREATE TABLE IF NOT EXISTS symbols(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 )sql";
 
-// What kind of trouble an SQLite error means, for the operator.
-std::string classify(const sql::Error& e) {
-  const int primary = e.code() & 0xff;
-  std::string kind;
-  switch (primary) {
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      kind = "the file is corrupt or not an SQLite database";
-      break;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      kind = "the file is locked by another process";
-      break;
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_CANTOPEN:
-    case SQLITE_AUTH:
-      kind = "the file cannot be written (read-only or no permission)";
-      break;
-    case SQLITE_FULL:
-      kind = "the disk is full";
-      break;
-    case SQLITE_IOERR:
-      kind = "I/O error";
-      break;
-    default:
-      kind = "SQLite error";
-  }
-  return kind + " (" + e.what() + ")";
-}
-
-std::int64_t to_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-std::uint64_t to_u64(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
-
 // Microseconds since the Unix epoch (at millisecond resolution): the seq a restart jumps to
 // when the last run may have published seqs the file does not know. Unstored messages never
 // pass the end of the current millisecond (see unstored_ceiling).
-std::uint64_t now_us() { return to_u64(now_ms()) * 1000; }
+std::uint64_t now_us() { return sql::to_u64(now_ms()) * 1000; }
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -124,7 +89,8 @@ SignalStore::SignalStore(StoreOptions o, Publish publish, Notify notify)
     : opts_(std::move(o)),
       marker_(opts_.path + "-accounted"),
       publish_(std::move(publish)),
-      notify_(std::move(notify)) {
+      notify_(std::move(notify)),
+      reads_(opts_.path, opts_.busy_timeout, false) {
   if (opts_.path.empty()) throw InvalidArgument("SignalStore: path is empty; give a file path");
   if (!std::isfinite(opts_.retention_days) || opts_.retention_days <= 0) {
     throw InvalidArgument("GS_RETENTION_DAYS " + fmt_num(opts_.retention_days) +
@@ -175,13 +141,13 @@ void SignalStore::load_seq(Db& db) {
     p = std::max(p, v);  // everything up to here is final: recovery may start above it
   };
   auto q = db.conn.prepare("SELECT symbol, max(seq) FROM messages GROUP BY symbol");
-  while (q.step()) merge(q.text(0), to_u64(q.i64(1)));
+  while (q.step()) merge(q.text(0), sql::to_u64(q.i64(1)));
   auto r = db.conn.prepare("SELECT symbol, reserved, floor FROM symbols");
   while (r.step()) {
     const auto s = r.text(0);
-    merge(s, to_u64(r.i64(1)));
-    reserved_[s] = std::max(reserved_[s], to_u64(r.i64(1)));
-    floor_[s] = std::max(floor_[s], to_u64(r.i64(2)));
+    merge(s, sql::to_u64(r.i64(1)));
+    reserved_[s] = std::max(reserved_[s], sql::to_u64(r.i64(1)));
+    floor_[s] = std::max(floor_[s], sql::to_u64(r.i64(2)));
   }
   settle_start(marker_missing());
   std::lock_guard lk(state_mu_);
@@ -219,7 +185,7 @@ std::uint64_t SignalStore::unstored_ceiling(const std::string& symbol) const {
   // Up to the end of the current millisecond, in microseconds: a restart (which takes far
   // longer than a millisecond) jumps to its own start in microseconds, above all of these,
   // and a run that just jumped may still send 999 messages in its first millisecond.
-  const std::uint64_t clock = (to_u64(now_ms()) + 1) * 1000 - 1;
+  const std::uint64_t clock = (sql::to_u64(now_ms()) + 1) * 1000 - 1;
   return marker_stuck_ ? reserved : std::max(reserved, clock);
 }
 
@@ -267,11 +233,11 @@ void SignalStore::try_open() {
       db->probe.bind(1, now_ms()).step();
       db->probe.reset();
       for (const auto& [s, lost] : lost_) {  // messages that went out unstored
-        db->floor.bind(1, s).bind(2, to_i64(lost)).step();
+        db->floor.bind(1, s).bind(2, sql::to_i64(lost)).step();
         db->floor.reset();
       }
       for (const auto& [s, v] : next_) {  // and seqs issued meanwhile, stored or not
-        db->reserve.bind(1, s).bind(2, to_i64(v + kReserve)).step();
+        db->reserve.bind(1, s).bind(2, sql::to_i64(v + kReserve)).step();
         db->reserve.reset();
       }
       db->conn.exec("COMMIT");
@@ -292,7 +258,7 @@ void SignalStore::try_open() {
     // The file's seqs could not be read (locked, corrupt, unreadable): messages sent now
     // must not reuse numbers it holds.
     if (file_existed_) settle_start(true);
-    go_degraded(classify(e));
+    go_degraded(sql::classify(e));
   }
 }
 
@@ -578,7 +544,7 @@ bool SignalStore::write(const std::vector<Stamped>& rows,
     for (const auto& r : rows) {
       if (!r.store) continue;
       db.insert.bind(1, r.symbol)
-          .bind(2, to_i64(r.seq))
+          .bind(2, sql::to_i64(r.seq))
           .bind(3, to_string(r.kind))
           .bind(4, r.ts_ms)
           .bind(5, *r.frame)
@@ -587,14 +553,14 @@ bool SignalStore::write(const std::vector<Stamped>& rows,
       ++n;
     }
     for (const auto& [s, v] : reserve) {
-      db.reserve.bind(1, s).bind(2, to_i64(v)).step();
+      db.reserve.bind(1, s).bind(2, sql::to_i64(v)).step();
       db.reserve.reset();
     }
     db.conn.exec("COMMIT");
   } catch (const sql::Error& e) {
     write_began_ms_.store(0);
     sqlite3_exec(db.conn.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    go_degraded(classify(e));
+    go_degraded(sql::classify(e));
     return false;
   }
   write_began_ms_.store(0);
@@ -614,9 +580,9 @@ SignalStore::Step SignalStore::answer(Recover& r) {
     try {
       auto& q = db_->range;
       q.bind(1, r.symbol)
-          .bind(2, to_i64(r.since))
-          .bind(3, to_i64(last))
-          .bind(4, to_i64(r.max_count + 1));
+          .bind(2, sql::to_i64(r.since))
+          .bind(3, sql::to_i64(last))
+          .bind(4, sql::to_i64(r.max_count + 1));
       while (q.step()) {
         // A re-sent price is not replaceable in the client's queue: the next one re-sent
         // must not drop it (live prices still replace live ones).
@@ -658,25 +624,25 @@ bool SignalStore::retention() {
     for (const auto& s : symbols) {
       std::uint64_t upto = 0;
       by_age.bind(1, s).bind(2, cutoff);
-      if (by_age.step()) upto = to_u64(by_age.i64(0));
+      if (by_age.step()) upto = sql::to_u64(by_age.i64(0));
       by_age.reset();
-      by_rows.bind(1, s).bind(2, to_i64(opts_.retention_rows));
-      if (by_rows.step()) upto = std::max(upto, to_u64(by_rows.i64(0)));
+      by_rows.bind(1, s).bind(2, sql::to_i64(opts_.retention_rows));
+      if (by_rows.step()) upto = std::max(upto, sql::to_u64(by_rows.i64(0)));
       by_rows.reset();
       if (upto == 0) continue;
       // At most kRetentionChunk rows per symbol and pass: broadcasts wait for this thread.
-      chunk.bind(1, s).bind(2, to_i64(upto)).bind(3, to_i64(kRetentionChunk - 1));
-      if (chunk.step() && to_u64(chunk.i64(0)) < upto) {
-        upto = to_u64(chunk.i64(0));
+      chunk.bind(1, s).bind(2, sql::to_i64(upto)).bind(3, sql::to_i64(kRetentionChunk - 1));
+      if (chunk.step() && sql::to_u64(chunk.i64(0)) < upto) {
+        upto = sql::to_u64(chunk.i64(0));
         more = true;
       }
       chunk.reset();
       c.exec("BEGIN IMMEDIATE");
       try {
-        del.bind(1, s).bind(2, to_i64(upto)).step();
+        del.bind(1, s).bind(2, sql::to_i64(upto)).step();
         del.reset();
         deleted += static_cast<std::uint64_t>(sqlite3_changes(c.handle()));
-        db_->floor.bind(1, s).bind(2, to_i64(upto)).step();
+        db_->floor.bind(1, s).bind(2, sql::to_i64(upto)).step();
         db_->floor.reset();
         c.exec("COMMIT");
       } catch (...) {
@@ -686,81 +652,12 @@ bool SignalStore::retention() {
       floor_[s] = std::max(floor_[s], upto);
     }
   } catch (const sql::Error& e) {
-    go_degraded(classify(e));
+    go_degraded(sql::classify(e));
   }
   write_began_ms_.store(0);
   std::lock_guard lk(state_mu_);
   stats_.retained_deleted += deleted;
   return more;
-}
-
-// --- reads ------------------------------------------------------------------------------------
-
-std::unique_ptr<SignalStore::Db> SignalStore::reader() const {
-  {
-    std::lock_guard lk(pool_mu_);
-    if (!pool_.empty()) {
-      auto db = std::move(pool_.back());
-      pool_.pop_back();
-      return db;
-    }
-  }
-  try {
-    return std::make_unique<Db>(opts_.path, SQLITE_OPEN_READONLY, opts_.busy_timeout);
-  } catch (const sql::Error& e) {
-    throw Error("history is unavailable: " + classify(e));
-  }
-}
-
-void SignalStore::give_back(std::unique_ptr<Db> db) const {
-  std::lock_guard lk(pool_mu_);
-  if (pool_.size() < kIdleReaders) pool_.push_back(std::move(db));
-}
-
-std::vector<StoredMessage> SignalStore::query(std::string_view text,
-                                              const std::function<void(sql::Stmt&)>& bind) const {
-  auto db = reader();
-  std::vector<StoredMessage> out;
-  try {
-    auto q = db->conn.prepare(text);
-    bind(q);
-    while (q.step()) {
-      out.push_back(StoredMessage{q.text(0), to_u64(q.i64(1)), q.text(2), q.i64(3), q.text(4)});
-    }
-  } catch (const sql::Error& e) {
-    throw Error("history is unavailable: " + classify(e));
-  }
-  give_back(std::move(db));
-  return out;
-}
-
-std::vector<StoredMessage> SignalStore::signals(const std::string& symbol, std::size_t limit,
-                                                std::uint64_t before) const {
-  // The partial index holds the signals only (the literal type is what lets SQLite use it).
-  return query(
-      "SELECT symbol, seq, type, ts_ms, json FROM messages INDEXED BY signals_by_seq WHERE "
-      "symbol = ? AND type = 'signal_update' AND seq < ? ORDER BY seq DESC LIMIT ?",
-      [&](sql::Stmt& q) {
-        q.bind(1, symbol).bind(2, before == 0 ? INT64_MAX : to_i64(before)).bind(3, to_i64(limit));
-      });
-}
-
-std::vector<StoredMessage> SignalStore::window(const std::string& symbol, std::int64_t from_ms,
-                                               std::int64_t to_ms, std::size_t limit) const {
-  return query(
-      "SELECT symbol, seq, type, ts_ms, json FROM messages WHERE symbol = ? AND ts_ms >= ? AND "
-      "ts_ms <= ? ORDER BY seq LIMIT ?",
-      [&](sql::Stmt& q) {
-        q.bind(1, symbol).bind(2, from_ms).bind(3, to_ms).bind(4, to_i64(limit));
-      });
-}
-
-std::vector<StoredMessage> SignalStore::latest_signals() const {
-  return query(
-      "SELECT m.symbol, m.seq, m.type, m.ts_ms, m.json FROM messages m JOIN (SELECT symbol, "
-      "max(seq) AS seq FROM messages WHERE type = 'signal_update' GROUP BY symbol) l ON "
-      "m.symbol = l.symbol AND m.seq = l.seq",
-      [](sql::Stmt&) {});
 }
 
 // --- figures ----------------------------------------------------------------------------------

@@ -87,4 +87,35 @@ void Conn::exec(std::string_view text) {
   if (rc != SQLITE_OK) fail(db_, sqlite3_extended_errcode(db_));
 }
 
+// What kind of trouble an SQLite error means, for the operator.
+std::string classify(const Error& e) {
+  const int primary = e.code() & 0xff;
+  std::string kind;
+  switch (primary) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      kind = "the file is corrupt or not an SQLite database";
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      kind = "the file is locked by another process";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_AUTH:
+      kind = "the file cannot be written (read-only or no permission)";
+      break;
+    case SQLITE_FULL:
+      kind = "the disk is full";
+      break;
+    case SQLITE_IOERR:
+      kind = "I/O error";
+      break;
+    default:
+      kind = "SQLite error";
+  }
+  return kind + " (" + e.what() + ")";
+}
+
 }  // namespace gs::sql

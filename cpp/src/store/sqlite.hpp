@@ -62,4 +62,11 @@ class Conn {
 // "disk I/O error (SQLITE_IOERR_WRITE): ..." style text for a failed call.
 std::string describe(sqlite3* db, int rc);
 
+// What kind of trouble an SQLite error means, for the operator: "the disk is full (...)".
+std::string classify(const Error& e);
+
+// Seqs are unsigned; SQLite's integers are signed.
+inline std::int64_t to_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+inline std::uint64_t to_u64(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
+
 }  // namespace gs::sql

@@ -23,13 +23,10 @@
 #include <vector>
 
 #include "goldensignals/core/message_kind.hpp"
+#include "goldensignals/store/history_reader.hpp"
 #include "goldensignals/store/journal.hpp"
 
 namespace gs {
-
-namespace sql {
-class Stmt;
-}
 
 struct StoreOptions {
   std::string path;                      // the SQLite file (created if missing)
@@ -49,13 +46,6 @@ struct StoreOptions {
 };
 
 // One stored room message: the exact JSON frame the clients were sent (seq included).
-struct StoredMessage {
-  std::string symbol;
-  std::uint64_t seq = 0;
-  std::string type;        // price_update, agent_update, signal_update, decision_update
-  std::int64_t ts_ms = 0;  // when it was stored
-  std::string json;
-};
 
 struct StoreStats {
   bool degraded = false;
@@ -109,15 +99,21 @@ class SignalStore final : public Journal {
   // Waits until everything appended before this call is committed and handed to Publish.
   void flush() override;
 
-  // Reads (any thread; a read connection of their own, no lock held while reading).
+  // Reads (any thread; read connections of their own, no lock held while reading).
   // Newest first: the signal_updates of `symbol` with seq < before (0: no bound).
   [[nodiscard]] std::vector<StoredMessage> signals(const std::string& symbol, std::size_t limit,
-                                                   std::uint64_t before = 0) const;
+                                                   std::uint64_t before = 0) const {
+    return reads_.latest(symbol, "signal_update", limit, before);
+  }
   // Oldest first: messages of `symbol` stored in [from_ms, to_ms], at most `limit`.
   [[nodiscard]] std::vector<StoredMessage> window(const std::string& symbol, std::int64_t from_ms,
-                                                  std::int64_t to_ms, std::size_t limit) const;
+                                                  std::int64_t to_ms, std::size_t limit) const {
+    return reads_.window(symbol, from_ms, to_ms, limit);
+  }
   // The latest signal_update of every symbol (the snapshots a restart starts with).
-  [[nodiscard]] std::vector<StoredMessage> latest_signals() const;
+  [[nodiscard]] std::vector<StoredMessage> latest_signals() const {
+    return reads_.latest_signals();
+  }
 
   [[nodiscard]] std::uint64_t last_seq(const std::string& symbol) const override;
   [[nodiscard]] bool degraded() const;
@@ -178,11 +174,6 @@ class SignalStore final : public Journal {
   // The seq above which a message published unstored could be issued again after a restart.
   [[nodiscard]] std::uint64_t unstored_ceiling(const std::string& symbol) const;
   Step answer(Recover& r);
-  std::unique_ptr<Db> reader() const;
-  // Rows (symbol, seq, type, ts_ms, json) of `text` on a pooled read connection.
-  std::vector<StoredMessage> query(std::string_view text,
-                                   const std::function<void(sql::Stmt&)>& bind) const;
-  void give_back(std::unique_ptr<Db> db) const;
 
   const StoreOptions opts_;
   // Present while every seq published is accounted for in the file (stored, reserved or
@@ -223,8 +214,7 @@ class SignalStore final : public Journal {
   // When the write in progress began (steady clock, ms; 0: none): a stuck disk shows here.
   std::atomic<std::int64_t> write_began_ms_{0};
 
-  mutable std::mutex pool_mu_;  // idle read connections; taken out while in use
-  mutable std::vector<std::unique_ptr<Db>> pool_;
+  HistoryReader reads_;
 
   std::thread writer_;
 };
