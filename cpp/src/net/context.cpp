@@ -12,16 +12,6 @@
 
 namespace gs {
 
-void AgentLatencyBook::record(const std::string& agent, double ms) {
-  std::lock_guard lk(mu_);
-  by_agent_[agent].record(ms);
-}
-
-std::map<std::string, LatencyHistogram> AgentLatencyBook::snapshot() const {
-  std::lock_guard lk(mu_);
-  return by_agent_;
-}
-
 void ServerContext::log(int level, const std::string& message) const {
   runtime->log(level, "goldensignals.websocket_orchestrator", message);
 }
@@ -295,10 +285,12 @@ std::string ServerContext::metrics() const {
 
   // Bucket bounds in seconds (Prometheus convention); the book keeps milliseconds.
   static constexpr double kBoundsMs[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000};
-  os << "# HELP gs_agent_latency_seconds Time from an agent's start to its answer.\n"
+  os << "# HELP gs_agent_latency_seconds Time from an agent's start to its answer (a timeout "
+        "is no answer: gs_agent_faults_total).\n"
         "# TYPE gs_agent_latency_seconds histogram\n";
-  for (const auto& [name, h] : latencies.snapshot()) {
-    const auto n = label(name);
+  for (const auto& a : stats) {
+    const auto& h = a.latency;
+    const auto n = label(a.name);
     for (double b : kBoundsMs) {
       os << "gs_agent_latency_seconds_bucket{agent=\"" << n << "\",le=\"" << fmt_num(b / 1000.0)
          << "\"} " << h.count_at_most(b) << '\n';

@@ -14,11 +14,6 @@ namespace gs {
 
 namespace {
 
-bool is_vote_outcome(const std::string& s) {
-  return s == "BUY" || s == "SELL" || s == "HOLD" || s == "ABSTAIN" || s == "TIMEOUT" ||
-         s == "FAILED";
-}
-
 std::string message(const char* type, nlohmann::json data) {
   return nlohmann::json{{"type", type}, {"data", std::move(data)}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -30,7 +25,6 @@ EventRouter::EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io
     : ctx_(std::move(ctx)), strand_(std::move(strand)) {}
 
 void EventRouter::on_agent_update(const AgentUpdate& u) {
-  if (is_vote_outcome(u.signal)) ctx_->latencies.record(u.agent, u.latency_ms);
   post(u.symbol, MessageKind::AgentUpdate, message("agent_update", agent_update_json(u)));
 }
 

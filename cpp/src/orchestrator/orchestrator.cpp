@@ -684,6 +684,7 @@ std::vector<AgentStatsView> Orchestrator::agent_stats() const {
     v.p50_ms = e.hist.quantile(0.5);
     v.p90_ms = e.hist.quantile(0.9);
     v.p99_ms = e.hist.quantile(0.99);
+    v.latency = e.hist;
     v.enabled = !(e.open && now < e.open_until);
     v.state = e.open ? (v.enabled ? "half_open" : "open") : (e.half_open ? "half_open" : "closed");
     v.consecutive_faults = e.consecutive;

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
@@ -15,7 +14,6 @@
 #include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/net/auth.hpp"
 #include "goldensignals/net/security.hpp"
-#include "goldensignals/orchestrator/agent_stats.hpp"
 #include "goldensignals/net/options.hpp"
 
 namespace boost::asio::ssl {
@@ -41,17 +39,6 @@ struct ServerCounters {
   std::atomic<std::uint64_t> events_dropped{0};  // price events shed before broadcast (overload)
 };
 
-// Per-agent vote latency as seen in agent_update events (for the /metrics histogram).
-class AgentLatencyBook {
- public:
-  void record(const std::string& agent, double ms);
-  [[nodiscard]] std::map<std::string, LatencyHistogram> snapshot() const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, LatencyHistogram> by_agent_;  // bounded by the agents registered
-};
-
 struct ServerContext {
   ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt);
 
@@ -70,7 +57,6 @@ struct ServerContext {
   ServerCounters counters;
   mutable SecurityCounters security;  // counted from const paths too (HTTP answers)
   IpTable per_ip;                     // open WebSocket sessions per client address
-  AgentLatencyBook latencies;
   std::atomic<bool> stopping{false};
   std::atomic<int> paced_replays{0};  // replay threads running (ClientHandler::replay)
   // A WebSocket session (connections_active) or a paced replay counts itself out, so that

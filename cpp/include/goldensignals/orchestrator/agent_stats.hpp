@@ -42,6 +42,7 @@ struct AgentStatsView {
   double p50_ms = 0.0;
   double p90_ms = 0.0;
   double p99_ms = 0.0;
+  LatencyHistogram latency;  // every answer's latency (timeouts are not answers)
   bool enabled = true;
   std::string state;  // "closed" (healthy), "open" (tripped, resting), "half_open" (on trial)
   int consecutive_faults = 0;
