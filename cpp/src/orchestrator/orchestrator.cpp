@@ -13,6 +13,7 @@
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/core/validate.hpp"
+#include "goldensignals/orchestrator/circuit_breaker.hpp"
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -35,16 +36,13 @@ struct Orchestrator::Gate {
 };
 
 struct Orchestrator::Entry {
-  explicit Entry(AgentPtr a) : agent(std::move(a)) {}
+  Entry(AgentPtr a, const OrchestratorOptions& o)
+      : agent(std::move(a)), breaker(o.breaker_faults, o.breaker_cooldown) {}
   AgentPtr agent;
   std::mutex mu;  // guards everything below
   LatencyHistogram hist;
   std::uint64_t calls = 0, votes = 0, abstentions = 0, timeouts = 0, errors = 0, late = 0;
-  int consecutive = 0;
-  bool open = false;
-  bool half_open = false;
-  Clock::time_point open_until{};
-  std::string last_error;
+  CircuitBreaker breaker;
 };
 
 struct Orchestrator::SymbolSlot {
@@ -178,7 +176,7 @@ void Orchestrator::add_agent(AgentPtr agent) {
       throw InvalidArgument("agent name '" + s.name + "' is already registered; names are unique");
     }
   }
-  agents_.push_back(std::make_shared<Entry>(std::move(agent)));
+  agents_.push_back(std::make_shared<Entry>(std::move(agent), opts_));
 }
 
 bool Orchestrator::remove_agent(const std::string& name) {
@@ -279,6 +277,39 @@ void Orchestrator::drive(SymbolSlot& slot) {
 
 void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
                           std::shared_ptr<std::promise<DecisionPtr>> promise) {
+  auto a = open_analysis(slot, std::move(trigger), std::move(promise));
+  if (!a) return;
+  AgentUpdate start;
+  start.symbol = a->symbol;
+  start.analysis_id = a->id;
+  start.agent = "Orchestrator";
+  start.signal = "ANALYZING";
+  start.reasoning = {"trigger: " + a->trigger, std::to_string(a->entries.size()) + " agents"};
+  start.ts_ms = now_ms();
+  sink_->on_agent_update(start);
+  // Decide who runs before anyone starts, so a fast agent cannot finish the analysis early.
+  std::vector<Ballot> refused;
+  const auto runners = admit(*a, refused);
+  for (const auto& b : refused) sink_->on_agent_update(make_update(a->symbol, a->id, b));
+  if (runners.empty()) {
+    finish(a);
+    return;
+  }
+  for (std::size_t i : runners) {
+    AgentUpdate u;
+    u.symbol = a->symbol;
+    u.analysis_id = a->id;
+    u.agent = a->ballots[i].agent;
+    u.signal = "PROCESSING";
+    u.ts_ms = now_ms();
+    sink_->on_agent_update(u);
+  }
+  for (std::size_t i : runners) start_agent(a, i);
+}
+
+std::shared_ptr<Orchestrator::Analysis> Orchestrator::open_analysis(
+    const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
+    std::shared_ptr<std::promise<DecisionPtr>> promise) {
   auto a = std::make_shared<Analysis>();
   a->id = uuid4();
   a->symbol = slot->symbol;
@@ -304,7 +335,7 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
     d->consensus.reason = why;
     d->ts_ms = now_ms();
     complete(a, std::move(d));
-    return;
+    return nullptr;
   }
   a->ctx = std::make_shared<AgentContext>(AgentContext{std::move(snap), a->id});
   {
@@ -317,97 +348,63 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
   a->deadlines.resize(n);
   a->answered.assign(n, Clock::time_point::max());
   a->timers.resize(n);
+  return a;
+}
 
-  AgentUpdate start;
-  start.symbol = a->symbol;
-  start.analysis_id = a->id;
-  start.agent = "Orchestrator";
-  start.signal = "ANALYZING";
-  start.reasoning = {"trigger: " + a->trigger, std::to_string(n) + " agents"};
-  start.ts_ms = now_ms();
-  sink_->on_agent_update(start);
-
-  // Decide who runs before anyone starts, so a fast agent cannot finish the analysis early.
+std::vector<std::size_t> Orchestrator::admit(Analysis& a, std::vector<Ballot>& refused) {
   std::vector<std::size_t> runners;
-  std::vector<Ballot> disabled;
-  {
+  std::lock_guard lk(a.mu);
+  const auto now = Clock::now();
+  for (std::size_t i = 0; i < a.entries.size(); ++i) {
+    auto& e = *a.entries[i];
+    Ballot& b = a.ballots[i];
+    b.agent = e.agent->name();
+    b.weight = e.agent->spec().weight;
+    std::lock_guard ek(e.mu);
+    if (auto why = e.breaker.admit(now)) {
+      b.status = AgentStatus::Disabled;
+      b.error = std::move(*why);
+      a.settled[i] = true;
+      refused.push_back(b);
+      continue;
+    }
+    runners.push_back(i);
+    a.deadlines[i] = now + timeout_of(*e.agent);
+  }
+  a.remaining = runners.size();
+  return runners;
+}
+
+void Orchestrator::start_agent(const std::shared_ptr<Analysis>& a, std::size_t i) {
+  if (!opts_.driven) {  // driven: no timer thread; a late answer is judged on arrival
+    auto timer = std::make_unique<asio::steady_timer>(io_->timers, a->deadlines[i]);
+    timer->async_wait([this, a, i](const boost::system::error_code& ec) {
+      if (!ec) asio::post(io_->compute, [this, a, i] { on_deadline(a, i); });
+    });
     std::lock_guard lk(a->mu);
-    const auto now = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) {
-      auto& e = *a->entries[i];
-      Ballot& b = a->ballots[i];
-      b.agent = e.agent->name();
-      b.weight = e.agent->spec().weight;
-      std::lock_guard ek(e.mu);
-      if (e.open && now < e.open_until) {
-        b.status = AgentStatus::Disabled;
-        b.error = "circuit breaker open after " + std::to_string(e.consecutive) +
-                  " consecutive faults (last: " + e.last_error + ")";
-        a->settled[i] = true;
-        disabled.push_back(b);
-        continue;
-      }
-      if (e.half_open) {  // another analysis is making the trial call: wait for its verdict
-        b.status = AgentStatus::Disabled;
-        b.error = "circuit breaker half-open: a trial call is in progress";
-        a->settled[i] = true;
-        disabled.push_back(b);
-        continue;
-      }
-      if (e.open) {  // cool-down over: one trial call
-        e.open = false;
-        e.half_open = true;
-      }
-      runners.push_back(i);
-      a->deadlines[i] = now + timeout_of(*e.agent);
-    }
-    a->remaining = runners.size();
+    a->timers[i] = std::move(timer);
   }
-  for (const auto& b : disabled) sink_->on_agent_update(make_update(a->symbol, a->id, b));
-  if (runners.empty()) {
-    finish(a);
-    return;
-  }
-  for (std::size_t i : runners) {
-    AgentUpdate u;
-    u.symbol = a->symbol;
-    u.analysis_id = a->id;
-    u.agent = a->ballots[i].agent;
-    u.signal = "PROCESSING";
-    u.ts_ms = now_ms();
-    sink_->on_agent_update(u);
-  }
-  for (std::size_t i : runners) {
-    if (!opts_.driven) {  // driven: no timer thread; a late answer is judged on arrival
-      auto timer = std::make_unique<asio::steady_timer>(io_->timers, a->deadlines[i]);
-      timer->async_wait([this, a, i](const boost::system::error_code& ec) {
-        if (!ec) asio::post(io_->compute, [this, a, i] { on_deadline(a, i); });
-      });
+  const auto& agent = a->entries[i]->agent;
+  auto done = [gate = gate_, a, i, this](AgentOutcome out) {
+    const auto arrived = Clock::now();
+    {
+      // Seen by on_deadline: an answer in time is never turned into a timeout by a race.
       std::lock_guard lk(a->mu);
-      a->timers[i] = std::move(timer);
+      if (a->answered[i] == Clock::time_point::max()) a->answered[i] = arrived;
     }
-    const auto& agent = a->entries[i]->agent;
-    auto done = [gate = gate_, a, i, this](AgentOutcome out) {
-      const auto arrived = Clock::now();
-      {
-        // Seen by on_deadline: an answer in time is never turned into a timeout by a race.
-        std::lock_guard lk(a->mu);
-        if (a->answered[i] == Clock::time_point::max()) a->answered[i] = arrived;
-      }
-      std::lock_guard gl(gate->mu);
-      if (!gate->compute) return;  // the orchestrator is gone; nothing to tell
-      asio::post(*gate->compute, [this, a, i, out = std::move(out), arrived]() mutable {
-        on_result(a, i, std::move(out), arrived);
-      });
-    };
-    const auto deadline = a->deadlines[i];
-    if (agent->spec().kind == AgentKind::Native) {
-      asio::post(io_->compute, [agent, ctx = a->ctx, deadline, done = std::move(done)]() mutable {
-        agent->start(std::move(ctx), deadline, std::move(done));
-      });
-    } else {
-      agent->start(a->ctx, deadline, std::move(done));
-    }
+    std::lock_guard gl(gate->mu);
+    if (!gate->compute) return;  // the orchestrator is gone; nothing to tell
+    asio::post(*gate->compute, [this, a, i, out = std::move(out), arrived]() mutable {
+      on_result(a, i, std::move(out), arrived);
+    });
+  };
+  const auto deadline = a->deadlines[i];
+  if (agent->spec().kind == AgentKind::Native) {
+    asio::post(io_->compute, [agent, ctx = a->ctx, deadline, done = std::move(done)]() mutable {
+      agent->start(std::move(ctx), deadline, std::move(done));
+    });
+  } else {
+    agent->start(a->ctx, deadline, std::move(done));
   }
 }
 
@@ -500,28 +497,22 @@ void Orchestrator::account(Entry& e, const Ballot& b) {
         break;
     }
     if (b.status != AgentStatus::Timeout) e.hist.record(b.latency_ms);
-    if (fault) {
-      e.last_error = b.error;
-      ++e.consecutive;
-      if (!e.open && (e.half_open || e.consecutive >= opts_.breaker_faults)) {
-        e.open = true;
-        e.half_open = false;
-        e.open_until = Clock::now() + opts_.breaker_cooldown;
+    switch (e.breaker.record(fault, b.error, Clock::now())) {
+      case CircuitBreaker::Change::Opened:
         alert = Alert{"system", "warning", "agent_disabled",
                       "agent " + e.agent->name() + " disabled for " +
-                          std::to_string(opts_.breaker_cooldown.count() / 1000.0).substr(0, 5) +
-                          " s after " + std::to_string(e.consecutive) +
+                          fmt_num(static_cast<double>(e.breaker.cooldown().count()) / 1000.0) +
+                          " s after " + std::to_string(e.breaker.consecutive()) +
                           " consecutive faults; last: " + b.error,
                       now_ms()};
-      }
-    } else {
-      e.consecutive = 0;
-      if (e.half_open) {
-        e.half_open = false;
+        break;
+      case CircuitBreaker::Change::Closed:
         alert = Alert{"system", "info", "agent_enabled",
                       "agent " + e.agent->name() + " re-enabled after a successful trial call",
                       now_ms()};
-      }
+        break;
+      case CircuitBreaker::Change::None:
+        break;
     }
   }
   if (alert) sink_->on_alert(*alert);
@@ -685,10 +676,10 @@ std::vector<AgentStatsView> Orchestrator::agent_stats() const {
     v.p90_ms = e.hist.quantile(0.9);
     v.p99_ms = e.hist.quantile(0.99);
     v.latency = e.hist;
-    v.enabled = !(e.open && now < e.open_until);
-    v.state = e.open ? (v.enabled ? "half_open" : "open") : (e.half_open ? "half_open" : "closed");
-    v.consecutive_faults = e.consecutive;
-    v.last_error = e.last_error;
+    v.enabled = e.breaker.enabled(now);
+    v.state = e.breaker.state(now);
+    v.consecutive_faults = e.breaker.consecutive();
+    v.last_error = e.breaker.last_error();
     out.push_back(std::move(v));
   }
   return out;

@@ -98,8 +98,16 @@ class Orchestrator {
   struct Io;
 
   void drive(SymbolSlot& slot);  // driven: runs the compute queue until the slot is idle
+  // An analysis: opened (null: no market data, completed with the reason), its agents
+  // admitted by their circuit breakers, announced, and started.
   void launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
               std::shared_ptr<std::promise<DecisionPtr>> promise);
+  std::shared_ptr<Analysis> open_analysis(const std::shared_ptr<SymbolSlot>& slot,
+                                          std::string trigger,
+                                          std::shared_ptr<std::promise<DecisionPtr>> promise);
+  // The agents that run (their indexes); `refused` gets the others' ballots.
+  std::vector<std::size_t> admit(Analysis& a, std::vector<Ballot>& refused);
+  void start_agent(const std::shared_ptr<Analysis>& a, std::size_t i);
   void complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<Decision> d);
   void on_result(const std::shared_ptr<Analysis>& a, std::size_t i, AgentOutcome out,
                  std::chrono::steady_clock::time_point arrived);
