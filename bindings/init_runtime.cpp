@@ -145,10 +145,10 @@ class PyRuntime {
   std::shared_ptr<Server> server_;  // at most one; stopped before the runtime
 };
 
-}  // namespace
+using RuntimeClass = py::class_<PyRuntime>;
 
-void init_runtime(py::module_& m) {
-  bind_context(m);
+// The CSV reader the native server's replay feed uses.
+void def_csv_reader(py::module_& m) {
   m.def(
       "read_ohlcv_csv",
       [](const std::string& path) {
@@ -177,11 +177,11 @@ void init_runtime(py::module_& m) {
       py::arg("path"),
       "OHLCV bars of a CSV file, parsed as goldensignals-server --feed replay:PATH parses "
       "them: {symbol ('' without a symbol column): (ts_ms, open, high, low, close, volume)}.");
-  bind_event_types(m);
-  m.def("builtin_agent_names", &builtin_agent_names, "Names of the built-in native agents.");
+}
 
-  py::class_<PyRuntime>(m, "Runtime", "Native runtime (private; use goldensignals.Runtime).")
-      .def(py::init([](std::vector<std::string> symbols, const py::dict& values,
+// Made from resolved settings; started, stopped, and what it reports.
+void def_lifecycle(RuntimeClass& cls) {
+  cls.def(py::init([](std::vector<std::string> symbols, const py::dict& values,
                        py::object dispatch, py::object aio_submit, const py::dict& scoring,
                        bool synchronous) {
              RuntimeOptions o;
@@ -201,6 +201,20 @@ void init_runtime(py::module_& m) {
            py::arg("synchronous") = false,
            "settings: every setting by keyword, resolved (goldensignals.settings.resolve).")
       .def(
+          "start", [](PyRuntime& r) { r.rt().start(); }, py::call_guard<py::gil_scoped_release>())
+      .def("stop", &PyRuntime::shutdown, py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("state",
+                             [](PyRuntime& r) { return std::string(to_string(r.rt().state())); })
+      .def_property_readonly("symbols", [](PyRuntime& r) { return r.rt().symbols(); })
+      .def("status", &PyRuntime::status)
+      .def(
+          "wait_idle", [](PyRuntime& r, const std::string& s) { r.rt().wait_idle(s); },
+          py::call_guard<py::gil_scoped_release>());
+}
+
+// Where its bars come from: a simulated or replayed feed, or bars and ticks given.
+void def_feeds(RuntimeClass& cls) {
+  cls.def(
           "set_simulated_feed",
           [](PyRuntime& r, std::uint64_t seed, double drift, double volatility, double interval,
              std::size_t backfill, std::int64_t max_bars, double base_volume,
@@ -235,98 +249,6 @@ void init_runtime(py::module_& m) {
           },
           py::arg("data"), py::arg("speed"))
       .def(
-          "add_builtin_agents",
-          [](PyRuntime& r, const std::vector<std::string>& names) {
-            auto agents = make_builtin_agents(names);
-            py::gil_scoped_release nogil;
-            for (auto& a : agents) r.rt().orchestrator().add_agent(std::move(a));
-          },
-          py::arg("names"))
-      .def(
-          "add_native_agent",
-          [](PyRuntime& r, std::shared_ptr<Analog> a) {
-            py::gil_scoped_release nogil;
-            r.rt().orchestrator().add_agent(std::move(a));
-          },
-          py::arg("agent"))
-      .def("add_python_agent", &PyRuntime::add_python_agent, py::arg("name"), py::arg("fn"),
-           py::arg("weight"), py::arg("timeout"))
-      .def(
-          "remove_agent",
-          [](PyRuntime& r, const std::string& name) {
-            return r.rt().orchestrator().remove_agent(name);
-          },
-          py::call_guard<py::gil_scoped_release>())
-      .def(
-          "agent_names",
-          [](PyRuntime& r) {
-            std::vector<std::string> out;
-            for (const auto& a : r.rt().orchestrator().agents()) out.push_back(a->name());
-            return out;
-          },
-          py::call_guard<py::gil_scoped_release>())
-      .def(
-          "set_log_level", [](PyRuntime& r, int level) { r.pump().set_log_level(level); },
-          py::arg("level"))
-      .def(
-          "set_event_kinds",
-          [](PyRuntime& r, const std::vector<std::string>& kinds) {
-            unsigned mask = 0;
-            for (const auto& k : kinds) {
-              if (k == "agent_update") {
-                mask |= EventPump::kAgentUpdate;
-              } else if (k == "decision") {
-                mask |= EventPump::kDecision;
-              } else if (k == "price_update") {
-                mask |= EventPump::kPriceUpdate;
-              } else {
-                throw InvalidArgument("set_event_kinds: kind '" + k +
-                                      "' is not known; expected agent_update, decision or "
-                                      "price_update");
-              }
-            }
-            r.pump().set_wanted(mask);
-          },
-          py::arg("kinds"), "Event kinds delivered to Python (alerts and logs always are).")
-      .def(
-          "set_default_timeout",
-          [](PyRuntime& r, double seconds) {
-            r.rt().orchestrator().set_default_timeout(to_ms(seconds, "agent_timeout"));
-          },
-          py::arg("seconds"))
-      .def(
-          "start", [](PyRuntime& r) { r.rt().start(); }, py::call_guard<py::gil_scoped_release>())
-      .def("stop", &PyRuntime::shutdown, py::call_guard<py::gil_scoped_release>())
-      .def_property_readonly("state",
-                             [](PyRuntime& r) { return std::string(to_string(r.rt().state())); })
-      .def_property_readonly("symbols", [](PyRuntime& r) { return r.rt().symbols(); })
-      .def(
-          "analyze",
-          [](PyRuntime& r, const std::string& symbol, std::optional<double> timeout_s) {
-            if (timeout_s && (!std::isfinite(*timeout_s) || *timeout_s <= 0)) {
-              throw InvalidArgument("analyze: timeout " + fmt_num(*timeout_s) +
-                                    " is not accepted; expected seconds > 0, or None to wait "
-                                    "until the analysis ends");
-            }
-            std::shared_future<DecisionPtr> fut;
-            {
-              py::gil_scoped_release nogil;
-              fut = r.rt().analyze(symbol);
-              if (!timeout_s) {
-                fut.wait();  // the agents' deadlines bound it
-              } else if (fut.wait_for(std::chrono::duration<double>(std::min(*timeout_s, 1e9))) !=
-                         std::future_status::ready) {
-                throw TimeoutError("analysis of " + symbol + " did not finish within " +
-                                   fmt_num(*timeout_s) + " s");
-              }
-            }
-            return PyDecision{fut.get()};
-          },
-          py::arg("symbol"), py::arg("timeout"))
-      .def(
-          "wait_idle", [](PyRuntime& r, const std::string& s) { r.rt().wait_idle(s); },
-          py::call_guard<py::gil_scoped_release>())
-      .def(
           "publish_tick",
           [](PyRuntime& r, const std::string& symbol, double price, double volume,
              std::int64_t ts) { r.rt().publish_tick(symbol, price, volume, ts); },
@@ -340,45 +262,6 @@ void init_runtime(py::module_& m) {
           },
           py::arg("symbol"), py::arg("ts_ms"), py::arg("open"), py::arg("high"), py::arg("low"),
           py::arg("close"), py::arg("volume"), py::call_guard<py::gil_scoped_release>())
-      .def(
-          "context",
-          [](PyRuntime& r, const std::string& symbol) -> py::object {
-            SnapshotPtr snap;
-            {
-              py::gil_scoped_release nogil;
-              snap = r.rt().snapshot(symbol);
-            }
-            if (!snap) return py::none();
-            return py::cast(PyContext{std::make_shared<AgentContext>(AgentContext{snap, ""})});
-          },
-          py::arg("symbol"))
-      .def("get_policy",
-           [](PyRuntime& r) {
-             ConsensusPolicy p;
-             {
-               py::gil_scoped_release nogil;
-               p = r.rt().orchestrator().policy();
-             }
-             py::dict d;
-             d["min_confidence"] = p.min_confidence;
-             d["threshold"] = p.threshold;
-             d["min_agents"] = p.min_agents;
-             return d;
-           })
-      .def(
-          "set_policy",
-          [](PyRuntime& r, std::optional<double> min_confidence, std::optional<double> threshold,
-             std::optional<int> min_agents) {
-            py::gil_scoped_release nogil;
-            auto p = r.rt().orchestrator().policy();
-            if (min_confidence) p.min_confidence = *min_confidence;
-            if (threshold) p.threshold = *threshold;
-            if (min_agents) p.min_agents = *min_agents;
-            r.rt().orchestrator().set_policy(p);
-          },
-          py::kw_only(), py::arg("min_confidence") = py::none(), py::arg("threshold") = py::none(),
-          py::arg("min_agents") = py::none())
-      .def("status", &PyRuntime::status)
       .def(
           "wait_feed",
           [](PyRuntime& r, double timeout_s) {
@@ -422,7 +305,140 @@ void init_runtime(py::module_& m) {
           },
           py::arg("progress") = py::none(),
           "Synchronous runtimes: runs the feed to its end on this thread; true when complete.")
-      .def("bars_ingested", [](PyRuntime& r) { return r.rt().bars_ingested(); })
+      .def("bars_ingested", [](PyRuntime& r) { return r.rt().bars_ingested(); });
+}
+
+// The panel: built-in, native and Python agents, their timeout, the consensus policy.
+void def_agents(RuntimeClass& cls) {
+  cls.def(
+          "add_builtin_agents",
+          [](PyRuntime& r, const std::vector<std::string>& names) {
+            auto agents = make_builtin_agents(names);
+            py::gil_scoped_release nogil;
+            for (auto& a : agents) r.rt().orchestrator().add_agent(std::move(a));
+          },
+          py::arg("names"))
+      .def(
+          "add_native_agent",
+          [](PyRuntime& r, std::shared_ptr<Analog> a) {
+            py::gil_scoped_release nogil;
+            r.rt().orchestrator().add_agent(std::move(a));
+          },
+          py::arg("agent"))
+      .def("add_python_agent", &PyRuntime::add_python_agent, py::arg("name"), py::arg("fn"),
+           py::arg("weight"), py::arg("timeout"))
+      .def(
+          "remove_agent",
+          [](PyRuntime& r, const std::string& name) {
+            return r.rt().orchestrator().remove_agent(name);
+          },
+          py::call_guard<py::gil_scoped_release>())
+      .def(
+          "agent_names",
+          [](PyRuntime& r) {
+            std::vector<std::string> out;
+            for (const auto& a : r.rt().orchestrator().agents()) out.push_back(a->name());
+            return out;
+          },
+          py::call_guard<py::gil_scoped_release>())
+      .def(
+          "set_default_timeout",
+          [](PyRuntime& r, double seconds) {
+            r.rt().orchestrator().set_default_timeout(to_ms(seconds, "agent_timeout"));
+          },
+          py::arg("seconds"))
+      .def(
+          "context",
+          [](PyRuntime& r, const std::string& symbol) -> py::object {
+            SnapshotPtr snap;
+            {
+              py::gil_scoped_release nogil;
+              snap = r.rt().snapshot(symbol);
+            }
+            if (!snap) return py::none();
+            return py::cast(PyContext{std::make_shared<AgentContext>(AgentContext{snap, ""})});
+          },
+          py::arg("symbol"))
+      .def("get_policy",
+           [](PyRuntime& r) {
+             ConsensusPolicy p;
+             {
+               py::gil_scoped_release nogil;
+               p = r.rt().orchestrator().policy();
+             }
+             py::dict d;
+             d["min_confidence"] = p.min_confidence;
+             d["threshold"] = p.threshold;
+             d["min_agents"] = p.min_agents;
+             return d;
+           })
+      .def(
+          "set_policy",
+          [](PyRuntime& r, std::optional<double> min_confidence, std::optional<double> threshold,
+             std::optional<int> min_agents) {
+            py::gil_scoped_release nogil;
+            auto p = r.rt().orchestrator().policy();
+            if (min_confidence) p.min_confidence = *min_confidence;
+            if (threshold) p.threshold = *threshold;
+            if (min_agents) p.min_agents = *min_agents;
+            r.rt().orchestrator().set_policy(p);
+          },
+          py::kw_only(), py::arg("min_confidence") = py::none(), py::arg("threshold") = py::none(),
+          py::arg("min_agents") = py::none());
+}
+
+// Which events reach Python.
+void def_events(RuntimeClass& cls) {
+  cls.def(
+          "set_log_level", [](PyRuntime& r, int level) { r.pump().set_log_level(level); },
+          py::arg("level"))
+      .def(
+          "set_event_kinds",
+          [](PyRuntime& r, const std::vector<std::string>& kinds) {
+            unsigned mask = 0;
+            for (const auto& k : kinds) {
+              if (k == "agent_update") {
+                mask |= EventPump::kAgentUpdate;
+              } else if (k == "decision") {
+                mask |= EventPump::kDecision;
+              } else if (k == "price_update") {
+                mask |= EventPump::kPriceUpdate;
+              } else {
+                throw InvalidArgument("set_event_kinds: kind '" + k +
+                                      "' is not known; expected agent_update, decision or "
+                                      "price_update");
+              }
+            }
+            r.pump().set_wanted(mask);
+          },
+          py::arg("kinds"), "Event kinds delivered to Python (alerts and logs always are).");
+}
+
+// Analyses on request, and the live scores of their signals.
+void def_analysis(RuntimeClass& cls) {
+  cls.def(
+          "analyze",
+          [](PyRuntime& r, const std::string& symbol, std::optional<double> timeout_s) {
+            if (timeout_s && (!std::isfinite(*timeout_s) || *timeout_s <= 0)) {
+              throw InvalidArgument("analyze: timeout " + fmt_num(*timeout_s) +
+                                    " is not accepted; expected seconds > 0, or None to wait "
+                                    "until the analysis ends");
+            }
+            std::shared_future<DecisionPtr> fut;
+            {
+              py::gil_scoped_release nogil;
+              fut = r.rt().analyze(symbol);
+              if (!timeout_s) {
+                fut.wait();  // the agents' deadlines bound it
+              } else if (fut.wait_for(std::chrono::duration<double>(std::min(*timeout_s, 1e9))) !=
+                         std::future_status::ready) {
+                throw TimeoutError("analysis of " + symbol + " did not finish within " +
+                                   fmt_num(*timeout_s) + " s");
+              }
+            }
+            return PyDecision{fut.get()};
+          },
+          py::arg("symbol"), py::arg("timeout"))
       .def("take_scored",
            [](PyRuntime& r) {
              auto* s = r.rt().scorer();
@@ -443,8 +459,12 @@ void init_runtime(py::module_& m) {
                j = scores_json(*s);
              }
              return to_py(j);
-           })
-      .def(
+           });
+}
+
+// The WebSocket/HTTP server of this runtime.
+void def_server(RuntimeClass& cls) {
+  cls.def(
           "serve",
           [](PyRuntime& r, const py::dict& values, std::string web_root) {
             RuntimeOptions unused;
@@ -478,6 +498,23 @@ void init_runtime(py::module_& m) {
              }
              return py::str(text);
            });
+}
+
+}  // namespace
+
+void init_runtime(py::module_& m) {
+  bind_context(m);
+  def_csv_reader(m);
+  bind_event_types(m);
+  m.def("builtin_agent_names", &builtin_agent_names, "Names of the built-in native agents.");
+
+  RuntimeClass c(m, "Runtime", "Native runtime (private; use goldensignals.Runtime).");
+  def_lifecycle(c);
+  def_feeds(c);
+  def_agents(c);
+  def_events(c);
+  def_analysis(c);
+  def_server(c);
 }
 
 }  // namespace gs::bind
