@@ -30,14 +30,15 @@ void bind_event_types(py::module_& m) {
       .def_readonly("symbol", &AgentUpdate::symbol)
       .def_readonly("analysis_id", &AgentUpdate::analysis_id)
       .def_readonly("agent", &AgentUpdate::agent)
-      .def_readonly("signal", &AgentUpdate::signal)
+      .def_property_readonly("signal",
+                             [](const AgentUpdate& u) { return std::string(to_string(u.signal)); })
       .def_readonly("confidence", &AgentUpdate::confidence)
       .def_readonly("latency_ms", &AgentUpdate::latency_ms)
       .def_readonly("reasoning", &AgentUpdate::reasoning)
       .def_property_readonly("timestamp", [](const AgentUpdate& u) { return iso8601_ms(u.ts_ms); })
       .def("to_dict", [](const AgentUpdate& u) { return to_py(agent_update_json(u)); })
       .def("__repr__", [](const AgentUpdate& u) {
-        return "AgentUpdate(" + u.symbol + ", " + u.agent + ": " + u.signal + " " +
+        return "AgentUpdate(" + u.symbol + ", " + u.agent + ": " + std::string(to_string(u.signal)) + " " +
                std::to_string(u.confidence).substr(0, 4) + ")";
       });
 
@@ -64,7 +65,8 @@ void bind_event_types(py::module_& m) {
                              [](const PySignal& s) { return s.d->consensus.reasoning; })
       .def_property_readonly("indicators",
                              [](const PySignal& s) { return indicators_dict(s.d->indicators); })
-      .def_property_readonly("trigger", [](const PySignal& s) { return s.d->trigger; })
+      .def_property_readonly("trigger",
+                             [](const PySignal& s) { return std::string(to_string(s.d->trigger)); })
       .def_property_readonly("timestamp", [](const PySignal& s) { return iso8601_ms(s.d->ts_ms); })
       .def_property_readonly("market_time",
                              [](const PySignal& s) { return iso8601_ms(s.d->market_ts_ms); })
@@ -94,7 +96,8 @@ void bind_event_types(py::module_& m) {
       .def_property_readonly("agreement",
                              [](const PyDecision& x) { return x.d->consensus.agreement; })
       .def_property_readonly("quorum", [](const PyDecision& x) { return x.d->consensus.quorum; })
-      .def_property_readonly("trigger", [](const PyDecision& x) { return x.d->trigger; })
+      .def_property_readonly(
+          "trigger", [](const PyDecision& x) { return std::string(to_string(x.d->trigger)); })
       .def_property_readonly("price", [](const PyDecision& x) { return x.d->price; })
       .def_property_readonly("timestamp",
                              [](const PyDecision& x) { return iso8601_ms(x.d->ts_ms); })

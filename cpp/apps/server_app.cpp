@@ -26,17 +26,19 @@ namespace {
 class LogSink final : public RuntimeSink {
  public:
   void on_agent_update(const AgentUpdate& u) override {
-    if (u.signal == "PROCESSING" || u.signal == "ANALYZING") return;
-    spdlog::debug("{} {} {} {:.2f} ({:.3f} ms){}", u.symbol, u.agent, u.signal, u.confidence,
-                  u.latency_ms, u.reasoning.empty() ? "" : " " + u.reasoning.front());
+    if (u.signal == AgentSignal::Processing || u.signal == AgentSignal::Analyzing) return;
+    spdlog::debug("{} {} {} {:.2f} ({:.3f} ms){}", u.symbol, u.agent, to_string(u.signal),
+                  u.confidence, u.latency_ms,
+                  u.reasoning.empty() ? "" : " " + u.reasoning.front());
   }
   void on_decision(const DecisionPtr& d) override {
     if (d->has_signal()) {
       spdlog::info("signal {} {} confidence {:.2f} agreement {:.2f} at {:.2f} [{}]", d->symbol,
                    d->consensus.action_name(), d->consensus.confidence, d->consensus.agreement,
-                   d->price, d->trigger);
+                   d->price, to_string(d->trigger));
     } else {
-      spdlog::info("no signal {}: {} [{}]", d->symbol, d->consensus.reason, d->trigger);
+      spdlog::info("no signal {}: {} [{}]", d->symbol, d->consensus.reason,
+                   to_string(d->trigger));
     }
   }
   void on_alert(const Alert& a) override { spdlog::warn("alert {}: {}", a.code, a.message); }

@@ -36,7 +36,7 @@ struct Fixture {
 TEST(Orchestrator, UnanimousPanelGivesSignalAndReportsEveryStep) {
   Fixture f;
   for (const char* n : {"A", "B", "C", "D"}) f.add(n, Action::Buy, 0.9);
-  auto d = f.orch->request("AAPL", "manual").get();
+  auto d = f.orch->request("AAPL", Trigger::Manual).get();
   ASSERT_TRUE(d->has_signal());
   EXPECT_EQ(d->consensus.action_name(), "BUY");
   EXPECT_EQ(d->ballots.size(), 4u);
@@ -46,7 +46,7 @@ TEST(Orchestrator, UnanimousPanelGivesSignalAndReportsEveryStep) {
   std::map<std::string, int> by_signal;
   for (const auto& u : f.sink->updates) {
     EXPECT_EQ(u.analysis_id, d->analysis_id);
-    ++by_signal[u.signal];
+    ++by_signal[std::string(to_string(u.signal))];
   }
   EXPECT_EQ(by_signal["ANALYZING"], 1);
   EXPECT_EQ(by_signal["PROCESSING"], 4);
@@ -62,7 +62,7 @@ TEST(Orchestrator, FaultsAreIsolatedWithAStatusAndAReason) {
   f.add("Thrower", Action::Buy, 0.9)->fail = true;
   f.add("NaN", Action::Buy, 0.9)->garbage = true;
   f.add("Quiet", Action::Buy, 0.9)->abstain = true;
-  auto d = f.orch->request("AAPL", "manual").get();
+  auto d = f.orch->request("AAPL", Trigger::Manual).get();
   std::map<std::string, Ballot> by;
   for (const auto& b : d->ballots) by[b.agent] = b;
   EXPECT_EQ(by["Thrower"].status, AgentStatus::Failed);
@@ -79,7 +79,7 @@ TEST(Orchestrator, LateVoteNeverCountsAndNeverDelaysTheDecision) {
   auto slow = std::make_shared<test::GatedAgent>("Slow", 50ms);
   f.orch->add_agent(slow);
   // The slow agent is released only after the decision exists: the decision cannot wait for it.
-  auto d = f.orch->request("AAPL", "manual").get();
+  auto d = f.orch->request("AAPL", Trigger::Manual).get();
   slow->release();
   std::map<std::string, Ballot> by;
   for (const auto& b : d->ballots) by[b.agent] = b;
@@ -104,9 +104,9 @@ TEST(Orchestrator, TriggersWhileInFlightCoalesceIntoOneFollowUp) {
   for (const char* n : {"A", "B", "C"}) f.add(n, Action::Hold, 0.9);
   auto gate = std::make_shared<test::GatedAgent>("Gate", 2000ms);
   f.orch->add_agent(gate);
-  auto first = f.orch->request("AAPL", "manual");
+  auto first = f.orch->request("AAPL", Trigger::Manual);
   std::vector<std::shared_future<DecisionPtr>> more;
-  for (int i = 0; i < 10; ++i) more.push_back(f.orch->request("AAPL", "move"));
+  for (int i = 0; i < 10; ++i) more.push_back(f.orch->request("AAPL", Trigger::Move));
   gate->release();
   auto d1 = first.get();
   for (auto& m : more)
@@ -124,11 +124,11 @@ TEST(Orchestrator, CircuitBreakerOpensAlertsAndClosesAfterCooldown) {
   for (const char* n : {"A", "B", "C"}) f.add(n, Action::Buy, 0.9);
   auto flaky = f.add("Flaky", Action::Buy, 0.9);
   flaky->fail = true;
-  f.orch->request("AAPL", "manual").get();
+  f.orch->request("AAPL", Trigger::Manual).get();
   f.orch->wait_idle("AAPL");
-  f.orch->request("AAPL", "manual").get();
+  f.orch->request("AAPL", Trigger::Manual).get();
   f.orch->wait_idle("AAPL");
-  auto d3 = f.orch->request("AAPL", "manual").get();
+  auto d3 = f.orch->request("AAPL", Trigger::Manual).get();
   f.orch->wait_idle("AAPL");
   auto it = std::find_if(d3->ballots.begin(), d3->ballots.end(),
                          [](const Ballot& b) { return b.agent == "Flaky"; });
@@ -142,7 +142,7 @@ TEST(Orchestrator, CircuitBreakerOpensAlertsAndClosesAfterCooldown) {
   }
   flaky->fail = false;
   std::this_thread::sleep_for(200ms);
-  auto d4 = f.orch->request("AAPL", "manual").get();
+  auto d4 = f.orch->request("AAPL", Trigger::Manual).get();
   f.orch->wait_idle("AAPL");
   it = std::find_if(d4->ballots.begin(), d4->ballots.end(),
                     [](const Ballot& b) { return b.agent == "Flaky"; });
@@ -166,7 +166,7 @@ TEST(Orchestrator, NoDataIsANoSignalWithAReason) {
   Fixture f;
   f.snapshot = nullptr;
   f.add("A", Action::Buy, 0.9);
-  auto d = f.orch->request("AAPL", "manual").get();
+  auto d = f.orch->request("AAPL", Trigger::Manual).get();
   EXPECT_FALSE(d->has_signal());
   EXPECT_NE(d->consensus.reason.find("no market data"), std::string::npos);
 }
@@ -175,7 +175,7 @@ TEST(Orchestrator, StopRefusesNewWork) {
   Fixture f;
   f.add("A", Action::Buy, 0.9);
   f.orch->stop();
-  EXPECT_THROW(f.orch->request("AAPL", "manual"), StateError);
+  EXPECT_THROW(f.orch->request("AAPL", Trigger::Manual), StateError);
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ TEST(Runtime, AOnePercentMoveTriggersOneAnalysisAndPriceUpdatesFlow) {
   rt.wait_idle("AAPL");
   EXPECT_EQ(rt.orchestrator().counters().analyses_started, 1u);
   std::lock_guard lk(sink->mu);
-  EXPECT_EQ(sink->decisions[0]->trigger, "move");
+  EXPECT_EQ(sink->decisions[0]->trigger, Trigger::Move);
   EXPECT_EQ(sink->prices.size(), 4u);
   EXPECT_NEAR(sink->prices[1].change_percent, 0.5, 1e-9);
 }
@@ -77,7 +77,7 @@ TEST(Runtime, IntervalTriggerUsesMarketTime) {
   rt.publish_tick("NVDA", 50.0, 1, 1'030'000);
   ASSERT_TRUE(sink->wait_decisions(1));
   std::lock_guard lk(sink->mu);
-  EXPECT_EQ(sink->decisions[0]->trigger, "interval");
+  EXPECT_EQ(sink->decisions[0]->trigger, Trigger::Interval);
 }
 
 TEST(Runtime, ReplayAsFastAsPossibleAnalysesEveryTriggeredBar) {
@@ -144,7 +144,7 @@ TEST(Runtime, InitialAnalysisFollowsTheBackfillWithoutWaitingForLiveData) {
   std::lock_guard lk(sink->mu);
   EXPECT_TRUE(sink->prices.empty());  // no live bar yet
   for (const auto& d : sink->decisions) {
-    EXPECT_EQ(d->trigger, "initial");
+    EXPECT_EQ(d->trigger, Trigger::Initial);
     EXPECT_EQ(d->consensus.action_name(), "SELL");
   }
 }
@@ -274,7 +274,7 @@ ReplayFeedOptions two_symbols(std::size_t n) {
 
 // What a decision says, apart from ids and wall-clock times.
 std::string describe(const Decision& d) {
-  std::string s = d.symbol + " " + std::to_string(d.market_ts_ms) + " " + d.trigger + " " +
+  std::string s = d.symbol + " " + std::to_string(d.market_ts_ms) + " " + std::string(to_string(d.trigger)) + " " +
                   (d.consensus.action ? std::string(to_string(*d.consensus.action)) : "none") +
                   " " + std::to_string(d.consensus.confidence);
   for (const auto& b : d.ballots) {
@@ -359,7 +359,7 @@ TEST(SynchronousRuntime, ALateAnswerCountsAsATimeoutButIsWaitedFor) {
   auto& orch = dr.orch;
   orch.add_agent(std::make_shared<ThreadAgent>("Slow", 30ms, 5ms));
   orch.add_agent(std::make_shared<test::ScriptedAgent>("Fast", Action::Sell, 0.9));
-  auto fut = orch.request("AAPL", "manual");
+  auto fut = orch.request("AAPL", Trigger::Manual);
   ASSERT_EQ(fut.wait_for(0s), std::future_status::ready);  // request() ran it to its end
   const auto d = fut.get();
   ASSERT_EQ(d->ballots.size(), 2u);
@@ -378,7 +378,7 @@ TEST(SynchronousRuntime, WaitsForAnAnswerFromAnotherThread) {
     std::this_thread::sleep_for(20ms);
     gated->release();
   });
-  const auto d = orch.request("AAPL", "manual").get();
+  const auto d = orch.request("AAPL", Trigger::Manual).get();
   ASSERT_EQ(d->ballots.size(), 1u);
   EXPECT_EQ(d->ballots[0].status, AgentStatus::Ok);
   EXPECT_EQ(d->ballots[0].vote->action, Action::Sell);

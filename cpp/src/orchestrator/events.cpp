@@ -15,9 +15,97 @@ void put_finite(nlohmann::json& j, const char* key, double v) {
 }
 }  // namespace
 
+std::string_view to_string(AgentSignal s) noexcept {
+  switch (s) {
+    case AgentSignal::Analyzing:
+      return "ANALYZING";
+    case AgentSignal::Processing:
+      return "PROCESSING";
+    case AgentSignal::Buy:
+      return "BUY";
+    case AgentSignal::Sell:
+      return "SELL";
+    case AgentSignal::Hold:
+      return "HOLD";
+    case AgentSignal::Abstain:
+      return "ABSTAIN";
+    case AgentSignal::Timeout:
+      return "TIMEOUT";
+    case AgentSignal::Failed:
+      return "FAILED";
+  }
+  return "FAILED";
+}
+
+std::string_view to_string(Trigger t) noexcept {
+  switch (t) {
+    case Trigger::Initial:
+      return "initial";
+    case Trigger::Move:
+      return "move";
+    case Trigger::Interval:
+      return "interval";
+    case Trigger::Manual:
+      return "manual";
+  }
+  return "manual";
+}
+
+std::string_view to_string(AlertType t) noexcept {
+  switch (t) {
+    case AlertType::Info:
+      return "info";
+    case AlertType::Warning:
+      return "warning";
+    case AlertType::Error:
+      return "error";
+    case AlertType::System:
+      return "system";
+  }
+  return "system";
+}
+
+std::string_view to_string(Severity s) noexcept {
+  switch (s) {
+    case Severity::Info:
+      return "info";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Error:
+      return "error";
+    case Severity::Critical:
+      return "critical";
+  }
+  return "error";
+}
+
+AgentSignal agent_signal(const Ballot& b) noexcept {
+  switch (b.status) {
+    case AgentStatus::Ok:
+      if (!b.vote) return AgentSignal::Abstain;
+      switch (b.vote->action) {
+        case Action::Buy:
+          return AgentSignal::Buy;
+        case Action::Sell:
+          return AgentSignal::Sell;
+        case Action::Hold:
+          return AgentSignal::Hold;
+      }
+      return AgentSignal::Hold;
+    case AgentStatus::Abstain:
+    case AgentStatus::Disabled:
+      return AgentSignal::Abstain;
+    case AgentStatus::Timeout:
+      return AgentSignal::Timeout;
+    case AgentStatus::Failed:
+      return AgentSignal::Failed;
+  }
+  return AgentSignal::Failed;
+}
+
 nlohmann::json agent_update_json(const AgentUpdate& u) {
   return {{"symbol", u.symbol},         {"analysis_id", u.analysis_id},
-          {"agent", u.agent},           {"signal", u.signal},
+          {"agent", u.agent},           {"signal", to_string(u.signal)},
           {"confidence", u.confidence}, {"latency_ms", u.latency_ms},
           {"reasoning", u.reasoning},   {"timestamp", iso8601_ms(u.ts_ms)}};
 }
@@ -28,7 +116,7 @@ nlohmann::json signal_json(const Decision& d) {
   for (const auto& [name, v] : d.indicators.defined()) indicators[std::string(name)] = v;
   nlohmann::json metadata = {{"reasoning", c.reasoning},
                              {"indicators", std::move(indicators)},
-                             {"trigger", d.trigger},
+                             {"trigger", to_string(d.trigger)},
                              {"market_time", iso8601_ms(d.market_ts_ms)},
                              {"position_size", d.position_size}};
   if (c.target_price) metadata["target_price"] = *c.target_price;
@@ -61,14 +149,15 @@ nlohmann::json decision_json(const Decision& d) {
   nlohmann::json j = {{"symbol", d.symbol},
                       {"analysis_id", d.analysis_id},
                       {"decision", std::move(decision)},
-                      {"trigger", d.trigger},
+                      {"trigger", to_string(d.trigger)},
                       {"timestamp", iso8601_ms(d.ts_ms)}};
   if (!d.ballots.empty()) j["agents_consensus"] = agents_consensus_json(d.consensus, d.ballots);
   return j;
 }
 
 nlohmann::json alert_json(const Alert& a) {
-  return {{"type", "alert"}, {"alert_type", a.alert_type}, {"severity", a.severity},
+  return {{"type", "alert"}, {"alert_type", to_string(a.alert_type)},
+          {"severity", to_string(a.severity)},
           {"code", a.code},  {"message", a.message},       {"timestamp", iso8601_ms(a.ts_ms)}};
 }
 

@@ -51,13 +51,14 @@ struct Orchestrator::SymbolSlot {
   bool in_flight = false;
   std::shared_future<DecisionPtr> current;
   bool follow_up = false;
-  std::string follow_trigger;
+  Trigger follow_trigger = Trigger::Manual;
   std::shared_ptr<std::promise<DecisionPtr>> follow_promise;
   std::shared_future<DecisionPtr> follow_future;
 };
 
 struct Orchestrator::Analysis {
-  std::string id, symbol, trigger;
+  std::string id, symbol;
+  Trigger trigger = Trigger::Manual;
   std::shared_ptr<SymbolSlot> slot;
   std::shared_ptr<const AgentContext> ctx;
   std::shared_ptr<std::promise<DecisionPtr>> promise;
@@ -88,27 +89,12 @@ AgentUpdate make_update(const std::string& symbol, const std::string& analysis_i
   u.agent = b.agent;
   u.latency_ms = b.latency_ms;
   u.ts_ms = now_ms();
-  switch (b.status) {
-    case AgentStatus::Ok:
-      u.signal = std::string(to_string(b.vote->action));
-      u.confidence = b.vote->confidence;
-      u.reasoning = b.vote->reasoning;
-      break;
-    case AgentStatus::Abstain:
-      u.signal = "ABSTAIN";
-      break;
-    case AgentStatus::Timeout:
-      u.signal = "TIMEOUT";
-      u.reasoning = {b.error};
-      break;
-    case AgentStatus::Failed:
-      u.signal = "FAILED";
-      u.reasoning = {b.error};
-      break;
-    case AgentStatus::Disabled:
-      u.signal = "ABSTAIN";
-      u.reasoning = {b.error};
-      break;
+  u.signal = agent_signal(b);
+  if (b.status == AgentStatus::Ok && b.vote) {
+    u.confidence = b.vote->confidence;
+    u.reasoning = b.vote->reasoning;
+  } else if (b.status != AgentStatus::Abstain) {  // why: timeout, failure, breaker
+    u.reasoning = {b.error};
   }
   return u;
 }
@@ -222,7 +208,7 @@ std::shared_ptr<Orchestrator::SymbolSlot> Orchestrator::slot_for(const std::stri
 }
 
 std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
-                                                      std::string trigger) {
+                                                      Trigger trigger) {
   auto slot = slot_for(symbol);
   std::shared_ptr<std::promise<DecisionPtr>> promise;
   std::shared_future<DecisionPtr> fut;
@@ -236,7 +222,7 @@ std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
         coalesced_.fetch_add(1);
       } else {
         slot->follow_up = true;
-        slot->follow_trigger = std::move(trigger);
+        slot->follow_trigger = trigger;
         slot->follow_promise = std::make_shared<std::promise<DecisionPtr>>();
         slot->follow_future = slot->follow_promise->get_future().share();
       }
@@ -249,12 +235,12 @@ std::shared_future<DecisionPtr> Orchestrator::request(const std::string& symbol,
     active_.fetch_add(1);  // under idle_mu_, so stop() waits for this analysis
   }
   if (opts_.driven) {
-    launch(slot, std::move(trigger), std::move(promise));
+    launch(slot, trigger, std::move(promise));
     drive(*slot);
     return fut;
   }
-  asio::post(io_->compute, [this, slot, trigger = std::move(trigger), promise]() mutable {
-    launch(slot, std::move(trigger), std::move(promise));
+  asio::post(io_->compute, [this, slot, trigger, promise]() mutable {
+    launch(slot, trigger, std::move(promise));
   });
   return fut;
 }
@@ -275,16 +261,17 @@ void Orchestrator::drive(SymbolSlot& slot) {
   if (outer) tl_driving = false;
 }
 
-void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
+void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, Trigger trigger,
                           std::shared_ptr<std::promise<DecisionPtr>> promise) {
-  auto a = open_analysis(slot, std::move(trigger), std::move(promise));
+  auto a = open_analysis(slot, trigger, std::move(promise));
   if (!a) return;
   AgentUpdate start;
   start.symbol = a->symbol;
   start.analysis_id = a->id;
   start.agent = "Orchestrator";
-  start.signal = "ANALYZING";
-  start.reasoning = {"trigger: " + a->trigger, std::to_string(a->entries.size()) + " agents"};
+  start.signal = AgentSignal::Analyzing;
+  start.reasoning = {"trigger: " + std::string(to_string(a->trigger)),
+                     std::to_string(a->entries.size()) + " agents"};
   start.ts_ms = now_ms();
   sink_->on_agent_update(start);
   // Decide who runs before anyone starts, so a fast agent cannot finish the analysis early.
@@ -300,7 +287,7 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
     u.symbol = a->symbol;
     u.analysis_id = a->id;
     u.agent = a->ballots[i].agent;
-    u.signal = "PROCESSING";
+    u.signal = AgentSignal::Processing;
     u.ts_ms = now_ms();
     sink_->on_agent_update(u);
   }
@@ -308,12 +295,12 @@ void Orchestrator::launch(const std::shared_ptr<SymbolSlot>& slot, std::string t
 }
 
 std::shared_ptr<Orchestrator::Analysis> Orchestrator::open_analysis(
-    const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
+    const std::shared_ptr<SymbolSlot>& slot, Trigger trigger,
     std::shared_ptr<std::promise<DecisionPtr>> promise) {
   auto a = std::make_shared<Analysis>();
   a->id = uuid4();
   a->symbol = slot->symbol;
-  a->trigger = std::move(trigger);
+  a->trigger = trigger;
   a->slot = slot;
   a->promise = std::move(promise);
   a->started = Clock::now();
@@ -499,7 +486,7 @@ void Orchestrator::account(Entry& e, const Ballot& b) {
     if (b.status != AgentStatus::Timeout) e.hist.record(b.latency_ms);
     switch (e.breaker.record(fault, b.error, Clock::now())) {
       case CircuitBreaker::Change::Opened:
-        alert = Alert{"system", "warning", "agent_disabled",
+        alert = Alert{AlertType::System, Severity::Warning, "agent_disabled",
                       "agent " + e.agent->name() + " disabled for " +
                           fmt_num(static_cast<double>(e.breaker.cooldown().count()) / 1000.0) +
                           " s after " + std::to_string(e.breaker.consecutive()) +
@@ -507,7 +494,7 @@ void Orchestrator::account(Entry& e, const Ballot& b) {
                       now_ms()};
         break;
       case CircuitBreaker::Change::Closed:
-        alert = Alert{"system", "info", "agent_enabled",
+        alert = Alert{AlertType::System, Severity::Info, "agent_enabled",
                       "agent " + e.agent->name() + " re-enabled after a successful trial call",
                       now_ms()};
         break;
@@ -562,14 +549,14 @@ void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<
   // a new analysis instead of joining the one that just ended.
   auto& slot = *a->slot;
   std::shared_ptr<std::promise<DecisionPtr>> next;
-  std::string trigger;
+  Trigger trigger = Trigger::Manual;
   {
     std::lock_guard lk(slot.mu);
     if (slot.follow_up && !stopping_.load()) {
       slot.follow_up = false;
       next = std::move(slot.follow_promise);
       slot.current = slot.follow_future;
-      trigger = std::move(slot.follow_trigger);
+      trigger = slot.follow_trigger;
     } else {
       if (slot.follow_up) {  // stopping: the follow-up will not run; tell its waiters
         slot.follow_up = false;
@@ -585,8 +572,8 @@ void Orchestrator::complete(const std::shared_ptr<Analysis>& a, std::shared_ptr<
   sink_->on_decision(done);
   a->promise->set_value(done);
   if (next) {
-    asio::post(io_->compute, [this, s = a->slot, trigger = std::move(trigger), next]() mutable {
-      launch(s, std::move(trigger), std::move(next));
+    asio::post(io_->compute, [this, s = a->slot, trigger, next]() mutable {
+      launch(s, trigger, std::move(next));
     });
     return;
   }

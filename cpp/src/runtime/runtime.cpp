@@ -40,7 +40,7 @@ class Runtime::FeedBridge final : public FeedSink {
     rt_.history_in();
   }
   void on_feed_problem(const std::string& code, const std::string& message) override {
-    rt_.sink_->on_alert(Alert{"system", "warning", code, message, now_ms()});
+    rt_.sink_->on_alert(Alert{AlertType::System, Severity::Warning, code, message, now_ms()});
     rt_.log(30, "feed: " + message);
   }
 
@@ -369,7 +369,7 @@ void Runtime::publish_bar(const std::string& symbol, const Bar& bar) {
 
 void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std::int64_t ts_ms,
                      bool live) {
-  const char* why = nullptr;
+  std::optional<Trigger> why;
   PriceUpdate pu;
   std::optional<Bar> completed;  // for the scorer: a bar given, or one that ticks completed
   {
@@ -400,12 +400,12 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
     pu.ts_ms = ts_ms;
     const bool running = state_.load() == RuntimeState::Running;
     if (running && std::abs(price / s.ref_price - 1.0) >= opts_.move_threshold) {
-      why = "move";
+      why = Trigger::Move;
     } else if (running && static_cast<double>(ts_ms - s.last_analysis_ts) >=
                               opts_.signal_generation_interval_s * 1000.0) {
-      why = "interval";
+      why = Trigger::Interval;
     } else if (running && !s.analyzed && opts_.analyze_on_start) {
-      why = "initial";
+      why = Trigger::Initial;
     }
     if (why) {
       s.analyzed = true;
@@ -415,7 +415,7 @@ void Runtime::ingest(Symbol& s, const Bar* bar, double price, double volume, std
   }
   if (completed) scorer_->on_bar(pu.symbol, *completed);
   sink_->on_price_update(pu);
-  if (why) trigger(pu.symbol, why);
+  if (why) trigger(pu.symbol, *why);
 }
 
 void Runtime::analyze_backfilled() {
@@ -429,14 +429,14 @@ void Runtime::analyze_backfilled() {
       s.ref_price = s.market.price();
       s.last_analysis_ts = s.market.last_ts_ms();
     }
-    trigger(name, "initial");
+    trigger(name, Trigger::Initial);
   }
 }
 
-void Runtime::trigger(const std::string& symbol, const char* why) {
+void Runtime::trigger(const std::string& symbol, Trigger why) {
   try {
     orch_->request(symbol, why);
-    if (logs(10)) log(10, "analysis of " + symbol + " triggered by " + why);
+    if (logs(10)) log(10, "analysis of " + symbol + " triggered by " + std::string(to_string(why)));
   } catch (const StateError&) {
     // Stopping: no new analyses; the data is already recorded.
   }
@@ -455,7 +455,7 @@ std::shared_future<DecisionPtr> Runtime::analyze(const std::string& symbol) {
       s.last_analysis_ts = s.market.last_ts_ms();
     }
   }
-  return orch_->request(s.market.symbol(), "manual");
+  return orch_->request(s.market.symbol(), Trigger::Manual);
 }
 
 void Runtime::wait_idle(const std::string& symbol) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "goldensignals/consensus/consensus.hpp"
@@ -13,13 +14,31 @@
 
 namespace gs {
 
-// One step of one agent in one analysis. signal: ANALYZING (agent "Orchestrator"),
-// PROCESSING, BUY, SELL, HOLD, TIMEOUT, FAILED or ABSTAIN.
+// An agent_update's `signal`: ANALYZING (agent "Orchestrator": an analysis starts),
+// PROCESSING (the agent was asked), then its answer: BUY, SELL, HOLD, ABSTAIN (also an agent
+// its circuit breaker refused), TIMEOUT or FAILED.
+enum class AgentSignal : std::uint8_t { Analyzing, Processing, Buy, Sell, Hold, Abstain, Timeout, Failed };
+// What started an analysis: data at start-up, a price move, the interval, or a request.
+enum class Trigger : std::uint8_t { Initial, Move, Interval, Manual };
+// An alert's `alert_type` and `severity`.
+enum class AlertType : std::uint8_t { Info, Warning, Error, System };
+enum class Severity : std::uint8_t { Info, Warning, Error, Critical };
+
+// Their protocol names (upper case for signals, lower case for the rest): the one place an
+// event field becomes text.
+std::string_view to_string(AgentSignal s) noexcept;
+std::string_view to_string(Trigger t) noexcept;
+std::string_view to_string(AlertType t) noexcept;
+std::string_view to_string(Severity s) noexcept;
+// What an agent_update says of a settled ballot.
+AgentSignal agent_signal(const Ballot& b) noexcept;
+
+// One step of one agent in one analysis.
 struct AgentUpdate {
   std::string symbol;
   std::string analysis_id;
   std::string agent;
-  std::string signal;
+  AgentSignal signal = AgentSignal::Processing;
   double confidence = 0.0;
   double latency_ms = 0.0;
   std::vector<std::string> reasoning;
@@ -31,7 +50,7 @@ struct Decision {
   std::string symbol;
   std::string analysis_id;
   std::string signal_id;  // empty without a signal
-  std::string trigger;    // "move", "interval", "manual", "initial"
+  Trigger trigger = Trigger::Manual;
   ConsensusResult consensus;
   std::vector<Ballot> ballots;
   double price = 0.0;
@@ -45,8 +64,8 @@ struct Decision {
 using DecisionPtr = std::shared_ptr<const Decision>;
 
 struct Alert {
-  std::string alert_type;  // info | warning | error | system
-  std::string severity;    // info | warning | error | critical
+  AlertType alert_type = AlertType::System;
+  Severity severity = Severity::Info;
   std::string code;
   std::string message;
   std::int64_t ts_ms = 0;

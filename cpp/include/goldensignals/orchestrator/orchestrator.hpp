@@ -58,7 +58,7 @@ class Orchestrator {
   // Starts an analysis of `symbol` now, or joins the one in flight; a trigger that arrives
   // while one is in flight also schedules one follow-up with fresh data. Never blocks, except
   // when driven: then it returns once the analysis (and any follow-up) is done.
-  std::shared_future<DecisionPtr> request(const std::string& symbol, std::string trigger);
+  std::shared_future<DecisionPtr> request(const std::string& symbol, Trigger trigger);
 
   // Stops accepting work and waits for analyses in flight (at most their deadlines).
   void stop();
@@ -100,10 +100,10 @@ class Orchestrator {
   void drive(SymbolSlot& slot);  // driven: runs the compute queue until the slot is idle
   // An analysis: opened (null: no market data, completed with the reason), its agents
   // admitted by their circuit breakers, announced, and started.
-  void launch(const std::shared_ptr<SymbolSlot>& slot, std::string trigger,
+  void launch(const std::shared_ptr<SymbolSlot>& slot, Trigger trigger,
               std::shared_ptr<std::promise<DecisionPtr>> promise);
   std::shared_ptr<Analysis> open_analysis(const std::shared_ptr<SymbolSlot>& slot,
-                                          std::string trigger,
+                                          Trigger trigger,
                                           std::shared_ptr<std::promise<DecisionPtr>> promise);
   // The agents that run (their indexes); `refused` gets the others' ballots.
   std::vector<std::size_t> admit(Analysis& a, std::vector<Ballot>& refused);

@@ -126,7 +126,7 @@ class Runtime {
   Symbol& lookup(const std::string& symbol) const;  // normalizes; throws UnknownSymbol
   void ingest(Symbol& s, const Bar* bar, double price, double volume, std::int64_t ts_ms,
               bool live);
-  void trigger(const std::string& symbol, const char* why);
+  void trigger(const std::string& symbol, Trigger why);
   void analyze_backfilled();  // the "initial" analysis of every symbol that has history
   void history_in();          // the back-fill is done (or the feed ended): start() returns
   void log(int level, const std::string& msg);
