@@ -288,6 +288,52 @@ def test_replay_streams_the_window_then_completes(srv):
     run(main())
 
 
+def test_paced_replays_keep_the_stored_gaps_and_are_bounded_per_server(srv):
+    # speed > 0: each stored message after its stored gap / speed, waited out on the
+    # connection's strand; at most 8 paced replays per server, a slot freed when its client
+    # goes.
+    window = {"symbol": "AAPL", "from": "2000-01-01T00:00:00.000Z",
+              "to": "2100-01-01T00:00:00.000Z"}
+
+    async def main():
+        ws, _ = await connect(srv.signals)
+        async with ws:
+            for _ in range(2):  # two analyses about 0.6 s apart
+                await send(ws, {"type": "analyze", "symbol": "AAPL"})
+                await analysis(ws, "AAPL")
+                await asyncio.sleep(0.6)
+            await send(ws, {"type": "replay", **window, "speed": 0})
+            done0, seen0 = await recv_until(ws, is_type("replay_complete"))
+            stored = [m for m in seen0 if m.get("replay") is True]
+            t0 = time.monotonic()
+            await send(ws, {"type": "replay", **window, "speed": 2})
+            done, seen = await recv_until(ws, is_type("replay_complete"), timeout=30)
+            took = time.monotonic() - t0
+        assert done["count"] == done0["count"] == len(stored) and done["speed"] == 2
+        assert [m["seq"] for m in seen if m.get("replay") is True] == [m["seq"] for m in stored]
+        assert took >= 0.6 / 2 * 0.9  # the analyses' gap, halved (never faster than asked)
+
+        # Eight paced replays with long gaps hold every slot; a ninth is refused.
+        holders = [(await connect(srv.signals))[0] for _ in range(8)]
+        for h in holders:
+            await send(h, {"type": "replay", **window, "speed": 0.0001})
+            await recv_until(h, lambda m: m.get("replay") is True)  # the first went at once
+        extra, _ = await connect(srv.signals)
+        async with extra:
+            await send(extra, {"type": "replay", **window, "speed": 0.0001})
+            refused, _ = await recv_until(extra, is_alert("rate_limited"))
+            assert "8 paced replays" in refused["message"] and refused["retry_after"] == 1.0
+            for h in holders:  # their clients go: the slots free within about 50 ms
+                await h.close()
+            await asyncio.sleep(0.5)
+            await send(extra, {"type": "replay", **window, "speed": 0.0001})
+            first, _ = await recv_until(extra, lambda m: m.get("replay") is True
+                                        or m.get("code") == "rate_limited")
+            assert first.get("replay") is True, first
+
+    run(main())
+
+
 # --- server to client -------------------------------------------------------------------------
 def test_periodic_heartbeat_to_all_clients():
     with served(ws_heartbeat_interval=0.3) as srv:

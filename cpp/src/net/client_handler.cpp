@@ -1,12 +1,11 @@
 #include "goldensignals/net/client_handler.hpp"
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <thread>
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
-#include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/net/context.hpp"
 #include "goldensignals/runtime/runtime.hpp"
@@ -25,12 +24,85 @@ MessagePtr replayed(const StoredMessage& m, const std::string& symbol) {
   return make_message(MessageKind::Reply, "{\"replay\":true," + m.json.substr(1), symbol);
 }
 
+// A paced replay: the stored messages one by one, each after its stored gap / speed (at
+// most 5 s), waited out by a timer on the connection's strand, then replay_complete. It ends
+// early when the client goes or the server stops (noticed within 50 ms); however it ends, it
+// counts itself out of ServerContext::paced_replays (Server::stop waits for none to run).
+class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
+ public:
+  PacedReplay(ServerContext* ctx, std::weak_ptr<Subscriber> client,
+              boost::asio::any_io_executor strand, std::vector<StoredMessage> rows,
+              nlohmann::json done, std::string symbol, double speed)
+      : ctx_(ctx),
+        client_(std::move(client)),
+        timer_(std::move(strand)),
+        rows_(std::move(rows)),
+        done_(std::move(done)),
+        symbol_(std::move(symbol)),
+        speed_(speed) {}
+  ~PacedReplay() { ctx_->replay_ended(); }
+  PacedReplay(const PacedReplay&) = delete;
+  PacedReplay& operator=(const PacedReplay&) = delete;
+
+  void start() { send_next(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void send_next() {
+    auto me = client_.lock();
+    if (!me || ctx_->stopping.load()) return;
+    if (next_ == rows_.size()) {
+      done_["timestamp"] = iso8601_ms(now_ms());
+      me->send(make_message(MessageKind::Reply, done_.dump()));
+      return;
+    }
+    if (me->send(replayed(rows_[next_], symbol_)) == SendStatus::Closed) return;
+    ++next_;
+    if (next_ == rows_.size()) {
+      send_next();
+      return;
+    }
+    const double gap_ms =
+        static_cast<double>(rows_[next_].ts_ms - rows_[next_ - 1].ts_ms) / speed_;
+    due_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double, std::milli>(
+                                  std::clamp(gap_ms, 0.0, 5000.0)));
+    wait();
+  }
+
+  // In steps of at most 50 ms, so a stopping server or a client gone is noticed.
+  void wait() {
+    timer_.expires_at(std::min(due_, Clock::now() + std::chrono::milliseconds(50)));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->ctx_->stopping.load() || self->client_.expired()) return;
+      if (Clock::now() < self->due_) {
+        self->wait();
+      } else {
+        self->send_next();
+      }
+    });
+  }
+
+  ServerContext* ctx_;
+  std::weak_ptr<Subscriber> client_;
+  boost::asio::steady_timer timer_;
+  std::vector<StoredMessage> rows_;
+  nlohmann::json done_;
+  std::string symbol_;
+  double speed_;
+  std::size_t next_ = 0;
+  Clock::time_point due_{};
+};
+
 }  // namespace
 
 ClientHandler::ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
-                             std::string fallback_id, Principal who)
+                             boost::asio::any_io_executor strand, std::string fallback_id,
+                             Principal who)
     : ctx_(std::move(ctx)),
       self_(std::move(self)),
+      strand_(std::move(strand)),
       who_(std::move(who)),
       client_id_(who_.sub.empty() ? std::move(fallback_id) : who_.sub),
       analyze_bucket_(ctx_->opts.analyze_rate),
@@ -204,9 +276,7 @@ void ClientHandler::replay(const proto::Request& r) {
     me->send(make_message(MessageKind::Reply, done.dump()));
     return;
   }
-  // Paced: a thread of its own waits out the stored gaps / speed (each at most 5 s), so this
-  // connection's strand never blocks; at most kMaxPacedReplays per server at once, and
-  // Server::stop() waits for them (they notice `stopping` within 50 ms).
+  // Paced: at most kMaxPacedReplays per server at once.
   if (ctx_->paced_replays.fetch_add(1) >= kMaxPacedReplays) {
     ctx_->replay_ended();
     problem({"rate_limited", "warning",
@@ -215,29 +285,9 @@ void ClientHandler::replay(const proto::Request& r) {
             {{"symbol", r.symbol}, {"retry_after", 1.0}});
     return;
   }
-  std::thread([ctx = ctx_.get(), weak = self_, rows = std::move(rows), done = std::move(done),
-               symbol = r.symbol, speed = r.speed]() mutable {
-    name_this_thread("gs-replay");
-    using namespace std::chrono;
-    for (std::size_t i = 0; i < rows.size() && !ctx->stopping.load(); ++i) {
-      if (i > 0) {
-        const double gap_ms = static_cast<double>(rows[i].ts_ms - rows[i - 1].ts_ms) / speed;
-        const auto until = steady_clock::now() +
-                           duration_cast<steady_clock::duration>(
-                               duration<double, std::milli>(std::clamp(gap_ms, 0.0, 5000.0)));
-        while (steady_clock::now() < until && !ctx->stopping.load()) {
-          std::this_thread::sleep_until(std::min(until, steady_clock::now() + milliseconds(50)));
-        }
-      }
-      auto me = weak.lock();
-      if (!me || me->send(replayed(rows[i], symbol)) == SendStatus::Closed) break;
-    }
-    if (auto me = weak.lock(); me && !ctx->stopping.load()) {
-      done["timestamp"] = iso8601_ms(now_ms());
-      me->send(make_message(MessageKind::Reply, done.dump()));
-    }
-    ctx->replay_ended();
-  }).detach();
+  std::make_shared<PacedReplay>(ctx_.get(), self_, strand_, std::move(rows), std::move(done),
+                                r.symbol, r.speed)
+      ->start();
 }
 
 void ClientHandler::unsubscribe(const std::string& symbol) {

@@ -33,7 +33,7 @@ std::string WebSocketSession::client_id() const { return handler_ ? handler_->cl
 WebSocketSession::~WebSocketSession() { ctx_->connection_closed(); }
 
 void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
-  handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), uuid4(), who_);
+  handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), strand_, uuid4(), who_);
   error_code ignored;
   auto& sock = beast::get_lowest_layer(ws_).socket();
   sock.set_option(tcp::no_delay(true), ignored);  // small frames should leave at once

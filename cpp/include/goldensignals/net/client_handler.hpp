@@ -2,6 +2,7 @@
 // No I/O of its own; the session calls it on the connection's strand only.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,8 +23,10 @@ class ClientHandler {
  public:
   // `who`: the verified token's claims (empty without a token). Its sub is the client id;
   // otherwise `fallback_id`.
+  // `strand`: the connection's, on which paced replays wait out their gaps (timers).
   ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
-                std::string fallback_id, Principal who = {});
+                boost::asio::any_io_executor strand, std::string fallback_id,
+                Principal who = {});
 
   // After the handshake: the welcome; for /ws/symbols/{symbol}, subscribe and analyze too.
   void on_open(const std::optional<std::string>& symbol);
@@ -51,6 +54,7 @@ class ClientHandler {
 
   std::shared_ptr<ServerContext> ctx_;
   std::weak_ptr<Subscriber> self_;
+  boost::asio::any_io_executor strand_;
   Principal who_;
   std::string client_id_;
   std::set<std::string> rooms_;  // at most max_subscriptions_per_client

@@ -58,7 +58,7 @@ struct ServerContext {
   mutable SecurityCounters security;  // counted from const paths too (HTTP answers)
   IpTable per_ip;                     // open WebSocket sessions per client address
   std::atomic<bool> stopping{false};
-  std::atomic<int> paced_replays{0};  // replay threads running (ClientHandler::replay)
+  std::atomic<int> paced_replays{0};  // paced replays running (ClientHandler::replay)
   // A WebSocket session (connections_active) or a paced replay counts itself out, so that
   // wait_idle() waits on a condition rather than polling.
   void connection_closed();
