@@ -8,6 +8,7 @@
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/net/context.hpp"
+#include "goldensignals/net/reporter.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/store/journal.hpp"
 #include "goldensignals/store/signal_store.hpp"
@@ -170,7 +171,7 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
       analyze(r.symbol);
       break;
     case proto::Command::GetStatus:
-      reply(nlohmann::json{{"type", "status_update"}, {"data", ctx_->status_update()}}.dump());
+      reply(nlohmann::json{{"type", "status_update"}, {"data", report::status_update(*ctx_)}}.dump());
       break;
     case proto::Command::Heartbeat:
       reply(proto::heartbeat_ack());

@@ -7,6 +7,7 @@
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/net/context.hpp"
+#include "goldensignals/net/reporter.hpp"
 #include "goldensignals/net/security.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
@@ -285,15 +286,15 @@ HttpReply route_http(const ServerContext& ctx, std::string_view method, std::str
       return HttpReply{
           503,
           "application/json",
-          nlohmann::json{{"status", "degraded"}, {"history", ctx.history_status()}}.dump(
+          nlohmann::json{{"status", "degraded"}, {"history", report::history(ctx)}}.dump(
               -1, ' ', false, nlohmann::json::error_handler_t::replace),
           {}};
     }
     return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
   }
-  if (path == "/ws/status") return HttpReply{200, "application/json", ctx.status().dump(), {}};
+  if (path == "/ws/status") return HttpReply{200, "application/json", report::status(ctx).dump(), {}};
   if (path == "/metrics") {
-    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics(), {}};
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", report::metrics(ctx), {}};
   }
   if (path == "/api/signals") {
     // History is data like the stream: the same token rules as the upgrade.

@@ -18,6 +18,7 @@
 #include "goldensignals/net/http_session.hpp"
 #include "goldensignals/net/listener.hpp"
 #include "goldensignals/net/protocol.hpp"
+#include "goldensignals/net/reporter.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
@@ -241,9 +242,9 @@ std::uint64_t Server::messages_sent() const noexcept {
   return impl_->ctx->counters.messages_sent.load();
 }
 
-nlohmann::json Server::status() const { return impl_->ctx->status(); }
+nlohmann::json Server::status() const { return report::status(*impl_->ctx); }
 
-std::string Server::metrics() const { return impl_->ctx->metrics(); }
+std::string Server::metrics() const { return report::metrics(*impl_->ctx); }
 
 void Server::publish(const std::string& symbol, MessageKind kind, std::string body) {
   std::shared_ptr<EventRouter> r;

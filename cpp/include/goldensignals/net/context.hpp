@@ -72,21 +72,12 @@ struct ServerContext {
   // Where room messages are numbered (and kept): the store, or a MemoryJournal without one.
   std::shared_ptr<Journal> journal;
 
-  // The "history" object of /ws/status and /health: status ok|degraded|off and figures.
-  [[nodiscard]] nlohmann::json history_status() const;
   // Stored signals of `symbol`, newest first (signal_update data objects, each with its
   // seq), at most `limit`, with seq < before (0: no bound). Throws gs::Error when history
   // is off or unreadable.
   [[nodiscard]] nlohmann::json signal_history(const std::string& symbol, std::size_t limit,
                                               std::uint64_t before) const;
-
-  // The GET /ws/status object (docs/protocol.md).
-  [[nodiscard]] nlohmann::json status() const;
-  // status_update data: the status object plus running, active_analyses, active_agents and
-  // websocket_connections at the top.
-  [[nodiscard]] nlohmann::json status_update() const;
-  // Prometheus text exposition format, version 0.0.4.
-  [[nodiscard]] std::string metrics() const;
+  // (Its status, history and metrics documents: net/reporter.hpp.)
 
  private:
   void wake_idle_waiter();
