@@ -109,22 +109,25 @@ def test_quick_store_run_stores_every_message_and_prints_the_cost(tmp_path: Path
 
 
 def test_quick_seam_run_times_every_price_and_fans_out_every_signal(tmp_path: Path) -> None:
-    # bench/seam.py without --before: this checkout's bench server only. The price runs
-    # publish an unstamped signal_update before every 10th price; every price is timed.
+    # bench/seam.py without --before: this checkout's bench server only. Every price is
+    # timed; the prices+signals runs publish an unstamped signal_update before every 10th.
     data, _ = quick_run("seam.py", tmp_path)
     runs = data["runs"]
     assert {(x["scenario"], x["subs"], x["store"]) for x in runs} == {
         *{("fan-out", n, s) for n in (100, 1000) for s in (False, True)},
-        ("prices", 100, False), ("prices", 100, True)}
+        *{(p, 100, s) for p in ("prices", "prices+signals") for s in (False, True)}}
     for run in runs:
         assert run["ok"] and run["errors"] == 0 and run["build"] == "after"
-        if run["scenario"] == "prices":
-            # 100 prices/s for 1 s, each to all 100 subscribers; the signals are not timed.
-            assert run["min_per_connection"] == run["max_per_connection"] == 100
+        if run["scenario"].startswith("prices"):
+            # 100 prices/s for 1 s to 100 subscribers (a slow one may skip a replaced price);
+            # the signals are not timed.
+            assert 0 < run["min_per_connection"] <= run["max_per_connection"] <= 100
+            assert run["delivered_share"] > 0.5
             assert 0 < run["p50_ms"] <= run["p99_ms"]
-            assert run["other_messages"] >= 100 * 10  # the signal_updates and confirmations
+            if run["scenario"] == "prices+signals":  # the signal_updates arrived untimed
+                assert run["other_messages"] >= 100 * 10
         else:
             assert run["min_per_connection"] == run["max_per_connection"] > 0
     figures = [row["figure"] for row in data["rows"]]
-    assert "prices at 100/s, history on: p99, ms" in figures
-    assert data["summary"]["price_p99_on_over_off"] > 0
+    assert "prices+signals at 100/s, history on: p99, ms" in figures
+    assert data["summary"]["prices_p99_on_over_off"] > 0
