@@ -25,6 +25,12 @@ MessagePtr replayed(const StoredMessage& m, const std::string& symbol) {
   return make_message(MessageKind::Reply, "{\"replay\":true," + m.json.substr(1), symbol);
 }
 
+// The replay_complete that ends a replay, stamped when it is sent.
+void send_complete(Subscriber& client, nlohmann::json& done) {
+  done["timestamp"] = iso8601_ms(now_ms());
+  client.send(make_message(MessageKind::Reply, done.dump()));
+}
+
 // A paced replay: the stored messages one by one, each after its stored gap / speed (at
 // most 5 s), waited out by a timer on the connection's strand, then replay_complete. It ends
 // early when the client goes or the server stops (noticed within 50 ms); however it ends, it
@@ -50,18 +56,17 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // Sends the next stored message (or, after the last, replay_complete) and waits out the
+  // gap to the one after it.
   void send_next() {
     auto me = client_.lock();
     if (!me || ctx_->stopping.load()) return;
-    if (next_ == rows_.size()) {
-      done_["timestamp"] = iso8601_ms(now_ms());
-      me->send(make_message(MessageKind::Reply, done_.dump()));
-      return;
+    if (next_ < rows_.size()) {
+      if (me->send(replayed(rows_[next_], symbol_)) == SendStatus::Closed) return;
+      ++next_;
     }
-    if (me->send(replayed(rows_[next_], symbol_)) == SendStatus::Closed) return;
-    ++next_;
     if (next_ == rows_.size()) {
-      send_next();
+      send_complete(*me, done_);
       return;
     }
     const double gap_ms =
@@ -273,8 +278,7 @@ void ClientHandler::replay(const proto::Request& r) {
     auto me = self_.lock();
     if (!me) return;
     for (const auto& m : rows) me->send(replayed(m, r.symbol));
-    done["timestamp"] = iso8601_ms(now_ms());
-    me->send(make_message(MessageKind::Reply, done.dump()));
+    send_complete(*me, done);
     return;
   }
   // Paced: at most kMaxPacedReplays per server at once.

@@ -226,7 +226,7 @@ std::string metrics(const ServerContext& ctx) {
 
   if (const auto* scorer = ctx.runtime->scorer()) scores_metrics(os, *scorer);
 
-  // Bucket bounds in seconds (Prometheus convention); the book keeps milliseconds.
+  // Bucket bounds in seconds (Prometheus convention); the histograms keep milliseconds.
   static constexpr double kBoundsMs[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000};
   os << "# HELP gs_agent_latency_seconds Time from an agent's start to its answer (a timeout "
         "is no answer: gs_agent_faults_total).\n"

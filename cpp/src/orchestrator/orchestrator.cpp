@@ -659,9 +659,6 @@ std::vector<AgentStatsView> Orchestrator::agent_stats() const {
     v.timeouts = e.timeouts;
     v.errors = e.errors;
     v.late = e.late;
-    v.p50_ms = e.hist.quantile(0.5);
-    v.p90_ms = e.hist.quantile(0.9);
-    v.p99_ms = e.hist.quantile(0.99);
     v.latency = e.hist;
     v.enabled = e.breaker.enabled(now);
     v.state = e.breaker.state(now);

@@ -24,9 +24,9 @@ nlohmann::json runtime_status_json(const Runtime& rt) {
                         {"timeouts", a.timeouts},
                         {"errors", a.errors},
                         {"late", a.late},
-                        {"p50_ms", a.p50_ms},
-                        {"p90_ms", a.p90_ms},
-                        {"p99_ms", a.p99_ms},
+                        {"p50_ms", a.latency.quantile(0.5)},
+                        {"p90_ms", a.latency.quantile(0.9)},
+                        {"p99_ms", a.latency.quantile(0.99)},
                         {"enabled", a.enabled},
                         {"state", a.state},
                         {"consecutive_faults", a.consecutive_faults}};

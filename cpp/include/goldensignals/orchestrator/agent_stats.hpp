@@ -39,9 +39,6 @@ struct AgentStatsView {
   std::uint64_t timeouts = 0;
   std::uint64_t errors = 0;
   std::uint64_t late = 0;  // answers that arrived after their deadline (never counted)
-  double p50_ms = 0.0;
-  double p90_ms = 0.0;
-  double p99_ms = 0.0;
   LatencyHistogram latency;  // every answer's latency (timeouts are not answers)
   bool enabled = true;
   std::string state;  // "closed" (healthy), "open" (tripped, resting), "half_open" (on trial)
