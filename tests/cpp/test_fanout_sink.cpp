@@ -1,5 +1,5 @@
-// FanoutSink::remove: after it returns the removed sink is never called again, and it waits
-// (on a condition) for deliveries that began before it, including those of older lists.
+// FanoutSink::remove: after it returns the removed sink is never called again nor held, and it
+// waits (on a condition) for deliveries that began before it, including those of older lists.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -46,11 +46,14 @@ TEST(FanoutSink, RemoveWaitsForDeliveriesInFlightThenTheSinkIsNeverCalled) {
   gate->open.store(true);
   removed_other.get();
   removed_gate.get();
+  // Neither is held any more, even before the delivery's thread is done: whoever drops the
+  // last other reference destroys it (the server: on its own thread, before its I/O ends).
+  EXPECT_EQ(gate.use_count(), 1);
+  EXPECT_EQ(other.use_count(), 1);
   delivery.join();
   const int before = gate->calls.load() + other->calls.load();
   fan.on_price_update(PriceUpdate{});
   EXPECT_EQ(gate->calls.load() + other->calls.load(), before);  // neither is called any more
-  EXPECT_EQ(gate.use_count(), 1);  // nor held
 }
 
 }  // namespace

@@ -67,18 +67,14 @@ class FanoutSink final : public RuntimeSink {
   using List = std::vector<std::shared_ptr<RuntimeSink>>;
   template <typename F>
   void each(F&& f) const {
-    std::shared_ptr<const List> list;
-    std::uint64_t gen = 0;
-    {
-      std::lock_guard lk(mu_);
-      list = list_;
-      gen = generation_;
-      ++in_flight_[gen];
-    }
-    struct Done {  // counts the delivery out even if a sink throws
+    // Counts the delivery out even if a sink throws, after letting go of the list: once
+    // remove() returns, a removed sink is destroyed by its last other owner, on its thread.
+    struct Delivery {
       const FanoutSink& self;
-      std::uint64_t gen;
-      ~Done() {
+      std::shared_ptr<const List> list;
+      std::uint64_t gen = 0;
+      ~Delivery() {
+        list.reset();
         std::lock_guard lk(self.mu_);
         auto it = self.in_flight_.find(gen);
         if (--it->second == 0) {
@@ -86,8 +82,15 @@ class FanoutSink final : public RuntimeSink {
           self.done_.notify_all();
         }
       }
-    } done{*this, gen};
-    for (const auto& s : *list) f(*s);
+    };
+    Delivery d{*this, nullptr};
+    {
+      std::lock_guard lk(mu_);
+      d.list = list_;
+      d.gen = generation_;
+      ++in_flight_[d.gen];
+    }
+    for (const auto& s : *d.list) f(*s);
   }
   mutable std::mutex mu_;  // the fields below; never held across a delivery
   std::shared_ptr<const List> list_ = std::make_shared<List>();
