@@ -1,5 +1,6 @@
 // JwtVerifier on tokens minted here with libjwt and keys made with OpenSSL: every refusal
-// reason, key confusion, leeway, claims; plus the origin and token helpers.
+// reason, key confusion, leeway, claims; plus the origin and token helpers, and AccessControl,
+// which sessions and routes check tokens, origins and the admin token through.
 #include <gtest/gtest.h>
 #include <jwt.h>
 #include <openssl/bio.h>
@@ -7,12 +8,15 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "goldensignals/core/errors.hpp"
 #include "goldensignals/net/auth.hpp"
 #include "goldensignals/net/security.hpp"
+#include "goldensignals/net/server_parts.hpp"
 
 namespace gs {
 namespace {
@@ -210,6 +214,89 @@ TEST(Security, IpTableBoundsAndReleases) {
   }
   EXPECT_EQ(t.addresses(), 0u);
   EXPECT_TRUE(t.acquire("10.0.0.1", 1));
+}
+
+// --- AccessControl: the checks every session and route share ---------------------------
+
+std::string fresh_claims(const std::string& extra) {
+  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count() +
+                   3600;
+  return R"({"sub":"alice","exp":)" + std::to_string(exp) + extra + "}";
+}
+
+ServerOptions access_options(std::string secret, bool require_auth, std::string admin_token) {
+  ServerOptions o;
+  o.jwt_secret = std::move(secret);
+  o.require_auth = require_auth;
+  o.admin_token = std::move(admin_token);
+  return o;
+}
+
+TEST(AccessControl, WithoutAKeyEveryoneIsLetInAndTokensAreNotRead) {
+  const AccessControl a(access_options("", false, ""));
+  EXPECT_TRUE(a.check("").ok);
+  const auto r = a.check("not-a-token");
+  EXPECT_TRUE(r.ok);
+  EXPECT_TRUE(r.principal.sub.empty());
+  EXPECT_TRUE(a.admin_allowed(""));  // no admin token: the admin pages are open
+  EXPECT_EQ(a.tls(), nullptr);
+}
+
+TEST(AccessControl, APresentTokenIsAlwaysVerifiedAnAbsentOneOnlyWhenRequired) {
+  const AccessControl open(access_options(kSecret, false, ""));
+  EXPECT_TRUE(open.check("").ok);
+  const auto good = open.check(mint(JWT_ALG_HS256, kSecret, fresh_claims("")));
+  ASSERT_TRUE(good.ok) << good.reason << ": " << good.message;
+  EXPECT_EQ(good.principal.sub, "alice");
+  const auto bad =
+      open.check(mint(JWT_ALG_HS256, "another-secret-of-32-bytes-long!!", fresh_claims("")));
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.reason, "bad_signature");
+
+  const AccessControl closed(access_options(kSecret, true, ""));
+  const auto none = closed.check("");
+  EXPECT_FALSE(none.ok);
+  EXPECT_EQ(none.reason, "missing_token");
+}
+
+TEST(AccessControl, AdminPagesTakeTheAdminTokenOrAnAdminScopedJwt) {
+  const AccessControl a(access_options(kSecret, false, "the-admin-token"));
+  EXPECT_FALSE(a.admin_allowed(""));
+  EXPECT_FALSE(a.admin_allowed("the-admin-tokeN"));
+  EXPECT_TRUE(a.admin_allowed("the-admin-token"));
+  EXPECT_TRUE(a.admin_allowed(mint(JWT_ALG_HS256, kSecret, fresh_claims(R"(,"scope":"admin")"))));
+  EXPECT_FALSE(
+      a.admin_allowed(mint(JWT_ALG_HS256, kSecret, fresh_claims(R"(,"scope":"subscribe")"))));
+
+  const AccessControl no_key(access_options("", false, "the-admin-token"));
+  EXPECT_FALSE(
+      no_key.admin_allowed(mint(JWT_ALG_HS256, kSecret, fresh_claims(R"(,"scope":"admin")"))));
+}
+
+TEST(AccessControl, OriginsFollowTheAllowList) {
+  auto o = access_options("", false, "");
+  o.allowed_origins = "self,https://app.example";
+  const AccessControl a(o);
+  EXPECT_TRUE(a.origin_allowed("", "h:8000", false));  // not a browser
+  EXPECT_TRUE(a.origin_allowed("http://h:8000", "h:8000", false));
+  EXPECT_FALSE(a.origin_allowed("http://h:8000", "h:8000", true));  // self over TLS is https
+  EXPECT_TRUE(a.origin_allowed("https://app.example", "h:8000", false));
+  EXPECT_FALSE(a.origin_allowed("https://evil.example", "h:8000", false));
+}
+
+TEST(AccessControl, ABadKeyOrCertificateFileIsNamed) {
+  auto o = access_options("", false, "");
+  o.tls_cert = "/nonexistent/cert.pem";
+  o.tls_key = "/nonexistent/key.pem";
+  try {
+    const AccessControl a(o);
+    FAIL() << "a missing certificate was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("GS_TLS_CERT '/nonexistent/cert.pem'"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

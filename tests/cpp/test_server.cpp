@@ -326,7 +326,8 @@ TEST(EventRouter, HandOverWaitsWhileTheStrandIsBehindThenRunsEverythingInOrder) 
   o.event_queue_size = 4;
   auto ctx = std::make_shared<ServerContext>(o, make_runtime(0));
   boost::asio::io_context ioc;  // not running yet: the strand is "behind"
-  auto router = std::make_shared<EventRouter>(ctx, boost::asio::make_strand(ioc));
+  auto router = std::make_shared<EventRouter>(share_part(ctx, ctx->router_parts),
+                                              boost::asio::make_strand(ioc));
   std::vector<int> ran;  // touched only by the steps, on the thread running ioc
   auto batch = [&](int first) {
     std::vector<Journal::Step> steps;

@@ -4,14 +4,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
+#include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
-#include "goldensignals/net/context.hpp"
 #include "goldensignals/net/reporter.hpp"
-#include "goldensignals/runtime/runtime.hpp"
+#include "goldensignals/net/server_parts.hpp"
+#include "goldensignals/store/history_reader.hpp"
 #include "goldensignals/store/journal.hpp"
-#include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
@@ -34,20 +34,20 @@ void send_complete(Subscriber& client, nlohmann::json& done) {
 // A paced replay: the stored messages one by one, each after its stored gap / speed (at
 // most 5 s), waited out by a timer on the connection's strand, then replay_complete. It ends
 // early when the client goes or the server stops (noticed within 50 ms); however it ends, it
-// counts itself out of ServerContext::paced_replays (Server::stop waits for none to run).
+// counts itself out of the SessionGate (Server::stop waits for none to run).
 class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
  public:
-  PacedReplay(ServerContext* ctx, std::weak_ptr<Subscriber> client,
+  PacedReplay(SessionGate* gate, std::weak_ptr<Subscriber> client,
               boost::asio::any_io_executor strand, std::vector<StoredMessage> rows,
               nlohmann::json done, std::string symbol, double speed)
-      : ctx_(ctx),
+      : gate_(gate),
         client_(std::move(client)),
         timer_(std::move(strand)),
         rows_(std::move(rows)),
         done_(std::move(done)),
         symbol_(std::move(symbol)),
         speed_(speed) {}
-  ~PacedReplay() { ctx_->replay_ended(); }
+  ~PacedReplay() { gate_->replay_ended(); }
   PacedReplay(const PacedReplay&) = delete;
   PacedReplay& operator=(const PacedReplay&) = delete;
 
@@ -60,7 +60,7 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
   // gap to the one after it.
   void send_next() {
     auto me = client_.lock();
-    if (!me || ctx_->stopping.load()) return;
+    if (!me || gate_->stopping()) return;
     if (next_ < rows_.size()) {
       if (me->send(replayed(rows_[next_], symbol_)) == SendStatus::Closed) return;
       ++next_;
@@ -69,11 +69,10 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
       send_complete(*me, done_);
       return;
     }
-    const double gap_ms =
-        static_cast<double>(rows_[next_].ts_ms - rows_[next_ - 1].ts_ms) / speed_;
-    due_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double, std::milli>(
-                                  std::clamp(gap_ms, 0.0, 5000.0)));
+    const double gap_ms = static_cast<double>(rows_[next_].ts_ms - rows_[next_ - 1].ts_ms) / speed_;
+    due_ = Clock::now() +
+           std::chrono::duration_cast<Clock::duration>(
+               std::chrono::duration<double, std::milli>(std::clamp(gap_ms, 0.0, 5000.0)));
     wait();
   }
 
@@ -81,7 +80,7 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
   void wait() {
     timer_.expires_at(std::min(due_, Clock::now() + std::chrono::milliseconds(50)));
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->ctx_->stopping.load() || self->client_.expired()) return;
+      if (ec || self->gate_->stopping() || self->client_.expired()) return;
       if (Clock::now() < self->due_) {
         self->wait();
       } else {
@@ -90,7 +89,7 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
     });
   }
 
-  ServerContext* ctx_;
+  SessionGate* gate_;
   std::weak_ptr<Subscriber> client_;
   boost::asio::steady_timer timer_;
   std::vector<StoredMessage> rows_;
@@ -103,16 +102,16 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
 
 }  // namespace
 
-ClientHandler::ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
-                             boost::asio::any_io_executor strand, std::string fallback_id,
-                             Principal who)
-    : ctx_(std::move(ctx)),
+ClientHandler::ClientHandler(std::shared_ptr<const ClientParts> parts,
+                             std::weak_ptr<Subscriber> self, boost::asio::any_io_executor strand,
+                             std::string fallback_id, Principal who)
+    : parts_(std::move(parts)),
       self_(std::move(self)),
       strand_(std::move(strand)),
       who_(std::move(who)),
       client_id_(who_.sub.empty() ? std::move(fallback_id) : who_.sub),
-      analyze_bucket_(ctx_->opts.analyze_rate),
-      message_bucket_(ctx_->opts.message_rate) {}
+      analyze_bucket_(parts_->opts.analyze_rate),
+      message_bucket_(parts_->opts.message_rate) {}
 
 void ClientHandler::on_open(const std::optional<std::string>& symbol) {
   reply(proto::welcome(client_id_));
@@ -132,7 +131,7 @@ bool ClientHandler::admit_message() {
   double retry_after = 0.0;
   if (message_bucket_.take(retry_after)) return true;
   flooded_ = true;
-  ctx_->security.message_flood_closes.fetch_add(1);
+  parts_->counters.security.message_flood_closes.fetch_add(1);
   if (auto me = self_.lock()) me->close(1008, "message flood");
   return false;
 }
@@ -147,7 +146,7 @@ bool ClientHandler::allowed(std::string_view action, const std::string& symbol) 
   } else {
     return true;
   }
-  ctx_->security.forbidden.fetch_add(1);
+  parts_->counters.security.forbidden.fetch_add(1);
   problem({"forbidden", "error", "cannot " + std::string(action) + " " + symbol + ": " + why},
           {{"symbol", symbol}});
   return false;
@@ -155,7 +154,7 @@ bool ClientHandler::allowed(std::string_view action, const std::string& symbol) 
 
 void ClientHandler::on_closed() {
   auto* me = self_.lock().get();
-  for (const auto& s : rooms_) ctx_->hub.leave(s, me);
+  for (const auto& s : rooms_) parts_->hub.leave(s, me);
   rooms_.clear();
 }
 
@@ -176,7 +175,8 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
       analyze(r.symbol);
       break;
     case proto::Command::GetStatus:
-      reply(nlohmann::json{{"type", "status_update"}, {"data", report::status_update(*ctx_)}}.dump());
+      reply(nlohmann::json{{"type", "status_update"}, {"data", parts_->reporter.status_update()}}
+                .dump());
       break;
     case proto::Command::Heartbeat:
       reply(proto::heartbeat_ack());
@@ -197,12 +197,12 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
   auto me = self_.lock();
   if (!me) return false;
   if (!allowed("subscribe", symbol)) return false;
-  if (!rooms_.contains(symbol) && rooms_.size() >= ctx_->opts.max_subscriptions_per_client) {
-    ctx_->security.subscriptions_refused.fetch_add(1);
+  if (!rooms_.contains(symbol) && rooms_.size() >= parts_->opts.max_subscriptions_per_client) {
+    parts_->counters.security.subscriptions_refused.fetch_add(1);
     problem({"too_many_subscriptions", "error",
              "cannot subscribe to " + symbol + ": already in " + std::to_string(rooms_.size()) +
                  " rooms, the limit per client; unsubscribe from one first"},
-            {{"symbol", symbol}, {"limit", ctx_->opts.max_subscriptions_per_client}});
+            {{"symbol", symbol}, {"limit", parts_->opts.max_subscriptions_per_client}});
     return false;
   }
   rooms_.insert(symbol);
@@ -212,34 +212,34 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
     // at once when nothing is kept), before the later ones: no gap and no duplicate. At
     // most half the send queue, so a recovery never trips the slow-consumer limit; more is
     // recovered: false (the client asks GET /api/signals).
-    const auto max = std::max<std::size_t>(1, ctx_->opts.message_queue_size / 2);
+    const auto max = std::max<std::size_t>(1, parts_->opts.message_queue_size / 2);
     std::weak_ptr<Subscriber> weak = self_;
-    // `then` runs on the router's strand (which holds ctx), on the journal's thread when not
-    // serving (ctx owns the journal), or here; at a stop it may be dropped unrun.
-    ServerContext* ctx = ctx_.get();
-    ctx_->journal->recover(
-        symbol, *since, max, [ctx, weak, symbol](bool ok, std::vector<Journal::Entry> kept) {
+    // `then` runs on the router's strand (which holds the context), on the journal's thread
+    // when not serving (the context owns the journal), or here; at a stop it may be dropped
+    // unrun.
+    RoomHub* hub = &parts_->hub;
+    parts_->history.journal->recover(
+        symbol, *since, max, [hub, weak, symbol](bool ok, std::vector<Journal::Entry> kept) {
           auto s = weak.lock();
           if (!s) return;
           std::vector<MessagePtr> missed;
           missed.reserve(kept.size());
           for (auto& e : kept) missed.push_back(make_message(e.kind, std::move(e.json), symbol));
-          ctx->hub.join(
-              symbol, s,
-              make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol, ok)),
-              missed, !ok);
+          hub->join(symbol, s,
+                    make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol, ok)),
+                    missed, !ok);
         });
     return true;
   }
-  ctx_->hub.join(symbol, me,
-                 make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol)));
+  parts_->hub.join(symbol, me,
+                   make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol)));
   return true;
 }
 
 void ClientHandler::history(const proto::Request& r) {
   nlohmann::json data;
   try {
-    data = ctx_->signal_history(r.symbol, r.limit, r.before);
+    data = parts_->history.signals(r.symbol, r.limit, r.before);
   } catch (const Error& e) {
     problem({"unavailable", "error", std::string("history of ") + r.symbol + ": " + e.what()},
             {{"symbol", r.symbol}});
@@ -250,18 +250,11 @@ void ClientHandler::history(const proto::Request& r) {
 }
 
 void ClientHandler::replay(const proto::Request& r) {
-  if (!ctx_->store) {
-    problem({"unavailable", "error",
-             "replay of " + r.symbol +
-                 ": history is off on this server (GS_DB is off); start it with GS_DB=PATH"},
-            {{"symbol", r.symbol}});
-    return;
-  }
   // At most half the send queue at once: a replay never trips the slow-consumer limit.
-  const auto max = std::max<std::size_t>(1, ctx_->opts.message_queue_size / 2);
+  const auto max = std::max<std::size_t>(1, parts_->opts.message_queue_size / 2);
   std::vector<StoredMessage> rows;
   try {
-    rows = ctx_->store->window(r.symbol, r.from_ms, r.to_ms, max + 1);
+    rows = parts_->history.window(r.symbol, r.from_ms, r.to_ms, max + 1);
   } catch (const Error& e) {
     problem({"unavailable", "error", std::string("replay of ") + r.symbol + ": " + e.what()},
             {{"symbol", r.symbol}});
@@ -282,27 +275,26 @@ void ClientHandler::replay(const proto::Request& r) {
     return;
   }
   // Paced: at most kMaxPacedReplays per server at once.
-  if (ctx_->paced_replays.fetch_add(1) >= kMaxPacedReplays) {
-    ctx_->replay_ended();
+  if (!parts_->gate.start_replay(kMaxPacedReplays)) {
     problem({"rate_limited", "warning",
              "replay of " + r.symbol + ": " + std::to_string(kMaxPacedReplays) +
                  " paced replays already run on this server; retry later or use speed 0"},
             {{"symbol", r.symbol}, {"retry_after", 1.0}});
     return;
   }
-  std::make_shared<PacedReplay>(ctx_.get(), self_, strand_, std::move(rows), std::move(done),
+  std::make_shared<PacedReplay>(&parts_->gate, self_, strand_, std::move(rows), std::move(done),
                                 r.symbol, r.speed)
       ->start();
 }
 
 void ClientHandler::unsubscribe(const std::string& symbol) {
   rooms_.erase(symbol);
-  ctx_->hub.leave(symbol, self_.lock().get());
+  parts_->hub.leave(symbol, self_.lock().get());
   reply(proto::confirmation("unsubscribe", symbol));  // idempotent: confirmed even if not a member
 }
 
 void ClientHandler::analyze(const std::string& symbol) {
-  const auto tracked = ctx_->runtime->symbols();
+  const auto tracked = parts_->analyses.symbols();
   if (std::find(tracked.begin(), tracked.end(), symbol) == tracked.end()) {
     std::string list;
     for (const auto& t : tracked) list += (list.empty() ? "" : ", ") + t;
@@ -314,28 +306,29 @@ void ClientHandler::analyze(const std::string& symbol) {
   if (!allowed("analyze", symbol)) return;
   double retry_after = 0.0;
   if (!analyze_bucket_.take(retry_after)) {
-    ctx_->security.rate_limited.fetch_add(1);
+    parts_->counters.security.rate_limited.fetch_add(1);
     problem({"rate_limited", "warning",
-             "too many analyze requests; at most " + fmt_num(ctx_->opts.analyze_rate.per_second) +
-                 " per second (burst " + fmt_num(ctx_->opts.analyze_rate.burst) + ")"},
+             "too many analyze requests; at most " + fmt_num(parts_->opts.analyze_rate.per_second) +
+                 " per second (burst " + fmt_num(parts_->opts.analyze_rate.burst) + ")"},
             {{"symbol", symbol}, {"retry_after", retry_after}});
     return;
   }
   // Server-wide bound: a new analysis past max_active_analyses is refused (one already in
   // flight for the symbol is joined by the orchestrator, so this only stops new work).
-  const auto active = ctx_->runtime->orchestrator().counters().active_analyses;
-  if (active >= ctx_->opts.max_active_analyses) {
-    ctx_->security.analyses_refused.fetch_add(1);
-    problem({"server_busy", "warning",
-             "cannot analyze " + symbol + " now: " + std::to_string(active) +
-                 " analyses are running, the server's limit (GS_MAX_ACTIVE_ANALYSES); retry "
-                 "shortly"},
-            {{"symbol", symbol}, {"retry_after", 1.0}, {"limit", ctx_->opts.max_active_analyses}});
+  const auto active = parts_->analyses.active();
+  if (active >= parts_->opts.max_active_analyses) {
+    parts_->counters.security.analyses_refused.fetch_add(1);
+    problem(
+        {"server_busy", "warning",
+         "cannot analyze " + symbol + " now: " + std::to_string(active) +
+             " analyses are running, the server's limit (GS_MAX_ACTIVE_ANALYSES); retry "
+             "shortly"},
+        {{"symbol", symbol}, {"retry_after", 1.0}, {"limit", parts_->opts.max_active_analyses}});
     return;
   }
   if (!rooms_.contains(symbol) && !subscribe(symbol)) return;
   try {
-    ctx_->runtime->analyze(symbol);  // starts or joins; the room receives the results
+    parts_->analyses.start(symbol);  // starts or joins; the room receives the results
   } catch (const Error& e) {
     problem({"unavailable", "error", std::string("cannot analyze ") + symbol + ": " + e.what()},
             {{"symbol", symbol}});
@@ -349,7 +342,7 @@ void ClientHandler::reply(std::string json) {
 }
 
 void ClientHandler::problem(const proto::Problem& p, const nlohmann::json& extra) {
-  if (p.severity == "error") ctx_->counters.bad_requests.fetch_add(1);
+  if (p.severity == "error") parts_->counters.bad_requests.fetch_add(1);
   reply(proto::alert(p, extra));
 }
 

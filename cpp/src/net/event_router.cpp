@@ -6,9 +6,8 @@
 
 #include "goldensignals/broadcast/bus.hpp"
 #include "goldensignals/core/clock.hpp"
-#include "goldensignals/evaluation/scorer.hpp"
+#include "goldensignals/net/server_parts.hpp"
 #include "goldensignals/runtime/runtime.hpp"
-#include "goldensignals/net/context.hpp"
 
 namespace gs {
 
@@ -21,8 +20,9 @@ std::string message(const char* type, nlohmann::json data) {
 
 }  // namespace
 
-EventRouter::EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand)
-    : ctx_(std::move(ctx)), strand_(std::move(strand)) {}
+EventRouter::EventRouter(std::shared_ptr<const RouterParts> parts,
+                         boost::asio::any_io_executor strand)
+    : parts_(std::move(parts)), strand_(std::move(strand)) {}
 
 void EventRouter::on_agent_update(const AgentUpdate& u) {
   post(u.symbol, MessageKind::AgentUpdate, message("agent_update", agent_update_json(u)));
@@ -39,9 +39,8 @@ void EventRouter::on_decision(const DecisionPtr& d) {
 }
 
 void EventRouter::on_signal_outcome(const ScoredForecast& f) {
-  const auto* scorer = ctx_->runtime->scorer();
-  const int horizon = scorer ? scorer->options().horizon_bars : 0;
-  post(f.symbol, MessageKind::SignalOutcome, message("signal_outcome", outcome_json(f, horizon)));
+  post(f.symbol, MessageKind::SignalOutcome,
+       message("signal_outcome", outcome_json(f, parts_->outcome_horizon_bars)));
 }
 
 void EventRouter::on_alert(const Alert& a) {
@@ -51,8 +50,8 @@ void EventRouter::on_alert(const Alert& a) {
 
 void EventRouter::on_price_update(const PriceUpdate& p) {
   // Shed prices first under overload: a newer one follows, nothing ordered is lost.
-  if (backlog_.load() >= ctx_->opts.event_queue_size) {
-    ctx_->counters.events_dropped.fetch_add(1);
+  if (backlog_.load() >= parts_->event_queue_size) {
+    parts_->counters.events_dropped.fetch_add(1);
     return;
   }
   post(p.symbol, MessageKind::PriceUpdate,
@@ -84,7 +83,8 @@ void EventRouter::post(std::string symbol, MessageKind kind, std::string body) {
 void EventRouter::journal(const std::string& symbol, Journaled items) {
   if (stopped_.load()) return;
   // Numbered (and stored) by the journal, handed back in seq order.
-  if (!ctx_->journal->append(symbol, std::move(items))) ctx_->counters.events_dropped.fetch_add(1);
+  if (!parts_->history.journal->append(symbol, std::move(items)))
+    parts_->counters.events_dropped.fetch_add(1);
 }
 
 void EventRouter::hand_over(std::vector<Journal::Step> steps, bool wait) {
@@ -93,8 +93,7 @@ void EventRouter::hand_over(std::vector<Journal::Step> steps, bool wait) {
     std::unique_lock lk(inbox_mu_);
     // A drain is posted whenever stored_ is not empty, and the strand runs while serving.
     if (wait) {
-      stored_room_.wait(lk,
-                        [&] { return closed_ || stored_.size() < ctx_->opts.event_queue_size; });
+      stored_room_.wait(lk, [&] { return closed_ || stored_.size() < parts_->event_queue_size; });
     }
     if (stored_.empty()) {
       stored_ = std::move(steps);
@@ -123,7 +122,7 @@ void EventRouter::run_left_over() {
     left.swap(stored_);
     backlog_.store(0);
   }
-  run_steps(*ctx_->bus, left);
+  run_steps(parts_->bus, left);
 }
 
 void run_steps(Bus& bus, std::vector<Journal::Step>& steps) {
@@ -147,10 +146,10 @@ void EventRouter::drain() {
   stored_room_.notify_all();
   for (auto& item : draining_) {  // for every client: alerts, heartbeats
     if (stopped_.load()) continue;
-    ctx_->bus->publish_all(std::make_shared<const std::string>(std::move(item.body)), item.kind);
+    parts_->bus.publish_all(std::make_shared<const std::string>(std::move(item.body)), item.kind);
   }
   draining_.clear();
-  run_steps(*ctx_->bus, draining_stored_);  // journaled: delivered even while stopping
+  run_steps(parts_->bus, draining_stored_);  // journaled: delivered even while stopping
   draining_stored_.clear();
 }
 

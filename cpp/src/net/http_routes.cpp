@@ -6,10 +6,9 @@
 
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
-#include "goldensignals/net/context.hpp"
 #include "goldensignals/net/reporter.hpp"
 #include "goldensignals/net/security.hpp"
-#include "goldensignals/store/signal_store.hpp"
+#include "goldensignals/net/server_parts.hpp"
 
 namespace gs {
 
@@ -73,9 +72,9 @@ HttpReply error(int status, std::string_view code, std::string_view message) {
   return HttpReply{status, "application/json", json_error(code, message), {}};
 }
 
-HttpReply static_file(const ServerContext& ctx, std::string_view raw_path) {
+HttpReply static_file(const HttpRouteParts& p, std::string_view raw_path) {
   const bool root_page = raw_path == "/" || raw_path == "/index.html";
-  if (ctx.opts.web_root.empty()) {
+  if (p.opts.web_root.empty()) {
     if (root_page) return HttpReply{200, "text/html; charset=utf-8", std::string(kBuiltinPage), {}};
     return error(404, "not_found", "no such page");
   }
@@ -95,7 +94,7 @@ HttpReply static_file(const ServerContext& ctx, std::string_view raw_path) {
   if (path->back() == '/') *path += "index.html";
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path root = fs::canonical(ctx.opts.web_root, ec);
+  const fs::path root = fs::canonical(p.opts.web_root, ec);
   if (ec) return error(404, "not_found", "no such file");
   const fs::path full = fs::weakly_canonical(root / path->substr(1), ec);
   const auto rel = full.lexically_relative(root);
@@ -113,7 +112,7 @@ HttpReply static_file(const ServerContext& ctx, std::string_view raw_path) {
 
 // GET /api/signals?symbol=AAPL&limit=100&before=SEQ: stored signals, newest first.
 // `who`: the verified token's claims (its symbols claim applies), or empty without a token.
-HttpReply signal_history(const ServerContext& ctx, std::string_view query, const Principal& who) {
+HttpReply signal_history(const HttpRouteParts& p, std::string_view query, const Principal& who) {
   std::optional<std::string> symbol;
   std::size_t limit = 100;
   std::uint64_t before = 0;
@@ -171,17 +170,17 @@ HttpReply signal_history(const ServerContext& ctx, std::string_view query, const
     return error(400, "invalid_symbol", "symbol is missing; use /api/signals?symbol=AAPL");
   }
   if (!who.may_join(*symbol)) {
-    ctx.security.forbidden.fetch_add(1);
+    p.counters.security.forbidden.fetch_add(1);
     return error(403, "forbidden", "the token's symbols do not include " + *symbol);
   }
-  if (!ctx.store) {
+  if (!p.history.enabled()) {
     return error(404, "history_disabled",
                  "signal history is off on this server (GS_DB is off); start it with "
                  "GS_DB=PATH");
   }
   nlohmann::json items;
   try {
-    items = ctx.signal_history(*symbol, limit, before);
+    items = p.history.signals(*symbol, limit, before);
   } catch (const Error& e) {
     return error(503, "history_unavailable", e.what());
   }
@@ -268,12 +267,12 @@ std::string request_token(std::string_view target, std::string_view authorizatio
   return std::string(bearer_token(authorization));
 }
 
-HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target,
+HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::string_view target,
                      std::string_view authorization) {
   const auto [path, query] = split_target(target);
   if ((path == "/ws/status" || path == "/metrics") &&
-      !admin_allowed(ctx, request_token(target, authorization))) {
-    ctx.security.count(Refusal::AdminRequired);
+      !p.access.admin_allowed(request_token(target, authorization))) {
+    p.counters.security.count(Refusal::AdminRequired);
     return admin_refusal();
   }
   if (method != "GET" && method != "HEAD") {
@@ -282,42 +281,37 @@ HttpReply route_http(const ServerContext& ctx, std::string_view method, std::str
     return r;
   }
   if (path == "/health") {
-    if (ctx.store && ctx.store->degraded()) {
-      return HttpReply{
-          503,
-          "application/json",
-          nlohmann::json{{"status", "degraded"}, {"history", report::history(ctx)}}.dump(
-              -1, ' ', false, nlohmann::json::error_handler_t::replace),
-          {}};
+    if (p.history.degraded()) {
+      return HttpReply{503,
+                       "application/json",
+                       nlohmann::json{{"status", "degraded"}, {"history", p.history.report()}}.dump(
+                           -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       {}};
     }
     return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
   }
-  if (path == "/ws/status") return HttpReply{200, "application/json", report::status(ctx).dump(), {}};
+  if (path == "/ws/status")
+    return HttpReply{200, "application/json", p.reporter.status().dump(), {}};
   if (path == "/metrics") {
-    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", report::metrics(ctx), {}};
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", p.reporter.metrics(), {}};
   }
   if (path == "/api/signals") {
     // History is data like the stream: the same token rules as the upgrade.
-    Principal who;
-    const auto token = request_token(target, authorization);
-    if (ctx.verifier.enabled() && (!token.empty() || ctx.opts.require_auth)) {
-      auto v = ctx.verifier.verify(token);
-      if (!v.ok) {
-        ctx.security.count(refusal_for(v.reason));
-        auto r = error(401, v.reason, v.message);
-        r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return r;
-      }
-      who = std::move(v.principal);
+    auto v = p.access.check(request_token(target, authorization));
+    if (!v.ok) {
+      p.counters.security.count(refusal_for(v.reason));
+      auto r = error(401, v.reason, v.message);
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
     }
-    return signal_history(ctx, query, who);
+    return signal_history(p, query, v.principal);
   }
   if (path == "/ws" || path.starts_with("/ws/")) {
     auto r = error(426, "upgrade_required", "this is a WebSocket endpoint; connect with ws://");
     r.headers.emplace_back("Upgrade", "websocket");
     return r;
   }
-  return static_file(ctx, path);
+  return static_file(p, path);
 }
 
 WsTarget parse_ws_target(std::string_view target) {

@@ -5,9 +5,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "goldensignals/net/context.hpp"
 #include "goldensignals/net/http_routes.hpp"
 #include "goldensignals/net/security.hpp"
+#include "goldensignals/net/server_parts.hpp"
 #include "goldensignals/net/websocket_session.hpp"
 
 namespace gs {
@@ -16,14 +16,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
-NetStream make_stream(tcp::socket socket, ServerContext& ctx) {
-  if (ctx.tls) return NetStream(beast::tcp_stream(std::move(socket)), *ctx.tls);
+NetStream make_stream(tcp::socket socket, const AccessControl& access) {
+  if (auto* tls = access.tls()) return NetStream(beast::tcp_stream(std::move(socket)), *tls);
   return NetStream(beast::tcp_stream(std::move(socket)));
 }
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
-    : stream_(make_stream(std::move(socket), *ctx)), ctx_(std::move(ctx)) {
+HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<const HttpParts> parts)
+    : stream_(make_stream(std::move(socket), parts->access)), parts_(std::move(parts)) {
   error_code ec;
   const auto ep = stream_.next_layer().socket().remote_endpoint(ec);
   peer_ = ec ? std::string("unknown") : ep.address().to_string();
@@ -33,16 +33,17 @@ void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->stream_.is_tls()) return self->do_read();
     // The TLS handshake gets handshake_timeout, then the first request gets its own.
-    self->stream_.next_layer().expires_after(self->ctx_->opts.handshake_timeout);
+    self->stream_.next_layer().expires_after(self->parts_->opts.handshake_timeout);
     self->stream_.tls().async_handshake(asio::ssl::stream_base::server,
                                         [self](error_code ec) { self->on_handshake(ec); });
   });
 }
 
 void HttpSession::on_handshake(error_code ec) {
-  if (ec == beast::error::timeout) ctx_->security.handshake_timeouts.fetch_add(1);
+  if (ec == beast::error::timeout) parts_->counters.security.handshake_timeouts.fetch_add(1);
   if (ec) {
-    if (ctx_->logs(10)) ctx_->log(10, "TLS handshake with " + peer_ + " failed: " + ec.message());
+    if (parts_->log.enabled(10))
+      parts_->log(10, "TLS handshake with " + peer_ + " failed: " + ec.message());
     return;
   }
   do_read();
@@ -50,12 +51,12 @@ void HttpSession::on_handshake(error_code ec) {
 
 void HttpSession::do_read() {
   parser_.emplace();
-  parser_->body_limit(ctx_->opts.http_body_limit);
-  parser_->header_limit(static_cast<std::uint32_t>(ctx_->opts.http_header_limit));
+  parser_->body_limit(parts_->opts.http_body_limit);
+  parser_->header_limit(static_cast<std::uint32_t>(parts_->opts.http_header_limit));
   // A connection gets handshake_timeout for its first request (a client that opens TCP and
   // never upgrades, or trickles its headers, is let go); a kept-alive one read_timeout.
-  stream_.next_layer().expires_after(requests_ == 0 ? ctx_->opts.handshake_timeout
-                                                    : ctx_->opts.read_timeout);
+  stream_.next_layer().expires_after(requests_ == 0 ? parts_->opts.handshake_timeout
+                                                    : parts_->opts.read_timeout);
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
@@ -64,11 +65,11 @@ void HttpSession::do_read() {
 void HttpSession::on_read(error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream) return do_close();
   if (ec == beast::error::timeout && requests_ == 0) {
-    ctx_->security.handshake_timeouts.fetch_add(1);
+    parts_->counters.security.handshake_timeouts.fetch_add(1);
     return;
   }
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
-    ctx_->security.http_too_large.fetch_add(1);
+    parts_->counters.security.http_too_large.fetch_add(1);
     HttpReply r{ec == http::error::body_limit ? 413 : 431,
                 "application/json",
                 json_error("too_large", "the request is larger than this server accepts"),
@@ -83,20 +84,20 @@ void HttpSession::on_read(error_code ec, std::size_t) {
   Request req = parser_->release();
   ++requests_;
   if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req));
-  ctx_->counters.http_requests.fetch_add(1);
+  parts_->counters.http_requests.fetch_add(1);
   const auto reply =
-      route_http(*ctx_, std::string_view(req.method_string()), std::string_view(req.target()),
-                 std::string_view(req[http::field::authorization]));
+      route_http(parts_->routes, std::string_view(req.method_string()),
+                 std::string_view(req.target()), std::string_view(req[http::field::authorization]));
   do_write(make_response(req, reply));
 }
 
 std::optional<HttpReply> HttpSession::gate(const Request& req, const WsTarget& target,
                                            Principal& who, IpTable::Slot& slot) {
   auto refuse = [&](int status, Refusal why, const std::string& message) {
-    ctx_->security.count(why);
-    if (ctx_->logs(20)) {
-      ctx_->log(20, "upgrade from " + peer_ + " refused with " + std::to_string(status) + " (" +
-                        std::string(refusal_name(why)) + ")");
+    parts_->counters.security.count(why);
+    if (parts_->log.enabled(20)) {
+      parts_->log(20, "upgrade from " + peer_ + " refused with " + std::to_string(status) + " (" +
+                          std::string(refusal_name(why)) + ")");
     }
     HttpReply r{status, "application/json", json_error(refusal_name(why), message), {}};
     if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -104,8 +105,8 @@ std::optional<HttpReply> HttpSession::gate(const Request& req, const WsTarget& t
     return r;
   };
   const auto origin = std::string_view(req[http::field::origin]);
-  if (!origin_allowed(ctx_->opts.allowed_origins, origin, std::string_view(req[http::field::host]),
-                      stream_.is_tls())) {
+  if (!parts_->access.origin_allowed(origin, std::string_view(req[http::field::host]),
+                                     stream_.is_tls())) {
     return refuse(403, Refusal::ForbiddenOrigin,
                   "origin '" + std::string(origin) +
                       "' is not allowed here (GS_ALLOWED_ORIGINS); open the dashboard this server "
@@ -116,15 +117,13 @@ std::optional<HttpReply> HttpSession::gate(const Request& req, const WsTarget& t
       target.token.empty()
           ? std::string(bearer_token(std::string_view(req[http::field::authorization])))
           : target.token;
-  if (ctx_->verifier.enabled() && (!token.empty() || ctx_->opts.require_auth)) {
-    auto r = ctx_->verifier.verify(token);
-    if (!r.ok) return refuse(401, refusal_for(r.reason), r.message);
-    who = std::move(r.principal);
-  }
-  slot = ctx_->per_ip.acquire(peer_, ctx_->opts.max_connections_per_ip);
+  auto r = parts_->access.check(token);
+  if (!r.ok) return refuse(401, refusal_for(r.reason), r.message);
+  who = std::move(r.principal);
+  slot = parts_->gate.hold_address(peer_);
   if (!slot) {
     return refuse(429, Refusal::TooManyPerIp,
-                  peer_ + " already has " + std::to_string(ctx_->opts.max_connections_per_ip) +
+                  peer_ + " already has " + std::to_string(parts_->gate.max_per_address()) +
                       " WebSocket connections, the limit per address "
                       "(WS_MAX_CONNECTIONS_PER_IP)");
   }
@@ -139,27 +138,24 @@ void HttpSession::upgrade(Request req) {
   if (!target.ok) {
     refusal =
         HttpReply{target.status, "application/json", json_error("bad_upgrade", target.error), {}};
-  } else if (ctx_->stopping.load()) {
+  } else if (parts_->gate.stopping()) {
     refusal = HttpReply{
         503, "application/json", json_error("stopping", "the server is shutting down"), {}};
   } else if (auto r = gate(req, target, who, slot)) {
     refusal = std::move(*r);
   } else {
-    // Reserve a slot first, so concurrent upgrades can never overshoot the limit.
-    const auto before = ctx_->counters.connections_active.fetch_add(1);
-    if (before >= ctx_->opts.max_connections) {
-      ctx_->connection_closed();
-      ctx_->counters.connections_rejected.fetch_add(1);
-      refusal = HttpReply{
-          503,
-          "application/json",
-          json_error("too_many_connections", "the server is at its connection limit (" +
-                                                 std::to_string(ctx_->opts.max_connections) + ")"),
-          {{"Retry-After", "5"}}};
+    if (!parts_->gate.open_connection()) {
+      refusal = HttpReply{503,
+                          "application/json",
+                          json_error("too_many_connections",
+                                     "the server is at its connection limit (" +
+                                         std::to_string(parts_->gate.max_connections()) + ")"),
+                          {{"Retry-After", "5"}}};
     } else {
       stream_.next_layer().expires_never();  // the WebSocket session sets its own timeouts
-      std::make_shared<WebSocketSession>(std::move(stream_), ctx_, target.symbol, target.msgpack,
-                                         std::move(who), std::move(slot))
+      std::make_shared<WebSocketSession>(std::move(stream_), share_part(parts_, parts_->websocket),
+                                         target.symbol, target.msgpack, std::move(who),
+                                         std::move(slot))
           ->run(std::move(req));
       return;
     }
@@ -185,7 +181,7 @@ HttpSession::Response HttpSession::make_response(const Request& req, const HttpR
 void HttpSession::do_write(Response res) {
   const bool keep_alive = res.keep_alive();
   writing_ = std::make_shared<Response>(std::move(res));
-  stream_.next_layer().expires_after(ctx_->opts.read_timeout);
+  stream_.next_layer().expires_after(parts_->opts.read_timeout);
   http::async_write(stream_, *writing_,
                     [self = shared_from_this(), keep_alive](error_code ec, std::size_t n) {
                       self->on_write(keep_alive, ec, n);

@@ -4,23 +4,24 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/evaluation/scorer.hpp"
-#include "goldensignals/net/context.hpp"
+#include "goldensignals/net/server_parts.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/runtime/status.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
-namespace gs::report {
+namespace gs {
 
-nlohmann::json status(const ServerContext& ctx) {
+nlohmann::json Reporter::status() const {
   nlohmann::json rooms = nlohmann::json::object();
-  for (const auto& [sym, n] : ctx.hub.room_sizes()) rooms[sym] = n;
+  for (const auto& [sym, n] : hub_.room_sizes()) rooms[sym] = n;
   // Open sessions by client id (a token's sub, else a uuid each), at most kMaxListed ids.
   constexpr std::size_t kMaxListed = 200;
   std::map<std::string, std::size_t> by_id;
   std::size_t unlisted = 0;
-  for (const auto& c : ctx.hub.all_clients()) {
+  for (const auto& c : hub_.all_clients()) {
     auto id = c->client_id();
     if (by_id.contains(id) || by_id.size() < kMaxListed) {
       ++by_id[std::move(id)];
@@ -28,42 +29,26 @@ nlohmann::json status(const ServerContext& ctx) {
       ++unlisted;
     }
   }
-  nlohmann::json out = runtime_status_json(*ctx.runtime);
-  out["websocket_manager"] = {{"total_connections", ctx.counters.connections_total.load()},
-                              {"active_connections", ctx.counters.connections_active.load()},
-                              {"messages_sent", ctx.counters.messages_sent.load()},
-                              {"messages_dropped", ctx.counters.messages_dropped.load()},
-                              {"slow_consumer_closes", ctx.counters.slow_consumer_closes.load()},
+  nlohmann::json out = runtime_status_json(runtime_);
+  out["websocket_manager"] = {{"total_connections", counters_.connections_total.load()},
+                              {"active_connections", counters_.connections_active.load()},
+                              {"messages_sent", counters_.messages_sent.load()},
+                              {"messages_dropped", counters_.messages_dropped.load()},
+                              {"slow_consumer_closes", counters_.slow_consumer_closes.load()},
                               {"rooms", std::move(rooms)},
                               {"clients", by_id},
                               {"clients_unlisted", unlisted},
-                              {"client_addresses", ctx.per_ip.addresses()}};
-  out["history"] = history(ctx);
+                              {"client_addresses", gate_.addresses()}};
+  out["history"] = history_.report();
   return out;
 }
-nlohmann::json history(const ServerContext& ctx) {
-  if (!ctx.store) return {{"status", "off"}};
-  const auto s = ctx.store->stats();
-  return {{"status", s.degraded ? "degraded" : "ok"},
-          {"reason", s.reason},
-          {"path", ctx.store->options().path},
-          {"written", s.written},
-          {"unstored", s.unstored},
-          {"withheld", s.withheld},
-          {"write_waiting_s", s.write_waiting_s},
-          {"commits", s.commits},
-          {"queued", s.queued},
-          {"shed", s.shed},
-          {"express", s.express},
-          {"retention_deleted", s.retained_deleted}};
-}
-nlohmann::json status_update(const ServerContext& ctx) {
-  nlohmann::json s = status(ctx);
+nlohmann::json Reporter::status_update() const {
+  nlohmann::json s = status();
   const auto& o = s["orchestrator"];
   nlohmann::json out = {{"running", o["running"]},
                         {"active_analyses", o["active_analyses"]},
                         {"active_agents", o["active_agents"]},
-                        {"websocket_connections", ctx.counters.connections_active.load()}};
+                        {"websocket_connections", counters_.connections_active.load()}};
   for (auto& [k, v] : s.items()) out[k] = std::move(v);
   return out;
 }
@@ -98,7 +83,8 @@ void scores_metrics(std::ostringstream& os, const Scorer& scorer) {
   };
   os << "# HELP gs_forecasts_scored_total Signals and BUY/SELL votes whose horizon closed.\n"
         "# TYPE gs_forecasts_scored_total counter\n";
-  for (const auto& s : scores) os << "gs_forecasts_scored_total" << labels(s) << ' ' << s.scored << '\n';
+  for (const auto& s : scores)
+    os << "gs_forecasts_scored_total" << labels(s) << ' ' << s.scored << '\n';
   os << "# HELP gs_forecast_hits_total Scored forecasts whose direction was right.\n"
         "# TYPE gs_forecast_hits_total counter\n";
   for (const auto& s : scores) os << "gs_forecast_hits_total" << labels(s) << ' ' << s.hits << '\n';
@@ -120,9 +106,9 @@ void scores_metrics(std::ostringstream& os, const Scorer& scorer) {
 
 }  // namespace
 
-std::string metrics(const ServerContext& ctx) {
+std::string Reporter::metrics() const {
   std::ostringstream os;
-  const auto& k = ctx.counters;
+  const auto& k = counters_;
   metric(os, "gs_websocket_connections_active", "gauge", "Open WebSocket connections.",
          k.connections_active.load());
   metric(os, "gs_websocket_connections_total", "counter", "WebSocket connections accepted.",
@@ -147,8 +133,8 @@ std::string metrics(const ServerContext& ctx) {
          "Price events shed before broadcast because the event queue was full.",
          k.events_dropped.load());
 
-  if (ctx.store) {
-    const auto h = ctx.store->stats();
+  if (const auto* store = history_.store.get()) {
+    const auto h = store->stats();
     metric(os, "gs_history_degraded", "gauge",
            "1 while the history store cannot write (messages go out unstored) or a write has "
            "waited 5 s or more for the disk.",
@@ -163,7 +149,7 @@ std::string metrics(const ServerContext& ctx) {
            "How long the history write in progress has waited for the disk (0: none).",
            h.write_waiting_s);
   }
-  const auto& sec = ctx.security;
+  const auto& sec = counters_.security;
   os << "# HELP gs_security_refusals_total Upgrades and requests refused, by reason "
         "(401 token reasons, 403 forbidden_origin, 429 per IP, 401 admin_required).\n"
         "# TYPE gs_security_refusals_total counter\n";
@@ -197,9 +183,9 @@ std::string metrics(const ServerContext& ctx) {
   metric(os, "gs_http_too_large_total", "counter",
          "Requests refused with 413 (body) or 431 (headers).", sec.http_too_large.load());
   metric(os, "gs_websocket_client_addresses", "gauge",
-         "Client addresses with open WebSocket sessions.", ctx.per_ip.addresses());
+         "Client addresses with open WebSocket sessions.", gate_.addresses());
 
-  auto& orch = ctx.runtime->orchestrator();
+  auto& orch = runtime_.orchestrator();
   const auto c = orch.counters();
   metric(os, "gs_analyses_started_total", "counter", "Analyses started.", c.analyses_started);
   metric(os, "gs_analyses_completed_total", "counter", "Analyses completed.", c.analyses_completed);
@@ -224,7 +210,7 @@ std::string metrics(const ServerContext& ctx) {
   for (const auto& a : stats)
     os << "gs_agent_enabled{agent=\"" << label(a.name) << "\"} " << (a.enabled ? 1 : 0) << '\n';
 
-  if (const auto* scorer = ctx.runtime->scorer()) scores_metrics(os, *scorer);
+  if (const auto* scorer = runtime_.scorer()) scores_metrics(os, *scorer);
 
   // Bucket bounds in seconds (Prometheus convention); the histograms keep milliseconds.
   static constexpr double kBoundsMs[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000};
@@ -246,4 +232,4 @@ std::string metrics(const ServerContext& ctx) {
   return os.str();
 }
 
-}  // namespace gs::report
+}  // namespace gs

@@ -102,13 +102,4 @@ bool origin_allowed(std::string_view spec, std::string_view origin, std::string_
   return false;
 }
 
-bool admin_allowed(const ServerContext& ctx, std::string_view token) {
-  if (ctx.opts.admin_token.empty()) return true;
-  if (token.empty()) return false;
-  if (constant_time_equal(token, ctx.opts.admin_token)) return true;
-  if (!ctx.verifier.enabled()) return false;
-  const auto r = ctx.verifier.verify(token);
-  return r.ok && r.principal.scope && r.principal.scope->contains("admin");
-}
-
 }  // namespace gs

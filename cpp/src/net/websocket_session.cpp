@@ -5,21 +5,22 @@
 #include <boost/beast/websocket.hpp>
 #include <iterator>
 
+#include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/net/client_handler.hpp"
-#include "goldensignals/net/context.hpp"
+#include "goldensignals/net/server_parts.hpp"
 
 namespace gs {
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<ServerContext> ctx,
+WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<const WebSocketParts> parts,
                                    std::optional<std::string> symbol, bool msgpack, Principal who,
                                    IpTable::Slot ip_slot)
     : ws_(std::move(stream)),
       strand_(ws_.get_executor()),
-      ctx_(std::move(ctx)),
+      parts_(std::move(parts)),
       symbol_(std::move(symbol)),
       msgpack_(msgpack),
       who_(std::move(who)),
@@ -30,22 +31,23 @@ WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<ServerCon
 
 std::string WebSocketSession::client_id() const { return handler_ ? handler_->client_id() : ""; }
 
-WebSocketSession::~WebSocketSession() { ctx_->connection_closed(); }
+WebSocketSession::~WebSocketSession() { parts_->gate.connection_closed(); }
 
 void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
-  handler_ = std::make_unique<ClientHandler>(ctx_, weak_from_this(), strand_, uuid4(), who_);
+  handler_ = std::make_unique<ClientHandler>(share_part(parts_, parts_->client), weak_from_this(),
+                                             strand_, uuid4(), who_);
   error_code ignored;
   auto& sock = beast::get_lowest_layer(ws_).socket();
   sock.set_option(tcp::no_delay(true), ignored);  // small frames should leave at once
-  if (ctx_->opts.socket_send_buffer > 0) {
-    sock.set_option(asio::socket_base::send_buffer_size(ctx_->opts.socket_send_buffer), ignored);
+  if (parts_->opts.socket_send_buffer > 0) {
+    sock.set_option(asio::socket_base::send_buffer_size(parts_->opts.socket_send_buffer), ignored);
   }
-  ws_.set_option(websocket::stream_base::timeout{ctx_->opts.handshake_timeout,
+  ws_.set_option(websocket::stream_base::timeout{parts_->opts.handshake_timeout,
                                                  websocket::stream_base::none(), false});
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(beast::http::field::server, "goldensignals/" GS_VERSION);
   }));
-  ws_.read_message_max(ctx_->opts.max_message_bytes);  // larger frames: Beast closes with 1009
+  ws_.read_message_max(parts_->opts.max_message_bytes);  // larger frames: Beast closes with 1009
   ws_.auto_fragment(false);  // one frame per message (Beast's own frames: control frames)
   ws_.binary(msgpack_);
   ws_.control_callback(
@@ -57,18 +59,18 @@ void WebSocketSession::on_accept(error_code ec) {
   if (ec) return end();
   open_ = true;
   last_rx_ = Clock::now();
-  ctx_->counters.connections_total.fetch_add(1);
-  ctx_->hub.connect(shared_from_this());
-  if (ctx_->logs(10)) {
-    ctx_->log(10, "client connected: " + client_id() + " (" +
-                      std::to_string(ctx_->counters.connections_active.load()) + " open)");
+  parts_->counters.connections_total.fetch_add(1);
+  parts_->hub.connect(shared_from_this());
+  if (parts_->log.enabled(10)) {
+    parts_->log(10, "client connected: " + client_id() + " (" +
+                        std::to_string(parts_->counters.connections_active.load()) + " open)");
   }
   handler_->on_open(symbol_);
   do_read();
   do_tick();
   arm_expiry();
   // A stop that began during the handshake did not see us in the hub: close now.
-  if (ctx_->stopping.load()) do_close(websocket::close_code::going_away, "server shutdown");
+  if (parts_->gate.stopping()) do_close(websocket::close_code::going_away, "server shutdown");
 }
 
 void WebSocketSession::do_read() {
@@ -78,7 +80,8 @@ void WebSocketSession::do_read() {
 
 void WebSocketSession::on_read(error_code ec, std::size_t) {
   // Oversize frames (1009) and invalid UTF-8 (1007) were already answered by Beast.
-  if (ec == websocket::error::message_too_big) ctx_->security.oversize_closes.fetch_add(1);
+  if (ec == websocket::error::message_too_big)
+    parts_->counters.security.oversize_closes.fetch_add(1);
   if (ec) return end();
   last_rx_ = Clock::now();
   const auto data = buffer_.cdata();
@@ -106,15 +109,15 @@ SendStatus WebSocketSession::send(MessagePtr m) {
         if ((*it)->kind() == MessageKind::PriceUpdate && (*it)->symbol() == m->symbol()) {
           queue_.erase(std::next(it).base());
           status = SendStatus::Replaced;
-          ctx_->counters.messages_dropped.fetch_add(1);
+          parts_->counters.messages_dropped.fetch_add(1);
           break;
         }
       }
     }
-    if (queue_.size() >= ctx_->opts.message_queue_size) {
+    if (queue_.size() >= parts_->opts.message_queue_size) {
       closing_ = true;
-      ctx_->counters.messages_dropped.fetch_add(queue_.size() + 1);
-      ctx_->counters.slow_consumer_closes.fetch_add(1);
+      parts_->counters.messages_dropped.fetch_add(queue_.size() + 1);
+      parts_->counters.slow_consumer_closes.fetch_add(1);
       queue_.clear();
       status = SendStatus::Dropped;
     } else {
@@ -189,7 +192,7 @@ void WebSocketSession::on_write(error_code ec) {
     queue_.clear();
     return;  // the read side notices the broken connection and ends the session
   }
-  ctx_->counters.messages_sent.fetch_add(n);
+  parts_->counters.messages_sent.fetch_add(n);
   do_write();
 }
 
@@ -201,9 +204,9 @@ void WebSocketSession::do_close(std::uint16_t code, std::string reason) {
                             reason == "message flood" || reason == "token expired"
                         ? 20
                         : 10;
-  if (ctx_->logs(level)) {
-    ctx_->log(level, "closing client " + client_id() + " with " + std::to_string(code) + " (" +
-                         reason + ")");
+  if (parts_->log.enabled(level)) {
+    parts_->log(level, "closing client " + client_id() + " with " + std::to_string(code) + " (" +
+                           reason + ")");
   }
   {
     std::lock_guard lk(mu_);
@@ -216,7 +219,7 @@ void WebSocketSession::do_close(std::uint16_t code, std::string reason) {
     return;
   }
   // A peer that never reads cannot receive our close frame: drop the socket after a while.
-  close_timer_.expires_after(ctx_->opts.close_timeout);
+  close_timer_.expires_after(parts_->opts.close_timeout);
   close_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (!ec) beast::get_lowest_layer(self->ws_).close();
   });
@@ -227,14 +230,14 @@ void WebSocketSession::do_close(std::uint16_t code, std::string reason) {
 void WebSocketSession::on_close(error_code) { close_timer_.cancel(); }
 
 void WebSocketSession::do_tick() {
-  tick_timer_.expires_after(ctx_->opts.heartbeat_interval);
+  tick_timer_.expires_after(parts_->opts.heartbeat_interval);
   tick_timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_tick(ec); });
 }
 
 void WebSocketSession::on_tick(error_code ec) {
   if (ec || ended_ || close_started_) return;
-  if (Clock::now() - last_rx_ >= 2 * ctx_->opts.heartbeat_interval) {
-    ctx_->counters.idle_closes.fetch_add(1);
+  if (Clock::now() - last_rx_ >= 2 * parts_->opts.heartbeat_interval) {
+    parts_->counters.idle_closes.fetch_add(1);
     return do_close(websocket::close_code::going_away, "idle timeout");
   }
   if (!ping_pending_) {
@@ -248,7 +251,7 @@ void WebSocketSession::on_tick(error_code ec) {
 void WebSocketSession::arm_expiry() {
   if (!who_.exp) return;
   // Whole seconds, as exp is; at most a year ahead (the timer is re-armed if it gets there).
-  const std::int64_t left = *who_.exp + ctx_->opts.jwt_leeway.count() - now_ms() / 1000;
+  const std::int64_t left = *who_.exp + parts_->opts.jwt_leeway.count() - now_ms() / 1000;
   constexpr std::int64_t kYear = 366LL * 24 * 3600;
   if (left > kYear) {
     expiry_timer_.expires_after(std::chrono::seconds(kYear));
@@ -260,7 +263,7 @@ void WebSocketSession::arm_expiry() {
   expiry_timer_.expires_after(std::chrono::seconds(std::max<std::int64_t>(0, left)));
   expiry_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->ended_ || self->close_started_) return;
-    self->ctx_->security.token_expired_closes.fetch_add(1);
+    self->parts_->counters.security.token_expired_closes.fetch_add(1);
     self->do_close(websocket::close_code::policy_error, "token expired");
   });
 }
@@ -277,7 +280,7 @@ void WebSocketSession::end() {
   close_timer_.cancel();
   expiry_timer_.cancel();
   if (handler_) handler_->on_closed();
-  ctx_->hub.disconnect(this);
+  parts_->hub.disconnect(this);
 }
 
 }  // namespace gs

@@ -18,7 +18,6 @@
 #include "goldensignals/net/http_session.hpp"
 #include "goldensignals/net/listener.hpp"
 #include "goldensignals/net/protocol.hpp"
-#include "goldensignals/net/reporter.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
@@ -33,9 +32,9 @@ struct Server::Impl {
       : ctx(std::make_shared<ServerContext>(std::move(o), std::move(rt))) {
     if (!ctx->opts.db.empty()) {
       open_store();
-      ctx->journal = ctx->store;
+      ctx->history.journal = ctx->history.store;
     } else {
-      ctx->journal = std::make_shared<MemoryJournal>(std::bind_front(&Impl::deliver, this));
+      ctx->history.journal = std::make_shared<MemoryJournal>(std::bind_front(&Impl::deliver, this));
     }
   }
 
@@ -78,9 +77,8 @@ void Server::Impl::open_store() {
   so.retention_rows = o.retention_rows;
   so.queue_size = o.store_queue_size;
   ServerContext* c = ctx.get();
-  ctx->store = std::make_shared<SignalStore>(
-      so, std::bind_front(&Impl::deliver, this),
-      [c](bool degraded, const std::string& text) {
+  ctx->history.store = std::make_shared<SignalStore>(
+      so, std::bind_front(&Impl::deliver, this), [c](bool degraded, const std::string& text) {
         c->log(degraded ? 40 : 20, text);
         const proto::Problem p{degraded ? "history_degraded" : "history_recovered",
                                degraded ? "critical" : "info", text};
@@ -89,7 +87,8 @@ void Server::Impl::open_store() {
             MessageKind::Alert);
       });
   try {
-    for (const auto& m : ctx->store->latest_signals()) ctx->hub.prime_snapshot(m.symbol, m.json);
+    for (const auto& m : ctx->history.store->latest_signals())
+      ctx->hub.prime_snapshot(m.symbol, m.json);
   } catch (const Error& e) {
     ctx->log(30, std::string("no snapshots from history: ") + e.what());
   }
@@ -129,8 +128,8 @@ Server::~Server() {
   }
   // The store's thread is joined here, on the owner's thread: a session it still holds in a
   // callback can never make it destroy itself.
-  impl_->ctx->journal.reset();  // a MemoryJournal delivers through this Impl
-  impl_->ctx->store.reset();
+  impl_->ctx->history.journal.reset();  // a MemoryJournal delivers through this Impl
+  impl_->ctx->history.store.reset();
 }
 
 void Server::start() {
@@ -140,12 +139,13 @@ void Server::start() {
     throw StateError("Server::start: already running on port " + std::to_string(m.port));
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(m.ctx->opts.io_threads));
   const tcp::endpoint ep(asio::ip::make_address(m.ctx->opts.host), m.ctx->opts.port);
-  auto ctx = m.ctx;
-  auto listener = std::make_shared<Listener>(*ioc, ep, [ctx](tcp::socket s) {
-    std::make_shared<HttpSession>(std::move(s), ctx)->run();
+  auto parts = share_part(m.ctx, m.ctx->http_parts);
+  auto listener = std::make_shared<Listener>(*ioc, ep, [parts](tcp::socket s) {
+    std::make_shared<HttpSession>(std::move(s), parts)->run();
   });  // throws, naming host:port, when the port is taken
-  m.ctx->stopping.store(false);
-  m.router = std::make_shared<EventRouter>(m.ctx, asio::make_strand(*ioc));
+  m.ctx->gate.set_stopping(false);
+  m.router = std::make_shared<EventRouter>(share_part(m.ctx, m.ctx->router_parts),
+                                           asio::make_strand(*ioc));
   m.heartbeat = std::make_unique<asio::steady_timer>(asio::make_strand(*ioc));
   m.work.emplace(ioc->get_executor());
   m.listener = std::move(listener);
@@ -177,17 +177,17 @@ void Server::stop() {
       throw StateError("Server::stop: called from one of its io threads; call it from another");
     }
   }
-  m.ctx->stopping.store(true);
+  m.ctx->gate.set_stopping(true);
   m.ctx->log(20, "stopping: closing " + std::to_string(m.ctx->counters.connections_active.load()) +
                      " clients with 1001");
   m.ctx->runtime->remove_sink(m.router.get());
   m.router->stop();
   m.listener->stop();
-  m.ctx->journal->flush();  // whatever clients were sent is on disk
+  m.ctx->history.journal->flush();  // whatever clients were sent is on disk
   for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
-  m.ctx->wait_idle(std::chrono::steady_clock::now() + m.ctx->opts.close_timeout +
-                   std::chrono::milliseconds(500));
+  m.ctx->gate.wait_idle(std::chrono::steady_clock::now() + m.ctx->opts.close_timeout +
+                        std::chrono::milliseconds(500));
   asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });
   m.work.reset();
   m.ioc->stop();
@@ -242,9 +242,9 @@ std::uint64_t Server::messages_sent() const noexcept {
   return impl_->ctx->counters.messages_sent.load();
 }
 
-nlohmann::json Server::status() const { return report::status(*impl_->ctx); }
+nlohmann::json Server::status() const { return impl_->ctx->reporter.status(); }
 
-std::string Server::metrics() const { return report::metrics(*impl_->ctx); }
+std::string Server::metrics() const { return impl_->ctx->reporter.metrics(); }
 
 void Server::publish(const std::string& symbol, MessageKind kind, std::string body) {
   std::shared_ptr<EventRouter> r;

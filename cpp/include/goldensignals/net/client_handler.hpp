@@ -17,16 +17,15 @@
 
 namespace gs {
 
-struct ServerContext;
+struct ClientParts;
 
 class ClientHandler {
  public:
   // `who`: the verified token's claims (empty without a token). Its sub is the client id;
   // otherwise `fallback_id`.
   // `strand`: the connection's, on which paced replays wait out their gaps (timers).
-  ClientHandler(std::shared_ptr<ServerContext> ctx, std::weak_ptr<Subscriber> self,
-                boost::asio::any_io_executor strand, std::string fallback_id,
-                Principal who = {});
+  ClientHandler(std::shared_ptr<const ClientParts> parts, std::weak_ptr<Subscriber> self,
+                boost::asio::any_io_executor strand, std::string fallback_id, Principal who = {});
 
   // After the handshake: the welcome; for /ws/symbols/{symbol}, subscribe and analyze too.
   void on_open(const std::optional<std::string>& symbol);
@@ -52,7 +51,7 @@ class ClientHandler {
   void reply(std::string json);
   void problem(const proto::Problem& p, const nlohmann::json& extra = nlohmann::json::object());
 
-  std::shared_ptr<ServerContext> ctx_;
+  std::shared_ptr<const ClientParts> parts_;
   std::weak_ptr<Subscriber> self_;
   boost::asio::any_io_executor strand_;
   Principal who_;

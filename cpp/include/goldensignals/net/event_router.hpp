@@ -1,6 +1,6 @@
 // Turns runtime events into room messages. Called on compute threads, it builds the JSON text
-// once. Room messages have one route: into the journal (ServerContext::journal: in memory, or
-// the SignalStore), which numbers them, makes them durable when it keeps history, and hands
+// once. Room messages have one route: into the journal (History::journal: in memory, or the
+// SignalStore), which numbers them, makes them durable when it keeps history, and hands
 // them back (hand_over) to one strand, in seq order; there they go to the bus. Messages for
 // every client (alerts, heartbeats) go to the same strand directly.
 #pragma once
@@ -10,8 +10,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
@@ -20,7 +20,7 @@
 
 namespace gs {
 
-struct ServerContext;
+struct RouterParts;
 class Bus;
 
 // Runs what the journal handed over, in order: messages to `bus`, recovery answers called.
@@ -29,7 +29,7 @@ void run_steps(Bus& bus, std::vector<Journal::Step>& steps);
 class EventRouter final : public RuntimeSink, public std::enable_shared_from_this<EventRouter> {
  public:
   // `strand` serializes publishing.
-  EventRouter(std::shared_ptr<ServerContext> ctx, boost::asio::any_io_executor strand);
+  EventRouter(std::shared_ptr<const RouterParts> parts, boost::asio::any_io_executor strand);
 
   void on_agent_update(const AgentUpdate& u) override;
   void on_decision(const DecisionPtr& d) override;
@@ -66,16 +66,16 @@ class EventRouter final : public RuntimeSink, public std::enable_shared_from_thi
   void journal(const std::string& symbol, Journaled items);
   void drain();  // on the strand: publishes everything posted so far, in order
 
-  std::shared_ptr<ServerContext> ctx_;
+  std::shared_ptr<const RouterParts> parts_;
   boost::asio::any_io_executor strand_;
   std::atomic<std::size_t> backlog_{0};  // handed over, not yet run (prices shed past the cap)
-  // Messages for every client wait here for one drain on the strand: a burst of events reaches every
-  // client's queue before its next write, which then carries them all (one gather write).
+  // Messages for every client wait here for one drain on the strand: a burst of events reaches
+  // every client's queue before its next write, which then carries them all (one gather write).
   std::mutex inbox_mu_;  // guards the fields up to closed_; never held across I/O or publishing
   std::vector<Item> inbox_;
-  std::vector<Journal::Step> stored_;  // handed over by the journal, in its order
-  std::condition_variable stored_room_;    // hand_over waits here while stored_ is full
-  bool closed_ = false;                    // no strand any more: hand_over only queues
+  std::vector<Journal::Step> stored_;    // handed over by the journal, in its order
+  std::condition_variable stored_room_;  // hand_over waits here while stored_ is full
+  bool closed_ = false;                  // no strand any more: hand_over only queues
   bool drain_posted_ = false;
   std::vector<Item> draining_;                  // strand only: the batch being published
   std::vector<Journal::Step> draining_stored_;  // strand only

@@ -10,7 +10,7 @@
 
 namespace gs {
 
-struct ServerContext;
+struct HttpRouteParts;
 
 struct HttpReply {
   int status = 200;
@@ -21,7 +21,7 @@ struct HttpReply {
 
 // The answer to a plain (non-upgrade) request. `method` is e.g. "GET"; `authorization` the
 // Authorization header (for GS_ADMIN_TOKEN on /ws/status and /metrics).
-HttpReply route_http(const ServerContext& ctx, std::string_view method, std::string_view target,
+HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::string_view target,
                      std::string_view authorization = {});
 
 // A request's token: ?token= (percent-decoded), else Authorization: Bearer.

@@ -17,13 +17,13 @@
 
 namespace gs {
 
-struct ServerContext;
+struct HttpParts;
 struct HttpReply;
 struct WsTarget;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, std::shared_ptr<ServerContext> ctx);
+  HttpSession(tcp::socket socket, std::shared_ptr<const HttpParts> parts);
   void run();
 
  private:
@@ -45,7 +45,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   NetStream stream_;  // plain TCP, or TLS when the server has a certificate
   boost::beast::flat_buffer buffer_;
-  std::shared_ptr<ServerContext> ctx_;
+  std::shared_ptr<const HttpParts> parts_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<Response> writing_;  // alive until its async_write completes
   std::string peer_;                   // the client's address

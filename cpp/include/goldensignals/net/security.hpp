@@ -15,8 +15,6 @@
 
 namespace gs {
 
-struct ServerContext;
-
 // Why an upgrade or request was refused, as counted in /metrics (gs_security_refusals_total).
 enum class Refusal : std::uint8_t {
   MissingToken,
@@ -98,8 +96,5 @@ std::string_view bearer_token(std::string_view authorization);
 // without an Origin header (not a browser) is allowed: the check protects browsers' users.
 bool origin_allowed(std::string_view spec, std::string_view origin, std::string_view host,
                     bool tls);
-
-// GS_ADMIN_TOKEN unset, the admin token itself, or a JWT with scope 'admin'.
-bool admin_allowed(const ServerContext& ctx, std::string_view token);
 
 }  // namespace gs

@@ -26,7 +26,7 @@
 
 namespace gs {
 
-struct ServerContext;
+struct WebSocketParts;
 class ClientHandler;
 
 class WebSocketSession final : public Subscriber,
@@ -34,7 +34,7 @@ class WebSocketSession final : public Subscriber,
  public:
   // The caller has reserved a connection slot (counters.connections_active) and the client
   // address's slot (`ip_slot`); we release both. `who`: the verified token's claims.
-  WebSocketSession(NetStream&& stream, std::shared_ptr<ServerContext> ctx,
+  WebSocketSession(NetStream&& stream, std::shared_ptr<const WebSocketParts> parts,
                    std::optional<std::string> symbol, bool msgpack, Principal who = {},
                    IpTable::Slot ip_slot = {});
   ~WebSocketSession() override;
@@ -67,7 +67,7 @@ class WebSocketSession final : public Subscriber,
   boost::beast::websocket::stream<NetStream> ws_;
   asio::any_io_executor strand_;  // a copy of the stream's strand, for posting from any thread
   boost::beast::flat_buffer buffer_;
-  std::shared_ptr<ServerContext> ctx_;
+  std::shared_ptr<const WebSocketParts> parts_;
   std::optional<std::string> symbol_;  // from /ws/symbols/{symbol}
   const bool msgpack_;
   std::unique_ptr<ClientHandler> handler_;  // set in run(), before anyone else sees us
