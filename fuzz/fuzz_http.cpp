@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto second = in.find('\n');
   const auto authorization = in.substr(0, second);
   const auto target = second == std::string_view::npos ? std::string_view{} : in.substr(second + 1);
-  const auto reply = gs::route_http(context(), method, target, authorization);
+  const auto reply = gs::route_http(context().route_parts, method, target, authorization);
   if (reply.status < 200 || reply.status > 599) __builtin_trap();
   const auto ws = gs::parse_ws_target(target);
   if (!ws.ok && (ws.status < 400 || ws.error.empty())) __builtin_trap();
