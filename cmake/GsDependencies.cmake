@@ -1,6 +1,6 @@
-# Boost (headers only: Asio, later Beast and Redis) and nlohmann/json.
+# Boost (headers only: Asio, Beast and Redis) and nlohmann/json.
 #
-# Boost >= 1.84: a system Boost when present, else the cmeel-boost wheel. The wheel is found on
+# Boost >= 1.90 (Boost.Redis as the cluster uses it): a system Boost when present, else the cmeel-boost wheel. The wheel is found on
 # the build interpreter's sys.path (pip's isolated build environment) or in build/deps, where
 # the Makefile installs it for plain CMake builds without putting it in the test environment.
 find_package(Threads REQUIRED)
@@ -16,7 +16,7 @@ if(Python_EXECUTABLE OR SKBUILD)
   list(PREPEND _gs_search_dirs ${_gs_syspath})
 endif()
 
-find_package(Boost 1.84 CONFIG QUIET)
+find_package(Boost 1.90 CONFIG QUIET)
 if(NOT Boost_FOUND)
   foreach(_dir IN LISTS _gs_search_dirs)
     if(EXISTS "${_dir}/cmeel.prefix/lib/cmake")
@@ -24,7 +24,7 @@ if(NOT Boost_FOUND)
       break()
     endif()
   endforeach()
-  find_package(Boost 1.84 CONFIG REQUIRED)
+  find_package(Boost 1.90 CONFIG REQUIRED)
 endif()
 message(STATUS "GoldenSignals: Boost ${Boost_VERSION} from ${Boost_DIR}")
 

@@ -67,6 +67,11 @@ TEST(Settings, DefaultsAreTheOptionStructsDefaults) {
   EXPECT_EQ(o.http_header_limit, o0.http_header_limit);
   EXPECT_EQ(o.http_body_limit, o0.http_body_limit);
   EXPECT_EQ(o.max_active_analyses, o0.max_active_analyses);
+  EXPECT_EQ(o.redis_url, o0.redis_url);
+  EXPECT_EQ(o.redis_password, o0.redis_password);
+  EXPECT_EQ(o.node_id, o0.node_id);
+  EXPECT_EQ(o.redis_lease, o0.redis_lease);
+  EXPECT_EQ(o.redis_stream_length, o0.redis_stream_length);
   // The library's server keeps no history unless asked; the server apps default to a file.
   EXPECT_EQ(o.db, "goldensignals.db");
   EXPECT_NO_THROW(settings::check(r, o));

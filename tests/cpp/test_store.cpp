@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -660,6 +661,71 @@ TEST(SignalStore, FullQueueShedsPricesNotOrderedMessages) {
   t.join();
   st.flush();
   EXPECT_EQ(published.load(), 20 - shed + 3);
+}
+
+// A cluster node relays messages numbered by their owner: stored and published with the
+// seqs they came with, in order, a mark between them where it was placed; a gap (the node
+// joined late) is the floor below which a `since` is not recovered from this file.
+TEST(SignalStore, RelayedMessagesKeepTheirSeqAndAGapIsTheFloor) {
+  TempDir dir;
+  Recorder rec;
+  SignalStore st(opts(dir.file("a.db")), rec.publish(), rec.notify());
+  auto relay = [&](std::uint64_t seq) {
+    return st.relay("AAPL", seq, MessageKind::SignalUpdate,
+                    std::make_shared<const std::string>(with_seq(seq, signal_body(int(seq)))));
+  };
+  for (std::uint64_t seq = 501; seq <= 510; ++seq) ASSERT_TRUE(relay(seq));
+  std::vector<std::uint64_t> at_mark;
+  st.mark([&] { at_mark = rec.seqs("AAPL"); });
+  for (std::uint64_t seq = 511; seq <= 515; ++seq) ASSERT_TRUE(relay(seq));
+  st.flush();
+  std::vector<std::uint64_t> want(15);
+  std::iota(want.begin(), want.end(), 501);
+  EXPECT_EQ(rec.seqs("AAPL"), want);
+  EXPECT_EQ(at_mark, std::vector<std::uint64_t>(want.begin(), want.begin() + 10));
+  EXPECT_EQ(st.last_seq("AAPL"), 515U);
+  EXPECT_EQ(count_rows(dir.file("a.db"), "symbol = 'AAPL' AND seq BETWEEN 501 AND 515"), 15);
+
+  bool below = true;
+  st.recover("AAPL", 499, 100, [&](bool ok, std::vector<Journal::Entry>) { below = ok; });
+  std::vector<std::uint64_t> got;
+  bool above = false;
+  st.recover("AAPL", 507, 100, [&](bool ok, std::vector<Journal::Entry> missed) {
+    above = ok;
+    for (const auto& m : missed) {
+      got.push_back(nlohmann::json::parse(m.json)["seq"].get<std::uint64_t>());
+    }
+  });
+  st.flush();
+  EXPECT_FALSE(below);  // 500 and before were never here
+  EXPECT_TRUE(above);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{508, 509, 510, 511, 512, 513, 514, 515}));
+}
+
+TEST(SignalStore, RelayNeverWaitsAFullQueueSaysSo) {
+  TempDir dir;
+  Recorder rec;
+  auto o = opts(dir.file("a.db"));
+  o.queue_size = 16;
+  o.commit_interval = 10s;  // the writer holds the first batch back
+  SignalStore st(o, rec.publish(), rec.notify());
+  std::uint64_t seq = 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  int refused = 0;
+  for (int i = 0; i < 200; ++i) {
+    if (st.relay("AAPL", seq, MessageKind::SignalUpdate,
+                 std::make_shared<const std::string>(with_seq(seq, signal_body(i))))) {
+      ++seq;
+    } else {
+      ++refused;
+    }
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);  // never waited for the writer
+  EXPECT_GT(refused, 0);
+  st.flush();
+  std::vector<std::uint64_t> want(seq - 1);
+  std::iota(want.begin(), want.end(), 1);
+  EXPECT_EQ(rec.seqs("AAPL"), want);  // what was taken went out, in order, none twice
 }
 
 TEST(HistoryReader, ReadsNewestFirstByTypeAndWindowsFromEitherEnd) {

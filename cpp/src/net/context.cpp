@@ -11,7 +11,7 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
       access(opts),
       gate(opts, counters),
       bus(std::make_unique<LocalBus>(hub)),
-      analyses(*runtime),
+      analyses(*runtime, history),
       reporter(*runtime, hub, counters, gate, history),
       client_parts{opts, counters, hub, history, gate, analyses, reporter},
       websocket_parts{opts, log, counters, hub, gate, client_parts},

@@ -284,7 +284,10 @@ HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::stri
     if (p.history.degraded()) {
       return HttpReply{503,
                        "application/json",
-                       nlohmann::json{{"status", "degraded"}, {"history", p.history.report()}}.dump(
+                       nlohmann::json{{"status", "degraded"},
+                         {"history", p.history.report()},
+                         {"cluster", p.history.cluster_report()}}
+              .dump(
                            -1, ' ', false, nlohmann::json::error_handler_t::replace),
                        {}};
     }

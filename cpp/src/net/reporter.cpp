@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "goldensignals/broadcast/room_hub.hpp"
+#include "goldensignals/cluster/cluster.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/evaluation/scorer.hpp"
 #include "goldensignals/net/server_parts.hpp"
@@ -40,6 +41,7 @@ nlohmann::json Reporter::status() const {
                               {"clients_unlisted", unlisted},
                               {"client_addresses", gate_.addresses()}};
   out["history"] = history_.report();
+  out["cluster"] = history_.cluster_report();
   return out;
 }
 nlohmann::json Reporter::status_update() const {
@@ -133,6 +135,33 @@ std::string Reporter::metrics() const {
          "Price events shed before broadcast because the event queue was full.",
          k.events_dropped.load());
 
+  if (const auto* cluster = history_.cluster.get()) {
+    const auto c = cluster->stats();
+    std::size_t owned = 0;
+    for (const auto& [symbol, node] : c.owners) owned += node == c.node_id ? 1 : 0;
+    metric(os, "gs_cluster_redis_up", "gauge", "1 while the cluster's Redis answers.",
+           c.connected ? 1 : 0);
+    metric(os, "gs_cluster_nodes", "gauge", "Live nodes this node sees.", c.nodes.size());
+    metric(os, "gs_cluster_symbols_owned", "gauge", "Symbols this node owns and analyzes.",
+           owned);
+    metric(os, "gs_cluster_published_total", "counter",
+           "Room messages this node published through Redis as their symbol's owner.",
+           c.published);
+    metric(os, "gs_cluster_relayed_total", "counter",
+           "Room messages relayed from Redis to this node's clients.", c.relayed);
+    metric(os, "gs_cluster_duplicates_total", "counter",
+           "Arrivals dropped because their seq was already relayed.", c.duplicates);
+    metric(os, "gs_cluster_gap_filled_total", "counter",
+           "Messages read back from a Stream to fill a gap.", c.gaps_filled);
+    metric(os, "gs_cluster_gap_lost_total", "counter",
+           "Messages of a gap the Stream no longer had.", c.gaps_lost);
+    metric(os, "gs_cluster_stale_refused_total", "counter",
+           "Publishes refused because this node's lease token was stale.", c.stale_refused);
+    metric(os, "gs_cluster_resubscribes_total", "counter",
+           "Times the subscriber connection subscribed (again).", c.resubscribes);
+    metric(os, "gs_cluster_leases_lost_total", "counter",
+           "Leases this node found taken or expired.", c.lost);
+  }
   if (const auto* store = history_.store.get()) {
     const auto h = store->stats();
     metric(os, "gs_history_degraded", "gauge",

@@ -3,6 +3,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "goldensignals/cluster/cluster.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/store/signal_store.hpp"
@@ -155,12 +156,50 @@ nlohmann::json History::report() const {
           {"retention_deleted", s.retained_deleted}};
 }
 
-bool History::degraded() const { return store && store->degraded(); }
+nlohmann::json History::cluster_report() const {
+  if (!cluster) return {{"status", "off"}};
+  const auto s = cluster->stats();
+  nlohmann::json owned = nlohmann::json::array();
+  for (const auto& [symbol, node] : s.owners) {
+    if (node == s.node_id) owned.push_back(symbol);
+  }
+  return {{"status", s.connected ? "ok" : "degraded"},
+          {"node_id", s.node_id},
+          {"redis", s.redis},
+          {"nodes", s.nodes},
+          {"owners", s.owners},
+          {"owned", std::move(owned)},
+          {"epochs", s.epochs},
+          {"published", s.published},
+          {"relayed", s.relayed},
+          {"duplicates", s.duplicates},
+          {"gaps_filled", s.gaps_filled},
+          {"gaps_lost", s.gaps_lost},
+          {"stale_refused", s.stale_refused},
+          {"retries_applied", s.retries_applied},
+          {"dropped_unowned", s.dropped_unowned},
+          {"shed", s.shed},
+          {"resubscribes", s.resubscribes},
+          {"epoch_changes", s.epoch_changes},
+          {"leases_acquired", s.acquired},
+          {"leases_released", s.released},
+          {"leases_lost", s.lost}};
+}
+
+bool History::degraded() const {
+  return (store && store->degraded()) || (cluster && !cluster->stats().connected);
+}
 
 std::vector<std::string> Analyses::symbols() const { return runtime_->symbols(); }
 
 std::size_t Analyses::active() const { return runtime_->orchestrator().counters().active_analyses; }
 
-void Analyses::start(const std::string& symbol) const { runtime_->analyze(symbol); }
+void Analyses::start(const std::string& symbol) const {
+  if (history_->cluster) {
+    history_->cluster->request_analysis(symbol);
+  } else {
+    runtime_->analyze(symbol);
+  }
+}
 
 }  // namespace gs

@@ -433,7 +433,25 @@ void Runtime::analyze_backfilled() {
   }
 }
 
+void Runtime::set_analysis_filter(std::function<bool(const std::string& symbol)> filter) {
+  auto f = filter ? std::make_shared<const std::function<bool(const std::string&)>>(
+                        std::move(filter))
+                  : nullptr;
+  std::lock_guard lk(filter_mu_);
+  filter_ = std::move(f);
+}
+
+bool Runtime::may_analyze(const std::string& symbol) const {
+  std::shared_ptr<const std::function<bool(const std::string&)>> f;
+  {
+    std::lock_guard lk(filter_mu_);
+    f = filter_;
+  }
+  return !f || (*f)(symbol);
+}
+
 void Runtime::trigger(const std::string& symbol, Trigger why) {
+  if (!may_analyze(symbol)) return;  // another node analyzes it
   try {
     orch_->request(symbol, why);
     if (logs(10)) log(10, "analysis of " + symbol + " triggered by " + std::string(to_string(why)));
@@ -448,6 +466,10 @@ std::shared_future<DecisionPtr> Runtime::analyze(const std::string& symbol) {
                      "; call start() first");
   }
   auto& s = lookup(symbol);
+  if (!may_analyze(s.market.symbol())) {
+    throw StateError("analyze: " + s.market.symbol() +
+                     " is analyzed by another node (this one does not own it now)");
+  }
   {
     std::lock_guard lk(s.mu);
     if (s.seen) {

@@ -5,12 +5,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
+#include "goldensignals/cluster/cluster.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/thread_name.hpp"
 #include "goldensignals/net/context.hpp"
@@ -25,7 +28,18 @@ namespace gs {
 
 namespace {
 constexpr std::uint16_t kGoingAway = 1001;
+
+// A system alert to every client of this node (history or cluster trouble, and recovery).
+void system_alert(ServerContext& c, bool trouble, std::string_view code_bad,
+                  std::string_view code_good, const std::string& text) {
+  c.log(trouble ? 40 : 20, text);
+  const proto::Problem p{std::string(trouble ? code_bad : code_good),
+                         trouble ? "critical" : "info", text};
+  c.bus->publish_all(
+      std::make_shared<const std::string>(proto::alert(p, {{"alert_type", "system"}})),
+      MessageKind::Alert);
 }
+}  // namespace
 
 struct Server::Impl {
   Impl(ServerOptions o, std::shared_ptr<Runtime> rt)
@@ -36,9 +50,13 @@ struct Server::Impl {
     } else {
       ctx->history.journal = std::make_shared<MemoryJournal>(std::bind_front(&Impl::deliver, this));
     }
+    if (!ctx->opts.redis_url.empty()) make_cluster();
   }
 
   void open_store();
+  // With GS_REDIS_URL: the cluster is the journal (connected while serving).
+  void make_cluster();
+  void start_cluster();
   // What the journal delivers: to the router's strand while serving (`wait`: for room
   // there, when the journal holds no lock), else to the bus on the caller's thread.
   void deliver(std::vector<Journal::Step> steps, bool wait);
@@ -46,6 +64,7 @@ struct Server::Impl {
   void beat();
 
   std::shared_ptr<ServerContext> ctx;
+  std::shared_ptr<RedisCluster> cluster;  // null: one node
 
   mutable std::mutex mu;  // start/stop and the members below; never held by an io thread
   std::unique_ptr<asio::io_context> ioc;
@@ -79,12 +98,7 @@ void Server::Impl::open_store() {
   ServerContext* c = ctx.get();
   ctx->history.store = std::make_shared<SignalStore>(
       so, std::bind_front(&Impl::deliver, this), [c](bool degraded, const std::string& text) {
-        c->log(degraded ? 40 : 20, text);
-        const proto::Problem p{degraded ? "history_degraded" : "history_recovered",
-                               degraded ? "critical" : "info", text};
-        c->bus->publish_all(
-            std::make_shared<const std::string>(proto::alert(p, {{"alert_type", "system"}})),
-            MessageKind::Alert);
+        system_alert(*c, degraded, "history_degraded", "history_recovered", text);
       });
   try {
     for (const auto& m : ctx->history.store->latest_signals())
@@ -92,6 +106,51 @@ void Server::Impl::open_store() {
   } catch (const Error& e) {
     ctx->log(30, std::string("no snapshots from history: ") + e.what());
   }
+}
+
+void Server::Impl::make_cluster() {
+  const auto& o = ctx->opts;
+  ClusterOptions co;
+  co.redis = parse_redis_url(o.redis_url);  // InvalidArgument naming GS_REDIS_URL
+  if (!o.redis_password.empty()) co.redis.password = o.redis_password;
+  co.node_id = o.node_id;
+  co.symbols = ctx->runtime->symbols();
+  co.lease = o.redis_lease;
+  co.stream_length = o.redis_stream_length;
+  co.queue_size = o.event_queue_size;
+  RedisCluster::Hooks h;
+  ServerContext* c = ctx.get();
+  // Without a store, relayed messages go to this node's rooms on the cluster's strand.
+  h.deliver = [c](std::vector<Journal::Step> steps, bool) { run_steps(*c->bus, steps); };
+  h.analyze = [c](const std::string& symbol) {
+    try {
+      (void)c->runtime->analyze(symbol);
+    } catch (const Error& e) {
+      c->log(30, "an analyze request for " + symbol + " passed on to this node failed: " +
+                     e.what());
+    }
+  };
+  h.notify = [c](bool degraded, const std::string& text) {
+    system_alert(*c, degraded, "cluster_degraded", "cluster_recovered", text);
+  };
+  h.log = [c](int level, const std::string& text) { c->log(level, text); };
+  cluster = std::make_shared<RedisCluster>(std::move(co), ctx->history.store, std::move(h));
+  ctx->history.cluster = cluster;
+  ctx->history.journal = cluster;
+}
+
+void Server::Impl::start_cluster() {
+  std::string node = ctx->opts.node_id;
+  if (node.empty()) {  // host name:port
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "node");
+    node = std::string(host) + ":" + std::to_string(port);
+  }
+  cluster->start(ioc->get_executor(), node);
+  // Only the owner of a symbol analyzes it (the filter may outlive the cluster: it holds
+  // the ownership flags, not the cluster).
+  ctx->runtime->set_analysis_filter(
+      [own = cluster->ownership()](const std::string& symbol) { return own->owns(symbol); });
 }
 
 void Server::Impl::deliver(std::vector<Journal::Step> steps, bool wait) {
@@ -129,6 +188,8 @@ Server::~Server() {
   // The store's thread is joined here, on the owner's thread: a session it still holds in a
   // callback can never make it destroy itself.
   impl_->ctx->history.journal.reset();  // a MemoryJournal delivers through this Impl
+  impl_->ctx->history.cluster.reset();
+  impl_->cluster.reset();
   impl_->ctx->history.store.reset();
 }
 
@@ -153,6 +214,7 @@ void Server::start() {
   m.ioc = std::move(ioc);
   m.listener->run();
   m.beat();
+  if (m.cluster) m.start_cluster();
   m.ctx->runtime->add_sink(m.router);
   {
     std::lock_guard hk(m.handoff_mu);
@@ -184,6 +246,10 @@ void Server::stop() {
   m.router->stop();
   m.listener->stop();
   m.ctx->history.journal->flush();  // whatever clients were sent is on disk
+  if (m.cluster) {
+    m.ctx->runtime->set_analysis_filter(nullptr);
+    m.cluster->stop();  // its leases given back: other nodes take its symbols at once
+  }
   for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
   m.ctx->gate.wait_idle(std::chrono::steady_clock::now() + m.ctx->opts.close_timeout +

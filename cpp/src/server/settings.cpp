@@ -129,6 +129,19 @@ constexpr Spec kTable[] = {
     {"max_active_analyses", "GS_MAX_ACTIVE_ANALYSES", "--max-active-analyses", Kind::Integer, "64",
      1, 1'000'000, false, "",
      "analyses running at once server-wide; more analyze requests get alert server_busy"},
+    // Many nodes over Redis (docs/operations.md, "Many nodes").
+    {"redis_url", "GS_REDIS_URL", "--redis-url", Kind::Text, "", 0, 0, false, "",
+     "Redis that makes this node one of many: redis://[[user]:password@]host[:port][/db], or "
+     "rediss:// for TLS (empty: one node)"},
+    {"redis_password", "GS_REDIS_PASSWORD", "--redis-password", Kind::Text, "", 0, 0, false, "",
+     "password of the Redis of GS_REDIS_URL (instead of one in the URL)"},
+    {"node_id", "GS_NODE_ID", "--node-id", Kind::Text, "", 0, 0, false, "",
+     "this node's name among the nodes (empty: host name:port)"},
+    {"redis_lease", "GS_REDIS_LEASE", "--redis-lease", Kind::Number, "3", 0.1, 60, false, "s",
+     "seconds a node owns a symbol without renewing; a dead owner's symbols move within it"},
+    {"redis_stream_length", "GS_REDIS_STREAM_LENGTH", "--redis-stream-length", Kind::Integer,
+     "10000", 100, 100'000'000, false, "",
+     "room messages kept per symbol in Redis for recovery on any node (XADD MAXLEN ~)"},
 };
 
 std::string trimmed(std::string_view s) {
@@ -378,6 +391,11 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.http_header_limit = count(v, "http_max_header");
   o.http_body_limit = count(v, "http_max_body");
   o.max_active_analyses = count(v, "max_active_analyses");
+  o.redis_url = text(v, "redis_url");
+  o.redis_password = text(v, "redis_password");
+  o.node_id = text(v, "node_id");
+  o.redis_lease = to_ms(number(v, "redis_lease"));
+  o.redis_stream_length = count(v, "redis_stream_length");
 }
 
 }  // namespace gs::settings

@@ -83,6 +83,7 @@ struct SignalStore::Stamped {
   std::int64_t ts_ms;
   std::shared_ptr<const std::string> frame;
   bool store;
+  bool relayed = false;  // numbered elsewhere: published even when the write failed
 };
 
 SignalStore::SignalStore(StoreOptions o, Publish publish, Notify notify)
@@ -376,6 +377,26 @@ void SignalStore::revoke_express() {
   express_.clear();
 }
 
+bool SignalStore::relay(const std::string& symbol, std::uint64_t seq, MessageKind kind,
+                        std::shared_ptr<const std::string> frame) {
+  {
+    std::lock_guard lk(mu_);
+    if (queued_appends_ >= opts_.queue_size) return false;
+    queue_.emplace_back(Relayed{symbol, seq, kind, std::move(frame)});
+    ++queued_appends_;
+  }
+  not_empty_.notify_one();
+  return true;
+}
+
+void SignalStore::mark(std::function<void()> step) {
+  {
+    std::lock_guard lk(mu_);
+    queue_.emplace_back(Mark{std::move(step)});
+  }
+  not_empty_.notify_one();
+}
+
 void SignalStore::recover(const std::string& symbol, std::uint64_t since, std::size_t max_count,
                           Recovered then) {
   {
@@ -422,6 +443,8 @@ void SignalStore::run() {
         if (const auto* a = std::get_if<Append>(&item)) {
           ++appends;
           take_back(a->symbol);
+        } else if (std::holds_alternative<Relayed>(item)) {
+          ++appends;
         } else if (const auto* r = std::get_if<Recover>(&item)) {
           take_back(r->symbol);
         } else if (std::holds_alternative<Barrier>(item)) {
@@ -448,12 +471,26 @@ void SignalStore::process(std::vector<Item>& batch) {
   rows.reserve(batch.size());
   const std::int64_t ts = now_ms();
   std::unordered_map<std::string, std::uint64_t> reserve;  // for express symbols
+  std::unordered_map<std::string, std::uint64_t> relayed;  // the last seq relayed, per symbol
   for (auto& item : batch) {
     if (auto* a = std::get_if<Append>(&item)) {
       const auto seq = ++next_.try_emplace(a->symbol, base_).first->second;
       const bool store = a->kind != MessageKind::PriceUpdate || opts_.store_prices;
       rows.push_back(Stamped{a->symbol, seq, a->kind, ts,
                              std::make_shared<const std::string>(with_seq(seq, a->body)), store});
+    } else if (auto* rel = std::get_if<Relayed>(&item)) {
+      auto& n = next_[rel->symbol];
+      n = std::max(n, rel->seq);
+      // A gap before it: the history of the symbol below it is incomplete here.
+      auto& before = relayed.try_emplace(rel->symbol, pub_[rel->symbol]).first->second;
+      if (before + 1 < rel->seq) {
+        auto& lost = lost_[rel->symbol];
+        lost = std::max(lost, rel->seq - 1);
+      }
+      before = rel->seq;
+      const bool store = rel->kind != MessageKind::PriceUpdate || opts_.store_prices;
+      rows.push_back(
+          Stamped{rel->symbol, rel->seq, rel->kind, ts, std::move(rel->frame), store, true});
     } else if (auto* r = std::get_if<Reserve>(&item)) {
       std::lock_guard lk(mu_);
       const auto x = express_.find(r->symbol);
@@ -468,9 +505,9 @@ void SignalStore::process(std::vector<Item>& batch) {
   std::size_t k = 0;
   std::uint64_t withheld = 0;
   for (auto& item : batch) {
-    if (std::holds_alternative<Append>(item)) {
+    if (std::holds_alternative<Append>(item) || std::holds_alternative<Relayed>(item)) {
       auto& r = rows[k++];
-      if (!stored && r.seq > unstored_ceiling(r.symbol)) {
+      if (!stored && !r.relayed && r.seq > unstored_ceiling(r.symbol)) {
         ++withheld;  // its seq could be issued again after a restart: never sent
         continue;
       }
@@ -481,6 +518,8 @@ void SignalStore::process(std::vector<Item>& batch) {
       steps.push_back(answer(*rec));
     } else if (auto* b = std::get_if<Barrier>(&item)) {
       barriers.push_back(std::move(b->done));
+    } else if (auto* m = std::get_if<Mark>(&item)) {
+      steps.emplace_back(std::move(m->step));
     }
   }
   if (!steps.empty()) publish_(std::move(steps), true);

@@ -39,6 +39,13 @@ struct ServerOptions {
   std::size_t store_queue_size = 10'000;  // GS_STORE_QUEUE: awaiting the history's commit
   int socket_send_buffer = 0;             // SO_SNDBUF per client in bytes; 0 keeps the OS default
 
+  // Many nodes (cluster/): empty redis_url is one node.
+  std::string redis_url;       // GS_REDIS_URL: redis://[[user]:password@]host[:port][/db]
+  std::string redis_password;  // GS_REDIS_PASSWORD: instead of a password in the URL
+  std::string node_id;         // GS_NODE_ID: empty: host name:port
+  std::chrono::milliseconds redis_lease{3000};  // GS_REDIS_LEASE: a dead owner's symbols move
+  std::size_t redis_stream_length = 10'000;     // GS_REDIS_STREAM_LENGTH: kept per symbol
+
   // Security (docs/security.md). With no JWT key configured, tokens are not looked at.
   bool require_auth = false;            // GS_REQUIRE_AUTH: every upgrade needs a valid token
   std::string jwt_secret;               // GS_JWT_SECRET: key of HS256/384/512 tokens

@@ -27,6 +27,7 @@ namespace gs {
 
 class Bus;
 class Journal;
+class RedisCluster;
 class Reporter;
 class RoomHub;
 class Runtime;
@@ -129,10 +130,12 @@ class SessionGate {
 };
 
 // Where room messages are numbered (and kept), and what sessions read back. The server sets
-// both once, before it serves: the store (null when GS_DB is off) and the journal (the store,
-// or a MemoryJournal without one).
+// them before it serves: the store (null when GS_DB is off), the cluster while it serves
+// with GS_REDIS_URL (else null), and the journal (the cluster, else the store, else a
+// MemoryJournal).
 struct History {
   std::shared_ptr<SignalStore> store;
+  std::shared_ptr<RedisCluster> cluster;
   std::shared_ptr<Journal> journal;
 
   [[nodiscard]] bool enabled() const noexcept { return store != nullptr; }
@@ -147,21 +150,26 @@ struct History {
                                                   std::int64_t to_ms, std::size_t limit) const;
   // The "history" object of /ws/status and /health: status ok|degraded|off and figures.
   [[nodiscard]] nlohmann::json report() const;
+  // The "cluster" object of /ws/status and /health: off, or this node, the nodes, the owners.
+  [[nodiscard]] nlohmann::json cluster_report() const;
+  // The history cannot be written, or the cluster's Redis cannot be reached.
   [[nodiscard]] bool degraded() const;
 };
 
 // The analyses a client may ask for: the symbols tracked, how many run, and starting one.
 class Analyses {
  public:
-  explicit Analyses(Runtime& runtime) : runtime_(&runtime) {}
+  Analyses(Runtime& runtime, const History& history) : runtime_(&runtime), history_(&history) {}
   [[nodiscard]] std::vector<std::string> symbols() const;
   [[nodiscard]] std::size_t active() const;
   // Starts an analysis of `symbol` or joins the one running; its room receives the results.
-  // Throws gs::Error when the runtime cannot.
+  // One node of many passes it to the symbol's owner. Throws gs::Error when the runtime
+  // cannot.
   void start(const std::string& symbol) const;
 
  private:
   Runtime* runtime_;
+  const History* history_;
 };
 
 // --- What each kind of session gets ------------------------------------------------------

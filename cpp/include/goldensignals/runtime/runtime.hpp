@@ -100,8 +100,13 @@ class Runtime {
   // The scorer (nullptr when scoring.horizon_bars is 0).
   [[nodiscard]] Scorer* scorer() const noexcept { return scorer_.get(); }
 
-  // Starts an analysis now or joins the one in flight.
+  // Starts an analysis now or joins the one in flight. Throws StateError for a symbol the
+  // analysis filter refuses.
   std::shared_future<DecisionPtr> analyze(const std::string& symbol);
+  // Which symbols this runtime analyzes, when it is one node of many (the symbols it owns);
+  // without a filter (null), all. Analyses the data would trigger for others are skipped.
+  // Any time, any thread; `filter` is called on the feed's and the callers' threads.
+  void set_analysis_filter(std::function<bool(const std::string& symbol)> filter);
   void wait_idle(const std::string& symbol);
 
   [[nodiscard]] SnapshotPtr snapshot(const std::string& symbol) const;
@@ -130,11 +135,14 @@ class Runtime {
   void analyze_backfilled();  // the "initial" analysis of every symbol that has history
   void history_in();          // the back-fill is done (or the feed ended): start() returns
   void log(int level, const std::string& msg);
+  [[nodiscard]] bool may_analyze(const std::string& symbol) const;
 
   RuntimeOptions opts_;
   std::shared_ptr<FanoutSink> sink_;  // the user's sink first, then add_sink()s
   std::map<std::string, std::unique_ptr<Symbol>> symbols_;  // fixed after construction
   std::shared_ptr<Scorer> scorer_;
+  mutable std::mutex filter_mu_;  // only for filter_ (copied out, then called unlocked)
+  std::shared_ptr<const std::function<bool(const std::string&)>> filter_;
   std::unique_ptr<Orchestrator> orch_;
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<FeedBridge> bridge_;

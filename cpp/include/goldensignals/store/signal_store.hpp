@@ -99,6 +99,19 @@ class SignalStore final : public Journal {
   // Waits until everything appended before this call is committed and handed to Publish.
   void flush() override;
 
+  // Room messages numbered elsewhere (a cluster node relaying what the symbol's owner
+  // published): `frame` already carries `seq`, and a symbol's messages come in seq order.
+  // Stored like an append (prices only if store_prices) and published after everything
+  // queued before, never renumbered. A gap before `seq` (this node joined late, or messages
+  // were lost) becomes the symbol's floor: a `since` below it is answered recovered =
+  // false. Never waits: false when the queue is full (the caller holds the message and
+  // tries again). Thread-safe.
+  bool relay(const std::string& symbol, std::uint64_t seq, MessageKind kind,
+             std::shared_ptr<const std::string> frame);
+  // Hands `step` over after everything queued so far (a cluster's recovery answer, placed
+  // between two publications of its symbol). Thread-safe.
+  void mark(std::function<void()> step);
+
   // Reads (any thread; read connections of their own, no lock held while reading).
   // Newest first: the signal_updates of `symbol` with seq < before (0: no bound).
   [[nodiscard]] std::vector<StoredMessage> signals(const std::string& symbol, std::size_t limit,
@@ -136,11 +149,20 @@ class SignalStore final : public Journal {
   struct Barrier {
     std::shared_ptr<std::promise<void>> done;
   };
+  struct Relayed {
+    std::string symbol;
+    std::uint64_t seq;
+    MessageKind kind;
+    std::shared_ptr<const std::string> frame;
+  };
+  struct Mark {
+    std::function<void()> step;
+  };
   // Commit a further reservation for an express symbol (its seqs near the reserved end).
   struct Reserve {
     std::string symbol;
   };
-  using Item = std::variant<Append, Recover, Barrier, Reserve>;
+  using Item = std::variant<Append, Recover, Barrier, Reserve, Relayed, Mark>;
   // A symbol the writer handed to the express route (nothing of it queued): the last seq
   // issued and the file's committed reservation, which express seqs never pass.
   struct Express {
