@@ -9,7 +9,7 @@ DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl libhnswlib-dev
-TEST_PKGS := libgtest-dev chromium firefox-esr clang libclang-rt-14-dev redis-server
+TEST_PKGS := libgtest-dev chromium firefox-esr clang libclang-rt-14-dev redis-server haproxy
 # What builds the package (also in each Python's wheel environment, scripts/wheels.py).
 BUILD_TOOLS := 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja
 PY_VERSION = $$($(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')

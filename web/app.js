@@ -55,6 +55,7 @@
       this.points = [];  // {i, p}: i counts every price ever seen, so markers survive trimming
       this.n = 0;
       this.lastSeq = 0;  // last room `seq` seen: the `since` of a resumed subscription
+      this.epoch = "";   // the history those seqs belong to (many nodes), from the confirmation
       this.signals = []; // {i, action, price, target, stop, confidence}
       this.analysis = null;
       this.row = null;
@@ -127,7 +128,10 @@
 
   function subscribeMsg(s) {
     const m = { type: "subscribe", symbol: s.name };
-    if (s.lastSeq > 0) m.since = s.lastSeq;
+    if (s.lastSeq > 0) {
+      m.since = s.lastSeq;
+      if (s.epoch) m.epoch = s.epoch;  // many nodes: a history lost in Redis is a reset
+    }
     return m;
   }
 
@@ -231,6 +235,7 @@
   function onSubscribed(m) {
     const s = sym(m.symbol);
     s.subscribed = true;
+    s.epoch = typeof m.epoch === "string" ? m.epoch : "";
     // Without a recovered history the counter may have restarted with the server.
     if (m.recovered !== true) s.lastSeq = 0;
     if (m.recovered === false) notice(`${m.symbol}: messages missed while disconnected are not in the server's history`, "warn");
@@ -528,10 +533,22 @@
     ];
     if (w.messages_dropped) parts.push(`${w.messages_dropped} dropped`);
     if (st.history && st.history.status) parts.push(`history ${st.history.status}`); // ok, degraded, off
+    const cl = st.cluster || {};
+    if (cl.status && cl.status !== "off") {  // one node of many
+      parts.push(`node ${cl.node_id} of ${(cl.nodes || []).length}` + (cl.status === "ok" ? "" : ` (Redis ${cl.status})`));
+    }
     // The feed by its kind ("simulated"); its parameters on hover.
     if (st.feed) parts.push(String(st.feed).replace(/\(.*$/, ""));
     $("server").textContent = "server: " + parts.join(" · ");
     $("server").title = "server status (status_update)" + (st.feed ? `\nfeed: ${st.feed}` : "");
+    renderOwner();
+  }
+
+  // Many nodes: which one owns (analyzes) the selected symbol, from the last status_update.
+  function renderOwner() {
+    const owners = serverStatus && serverStatus.cluster && serverStatus.cluster.owners;
+    const owner = owners && selected ? owners[selected] : "";
+    $("sel-owner").textContent = owner ? `analyzed on ${owner}` : "";
   }
 
   function renderRows() {
@@ -616,6 +633,7 @@
     const s = selected && symbols.get(selected);
     $("sel-title").textContent = s ? s.name : "Select a symbol";
     $("sel-price").textContent = s && s.price !== null ? num(s.price) : "";
+    renderOwner();
     const { g, w, h } = sizeCanvas($("chart"));
     if (!s || s.points.length < 2) {
       g.fillStyle = "#8a93a3";

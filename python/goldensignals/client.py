@@ -82,6 +82,7 @@ class Client:
         self.dropped = 0
         self._subs: set[str] = set()
         self._last_seq: dict[str, int] = {}  # per symbol: the newest room seq seen
+        self._epoch: dict[str, str] = {}  # per symbol: the history those seqs belong to
         self.recovered: dict[str, bool] = {}  # per symbol: the last resume's answer
         self.duplicates = 0  # room messages dropped because their seq was already seen
         self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue(max_queue)
@@ -126,6 +127,8 @@ class Client:
                         req: dict[str, Any] = {"type": "subscribe", "symbol": sym}
                         if sym in self._last_seq:
                             req["since"] = self._last_seq[sym]
+                            if sym in self._epoch:  # many nodes: a lost history is a reset
+                                req["epoch"] = self._epoch[sym]
                         await ws.send(json.dumps(req))
                     self._connected.set()
                     async for raw in ws:
@@ -133,11 +136,14 @@ class Client:
                         msg = Message.parse(obj)
                         if msg.type == "heartbeat" and "client_id" in obj:
                             self.client_id = obj["client_id"]
-                        elif msg.type == "subscribe" and isinstance(obj.get("recovered"), bool):
+                        elif msg.type == "subscribe":
                             sym = str(obj.get("symbol"))
-                            self.recovered[sym] = obj["recovered"]
-                            if not obj["recovered"]:  # a gap (or another numbering): start over
-                                self._last_seq.pop(sym, None)
+                            if isinstance(obj.get("epoch"), str):
+                                self._epoch[sym] = obj["epoch"]
+                            if isinstance(obj.get("recovered"), bool):
+                                self.recovered[sym] = obj["recovered"]
+                                if not obj["recovered"]:  # a gap (another numbering): start over
+                                    self._last_seq.pop(sym, None)
                         if msg.seq is not None and not self._fresh(msg):
                             self.duplicates += 1
                             continue

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/consign.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,6 +27,7 @@
 #include <unordered_map>
 
 #include "goldensignals/cluster/rendezvous.hpp"
+#include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/store/signal_store.hpp"
@@ -63,8 +65,8 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 )lua";
 
 // A symbol's lease. KEYS: lease, meta, stream. ARGV: node, want ('1': this node should own
-// it), held token ('' none), lease ms, release ('1'), seed seq (the highest this node has
-// seen: a history lost in Redis restarts above it), a fresh epoch.
+// it), held token ('' none), lease ms, release ('1'), the highest seq this node has seen, a
+// fresh epoch, and where a history Redis lost begins anew (above anything issued before).
 // Answers {state, token, seq, epoch}: held | released | taken (token: the holder's) | free |
 // acquired (this node's new token, the seq to publish after, the history's epoch).
 constexpr std::string_view kLeaseScript = R"lua(
@@ -82,7 +84,7 @@ if ARGV[2] ~= '1' then return {'free', '', '', ''} end
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 if not epoch then
   epoch = ARGV[7]
-  local seq = ARGV[6]
+  local seq = ARGV[8]
   local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
   if #last > 0 then
     local id = string.match(last[1][1], '^(%d+)-')
@@ -221,7 +223,8 @@ void Ownership::set(const std::string& symbol, bool owned) {
 }
 
 struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
-  using Strand = asio::strand<asio::any_io_executor>;
+  // Of the io_context's own executor: small enough that an any_io_executor holds it inline.
+  using Strand = asio::strand<asio::io_context::executor_type>;
 
   struct Relayed {
     std::uint64_t seq;
@@ -254,8 +257,7 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
       : opts(std::move(o)),
         store(std::move(history)),
         hooks(std::move(h)),
-        owned(std::make_shared<Ownership>(opts.symbols)),
-        epoch_seed(random_epoch()) {
+        owned(std::make_shared<Ownership>(opts.symbols)) {
     for (const auto& name : opts.symbols) {
       auto& s = syms[name];
       s.name = name;
@@ -324,12 +326,12 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
 
   // --- life -------------------------------------------------------------------------------
 
-  void start(asio::any_io_executor ex, const std::string& node) {
+  void start(asio::io_context& ioc, const std::string& node) {
     if (running.load()) throw StateError("RedisCluster::start: already started");
     if (opts.node_id.empty()) opts.node_id = node;
     opts.validate();
     configure();
-    strand.emplace(asio::make_strand(ex));
+    strand.emplace(asio::make_strand(ioc));
     tick_timer = std::make_unique<asio::steady_timer>(*strand);
     wake = std::make_unique<asio::steady_timer>(*strand);
     connected.reset();
@@ -415,7 +417,7 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
       if (s.token.empty()) continue;
       held.push_back(&s);
       req.push("EVAL", kLeaseScript, 3, s.lease, s.meta, s.stream, opts.node_id, "0", s.token,
-               opts.lease.count(), "1", "0", epoch_seed);
+               opts.lease.count(), "1", "0", "-", "0");
     }
     redis::generic_response resp;
     if ((co_await exec(req, resp, opts.lease)).empty()) count(&ClusterStats::released, held.size());
@@ -458,6 +460,8 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
     std::sort(live.begin(), live.end());
 
     redis::request req;
+    // The epoch a history begins with when Redis has none for a symbol (new, or lost).
+    const auto epoch = random_epoch();
     std::vector<std::pair<Sym*, bool>> asked;  // the symbol, and whether it is given back
     bool gave_back = false;  // at most one symbol per tick: ownership moves back gradually
     for (auto& [name, s] : syms) {
@@ -473,9 +477,14 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
           release = true;
         }
       }
+      // A history Redis lost (or a symbol it never had) starts above what this node has
+      // seen; once anything was seen, at the time in microseconds, as the store does after
+      // an unclean stop: above whatever any node may have relayed, seq never goes back.
+      const auto seen = std::max(s.relayed, s.published);
+      const auto anew = seen == 0 ? 0 : std::max(seen, static_cast<std::uint64_t>(now_ms()) * 1000);
       req.push("EVAL", kLeaseScript, 3, s.lease, s.meta, s.stream, opts.node_id,
                want && !s.releasing ? "1" : "0", s.token, opts.lease.count(), release ? "1" : "0",
-               std::to_string(std::max(s.relayed, s.published)), epoch_seed);
+               std::to_string(seen), epoch, std::to_string(anew));
       asked.emplace_back(&s, release);
     }
     const auto sent = Clock::now();
@@ -939,9 +948,21 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
       asio::steady_timer t(*strand, std::chrono::milliseconds(2));
       co_await t.async_wait(kNoThrow);
     }
+    // A client coming from a node that relayed further: wait (at most a lease) until this
+    // node has relayed up to its `since`, so nothing it had is sent again.
+    for (const auto until = Clock::now() + opts.lease;
+         since > s->relayed && Clock::now() < until;) {
+      asio::steady_timer t(*strand, std::chrono::milliseconds(5));
+      co_await t.async_wait(kNoThrow);
+      while (s->holding) {
+        asio::steady_timer h(*strand, std::chrono::milliseconds(2));
+        co_await h.async_wait(kNoThrow);
+      }
+    }
     const auto upto = s->relayed;
     if (since >= upto) {
-      mark([then = std::move(then)]() mutable { then(true, {}); });
+      const bool ok = since == upto;  // above it: a seq this history never issued
+      mark([then = std::move(then), ok]() mutable { then(ok, {}); });
       co_return;
     }
     s->holding = true;
@@ -1002,7 +1023,6 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<SignalStore> store;
   Hooks hooks;
   std::shared_ptr<Ownership> owned;
-  const std::string epoch_seed;
   // While started (start() to stop()): the strand everything runs on, its timers and the
   // two connections (commands, and the subscriber).
   std::optional<Strand> strand;
@@ -1035,8 +1055,8 @@ RedisCluster::RedisCluster(ClusterOptions o, std::shared_ptr<SignalStore> store,
 
 RedisCluster::~RedisCluster() { impl_->stop(); }
 
-void RedisCluster::start(asio::any_io_executor ex, const std::string& node_id) {
-  impl_->start(std::move(ex), node_id);
+void RedisCluster::start(asio::io_context& ioc, const std::string& node_id) {
+  impl_->start(ioc, node_id);
 }
 void RedisCluster::stop() { impl_->stop(); }
 
@@ -1064,6 +1084,12 @@ void RedisCluster::recover(const std::string& symbol, std::uint64_t since, std::
 }
 
 void RedisCluster::flush() { impl_->flush(); }
+
+std::string RedisCluster::epoch(const std::string& symbol) const {
+  std::lock_guard lk(impl_->stats_mu);
+  const auto it = impl_->st.epochs.find(symbol);
+  return it == impl_->st.epochs.end() ? std::string{} : it->second;
+}
 
 std::uint64_t RedisCluster::last_seq(const std::string& symbol) const {
   const auto it = impl_->syms.find(symbol);

@@ -166,7 +166,7 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
   const auto& r = std::get<proto::Request>(parsed);
   switch (r.command) {
     case proto::Command::Subscribe:
-      subscribe(r.symbol, r.since);
+      subscribe(r.symbol, r.since, r.epoch);
       break;
     case proto::Command::Unsubscribe:
       unsubscribe(r.symbol);
@@ -193,7 +193,8 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
   }
 }
 
-bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint64_t> since) {
+bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint64_t> since,
+                              const std::optional<std::string>& epoch) {
   auto me = self_.lock();
   if (!me) return false;
   if (!allowed("subscribe", symbol)) return false;
@@ -217,22 +218,36 @@ bool ClientHandler::subscribe(const std::string& symbol, std::optional<std::uint
     // `then` runs on the router's strand (which holds the context), on the journal's thread
     // when not serving (the context owns the journal), or here; at a stop it may be dropped
     // unrun.
+    // A `since` of another epoch (its history was lost and began anew) is never recovered:
+    // the client starts over from the snapshot.
     RoomHub* hub = &parts_->hub;
-    parts_->history.journal->recover(
-        symbol, *since, max, [hub, weak, symbol](bool ok, std::vector<Journal::Entry> kept) {
+    Journal* journal = parts_->history.journal.get();
+    journal->recover(
+        symbol, *since, max,
+        [hub, journal, weak, symbol, epoch](bool ok, std::vector<Journal::Entry> kept) {
           auto s = weak.lock();
           if (!s) return;
+          const auto current = journal->epoch(symbol);
+          if (epoch && !current.empty() && *epoch != current) {
+            ok = false;
+            kept.clear();
+          }
           std::vector<MessagePtr> missed;
           missed.reserve(kept.size());
-          for (auto& e : kept) missed.push_back(make_message(e.kind, std::move(e.json), symbol));
+          for (auto& e : kept) {
+            missed.push_back(make_message(e.kind, std::move(e.json), symbol));
+          }
           hub->join(symbol, s,
-                    make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol, ok)),
+                    make_message(MessageKind::Reply,
+                                 proto::confirmation("subscribe", symbol, ok, current)),
                     missed, !ok);
         });
     return true;
   }
   parts_->hub.join(symbol, me,
-                   make_message(MessageKind::Reply, proto::confirmation("subscribe", symbol)));
+                   make_message(MessageKind::Reply,
+                                proto::confirmation("subscribe", symbol, std::nullopt,
+                                                    parts_->history.journal->epoch(symbol))));
   return true;
 }
 

@@ -92,6 +92,13 @@ Parsed parse_object(const nlohmann::json& j) {
     if (auto* p = std::get_if<Problem>(&since)) return *p;
     if (auto v = std::get<std::uint64_t>(since); j.contains("since") && !j["since"].is_null())
       r.since = v;
+    if (const auto e = j.find("epoch"); e != j.end() && !e->is_null()) {
+      if (!e->is_string() || e->get_ref<const std::string&>().size() > 64) {
+        return bad("'epoch' is not accepted; expected the epoch string of the subscribe "
+                   "confirmation that came with the seqs (at most 64 characters)");
+      }
+      r.epoch = e->get<std::string>();
+    }
   } else if (r.command == Command::History) {
     auto limit = seq_field(j, "limit", "how many signals, 1 to 1000");
     if (auto* p = std::get_if<Problem>(&limit)) return *p;
@@ -153,12 +160,13 @@ std::string welcome(const std::string& client_id) {
 }
 
 std::string confirmation(std::string_view type, const std::string& symbol,
-                         std::optional<bool> recovered) {
+                         std::optional<bool> recovered, const std::string& epoch) {
   nlohmann::json j{{"type", type},
                    {"symbol", symbol},
                    {"status", type == "subscribe" ? "subscribed" : "unsubscribed"},
                    {"timestamp", now_iso()}};
   if (recovered) j["recovered"] = *recovered;
+  if (!epoch.empty()) j["epoch"] = epoch;
   return j.dump();
 }
 

@@ -146,7 +146,7 @@ void Server::Impl::start_cluster() {
     if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "node");
     node = std::string(host) + ":" + std::to_string(port);
   }
-  cluster->start(ioc->get_executor(), node);
+  cluster->start(*ioc, node);
   // Only the owner of a symbol analyzes it (the filter may outlive the cluster: it holds
   // the ownership flags, not the cluster).
   ctx->runtime->set_analysis_filter(

@@ -18,7 +18,6 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -29,6 +28,10 @@
 
 #include "goldensignals/cluster/redis_url.hpp"
 #include "goldensignals/store/journal.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace gs {
 
@@ -99,9 +102,9 @@ class RedisCluster final : public Journal {
   RedisCluster(const RedisCluster&) = delete;
   RedisCluster& operator=(const RedisCluster&) = delete;
 
-  // Connects on `ex` (in the background: Redis may come later) and takes part as `node_id`
-  // (when the options name none). Throws InvalidArgument for a bad node id.
-  void start(boost::asio::any_io_executor ex, const std::string& node_id);
+  // Connects on a strand of `ioc` (in the background: Redis may come later) and takes part
+  // as `node_id` (when the options name none). Throws InvalidArgument for a bad node id.
+  void start(boost::asio::io_context& ioc, const std::string& node_id);
   // Publishes what is queued (at most a lease's time), gives back this node's leases so
   // other nodes take its symbols at once, and disconnects; everything on the executor is
   // gone when it returns. Call it from outside the executor's threads, which must still
@@ -125,6 +128,7 @@ class RedisCluster final : public Journal {
                Recovered then) override;
   void flush() override;
   [[nodiscard]] std::uint64_t last_seq(const std::string& symbol) const override;
+  [[nodiscard]] std::string epoch(const std::string& symbol) const override;
 
  private:
   struct Impl;

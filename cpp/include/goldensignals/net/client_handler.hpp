@@ -43,7 +43,8 @@ class ClientHandler {
   bool admit_message();
   bool allowed(std::string_view action, const std::string& symbol);
   void handle(const proto::Parsed& p);
-  bool subscribe(const std::string& symbol, std::optional<std::uint64_t> since = std::nullopt);
+  bool subscribe(const std::string& symbol, std::optional<std::uint64_t> since = std::nullopt,
+                 const std::optional<std::string>& epoch = std::nullopt);
   void history(const proto::Request& r);
   void replay(const proto::Request& r);
   void unsubscribe(const std::string& symbol);

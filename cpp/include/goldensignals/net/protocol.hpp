@@ -25,6 +25,7 @@ struct Request {
   Command command = Command::Ping;
   std::string symbol;  // normalized (upper-case, valid) for the commands that take one
   std::optional<std::uint64_t> since;   // subscribe: recover the room messages after this seq
+  std::optional<std::string> epoch;     // subscribe with since: the history `since` belongs to
   std::size_t limit = 50;               // history: signals, newest first, at most this many
   std::uint64_t before = 0;             // history: only seq below this (0: no bound)
   std::int64_t from_ms = 0, to_ms = 0;  // replay: the window, inclusive
@@ -46,9 +47,11 @@ Parsed parse_object(const nlohmann::json& j);
 
 // Replies, as JSON texts.
 std::string welcome(const std::string& client_id);
-// (un)subscribe; `recovered` for a subscribe with since.
+// (un)subscribe; `recovered` for a subscribe with since; `epoch`: the history the room's seqs
+// belong to, when the journal has one (many nodes).
 std::string confirmation(std::string_view type, const std::string& symbol,
-                         std::optional<bool> recovered = std::nullopt);
+                         std::optional<bool> recovered = std::nullopt,
+                         const std::string& epoch = {});
 std::string heartbeat();  // periodic
 std::string heartbeat_ack();
 std::string pong();

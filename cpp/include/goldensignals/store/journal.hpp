@@ -59,6 +59,12 @@ class Journal {
   virtual void flush() = 0;
   // The last seq delivered for `symbol` (0: none).
   [[nodiscard]] virtual std::uint64_t last_seq(const std::string& symbol) const = 0;
+  // The history `symbol`'s seqs belong to: it changes when that history was lost and began
+  // anew (many nodes, Redis restarted without persistence). Empty: one node, no epochs.
+  [[nodiscard]] virtual std::string epoch(const std::string& symbol) const {
+    (void)symbol;
+    return {};
+  }
 };
 
 // Seqs in memory and nothing kept (the server without a history file): each append is

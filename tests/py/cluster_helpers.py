@@ -1,0 +1,234 @@
+"""Many nodes over one Redis, for the tests: a real redis-server on a free loopback port, real
+goldensignals-server processes, and WebSocket clients that record every room message's seq.
+
+Every wait is bounded; every process is stopped by the context managers, killed if need be.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from server_helpers import eventually
+from websockets.sync.client import connect
+
+SERVER = Path(sys.executable).parent / "goldensignals-server"
+REDIS = shutil.which("redis-server")
+SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Redis:
+    """redis-server without persistence (a restart loses everything, as the tests want)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        assert REDIS, "redis-server is missing (make test installs Debian's redis-server)"
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        eventually(lambda: self.cli("PING") == "PONG", 10, "redis-server to answer")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def cli(self, *args: str) -> str:
+        r = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
+                           text=True, timeout=10, check=False)
+        return r.stdout.strip()
+
+
+class Node:
+    """A goldensignals-server that is one node of many."""
+
+    def __init__(self, name: str, redis_url: str, tmp: Path, *, lease: float = 1.0,
+                 interval: float = 0.05, extra: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.log = (tmp / f"{name}.log").open("w+")
+        self.proc = subprocess.Popen(
+            [str(SERVER), "--port", "0", "--symbols", ",".join(SYMBOLS), "--interval",
+             str(interval), "--redis-url", redis_url, "--node-id", name, "--redis-lease",
+             str(lease), "--db", str(tmp / f"{name}.db"), *extra],
+            stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        self.port = eventually(self._port, 30, f"{name} to listen")
+        self.http = f"http://127.0.0.1:{self.port}"
+        self.ws = f"ws://127.0.0.1:{self.port}/ws/signals"
+
+    def _port(self) -> int | None:
+        self.log.seek(0)
+        m = re.search(r"on http://127\.0\.0\.1:(\d+)/", self.log.read())
+        if m:
+            return int(m.group(1))
+        assert self.proc.poll() is None, f"{self.name} exited: {self.output()}"
+        return None
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def get(self, path: str) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(self.http + path, timeout=10) as r:
+                body = r.read().decode()
+                return r.status, json.loads(body) if path != "/metrics" else body
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read().decode())
+
+    def cluster(self) -> dict[str, Any]:
+        return self.get("/ws/status")[1]["cluster"]
+
+    def owned(self) -> set[str]:
+        return set(self.cluster()["owned"])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
+
+
+@contextlib.contextmanager
+def cluster(tmp: Path, names: tuple[str, ...] = ("a", "b", "c"), **kw: Any
+            ) -> Iterator[tuple[Redis, dict[str, Node]]]:
+    redis = Redis()
+    nodes: dict[str, Node] = {}
+    try:
+        for n in names:  # started together: they race for every symbol
+            nodes[n] = Node(n, redis.url, tmp, **kw)
+        settle(list(nodes.values()))
+        yield redis, nodes
+    finally:
+        for node in nodes.values():
+            with contextlib.suppress(Exception):
+                node.stop()
+        redis.kill()
+
+
+def settle(nodes: list[Node], limit: float = 20.0) -> dict[str, str]:
+    """Waits until every node sees all of them and each symbol has one owner they agree on."""
+    names = sorted(n.name for n in nodes)
+
+    def agreed() -> dict[str, str] | None:
+        views = [n.cluster() for n in nodes]
+        if any(sorted(v["nodes"]) != names for v in views):
+            return None
+        owners = views[0]["owners"]
+        if any(v["owners"] != owners for v in views) or set(owners) != set(SYMBOLS):
+            return None
+        held = {s: [v["node_id"] for v in views if s in v["owned"]] for s in SYMBOLS}
+        if any(held[s] != [owners[s]] for s in SYMBOLS):
+            return None
+        return dict(owners)
+
+    return eventually(agreed, limit, "one agreed owner per symbol")
+
+
+class Watcher:
+    """A WebSocket client on a thread: subscribes to `symbol` (with `since`, if given) and
+    records every room message (seq, type) and every other message."""
+
+    def __init__(self, node: Node, symbol: str, since: int | None = None) -> None:
+        self.symbol = symbol
+        self.room: list[tuple[int, str]] = []
+        self.other: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        # Entered by hand: the thread below owns it until close().
+        self._ws = connect(node.ws, open_timeout=10).__enter__()
+        msg: dict[str, Any] = {"type": "subscribe", "symbol": symbol}
+        if since is not None:
+            msg["since"] = since
+        self._ws.send(json.dumps(msg))
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                m = json.loads(self._ws.recv(timeout=0.2))
+            except TimeoutError:
+                continue
+            except Exception:  # noqa: BLE001 - closed, however it closed
+                return
+            if "seq" in m and m.get("type") != "history":
+                self.room.append((int(m["seq"]), m["type"]))
+            else:
+                self.other.append(m)
+
+    def seqs(self) -> list[int]:
+        return [s for s, _ in list(self.room)]
+
+    def close(self) -> list[int]:
+        self._stop.set()
+        self._thread.join(5)
+        with contextlib.suppress(Exception):
+            self._ws.close()
+        return self.seqs()
+
+
+def contiguous(seqs: list[int]) -> bool:
+    return all(b == a + 1 for a, b in pairwise(seqs))
+
+
+def stream_types(redis: Redis, symbol: str, first: int, last: int) -> dict[int, str]:
+    """seq -> type of the Stream's messages of `symbol` from first to last."""
+    out = redis.cli("XRANGE", f"gs:{{{symbol}}}:stream", f"{first}-0", f"{last}-0").split("\n")
+    types: dict[int, str] = {}
+    for i, line in enumerate(out):
+        if line.endswith("-0") and line[:1].isdigit() and i + 2 < len(out) and out[i + 1] == "t":
+            types[int(line.split("-")[0])] = out[i + 2]
+    return types
+
+
+def once_in_order(redis: Redis, symbol: str, run: list[int]) -> list[int]:
+    """Asserts a client's run of seqs has each message once, in order, and that the only ones
+    missing are price updates a newer price replaced in its queue (prices are replaceable,
+    docs/protocol.md); answers the missing seqs."""
+    assert all(b > a for a, b in pairwise(run)), ("a duplicate or out of order", run)
+    missing = sorted(set(range(run[0], run[-1] + 1)) - set(run))
+    if missing:
+        types = stream_types(redis, symbol, missing[0], missing[-1])
+        assert all(types.get(m) == "price_update" for m in missing), (
+            "missing room messages that are not replaced prices",
+            [(m, types.get(m)) for m in missing])
+    return missing
+
+
+def overlap(*runs: list[int]) -> list[list[int]]:
+    """Each run cut to the seqs all of them span."""
+    lo = max(r[0] for r in runs)
+    hi = min(r[-1] for r in runs)
+    return [[s for s in r if lo <= s <= hi] for r in runs]
