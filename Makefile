@@ -18,7 +18,7 @@ CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybi
 SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
-.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench bench-server bench-seam stubs \
+.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench bench-server bench-seam bench-cluster stubs \
         docs install clean wheel wheel-current fuzz soak
 
 run: $(VENV)/.installed
@@ -139,6 +139,10 @@ BASELINE ?= 7965f85
 bench-seam: $(VENV)/.installed $(VENV)/.test-deps bench-server
 	scripts/build_baseline.sh $(BASELINE) build/baseline
 	$(VPY) bench/seam.py --before build/baseline/bin $(BENCH_ARGS)
+
+# One node against three nodes through Redis (issue 17), in one run.
+bench-cluster: $(VENV)/.installed $(VENV)/.test-deps bench-server
+	$(VPY) bench/cluster.py $(BENCH_ARGS)
 
 $(VENV)/.bench-deps: $(VENV)/.tools pyproject.toml
 	@mkdir -p build
