@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -141,6 +142,11 @@ struct Node {
       std::lock_guard lk(mu);
       analyze_requests.push_back(symbol);
     };
+    if (std::getenv("GS_TEST_CLUSTER_LOG")) {
+      h.log = [id = o.node_id](int level, const std::string& text) {
+        std::fprintf(stderr, "[%s %d] %s\n", id.c_str(), level, text.c_str());
+      };
+    }
     cluster = std::make_unique<RedisCluster>(o, nullptr, h);
     for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
     cluster->start(ioc, o.node_id);

@@ -40,9 +40,10 @@ def free_port() -> int:
 class Redis:
     """redis-server without persistence (a restart loses everything, as the tests want)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, password: str | None = None) -> None:
         assert REDIS, "redis-server is missing (make test installs Debian's redis-server)"
         self.port = port or free_port()
+        self.password = password
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
 
@@ -53,7 +54,8 @@ class Redis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--loglevel", "warning"],
+             "--appendonly", "no", "--loglevel", "warning",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         eventually(lambda: self.cli("PING") == "PONG", 10, "redis-server to answer")
 
@@ -63,7 +65,8 @@ class Redis:
             self.proc.wait(10)
 
     def cli(self, *args: str) -> str:
-        r = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
+        auth = ["--no-auth-warning", "-a", self.password] if self.password else []
+        r = subprocess.run(["redis-cli", "-p", str(self.port), *auth, *args], capture_output=True,
                            text=True, timeout=10, check=False)
         return r.stdout.strip()
 

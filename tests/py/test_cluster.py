@@ -306,6 +306,26 @@ def test_a_burst_keeps_each_stream_bounded_by_its_maxlen(tmp_path: Path) -> None
                           "redis_used_memory": used}))
 
 
+def test_the_password_comes_from_gs_redis_password_and_a_wrong_one_is_said(tmp_path: Path
+                                                                          ) -> None:
+    redis = Redis(password="s3cret-pass")
+    good = bad = None
+    try:
+        good = Node("good", redis.url, tmp_path, extra=("--redis-password", "s3cret-pass"))
+        eventually(lambda: good.cluster()["status"] == "ok" and good.owned() == set(SYMBOLS), 15,
+                   "the node with the password to own everything")
+        bad = Node("bad", redis.url, tmp_path, extra=("--redis-password", "wrong"))
+        eventually(lambda: bad.get("/health")[0] == 503, 15, "the wrong password to show")
+        assert bad.cluster()["status"] == "degraded" and bad.owned() == set()
+        assert "wrong" not in bad.cluster()["redis"]  # the password is never shown
+        assert good.owned() == set(SYMBOLS)
+    finally:
+        for n in (good, bad):
+            if n is not None:
+                n.stop()
+        redis.kill()
+
+
 def test_a_bad_redis_url_is_named_at_start() -> None:
     r = subprocess.run([str(SERVER), "--port", "0", "--redis-url", "http://x"],
                        capture_output=True, text=True, timeout=30, check=False)

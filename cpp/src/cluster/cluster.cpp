@@ -335,6 +335,8 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
     tick_timer = std::make_unique<asio::steady_timer>(*strand);
     wake = std::make_unique<asio::steady_timer>(*strand);
     connected.reset();
+    last_echo = Clock::now();
+    resubscribe = false;
     cmd = make_connection();
     sub = make_connection();
     running.store(true);
@@ -454,6 +456,7 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
       unreachable(err);
       co_return;
     }
+    check_subscription();
     auto replies = split(nodes_resp.value());
     std::vector<std::string> live =
         replies.empty() ? std::vector<std::string>{} : replies[0].elements;
@@ -529,6 +532,28 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
     std::lock_guard lk(stats_mu);
     st.nodes = std::move(live);
     st.owners = std::move(owners);
+  }
+
+  // The subscriber connection hears its own echo every tick. Silence for a lease (a
+  // connection that was lost and came back unsubscribed, whatever the receive saw) makes it
+  // subscribe again and read back what it missed.
+  std::string echo_channel() const { return "gs:{nodes}:echo:" + opts.node_id; }
+  void check_subscription() {
+    if (Clock::now() - last_echo > opts.lease && !resubscribe) {
+      resubscribe = true;
+      log(30, "no echo on the subscriber connection for a lease: subscribing again");
+      sub->cancel(redis::operation::receive);
+    }
+    redis::request echo;
+    echo.push("PUBLISH", echo_channel(), "1");
+    auto self = shared_from_this();
+    asio::co_spawn(
+        *strand,
+        [self, echo = std::move(echo)]() -> asio::awaitable<void> {
+          redis::generic_response ignored;
+          (void)co_await self->exec(echo, ignored, self->opts.lease / 2);
+        },
+        asio::detached);
   }
 
   bool nothing_queued(const Sym& s) {
@@ -740,7 +765,10 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
     std::vector<std::string> channels;
     for (const auto& [name, s] : syms) channels.push_back(s.channel);
     channels.push_back(kAnalyzeChannel);
+    channels.push_back(echo_channel());
     while (running.load()) {
+      resubscribe = false;
+      last_echo = Clock::now();
       redis::request req;
       req.push_range("SUBSCRIBE", channels);
       auto [ec, n] = co_await sub->async_exec(req, redis::ignore, kNoThrow);
@@ -757,6 +785,7 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
         if (s.relayed > 0) co_await fill(s, s.relayed + 1, 0);
       }
       for (;;) {
+        if (resubscribe || !running.load()) break;  // the echo stopped (see tick)
         error_code rec;
         sub->receive(rec);
         if (rec == redis::error::sync_receive_push_failed) {
@@ -791,6 +820,10 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
     }
     if (auto m = handle()) messages.push_back(std::move(*m));
     for (auto& [channel, payload] : messages) {
+      if (channel == echo_channel()) {
+        last_echo = Clock::now();
+        continue;
+      }
       if (channel == kAnalyzeChannel) {
         if (find(payload) && owned->owns(payload) && hooks.analyze) {
           hooks.analyze(payload);
@@ -1032,6 +1065,8 @@ struct RedisCluster::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<asio::steady_timer> wake;  // the publisher waits on it; append() cancels it
   std::map<std::string, Sym> syms;           // keys fixed after construction
   std::optional<bool> connected;             // strand only; none before the first answer
+  Clock::time_point last_echo{};             // strand only: the subscriber heard its echo
+  bool resubscribe = false;                  // strand only: the subscriber subscribes again
 
   std::atomic<bool> running{false};
   std::mutex task_mu;  // only for tasks
