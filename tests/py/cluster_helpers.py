@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from loopback import free_port
 from server_helpers import eventually
 from websockets.sync.client import connect
 
@@ -29,12 +29,6 @@ SERVER = Path(sys.executable).parent / "goldensignals-server"
 REDIS = shutil.which("redis-server")
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Redis:
