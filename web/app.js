@@ -36,9 +36,14 @@
       return true;
     }
   }
+  // Custom alerts (add_alert): id -> {id, symbol, condition, fired, last, flash}. Kept in the
+  // page too, so an anonymous connection (whose alerts end with it) adds them again.
+  const alerts = new Map();
+  let alertsKept = false;  // the server keeps them for this token's subject
   const seenSignals = new Recent(5000);
   const seenDecisions = new Recent(5000);
-  const dirty = { rows: new Set(), chart: false, agents: false, status: false, conn: false };
+  const dirty = { rows: new Set(), chart: false, agents: false, status: false, conn: false,
+                  alerts: false };
   const pending = { signals: [], decisions: [] };
   let selected = null;
   let serverStatus = null;
@@ -157,6 +162,7 @@
       conn.attempts = 1;
       for (const s of symbols.values()) if (s.subscribed) send(subscribeMsg(s));
       send({ type: "get_status" });
+      send({ type: "list_alerts" });
       clearInterval(conn.statusTimer);
       conn.statusTimer = setInterval(() => send({ type: "get_status" }), STATUS_EVERY_MS);
     };
@@ -222,6 +228,9 @@
       case "unsubscribe": return onUnsubscribed(m);
       case "status_update": return onStatus(m.data);
       case "alert": return onAlert(m);
+      case "add_alert": return onAlertAdded(m);
+      case "remove_alert": return onAlertRemoved(m);
+      case "list_alerts": return onAlertList(m);
       case "replay_complete": return feedDecision({ kind: "info", ts: m.timestamp, text: `replay of ${m.symbol || ""} complete` });
       default: return undefined; // heartbeat, pong, history
     }
@@ -381,7 +390,89 @@
     schedule();
   }
 
+  function onAlertAdded(m) {
+    const a = alerts.get(m.id) || { fired: 0, last: "" };
+    alerts.set(m.id, { ...a, id: m.id, symbol: m.symbol, condition: m.condition });
+    alertsKept = !!m.persistent;
+    dirty.alerts = true;
+    schedule();
+  }
+
+  function onAlertRemoved(m) {
+    alerts.delete(m.id);
+    dirty.alerts = true;
+    schedule();
+  }
+
+  // On every (re)connect: the server's list. Alerts the server does not keep (an anonymous
+  // connection ended) are added again from the page.
+  function onAlertList(m) {
+    alertsKept = !!m.persistent;
+    const listed = new Set();
+    for (const a of m.data || []) {
+      listed.add(a.id);
+      alerts.set(a.id, { id: a.id, symbol: a.symbol, condition: a.condition, fired: a.fired || 0,
+                         last: a.last_fired || "" });
+    }
+    for (const a of alerts.values()) {
+      if (listed.has(a.id)) continue;
+      if (alertsKept) alerts.delete(a.id);
+      else send({ type: "add_alert", id: a.id, symbol: a.symbol, condition: a.condition });
+    }
+    dirty.alerts = true;
+    schedule();
+  }
+
+  function onCustomAlert(m) {
+    const a = alerts.get(m.id);
+    if (a) {
+      a.fired = m.fired || a.fired + 1;
+      a.last = m.timestamp || "";
+      a.flash = true;
+      dirty.alerts = true;
+    }
+    const vals = Object.entries(m.values || {})
+      .map(([k, v]) => `${k} ${typeof v === "number" ? num(v) : v === null ? "–" : v}`).join(", ");
+    const sev = m.severity || "warning";
+    feedDecision({ kind: "alert-" + sev, ts: m.timestamp,
+                   text: `ALERT ${m.symbol}: ${m.condition}${vals ? " (" + vals + ")" : ""}` });
+    notice(`Alert ${m.id} on ${m.symbol}: ${m.condition}`, "warn");
+  }
+
+  function addAlert() {
+    const condition = $("alert-condition").value.trim();
+    const symbol = selected || typedSymbol();
+    if (!condition) return;
+    if (!symbol) {
+      notice("select a symbol for the alert first", "warn");
+      return;
+    }
+    let id = "";
+    for (let k = alerts.size + 1; !id || alerts.has(id); k += 1) id = "a" + k;
+    if (send({ type: "add_alert", id, symbol, condition })) $("alert-condition").value = "";
+  }
+
+  function renderAlerts() {
+    const body = $("alerts").tBodies[0];
+    body.replaceChildren();
+    for (const a of [...alerts.values()].sort((x, y) => x.id.localeCompare(y.id))) {
+      const tr = el("tr", a.flash ? "fired" : "");
+      tr.dataset.id = a.id;
+      a.flash = false;
+      const rm = el("button", "rm", "×");
+      rm.type = "button";
+      rm.title = "remove this alert";
+      rm.addEventListener("click", () => send({ type: "remove_alert", id: a.id }));
+      const last = el("td", "", hms(a.last));
+      tr.append(el("td", "", a.symbol), el("td", "cond", a.condition), el("td", "num", String(a.fired)),
+                last, el("td", "", ""));
+      tr.lastChild.append(rm);
+      body.append(tr);
+    }
+  }
+
   function onAlert(m) {
+    if (m.alert_type === "custom") return onCustomAlert(m);
     if (m.code === "analysis_started") {
       notice(m.message || "", "");
       return;
@@ -506,6 +597,10 @@
     if (dirty.rows.size) renderRows();
     if (dirty.chart) renderChart();
     if (dirty.agents) renderAgents();
+    if (dirty.alerts) {
+      dirty.alerts = false;
+      renderAlerts();
+    }
     if (pending.signals.length) renderSignals();
     if (pending.decisions.length) renderDecisions();
   }
@@ -901,6 +996,11 @@
     trim($("decisions"));
   }
 
+  $("alert-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    addAlert();
+  });
+
   window.addEventListener("resize", () => { dirty.chart = true; schedule(); });
 
   // --- start ---------------------------------------------------------------------------------
@@ -915,6 +1015,7 @@
     get selected() { return selected; },
     lastSeq: (name) => (symbols.get(name) || {}).lastSeq || 0,
     points: (name) => ((symbols.get(name) || {}).points || []).length,
+    alerts: () => [...alerts.values()].map((a) => ({ ...a })),
     stats: () => ({ ...stats }),
     select,
   };

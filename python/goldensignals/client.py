@@ -209,6 +209,23 @@ class Client:
     async def get_status(self) -> None:
         await self.send({"type": "get_status"})
 
+    async def add_alert(self, symbol: str, condition: str, *, id: str | None = None,
+                        cooldown: float | None = None, severity: str | None = None) -> None:
+        """A custom alert (docs/protocol.md, "Custom alerts"): the server confirms with an
+        ``add_alert`` message, or answers ``bad_request`` naming the error's position, and
+        sends an ``alert`` with ``alert_type`` "custom" each time `condition` becomes true."""
+        msg: dict[str, Any] = {"type": "add_alert", "symbol": symbol, "condition": condition}
+        for key, value in (("id", id), ("cooldown", cooldown), ("severity", severity)):
+            if value is not None:
+                msg[key] = value
+        await self.send(msg)
+
+    async def remove_alert(self, id: str) -> None:
+        await self.send({"type": "remove_alert", "id": id})
+
+    async def list_alerts(self) -> None:
+        await self.send({"type": "list_alerts"})
+
     async def recv(self, timeout: float | None = None) -> Message:
         """The next message; raises ConnectionError when the client gave up."""
         item = await asyncio.wait_for(self._queue.get(), timeout)

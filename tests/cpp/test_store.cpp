@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <numeric>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
@@ -212,6 +212,30 @@ TEST(SignalStore, SeqContinuesAfterReopenAndNeverRepeats) {
   ASSERT_EQ(seqs.size(), 20u);
   for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_GT(seqs[i], seqs[i - 1]) << i;
   EXPECT_EQ(count_rows(dir.file("a.db")), 20);
+}
+
+TEST(SignalStore, KeepsEachSubjectsStateAcrossAReopen) {
+  TempDir dir;
+  Recorder rec;
+  using Kept = std::vector<std::pair<std::string, std::string>>;
+  {
+    SignalStore st(opts(dir.file("k.db")), rec.publish(), rec.notify());
+    EXPECT_EQ(st.kept("alice", "alert"), Kept{});  // before any write: empty, no error
+    st.keep("alice", "alert", "b", R"({"id":"b"})");
+    st.keep("alice", "alert", "a", R"({"id":"a"})");
+    st.keep("alice", "portfolio", "a", R"({"p":1})");
+    st.keep("bob", "alert", "a", R"({"id":"bob's"})");
+    append_signals(st, 0, 3);                          // in the same commits as room messages
+    st.keep("alice", "alert", "b", R"({"id":"b2"})");  // replaced
+    st.keep("bob", "alert", "a", std::nullopt);        // deleted
+    st.flush();
+    EXPECT_EQ(st.kept("alice", "alert"), (Kept{{"a", R"({"id":"a"})"}, {"b", R"({"id":"b2"})"}}));
+    EXPECT_EQ(st.kept("bob", "alert"), Kept{});
+  }
+  SignalStore st(opts(dir.file("k.db")), rec.publish(), rec.notify());
+  EXPECT_EQ(st.kept("alice", "alert").size(), 2u);
+  EXPECT_EQ(st.kept("alice", "portfolio"), (Kept{{"a", R"({"p":1})"}}));
+  EXPECT_EQ(rec.seqs("AAPL").size(), 3u);
 }
 
 TEST(SignalStore, PricesAreStoredOnlyWhenAsked) {
@@ -521,7 +545,8 @@ TEST(SignalStore, UnstoredPricesNeverWaitForTheWriter) {
   }
   cv.notify_all();
   st.flush();
-  EXPECT_EQ(st.stats().express, 10u);  // (not under mu: express() hands over under the store's lock)
+  EXPECT_EQ(st.stats().express,
+            10u);  // (not under mu: express() hands over under the store's lock)
   std::lock_guard lk(mu);
   ASSERT_EQ(seen.size(), 14u);
   EXPECT_EQ(seen[11].symbol, "MSFT");
@@ -608,7 +633,8 @@ TEST(SignalStore, AfterARunThatPublishedUnstoredSeqJumpsAndOlderSinceIsNotRecove
   std::this_thread::sleep_for(20ms);  // a second jump would go 20,000 past the reservation
   SignalStore st(opts(path), rec.publish(), rec.notify());
   bool old_since = true;
-  st.recover("AAPL", unstored_last, 100, [&](bool ok, std::vector<Journal::Entry>) { old_since = ok; });
+  st.recover("AAPL", unstored_last, 100,
+             [&](bool ok, std::vector<Journal::Entry>) { old_since = ok; });
   st.flush();
   EXPECT_FALSE(old_since);
   EXPECT_LE(st.last_seq("AAPL"), rec.seqs("AAPL").back() + 1000);  // the reservation: no jump
@@ -620,7 +646,9 @@ TEST(SignalStore, AFileALastRunCreatedButCouldNotSetUpStillJumps) {
   TempDir dir;
   Recorder rec;
   const auto fresh = dir.file("fresh.db"), left = dir.file("left.db");
-  { std::ofstream(left).flush(); }  // what SQLite's open leaves behind
+  {
+    std::ofstream(left).flush();
+  }  // what SQLite's open leaves behind
   const auto before_us = static_cast<std::uint64_t>(now_ms()) * 1000;
   {
     SignalStore st(opts(fresh), rec.publish(), rec.notify());

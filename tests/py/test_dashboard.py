@@ -383,3 +383,45 @@ def test_dashboard_with_auth_required(browser):
         page.close()
         srv.stop()
     assert not errors, errors
+
+
+def test_alerts_panel_adds_fires_survives_a_reconnect_and_removes(browser):
+    """A custom alert from the Alerts panel: it fires (true at once on a live price), a bad
+    condition is explained with its position, the alert comes back after a reconnect of this
+    anonymous page (whose alerts end with the connection), and × removes it."""
+    with _aapl_page(browser, ("--no-builtin-agents", "--agents", "dashboard_agents:bull_a")) as page:
+        sent: list[dict[str, Any]] = []
+        page.on("websocket", lambda ws: ws.on(
+            "framesent", lambda p: sent.append(json.loads(p)) if isinstance(p, str) else None))
+        page.fill("#alert-condition", "price > 0 and volume >= 0")
+        page.click("#alert-add")
+        page.wait_for_selector('#alerts tr[data-id="a1"]', timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => document.querySelector('#alerts tr[data-id=\"a1\"]').cells[2].textContent === '1'",
+            timeout=WAIT_MS)
+        cells = page.eval_on_selector('#alerts tr[data-id="a1"]', "r => [...r.cells].map(c => c.textContent)")
+        assert cells[:3] == ["AAPL", "price > 0 and volume >= 0", "1"], cells
+        assert cells[3], cells  # the time it fired
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#decisions li')].some(l => l.textContent.includes("
+            "'ALERT AAPL: price > 0 and volume >= 0 (price '))", timeout=WAIT_MS)
+
+        page.fill("#alert-condition", "price > 200 and rsi < 30")
+        page.click("#alert-add")
+        page.wait_for_function(
+            "() => document.querySelector('#notice').textContent.includes('at position 16')",
+            timeout=WAIT_MS)
+        assert "unknown name 'rsi'" in page.inner_text("#notice")
+        assert page.eval_on_selector_all("#alerts tbody tr", "rs => rs.length") == 1
+
+        # A new connection: the server has no alerts for it; the page adds its own again.
+        page.click("#reconnect")
+        page.wait_for_function(
+            "n => window.goldensignals.connection === 'open'", arg=0, timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => { const r = document.querySelector('#alerts tr[data-id=\"a1\"]');"
+            " return r && r.cells[2].textContent === '1'; }", timeout=WAIT_MS)
+        assert [m for m in sent if m.get("type") == "add_alert" and m.get("id") == "a1"], sent
+
+        page.click('#alerts tr[data-id="a1"] button.rm')
+        page.wait_for_selector('#alerts tr[data-id="a1"]', state="detached", timeout=WAIT_MS)

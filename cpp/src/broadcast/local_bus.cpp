@@ -5,6 +5,7 @@ namespace gs {
 
 void LocalBus::publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
                        MessageKind kind) {
+  if (tap_) tap_(symbol, kind, *frame);
   hub_.publish(symbol, std::move(frame), kind);
 }
 

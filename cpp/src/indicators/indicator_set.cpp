@@ -8,29 +8,34 @@
 
 namespace gs::ind {
 
+const std::array<IndicatorValues::Field, 16>& IndicatorValues::fields() noexcept {
+  using V = IndicatorValues;
+  static const std::array<Field, 16> all{{
+      {"sma_20", &V::sma_20},
+      {"sma_50", &V::sma_50},
+      {"ema_12", &V::ema_12},
+      {"ema_26", &V::ema_26},
+      {"rsi_14", &V::rsi_14},
+      {"macd", &V::macd},
+      {"macd_signal", &V::macd_signal},
+      {"macd_hist", &V::macd_hist},
+      {"bb_upper", &V::bb_upper},
+      {"bb_middle", &V::bb_middle},
+      {"bb_lower", &V::bb_lower},
+      {"atr_14", &V::atr_14},
+      {"roc_10", &V::roc_10},
+      {"obv", &V::obv},
+      {"volume_sma_20", &V::volume_sma_20},
+      {"volume_ratio", &V::volume_ratio},
+  }};
+  return all;
+}
+
 std::vector<std::pair<std::string_view, double>> IndicatorValues::defined() const {
-  const std::pair<std::string_view, double> all[] = {
-      {"sma_20", sma_20},
-      {"sma_50", sma_50},
-      {"ema_12", ema_12},
-      {"ema_26", ema_26},
-      {"rsi_14", rsi_14},
-      {"macd", macd},
-      {"macd_signal", macd_signal},
-      {"macd_hist", macd_hist},
-      {"bb_upper", bb_upper},
-      {"bb_middle", bb_middle},
-      {"bb_lower", bb_lower},
-      {"atr_14", atr_14},
-      {"roc_10", roc_10},
-      {"obv", obv},
-      {"volume_sma_20", volume_sma_20},
-      {"volume_ratio", volume_ratio},
-  };
   std::vector<std::pair<std::string_view, double>> out;
-  out.reserve(std::size(all));
-  for (const auto& kv : all) {
-    if (!std::isnan(kv.second)) out.push_back(kv);
+  out.reserve(fields().size());
+  for (const auto& [name, member] : fields()) {
+    if (!std::isnan(this->*member)) out.emplace_back(name, this->*member);
   }
   return out;
 }

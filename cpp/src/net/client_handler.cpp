@@ -12,6 +12,8 @@
 #include "goldensignals/net/server_parts.hpp"
 #include "goldensignals/store/history_reader.hpp"
 #include "goldensignals/store/journal.hpp"
+#include "goldensignals/store/signal_store.hpp"
+#include "goldensignals/watch/watch_book.hpp"
 
 namespace gs {
 
@@ -115,6 +117,7 @@ ClientHandler::ClientHandler(std::shared_ptr<const ClientParts> parts,
 
 void ClientHandler::on_open(const std::optional<std::string>& symbol) {
   reply(proto::welcome(client_id_));
+  restore_alerts();
   if (symbol && subscribe(*symbol)) analyze(*symbol);
 }
 
@@ -153,6 +156,7 @@ bool ClientHandler::allowed(std::string_view action, const std::string& symbol) 
 }
 
 void ClientHandler::on_closed() {
+  parts_->watches.remove_all(this);
   auto* me = self_.lock().get();
   for (const auto& s : rooms_) parts_->hub.leave(s, me);
   rooms_.clear();
@@ -189,6 +193,15 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
       break;
     case proto::Command::Replay:
       replay(r);
+      break;
+    case proto::Command::AddAlert:
+      add_alert(r);
+      break;
+    case proto::Command::RemoveAlert:
+      remove_alert(r);
+      break;
+    case proto::Command::ListAlerts:
+      list_alerts();
       break;
   }
 }
@@ -308,16 +321,20 @@ void ClientHandler::unsubscribe(const std::string& symbol) {
   reply(proto::confirmation("unsubscribe", symbol));  // idempotent: confirmed even if not a member
 }
 
+bool ClientHandler::tracked(const std::string& symbol, std::string_view action) {
+  const auto all = parts_->analyses.symbols();
+  if (std::find(all.begin(), all.end(), symbol) != all.end()) return true;
+  std::string list;
+  for (const auto& t : all) list += (list.empty() ? "" : ", ") + t;
+  problem({"invalid_symbol", "error",
+           "cannot " + std::string(action) + " " + symbol +
+               ": not tracked by this server; tracked: " + list},
+          {{"symbol", symbol}});
+  return false;
+}
+
 void ClientHandler::analyze(const std::string& symbol) {
-  const auto tracked = parts_->analyses.symbols();
-  if (std::find(tracked.begin(), tracked.end(), symbol) == tracked.end()) {
-    std::string list;
-    for (const auto& t : tracked) list += (list.empty() ? "" : ", ") + t;
-    problem({"invalid_symbol", "error",
-             "cannot analyze " + symbol + ": not tracked by this server; tracked: " + list},
-            {{"symbol", symbol}});
-    return;
-  }
+  if (!tracked(symbol, "analyze")) return;
   if (!allowed("analyze", symbol)) return;
   double retry_after = 0.0;
   if (!analyze_bucket_.take(retry_after)) {
@@ -350,6 +367,123 @@ void ClientHandler::analyze(const std::string& symbol) {
     return;
   }
   reply(proto::info("analysis_started", "Analysis started for " + symbol, {{"symbol", symbol}}));
+}
+
+// --- custom alerts -----------------------------------------------------------------------
+
+namespace {
+constexpr const char* kAlertKind = "alert";
+}
+
+void ClientHandler::add_alert(const proto::Request& r) {
+  const auto limit = parts_->opts.max_alerts_per_client;
+  if (limit == 0) {
+    problem({"forbidden", "error", "custom alerts are off on this server (GS_MAX_ALERTS is 0)"});
+    return;
+  }
+  if (!tracked(r.symbol, "add an alert on")) return;
+  // An alert shows the symbol's prices and signals: the token must allow joining its room.
+  if (!allowed("subscribe", r.symbol)) return;
+  std::optional<watch::Condition> cond;
+  try {
+    cond = watch::Condition::parse(r.condition, parts_->opts.alert_max_length);
+  } catch (const watch::ConditionError& e) {
+    problem({"bad_request", "error", e.what()},
+            {{"symbol", r.symbol}, {"position", e.position()}, {"condition", r.condition}});
+    return;
+  }
+  std::string id = r.id;
+  if (id.empty()) {
+    do {
+      id = "alert-" + std::to_string(++next_alert_);
+    } while (parts_->watches.has(this, id));
+  }
+  const bool replaces = parts_->watches.has(this, id);
+  if (!replaces && parts_->watches.count(this) >= limit) {
+    problem({"too_many_alerts", "error",
+             "cannot add alert " + id + ": this client has " + std::to_string(limit) +
+                 " alerts, the limit (GS_MAX_ALERTS); remove one first"},
+            {{"symbol", r.symbol}, {"limit", limit}});
+    return;
+  }
+  watch::AlertSpec spec{id, r.symbol, r.condition, r.severity, r.cooldown_s, now_ms()};
+  const bool persistent = !who_.sub.empty() && parts_->history.store != nullptr;
+  if (persistent) {
+    parts_->history.store->keep(who_.sub, kAlertKind, id, spec.to_json().dump());
+  }
+  reply(nlohmann::json{{"type", "add_alert"},
+                       {"id", id},
+                       {"symbol", r.symbol},
+                       {"condition", r.condition},
+                       {"status", replaces ? "replaced" : "added"},
+                       {"persistent", persistent},
+                       {"timestamp", iso8601_ms(now_ms())}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // After the confirmation: a condition true now fires at once.
+  parts_->watches.add(this, self_, std::move(spec), std::move(*cond));
+}
+
+void ClientHandler::remove_alert(const proto::Request& r) {
+  const bool removed = parts_->watches.remove(this, r.id);
+  if (removed && !who_.sub.empty() && parts_->history.store) {
+    parts_->history.store->keep(who_.sub, kAlertKind, r.id, std::nullopt);
+  }
+  reply(nlohmann::json{{"type", "remove_alert"},
+                       {"id", r.id},
+                       {"status", removed ? "removed" : "not_found"},
+                       {"timestamp", iso8601_ms(now_ms())}}
+            .dump());
+}
+
+void ClientHandler::list_alerts() {
+  auto data = nlohmann::json::array();
+  for (const auto& a : parts_->watches.alerts(this)) {
+    auto j = a.spec.to_json();
+    j["fired"] = a.fired;
+    j["last_fired"] = a.last_fired_ms ? nlohmann::json(iso8601_ms(a.last_fired_ms)) : nullptr;
+    j["state"] = a.state;
+    data.push_back(std::move(j));
+  }
+  reply(nlohmann::json{{"type", "list_alerts"},
+                       {"data", std::move(data)},
+                       {"limit", parts_->opts.max_alerts_per_client},
+                       {"persistent", !who_.sub.empty() && parts_->history.store != nullptr},
+                       {"timestamp", iso8601_ms(now_ms())}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ClientHandler::restore_alerts() {
+  if (who_.sub.empty() || !parts_->history.store) return;
+  std::vector<std::pair<std::string, std::string>> kept;
+  try {
+    kept = parts_->history.store->kept(who_.sub, kAlertKind);
+  } catch (const Error& e) {
+    problem({"unavailable", "error", std::string("your stored alerts: ") + e.what()});
+    return;
+  }
+  const auto all = parts_->analyses.symbols();
+  for (const auto& [id, body] : kept) {
+    // One that no longer fits this server (a symbol dropped, a limit lowered) stays stored,
+    // and the client is told.
+    std::string why;
+    try {
+      auto spec = watch::AlertSpec::from_json(nlohmann::json::parse(body));
+      auto cond = watch::Condition::parse(spec.condition, parts_->opts.alert_max_length);
+      if (std::find(all.begin(), all.end(), spec.symbol) == all.end()) {
+        why = spec.symbol + " is not tracked by this server";
+      } else if (parts_->watches.count(this) >= parts_->opts.max_alerts_per_client) {
+        why = "over the limit of " + std::to_string(parts_->opts.max_alerts_per_client) +
+              " alerts (GS_MAX_ALERTS)";
+      } else {
+        parts_->watches.add(this, self_, std::move(spec), std::move(cond), true);
+        continue;
+      }
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    problem({"alert_not_restored", "warning", "stored alert " + id + " is not active: " + why},
+            {{"id", id}});
+  }
 }
 
 void ClientHandler::reply(std::string json) {

@@ -4,16 +4,44 @@
 
 namespace gs {
 
+namespace {
+
+// What a symbol's first custom alert starts from: the market state's last price and volume
+// and its indicators, and the room's latest signal.
+watch::WatchBook::Seed watch_seed(Runtime& runtime, RoomHub& hub) {
+  return [r = &runtime, h = &hub](const std::string& symbol) {
+    watch::Facts f;
+    if (const auto snap = r->snapshot(symbol)) {
+      f.price = snap->price;
+      if (snap->size() > 0) f.volume = snap->volume.back();
+      f.indicators = snap->indicators;
+    }
+    if (const auto last = h->snapshot(symbol)) {
+      const auto j = nlohmann::json::parse(last->json(), nullptr, false);
+      if (j.is_object() && j.contains("data") && j["data"].is_object()) {
+        watch::apply_signal(f, j["data"]);
+      }
+    }
+    return f;
+  };
+}
+
+}  // namespace
+
 ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
     : opts(std::move(o)),
       runtime(std::move(rt)),
       log(*runtime),
       access(opts),
       gate(opts, counters),
-      bus(std::make_unique<LocalBus>(hub)),
+      watches(watch_seed(*runtime, hub),
+              [r = runtime.get()](const std::string& symbol) { return r->indicators(symbol); }),
+      bus(std::make_unique<LocalBus>(
+          hub, [w = &watches](const std::string& symbol, MessageKind kind,
+                              const std::string& f) { w->on_room_message(symbol, kind, f); })),
       analyses(*runtime, history),
       reporter(*runtime, hub, counters, gate, history),
-      client_parts{opts, counters, hub, history, gate, analyses, reporter},
+      client_parts{opts, counters, hub, history, gate, analyses, reporter, watches},
       websocket_parts{opts, log, counters, hub, gate, client_parts},
       route_parts{opts, access, counters, history, reporter},
       http_parts{opts, log, access, counters, gate, route_parts, websocket_parts},

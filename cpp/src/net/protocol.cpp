@@ -1,5 +1,8 @@
 #include "goldensignals/net/protocol.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include "goldensignals/core/clock.hpp"
 
 namespace gs::proto {
@@ -46,6 +49,50 @@ std::variant<std::uint64_t, Problem> seq_field(const nlohmann::json& j, const ch
              " is not accepted; expected a non-negative integer (" + what + ")");
 }
 
+bool is_alert_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ':';
+  });
+}
+
+// add_alert's id, condition, severity and cooldown; remove_alert's id.
+std::optional<Problem> alert_fields(const nlohmann::json& j, Request& r) {
+  const auto id = j.find("id");
+  const bool needs_id = r.command == Command::RemoveAlert;
+  if (id == j.end() || id->is_null()) {
+    if (needs_id) return bad("'remove_alert' needs the 'id' of the alert to remove");
+  } else if (!id->is_string() || !is_alert_id(id->get<std::string>())) {
+    return bad("'id' = " + text(*id).substr(0, 80) +
+               " is not accepted; expected 1-64 of A-Z a-z 0-9 _ - . :");
+  } else {
+    r.id = id->get<std::string>();
+  }
+  if (needs_id) return std::nullopt;
+  const auto cond = j.find("condition");
+  if (cond == j.end() || !cond->is_string()) {
+    return bad("'add_alert' needs a string 'condition', e.g. \"price > 200 and rsi_14 < 30\"");
+  }
+  r.condition = cond->get<std::string>();
+  if (const auto sev = j.find("severity"); sev != j.end() && !sev->is_null()) {
+    const std::string v = sev->is_string() ? sev->get<std::string>() : text(*sev);
+    if (v != "info" && v != "warning" && v != "error" && v != "critical") {
+      return bad("'severity' = " + v.substr(0, 40) +
+                 " is not accepted; expected info, warning, error or critical");
+    }
+    r.severity = v;
+  }
+  if (const auto cd = j.find("cooldown"); cd != j.end() && !cd->is_null()) {
+    if (!cd->is_number() || !(cd->get<double>() >= 0) || cd->get<double>() > 86400) {
+      return bad("'cooldown' = " + text(*cd).substr(0, 40) +
+                 " is not accepted; expected seconds from 0 to 86400");
+    }
+    r.cooldown_s = cd->get<double>();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Parsed parse_object(const nlohmann::json& j) {
@@ -67,6 +114,8 @@ Parsed parse_object(const nlohmann::json& j) {
     r.command = Command::History;
   } else if (type == "replay") {
     r.command = Command::Replay;
+  } else if (type == "add_alert") {
+    r.command = Command::AddAlert;
   } else {
     takes_symbol = false;
     if (type == "get_status") {
@@ -75,11 +124,15 @@ Parsed parse_object(const nlohmann::json& j) {
       r.command = Command::Heartbeat;
     } else if (type == "ping") {
       r.command = Command::Ping;
+    } else if (type == "remove_alert") {
+      r.command = Command::RemoveAlert;
+    } else if (type == "list_alerts") {
+      r.command = Command::ListAlerts;
     } else {
       return Problem{"unknown_type", "warning",
                      "unknown message type '" + type.substr(0, 64) +
                          "'; expected subscribe, unsubscribe, analyze, get_status, heartbeat, "
-                         "ping, history or replay"};
+                         "ping, history, replay, add_alert, remove_alert or list_alerts"};
     }
   }
   if (takes_symbol) {
@@ -94,8 +147,9 @@ Parsed parse_object(const nlohmann::json& j) {
       r.since = v;
     if (const auto e = j.find("epoch"); e != j.end() && !e->is_null()) {
       if (!e->is_string() || e->get_ref<const std::string&>().size() > 64) {
-        return bad("'epoch' is not accepted; expected the epoch string of the subscribe "
-                   "confirmation that came with the seqs (at most 64 characters)");
+        return bad(
+            "'epoch' is not accepted; expected the epoch string of the subscribe "
+            "confirmation that came with the seqs (at most 64 characters)");
       }
       r.epoch = e->get<std::string>();
     }
@@ -133,6 +187,8 @@ Parsed parse_object(const nlohmann::json& j) {
       }
       r.speed = it->get<double>();
     }
+  } else if (r.command == Command::AddAlert || r.command == Command::RemoveAlert) {
+    if (auto p = alert_fields(j, r)) return *p;
   }
   return r;
 }

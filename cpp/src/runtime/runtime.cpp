@@ -139,7 +139,7 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
         fanout->on_signal_outcome(f);
       } catch (const std::exception& e) {  // a listener's failure must not stop the data
         fanout->on_log(40, "goldensignals.runtime",
-                     "signal_outcome of " + f.signal_id + " not delivered: " + e.what());
+                       "signal_outcome of " + f.signal_id + " not delivered: " + e.what());
       }
     });
   }
@@ -207,6 +207,13 @@ SnapshotPtr Runtime::snapshot(const std::string& symbol) const {
   auto& s = lookup(symbol);
   std::lock_guard lk(s.mu);
   return s.seen ? s.market.snapshot() : nullptr;
+}
+
+std::optional<ind::IndicatorValues> Runtime::indicators(const std::string& symbol) const {
+  auto& s = lookup(symbol);
+  std::lock_guard lk(s.mu);
+  if (!s.seen) return std::nullopt;
+  return s.market.indicators();
 }
 
 void Runtime::start() {
@@ -434,9 +441,9 @@ void Runtime::analyze_backfilled() {
 }
 
 void Runtime::set_analysis_filter(std::function<bool(const std::string& symbol)> filter) {
-  auto f = filter ? std::make_shared<const std::function<bool(const std::string&)>>(
-                        std::move(filter))
-                  : nullptr;
+  auto f = filter
+               ? std::make_shared<const std::function<bool(const std::string&)>>(std::move(filter))
+               : nullptr;
   std::lock_guard lk(filter_mu_);
   filter_ = std::move(f);
 }

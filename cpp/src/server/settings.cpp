@@ -1,7 +1,7 @@
 #include "goldensignals/server/settings.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -22,8 +22,8 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // The names in docs/protocol.md's "Configuration names" (AGENT_*, SIGNAL_*, WS_*) are kept as
 // the original design wrote them; every other variable has the GS_ prefix.
 constexpr Spec kTable[] = {
-    {"symbols", "GS_SYMBOLS", "--symbols", Kind::Symbols, "AAPL,GOOGL,MSFT,TSLA,NVDA,SPY,QQQ", 0,
-     0, false, "", "symbols monitored (comma-separated)"},
+    {"symbols", "GS_SYMBOLS", "--symbols", Kind::Symbols, "AAPL,GOOGL,MSFT,TSLA,NVDA,SPY,QQQ", 0, 0,
+     false, "", "symbols monitored (comma-separated)"},
     {"host", "GS_HOST", "--host", Kind::Address, "127.0.0.1", 0, 0, false, "",
      "address the server binds"},
     {"port", "GS_PORT", "--port", Kind::Integer, "8000", 0, 65'535, false, "",
@@ -41,8 +41,8 @@ constexpr Spec kTable[] = {
      "3", 1, 10'000, false, "", "quorum floor"},
     {"move_threshold", "GS_MOVE_THRESHOLD", "--move-threshold", Kind::Number, "0.01", 0, 1, true,
      "", "price move since the last analysis that triggers one (0.01 = 1%)"},
-    {"history_bars", "GS_HISTORY_BARS", "--history-bars", Kind::Integer, "512", 2, 1'000'000,
-     false, "", "bars kept per symbol"},
+    {"history_bars", "GS_HISTORY_BARS", "--history-bars", Kind::Integer, "512", 2, 1'000'000, false,
+     "", "bars kept per symbol"},
     {"bar_seconds", "GS_BAR_SECONDS", "--bar-seconds", Kind::Number, "60", 0, 86'400, false, "s",
      "length of the bars that published ticks build (0: ticks form no bars)"},
     {"compute_threads", "GS_COMPUTE_THREADS", "--compute-threads", Kind::Integer, "1", 1, 256,
@@ -63,16 +63,16 @@ constexpr Spec kTable[] = {
      "deadline of a Python agent that sets none of its own"},
     {"score_horizon", "GS_SCORE_HORIZON", "--score-horizon", Kind::Integer, "5", 0, 10'000, false,
      "", "bars after which each signal and each BUY/SELL vote is scored (0: no live scoring)"},
-    {"score_cost_bps", "GS_SCORE_COST_BPS", "--score-cost-bps", Kind::Number, "0", 0, 10'000,
-     false, "", "fees and half-spread per side, in basis points, taken from scored trades"},
+    {"score_cost_bps", "GS_SCORE_COST_BPS", "--score-cost-bps", Kind::Number, "0", 0, 10'000, false,
+     "", "fees and half-spread per side, in basis points, taken from scored trades"},
     {"ws_heartbeat_interval", "WS_HEARTBEAT_INTERVAL", "--ws-heartbeat-interval", Kind::Number,
      "30", 0.01, 3600, false, "s", "seconds between server heartbeats"},
     {"ws_message_queue_size", "WS_MESSAGE_QUEUE_SIZE", "--ws-message-queue-size", Kind::Integer,
      "1000", 1, 1'000'000, false, "", "messages queued per WebSocket client, at most"},
     {"ws_max_connections", "WS_MAX_CONNECTIONS", "--ws-max-connections", Kind::Integer, "1000", 1,
      1'000'000, false, "", "WebSocket connections, at most"},
-    {"router_queue", "GS_ROUTER_QUEUE", "--router-queue", Kind::Integer, "10000", 16,
-     10'000'000, false, "",
+    {"router_queue", "GS_ROUTER_QUEUE", "--router-queue", Kind::Integer, "10000", 16, 10'000'000,
+     false, "",
      "room messages numbered and waiting for the network thread, at most (past it prices are "
      "shed and the history's writer waits)"},
     {"store_queue", "GS_STORE_QUEUE", "--store-queue", Kind::Integer, "10000", 16, 10'000'000,
@@ -83,8 +83,8 @@ constexpr Spec kTable[] = {
      "SQLite file of the signal history the server keeps (off: no history, no recovery)"},
     {"store_prices", "GS_STORE_PRICES", "--store-prices", Kind::Boolean, "false", 0, 0, false, "",
      "store price_update messages in the history too"},
-    {"retention_days", "GS_RETENTION_DAYS", "--retention-days", Kind::Number, "30", 0, 36'500,
-     true, "", "history older than this many days is deleted"},
+    {"retention_days", "GS_RETENTION_DAYS", "--retention-days", Kind::Number, "30", 0, 36'500, true,
+     "", "history older than this many days is deleted"},
     {"retention_rows", "GS_RETENTION_ROWS", "--retention-rows", Kind::Integer, "100000", 1,
      1'000'000'000, false, "", "history messages kept per symbol, at most"},
     // Security and limits (docs/security.md).
@@ -108,12 +108,16 @@ constexpr Spec kTable[] = {
     {"ws_max_connections_per_ip", "WS_MAX_CONNECTIONS_PER_IP", "--ws-max-connections-per-ip",
      Kind::Integer, "100", 1, 1'000'000, false, "",
      "WebSocket connections per client address, at most (more get 429)"},
-    {"ws_max_subscriptions", "WS_MAX_SUBSCRIPTIONS", "--ws-max-subscriptions", Kind::Integer,
-     "100", 1, 100'000, false, "", "rooms one client may join (alert too_many_subscriptions)"},
+    {"ws_max_subscriptions", "WS_MAX_SUBSCRIPTIONS", "--ws-max-subscriptions", Kind::Integer, "100",
+     1, 100'000, false, "", "rooms one client may join (alert too_many_subscriptions)"},
+    {"max_alerts", "GS_MAX_ALERTS", "--max-alerts", Kind::Integer, "20", 0, 10'000, false, "",
+     "custom alerts per client, or per token subject (0: none)"},
+    {"alert_max_length", "GS_ALERT_MAX_LENGTH", "--alert-max-length", Kind::Integer, "256", 16,
+     4'096, false, "characters", "length of a custom alert's condition, at most"},
     {"ws_analyze_rate", "WS_ANALYZE_RATE", "--ws-analyze-rate", Kind::Number, "5", 0, 1'000'000,
      true, "", "analyze requests per second per client (alert rate_limited with retry_after)"},
-    {"ws_analyze_burst", "WS_ANALYZE_BURST", "--ws-analyze-burst", Kind::Number, "10", 1,
-     1'000'000, false, "", "analyze requests a client may save up"},
+    {"ws_analyze_burst", "WS_ANALYZE_BURST", "--ws-analyze-burst", Kind::Number, "10", 1, 1'000'000,
+     false, "", "analyze requests a client may save up"},
     {"ws_max_messages_per_second", "WS_MAX_MESSAGES_PER_SECOND", "--ws-max-messages-per-second",
      Kind::Number, "100", 0, 1'000'000, true, "",
      "messages per second per client, burst 2x (past it: close 1008 message flood)"},
@@ -201,8 +205,8 @@ const Spec& spec(std::string_view key) {
 }
 
 std::string accepted(const Spec& s) {
-  const std::string range = std::string(s.lo_open ? "(" : "[") + bound(s.lo, s.kind) + ", " +
-                            bound(s.hi, s.kind) + "]";
+  const std::string range =
+      std::string(s.lo_open ? "(" : "[") + bound(s.lo, s.kind) + ", " + bound(s.hi, s.kind) + "]";
   const std::string of = s.unit == "s" ? " of seconds" : s.unit == "bytes" ? " of bytes" : "";
   switch (s.kind) {
     case Kind::Integer:
@@ -238,7 +242,8 @@ Value parse(const Spec& s, std::string_view raw, std::string_view given_as) {
       std::int64_t x = 0;
       const char* end = t.data() + t.size();
       const auto r = std::from_chars(t.data() + (!t.empty() && t[0] == '+'), end, x);
-      if (t.empty() || r.ec != std::errc() || r.ptr != end || !in_range(s, static_cast<double>(x))) {
+      if (t.empty() || r.ec != std::errc() || r.ptr != end ||
+          !in_range(s, static_cast<double>(x))) {
         refuse(s, raw, given_as);
       }
       return x;
@@ -333,9 +338,7 @@ void check(const RuntimeOptions& r, const ServerOptions& o) {
 std::int64_t integer(const Values& v, std::string_view key) { return as<std::int64_t>(v, key); }
 double number(const Values& v, std::string_view key) { return as<double>(v, key); }
 bool boolean(const Values& v, std::string_view key) { return as<bool>(v, key); }
-const std::string& text(const Values& v, std::string_view key) {
-  return as<std::string>(v, key);
-}
+const std::string& text(const Values& v, std::string_view key) { return as<std::string>(v, key); }
 const std::vector<std::string>& symbols(const Values& v, std::string_view key) {
   return as<std::vector<std::string>>(v, key);
 }
@@ -382,6 +385,8 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.tls_key = text(v, "tls_key");
   o.max_connections_per_ip = count(v, "ws_max_connections_per_ip");
   o.max_subscriptions_per_client = count(v, "ws_max_subscriptions");
+  o.max_alerts_per_client = count(v, "max_alerts");
+  o.alert_max_length = count(v, "alert_max_length");
   o.analyze_rate.per_second = number(v, "ws_analyze_rate");
   o.analyze_rate.burst = number(v, "ws_analyze_burst");
   o.message_rate.per_second = number(v, "ws_max_messages_per_second");

@@ -13,8 +13,7 @@ constexpr std::size_t kIdle = 4;  // connections kept open between reads
 }
 
 struct HistoryReader::Conn {
-  Conn(const std::string& path, std::chrono::milliseconds busy)
-      : conn(path, SQLITE_OPEN_READONLY) {
+  Conn(const std::string& path, std::chrono::milliseconds busy) : conn(path, SQLITE_OPEN_READONLY) {
     sqlite3_busy_timeout(conn.handle(), static_cast<int>(busy.count()));
   }
   sql::Conn conn;
@@ -51,28 +50,42 @@ void HistoryReader::give_back(std::unique_ptr<Conn> c) const {
   if (idle_.size() < kIdle) idle_.push_back(std::move(c));
 }
 
-std::vector<StoredMessage> HistoryReader::query(
-    std::string_view text, const std::function<void(sql::Stmt&)>& bind) const {
+void HistoryReader::each(std::string_view text, const std::function<void(sql::Stmt&)>& bind,
+                         const std::function<void(sql::Stmt&)>& row) const {
   auto c = take();
-  std::vector<StoredMessage> out;
-  if (!c) return out;
+  if (!c) return;
   try {
     auto q = c->conn.prepare(text);
     bind(q);
-    while (q.step()) {
-      out.push_back(StoredMessage{q.text(0), sql::to_u64(q.i64(1)), q.text(2), q.i64(3),
-                                  q.text(4)});
-    }
+    while (q.step()) row(q);
   } catch (const sql::Error& e) {
     // Tables are made by the first writer; before that the file reads as empty.
     if ((e.code() & 0xff) == SQLITE_ERROR &&
         std::string_view(e.what()).find("no such table") != std::string_view::npos) {
       give_back(std::move(c));
-      return out;
+      return;
     }
     throw Error("history " + path_ + " is unavailable: " + sql::classify(e));
   }
   give_back(std::move(c));
+}
+
+std::vector<StoredMessage> HistoryReader::query(std::string_view text,
+                                                const std::function<void(sql::Stmt&)>& bind) const {
+  std::vector<StoredMessage> out;
+  each(text, bind, [&](sql::Stmt& q) {
+    out.push_back(StoredMessage{q.text(0), sql::to_u64(q.i64(1)), q.text(2), q.i64(3), q.text(4)});
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> HistoryReader::kept(
+    const std::string& subject, const std::string& kind) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  each(
+      "SELECT id, body FROM kept WHERE subject = ? AND kind = ? ORDER BY id",
+      [&](sql::Stmt& q) { q.bind(1, subject).bind(2, kind); },
+      [&](sql::Stmt& q) { out.emplace_back(q.text(0), q.text(1)); });
   return out;
 }
 
@@ -102,8 +115,7 @@ std::vector<StoredMessage> HistoryReader::window(const std::string& symbol, std:
                            : "SELECT symbol, seq, type, ts_ms, json FROM messages WHERE symbol = "
                              "? AND ts_ms >= ? AND ts_ms <= ? ORDER BY seq LIMIT ?",
                     [&](sql::Stmt& q) {
-                      q.bind(1, symbol).bind(2, from_ms).bind(3, to_ms).bind(
-                          4, sql::to_i64(limit));
+                      q.bind(1, symbol).bind(2, from_ms).bind(3, to_ms).bind(4, sql::to_i64(limit));
                     });
   if (newest) std::reverse(rows.begin(), rows.end());
   return rows;

@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS symbols(
   reserved INTEGER NOT NULL DEFAULT 0,
   floor INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kept(
+  subject TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY(subject, kind, id)) WITHOUT ROWID;
 )sql";
 
 // Microseconds since the Unix epoch (at millisecond resolution): the seq a restart jumps to
@@ -73,7 +79,7 @@ struct SignalStore::Db {
     sqlite3_busy_timeout(conn.handle(), static_cast<int>(busy.count()));
   }
   sql::Conn conn;  // declared first: destroyed after the statements
-  sql::Stmt insert, reserve, floor, probe, range;
+  sql::Stmt insert, reserve, floor, probe, range, keep, forget;
 };
 
 struct SignalStore::Stamped {
@@ -225,6 +231,9 @@ void SignalStore::try_open() {
         "ON CONFLICT(symbol) DO UPDATE SET floor = max(floor, ?2)");
     db->probe =
         db->conn.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('last_open_ms', ?)");
+    db->keep =
+        db->conn.prepare("INSERT OR REPLACE INTO kept(subject, kind, id, body) VALUES(?,?,?,?)");
+    db->forget = db->conn.prepare("DELETE FROM kept WHERE subject = ? AND kind = ? AND id = ?");
     db->range = db->conn.prepare(
         "SELECT type, json FROM messages WHERE symbol = ? AND seq > ? AND seq <= ? "
         "ORDER BY seq LIMIT ?");
@@ -389,6 +398,15 @@ bool SignalStore::relay(const std::string& symbol, std::uint64_t seq, MessageKin
   return true;
 }
 
+void SignalStore::keep(const std::string& subject, const std::string& kind, const std::string& id,
+                       std::optional<std::string> body) {
+  {
+    std::lock_guard lk(mu_);
+    queue_.emplace_back(Keep{subject, kind, id, std::move(body)});
+  }
+  not_empty_.notify_one();
+}
+
 void SignalStore::mark(std::function<void()> step) {
   {
     std::lock_guard lk(mu_);
@@ -472,7 +490,9 @@ void SignalStore::process(std::vector<Item>& batch) {
   const std::int64_t ts = now_ms();
   std::unordered_map<std::string, std::uint64_t> reserve;  // for express symbols
   std::unordered_map<std::string, std::uint64_t> relayed;  // the last seq relayed, per symbol
+  std::vector<const Keep*> keeps;
   for (auto& item : batch) {
+    if (const auto* k = std::get_if<Keep>(&item)) keeps.push_back(k);
     if (auto* a = std::get_if<Append>(&item)) {
       const auto seq = ++next_.try_emplace(a->symbol, base_).first->second;
       const bool store = a->kind != MessageKind::PriceUpdate || opts_.store_prices;
@@ -498,7 +518,7 @@ void SignalStore::process(std::vector<Item>& batch) {
       reserve[r->symbol] = next + kReserve;
     }
   }
-  const bool stored = write(rows, std::move(reserve));
+  const bool stored = write(rows, std::move(reserve), keeps);
   std::vector<std::shared_ptr<std::promise<void>>> barriers;  // released once figures are set
   std::vector<Step> steps;
   steps.reserve(batch.size());
@@ -562,7 +582,8 @@ void SignalStore::hand_to_express(const std::vector<Item>& batch) {
 }
 
 bool SignalStore::write(const std::vector<Stamped>& rows,
-                        std::unordered_map<std::string, std::uint64_t> reserve) {
+                        std::unordered_map<std::string, std::uint64_t> reserve,
+                        const std::vector<const Keep*>& keeps) {
   // `reserve`: symbols whose reservation grows, to at least the value given.
   bool any = false;
   for (const auto& r : rows) {
@@ -572,7 +593,8 @@ bool SignalStore::write(const std::vector<Stamped>& rows,
       v = std::max(v, r.seq + kReserve);
     }
   }
-  if (!any && reserve.empty()) return true;  // unstored prices below the reservation
+  // Unstored prices below the reservation.
+  if (!any && reserve.empty() && keeps.empty()) return true;
   if (degraded_ || !db_) return false;
   auto& db = *db_;
   std::uint64_t n = 0;
@@ -594,6 +616,13 @@ bool SignalStore::write(const std::vector<Stamped>& rows,
     for (const auto& [s, v] : reserve) {
       db.reserve.bind(1, s).bind(2, sql::to_i64(v)).step();
       db.reserve.reset();
+    }
+    for (const auto* k : keeps) {
+      auto& q = k->body ? db.keep : db.forget;
+      q.bind(1, k->subject).bind(2, k->kind).bind(3, k->id);
+      if (k->body) q.bind(4, *k->body);
+      q.step();
+      q.reset();
     }
     db.conn.exec("COMMIT");
   } catch (const sql::Error& e) {

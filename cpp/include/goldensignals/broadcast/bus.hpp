@@ -3,6 +3,7 @@
 // RoomHub; a bus that spans nodes plugs in here without sessions or the orchestrator noticing.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,13 +25,17 @@ class Bus {
 
 class LocalBus final : public Bus {
  public:
-  explicit LocalBus(RoomHub& hub) : hub_(hub) {}
+  // Sees every room message as it goes to the rooms (custom alerts follow prices and signals).
+  using Tap =
+      std::function<void(const std::string& symbol, MessageKind kind, const std::string& frame)>;
+  explicit LocalBus(RoomHub& hub, Tap tap = {}) : hub_(hub), tap_(std::move(tap)) {}
   void publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
                MessageKind kind) override;
   void publish_all(std::shared_ptr<const std::string> frame, MessageKind kind) override;
 
  private:
   RoomHub& hub_;
+  Tap tap_;
 };
 
 }  // namespace gs

@@ -1,6 +1,7 @@
 // The indicators every symbol keeps up to date, bar by bar, and their current values.
 #pragma once
 
+#include <array>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -31,6 +32,9 @@ struct IndicatorValues {
 
   // (name, value) pairs of the defined (non-NaN) values, in a fixed order.
   [[nodiscard]] std::vector<std::pair<std::string_view, double>> defined() const;
+  // Every indicator's name and member, in that order.
+  using Field = std::pair<std::string_view, double IndicatorValues::*>;
+  static const std::array<Field, 16>& fields() noexcept;
 };
 
 // Owns one streaming instance of each indicator above; O(1) per bar.

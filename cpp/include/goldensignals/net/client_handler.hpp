@@ -49,6 +49,11 @@ class ClientHandler {
   void replay(const proto::Request& r);
   void unsubscribe(const std::string& symbol);
   void analyze(const std::string& symbol);
+  bool tracked(const std::string& symbol, std::string_view action);
+  void add_alert(const proto::Request& r);
+  void remove_alert(const proto::Request& r);
+  void list_alerts();
+  void restore_alerts();  // a token subject's stored alerts, at the open
   void reply(std::string json);
   void problem(const proto::Problem& p, const nlohmann::json& extra = nlohmann::json::object());
 
@@ -61,6 +66,7 @@ class ClientHandler {
   TokenBucket analyze_bucket_;
   TokenBucket message_bucket_;
   bool flooded_ = false;
+  std::uint64_t next_alert_ = 0;  // ids made for alerts added without one
 };
 
 }  // namespace gs

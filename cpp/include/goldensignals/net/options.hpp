@@ -27,7 +27,9 @@ struct ServerOptions {
   RateLimit analyze_rate;                          // analyses are the expensive request
   RateLimit message_rate{100.0, 200.0};      // WS_MAX_MESSAGES_PER_SECOND: past it, close 1008
   std::size_t max_connections_per_ip = 100;  // WS_MAX_CONNECTIONS_PER_IP: more get 429
-  std::size_t max_active_analyses = 64;  // GS_MAX_ACTIVE_ANALYSES: server-wide; more are refused
+  std::size_t max_active_analyses = 64;    // GS_MAX_ACTIVE_ANALYSES: server-wide; more are refused
+  std::size_t max_alerts_per_client = 20;  // GS_MAX_ALERTS: custom alerts per client (or subject)
+  std::size_t alert_max_length = 256;      // GS_ALERT_MAX_LENGTH: characters of a condition
 
   std::size_t http_body_limit = 64 * 1024;    // our endpoints take no bodies; refuse uploads
   std::size_t http_header_limit = 16 * 1024;  // enough for cookies and a JWT, not for abuse

@@ -18,7 +18,10 @@ enum class Command : std::uint8_t {
   Heartbeat,
   Ping,
   History,
-  Replay
+  Replay,
+  AddAlert,
+  RemoveAlert,
+  ListAlerts
 };
 
 struct Request {
@@ -30,6 +33,10 @@ struct Request {
   std::uint64_t before = 0;             // history: only seq below this (0: no bound)
   std::int64_t from_ms = 0, to_ms = 0;  // replay: the window, inclusive
   double speed = 0;                     // replay: multiple of real time (0: at once)
+  std::string id;                       // add_alert (optional: one is made), remove_alert
+  std::string condition;                // add_alert: as written (parsed by the handler)
+  std::string severity = "warning";     // add_alert: info | warning | error | critical
+  double cooldown_s = 0;                // add_alert: silent this long after firing
 };
 
 // A bad request, answered with an alert; the connection stays open.

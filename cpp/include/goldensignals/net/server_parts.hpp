@@ -25,6 +25,10 @@ class context;
 
 namespace gs {
 
+namespace watch {
+class WatchBook;
+}
+
 class Bus;
 class Journal;
 class RedisCluster;
@@ -183,6 +187,7 @@ struct ClientParts {
   SessionGate& gate;  // paced replays, stopping
   const Analyses& analyses;
   const Reporter& reporter;
+  watch::WatchBook& watches;  // custom alerts
 };
 
 // A WebSocket session: its limits and timeouts, the rooms, the gate it counts itself out of.

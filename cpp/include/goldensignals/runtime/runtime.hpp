@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,6 +111,9 @@ class Runtime {
   void wait_idle(const std::string& symbol);
 
   [[nodiscard]] SnapshotPtr snapshot(const std::string& symbol) const;
+  // The symbol's indicators now, without copying its bars (nullopt before any data). Throws
+  // UnknownSymbol.
+  [[nodiscard]] std::optional<ind::IndicatorValues> indicators(const std::string& symbol) const;
   [[nodiscard]] std::vector<std::string> symbols() const;
   [[nodiscard]] Orchestrator& orchestrator() noexcept { return *orch_; }
   [[nodiscard]] const RuntimeOptions& options() const noexcept { return opts_; }

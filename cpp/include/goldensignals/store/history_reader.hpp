@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gs {
@@ -36,8 +37,8 @@ class HistoryReader {
   HistoryReader& operator=(const HistoryReader&) = delete;
 
   // Newest first: the messages of `symbol` of type `type` with seq < before (0: no bound).
-  [[nodiscard]] std::vector<StoredMessage> latest(const std::string& symbol,
-                                                  std::string_view type, std::size_t limit,
+  [[nodiscard]] std::vector<StoredMessage> latest(const std::string& symbol, std::string_view type,
+                                                  std::size_t limit,
                                                   std::uint64_t before = 0) const;
   // Oldest first: messages of `symbol` stored in [from_ms, to_ms]; the oldest `limit` of
   // them, or with `newest` the newest `limit`.
@@ -46,6 +47,9 @@ class HistoryReader {
                                                   bool newest = false) const;
   // The latest signal_update of every symbol.
   [[nodiscard]] std::vector<StoredMessage> latest_signals() const;
+  // What a token's subject keeps of `kind` (SignalStore::keep): (id, body) pairs by id.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> kept(
+      const std::string& subject, const std::string& kind) const;
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
@@ -55,6 +59,9 @@ class HistoryReader {
   void give_back(std::unique_ptr<Conn> c) const;
   std::vector<StoredMessage> query(std::string_view text,
                                    const std::function<void(sql::Stmt&)>& bind) const;
+  // Runs `text` with `bind`, calling `row` for each row; the query's error handling.
+  void each(std::string_view text, const std::function<void(sql::Stmt&)>& bind,
+            const std::function<void(sql::Stmt&)>& row) const;
 
   std::string path_;
   std::chrono::milliseconds busy_;

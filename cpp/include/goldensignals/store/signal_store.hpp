@@ -49,13 +49,13 @@ struct StoreOptions {
 
 struct StoreStats {
   bool degraded = false;
-  std::string reason;                  // why it is degraded ("" when not)
-  std::uint64_t written = 0;           // messages committed since open
-  std::uint64_t unstored = 0;          // messages published without being stored (degraded)
+  std::string reason;          // why it is degraded ("" when not)
+  std::uint64_t written = 0;   // messages committed since open
+  std::uint64_t unstored = 0;  // messages published without being stored (degraded)
   std::uint64_t withheld = 0;  // degraded too long: messages not published (their seq unsafe)
-  std::uint64_t commits = 0;           // transactions committed
-  std::uint64_t shed = 0;              // price_updates dropped because the queue was full
-  std::uint64_t express = 0;  // unstored prices published by the express route (no commit)
+  std::uint64_t commits = 0;   // transactions committed
+  std::uint64_t shed = 0;      // price_updates dropped because the queue was full
+  std::uint64_t express = 0;   // unstored prices published by the express route (no commit)
   std::uint64_t retained_deleted = 0;  // messages deleted by retention
   std::size_t queued = 0;              // messages awaiting commit now
   double write_waiting_s = 0;          // how long the write in progress has waited (0: none)
@@ -108,6 +108,17 @@ class SignalStore final : public Journal {
   // tries again). Thread-safe.
   bool relay(const std::string& symbol, std::uint64_t seq, MessageKind kind,
              std::shared_ptr<const std::string> frame);
+  // What a token's subject keeps across connections and restarts (its custom alerts and
+  // portfolios): `body` (a JSON text) under (subject, kind, id), or with none, deleted.
+  // Written with the next commit, on the writer's thread; lost while the store is degraded.
+  // Never waits. Thread-safe.
+  void keep(const std::string& subject, const std::string& kind, const std::string& id,
+            std::optional<std::string> body);
+  // What `subject` keeps of `kind`: (id, body) pairs by id. Throws gs::Error when unreadable.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> kept(
+      const std::string& subject, const std::string& kind) const {
+    return reads_.kept(subject, kind);
+  }
   // Hands `step` over after everything queued so far (a cluster's recovery answer, placed
   // between two publications of its symbol). Thread-safe.
   void mark(std::function<void()> step);
@@ -162,7 +173,12 @@ class SignalStore final : public Journal {
   struct Reserve {
     std::string symbol;
   };
-  using Item = std::variant<Append, Recover, Barrier, Reserve, Relayed, Mark>;
+  // A client's saved state (custom alerts, portfolios): a body to keep, or none to delete.
+  struct Keep {
+    std::string subject, kind, id;
+    std::optional<std::string> body;
+  };
+  using Item = std::variant<Append, Recover, Barrier, Reserve, Relayed, Mark, Keep>;
   // A symbol the writer handed to the express route (nothing of it queued): the last seq
   // issued and the file's committed reservation, which express seqs never pass.
   struct Express {
@@ -175,7 +191,8 @@ class SignalStore final : public Journal {
   void run();
   void process(std::vector<Item>& batch);
   bool write(const std::vector<Stamped>& rows,
-             std::unordered_map<std::string, std::uint64_t> reserve);
+             std::unordered_map<std::string, std::uint64_t> reserve,
+             const std::vector<const Keep*>& keeps = {});
   // mu_ held. True when `items` (unstored prices) went out by the express route.
   bool express(const std::string& symbol, std::vector<std::pair<MessageKind, std::string>>& items);
   // mu_ held. The writer takes `symbol`'s numbering back from the express route.
@@ -190,7 +207,7 @@ class SignalStore final : public Journal {
   bool retention();  // true: more to delete
   void go_degraded(const std::string& reason);
   void go_healthy();
-  void jump_seq();  // the last run may have published seqs the file does not know
+  void jump_seq();               // the last run may have published seqs the file does not know
   void settle_start(bool jump);  // once per store: jump, or trust the file's seqs
   [[nodiscard]] bool marker_missing() const;
   // The seq above which a message published unstored could be issued again after a restart.
