@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -229,3 +230,38 @@ def overlap(*runs: list[int]) -> list[list[int]]:
     lo = max(r[0] for r in runs)
     hi = min(r[-1] for r in runs)
     return [[s for s in r if lo <= s <= hi] for r in runs]
+
+
+HAPROXY = shutil.which("haproxy")
+
+
+@contextlib.contextmanager
+def haproxy(node_ports: list[int]) -> Iterator[str]:
+    """deploy/haproxy.cfg in front of these server ports (at most three); yields host:port."""
+    port = free_port()
+    # The file names three nodes; fewer fill the rest with the last one.
+    ports = node_ports + [node_ports[-1]] * (3 - len(node_ports))
+    env = dict(os.environ, GS_LB_BIND=f"127.0.0.1:{port}",
+               **{f"GS_NODE{i + 1}": f"127.0.0.1:{p}" for i, p in enumerate(ports)})
+    proc = subprocess.Popen([str(HAPROXY), "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def up() -> bool:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            with contextlib.suppress(OSError):
+                import urllib.request
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    return r.status == 200
+            return False
+
+        eventually(up, 20, "haproxy to pass requests")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        if proc.stderr:
+            proc.stderr.close()

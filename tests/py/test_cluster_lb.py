@@ -6,56 +6,29 @@ through it says which node analyzes the selected symbol."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import goldensignals as gs
 import pytest
-from cluster_helpers import REDIS, ROOT, SERVER, Node, cluster, eventually, free_port, once_in_order
+from cluster_helpers import (
+    HAPROXY,
+    REDIS,
+    SERVER,
+    Node,
+    cluster,
+    eventually,
+    haproxy,
+    once_in_order,
+)
 
-HAPROXY = shutil.which("haproxy")
 pytestmark = [
     pytest.mark.skipif(not SERVER.exists(), reason="goldensignals-server not installed"),
     pytest.mark.skipif(REDIS is None, reason="redis-server missing: make test installs it"),
     pytest.mark.skipif(HAPROXY is None, reason="haproxy missing: make test installs it"),
 ]
-
-
-@contextlib.contextmanager
-def haproxy(nodes: list[Node]) -> Iterator[str]:
-    port = free_port()
-    # The file names three nodes; fewer fill the rest with the last one.
-    ports = [n.port for n in nodes] + [nodes[-1].port] * (3 - len(nodes))
-    env = dict(os.environ, GS_LB_BIND=f"127.0.0.1:{port}",
-               **{f"GS_NODE{i + 1}": f"127.0.0.1:{p}" for i, p in enumerate(ports)})
-    proc = subprocess.Popen([str(HAPROXY), "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        def up() -> bool:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            with contextlib.suppress(OSError):
-                import urllib.request
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    return r.status == 200
-            return False
-
-        eventually(up, 20, "haproxy to pass requests")
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def serving(nodes: dict[str, Node]) -> Node:
@@ -70,7 +43,7 @@ def serving(nodes: dict[str, Node]) -> Node:
 
 
 def test_a_client_through_the_balancer_survives_its_node_being_killed(tmp_path: Path) -> None:
-    with cluster(tmp_path, lease=1.0) as (redis, nodes), haproxy(list(nodes.values())) as lb:
+    with cluster(tmp_path, lease=1.0) as (redis, nodes), haproxy([n.port for n in nodes.values()]) as lb:
         async def run() -> tuple[list[int], dict[str, Any], int]:
             seqs: list[int] = []
             async with gs.Client(f"ws://{lb}/ws/signals", backoff=0.1, max_backoff=0.5) as c:
@@ -98,7 +71,7 @@ def test_the_dashboard_says_which_node_analyzes_the_symbol(tmp_path: Path) -> No
     if not os.path.exists(CHROMIUM):
         pytest.skip("chromium missing: make test installs it")
     with cluster(tmp_path, ("a", "b"), lease=1.0) as (_redis, nodes), \
-            haproxy(list(nodes.values())) as lb, chromium() as browser:
+            haproxy([n.port for n in nodes.values()]) as lb, chromium() as browser:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -43,7 +43,7 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
       reporter(*runtime, hub, counters, gate, history),
       client_parts{opts, counters, hub, history, gate, analyses, reporter, watches},
       websocket_parts{opts, log, counters, hub, gate, client_parts},
-      route_parts{opts, access, counters, history, reporter},
+      route_parts{opts, access, counters, history, reporter, analyses, hub},
       http_parts{opts, log, access, counters, gate, route_parts, websocket_parts},
       router_parts{opts.event_queue_size,
                    runtime->scorer() ? runtime->scorer()->options().horizon_bars : 0, counters,

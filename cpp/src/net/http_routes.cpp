@@ -1,9 +1,15 @@
 #include "goldensignals/net/http_routes.hpp"
 
+#include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <variant>
 
+#include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/net/reporter.hpp"
@@ -110,12 +116,10 @@ HttpReply static_file(const HttpRouteParts& p, std::string_view raw_path) {
   return HttpReply{200, std::string(content_type_for(full.string())), std::move(body), {}};
 }
 
-// GET /api/signals?symbol=AAPL&limit=100&before=SEQ: stored signals, newest first.
-// `who`: the verified token's claims (its symbols claim applies), or empty without a token.
-HttpReply signal_history(const HttpRouteParts& p, std::string_view query, const Principal& who) {
-  std::optional<std::string> symbol;
-  std::size_t limit = 100;
-  std::uint64_t before = 0;
+// A query string's key=value pairs in order, values percent-decoded ("?" for a malformed
+// escape, which no parameter accepts).
+std::vector<std::pair<std::string_view, std::string>> params(std::string_view query) {
+  std::vector<std::pair<std::string_view, std::string>> out;
   for (std::size_t i = 0; i < query.size();) {
     auto amp = query.find('&', i);
     if (amp == std::string_view::npos) amp = query.size();
@@ -123,27 +127,45 @@ HttpReply signal_history(const HttpRouteParts& p, std::string_view query, const 
     i = amp + 1;
     if (kv.empty()) continue;
     const auto eq = kv.find('=');
-    const auto key = kv.substr(0, eq);
     const auto raw = decode(eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
-    const std::string v = raw ? *raw : std::string("?");
-    auto count = [&](std::uint64_t lo, std::uint64_t hi) -> std::optional<std::uint64_t> {
-      if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-      const auto n = std::stoull(v);
-      return n < lo || n > hi ? std::nullopt : std::optional<std::uint64_t>(n);
-    };
+    out.emplace_back(kv.substr(0, eq), raw ? *raw : std::string("?"));
+  }
+  return out;
+}
+
+// A decimal count in [lo, hi].
+std::optional<std::uint64_t> count_param(const std::string& v, std::uint64_t lo, std::uint64_t hi) {
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  const auto n = std::stoull(v);
+  return n < lo || n > hi ? std::nullopt : std::optional<std::uint64_t>(n);
+}
+
+// A symbol as given, upper-cased; or the 400 invalid_symbol answer.
+std::variant<std::string, HttpReply> symbol_param(const std::string& given) {
+  std::string s = given;
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (is_valid_symbol(s)) return s;
+  return error(400, "invalid_symbol",
+               "symbol '" + given.substr(0, 32) +
+                   "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a letter or "
+                   "digit");
+}
+
+// GET /api/signals?symbol=AAPL&limit=100&before=SEQ: stored signals, newest first.
+// `who`: the verified token's claims (its symbols claim applies), or empty without a token.
+HttpReply signal_history(const HttpRouteParts& p, std::string_view query, const Principal& who) {
+  std::optional<std::string> symbol;
+  std::size_t limit = 100;
+  std::uint64_t before = 0;
+  for (const auto& [key, v] : params(query)) {
+    auto count = [&v](std::uint64_t lo, std::uint64_t hi) { return count_param(v, lo, hi); };
     if (key == "symbol") {
-      std::string s = v;
-      for (char& c : s) {
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      }
-      if (!is_valid_symbol(s)) {
-        return error(400, "invalid_symbol",
-                     "symbol '" + v.substr(0, 32) +
-                         "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a letter "
-                         "or digit");
-      }
-      symbol = std::move(s);
+      auto s = symbol_param(v);
+      if (auto* bad = std::get_if<HttpReply>(&s)) return std::move(*bad);
+      symbol = std::get<std::string>(std::move(s));
     } else if (key == "limit") {
       auto n = count(1, 1000);
       if (!n) {
@@ -193,6 +215,161 @@ HttpReply signal_history(const HttpRouteParts& p, std::string_view query, const 
           {"symbol", *symbol}, {"signals", std::move(items)}, {"next_before", std::move(next)}}
           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       {}};
+}
+
+// --- cacheable market data: /api/snapshot/{symbol} and /api/bars/{symbol} -------------------
+
+// RFC 9110's IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") of a time in ms since the epoch.
+std::string http_date(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  const auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
+// An IMF-fixdate in seconds since the epoch; nullopt when it is not one.
+std::optional<std::int64_t> parse_http_date(std::string_view text) {
+  std::tm tm{};
+  std::istringstream in{std::string(text)};
+  in.imbue(std::locale::classic());
+  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
+  if (in.fail()) return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+// A strong validator of the body: FNV-1a, 64 bits, quoted.
+std::string etag_of(std::string_view body) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// If-None-Match: "*" or a list of entity tags, compared weakly (RFC 9110 13.1.2).
+bool etag_matches(std::string_view header, std::string_view etag) {
+  if (header.find('*') != std::string_view::npos) return true;
+  for (std::size_t i = 0; i < header.size();) {
+    auto comma = header.find(',', i);
+    if (comma == std::string_view::npos) comma = header.size();
+    auto tag = header.substr(i, comma - i);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+    i = comma + 1;
+  }
+  return false;
+}
+
+// A cacheable JSON answer: ETag, Last-Modified and Cache-Control, or 304 when the client's
+// copy is current (If-None-Match; else If-Modified-Since).
+HttpReply cacheable(const HttpRouteParts& p, std::string body, std::int64_t modified_ms,
+                    const CacheHeaders& cache) {
+  const auto etag = etag_of(body);
+  // Answers that need a token are the client's own: no shared cache may keep them.
+  const std::string control = std::string(p.opts.require_auth ? "private" : "public") +
+                              ", max-age=" + std::to_string(p.opts.cache_max_age);
+  HttpReply r{200, "application/json", std::move(body), {}};
+  bool current = false;
+  if (!cache.if_none_match.empty()) {
+    current = etag_matches(cache.if_none_match, etag);
+  } else if (!cache.if_modified_since.empty()) {
+    const auto since = parse_http_date(cache.if_modified_since);
+    current = since && modified_ms / 1000 <= *since;
+  }
+  if (current) {
+    r.status = 304;
+    r.body.clear();
+  }
+  r.headers.emplace_back("ETag", etag);
+  r.headers.emplace_back("Last-Modified", http_date(modified_ms));
+  r.headers.emplace_back("Cache-Control", control);
+  if (p.opts.require_auth) r.headers.emplace_back("Vary", "Authorization");
+  return r;
+}
+
+nlohmann::json bar_json(const MarketSnapshot& m, std::size_t i) {
+  return {{"time", iso8601_ms(m.time_ms[i])},
+          {"open", m.open[i]},
+          {"high", m.high[i]},
+          {"low", m.low[i]},
+          {"close", m.close[i]},
+          {"volume", m.volume[i]}};
+}
+
+// GET /api/snapshot/{symbol}: the latest price, the indicators and the latest signal.
+// GET /api/bars/{symbol}?limit=N: the newest N bars kept (oldest first; 100 by default).
+HttpReply market_data(const HttpRouteParts& p, bool bars, std::string_view raw_symbol,
+                      std::string_view query, const Principal& who, const CacheHeaders& cache) {
+  auto parsed = symbol_param(decode(raw_symbol).value_or("?"));
+  if (auto* bad = std::get_if<HttpReply>(&parsed)) return std::move(*bad);
+  const auto symbol = std::get<std::string>(std::move(parsed));
+  std::size_t limit = 100;
+  for (const auto& [key, v] : params(query)) {
+    if (bars && key == "limit") {
+      const auto n = count_param(v, 1, 100'000);
+      if (!n) {
+        return error(400, "bad_request",
+                     "limit '" + v.substr(0, 32) + "' is not accepted; expected 1 to 100000");
+      }
+      limit = static_cast<std::size_t>(*n);
+    } else if (key != "token") {
+      return error(400, "bad_request",
+                   "unknown parameter '" + std::string(key.substr(0, 32)) +
+                       "'; accepted: " + (bars ? "limit, token" : "token"));
+    }
+  }
+  if (!who.may_join(symbol)) {
+    p.counters.security.forbidden.fetch_add(1);
+    return error(403, "forbidden", "the token's symbols do not include " + symbol);
+  }
+  SnapshotPtr m;
+  try {
+    m = p.analyses.market(symbol);
+  } catch (const UnknownSymbol&) {
+    std::string list;
+    for (const auto& t : p.analyses.symbols()) list += (list.empty() ? "" : ", ") + t;
+    return error(404, "unknown_symbol",
+                 symbol + " is not tracked by this server; tracked: " + list);
+  }
+  if (!m) return error(404, "no_data", "no market data for " + symbol + " yet");
+  std::int64_t modified = m->as_of_ms;
+  nlohmann::json out{{"symbol", symbol}};
+  if (bars) {
+    const auto n = std::min(limit, m->size());
+    auto list = nlohmann::json::array();
+    for (std::size_t i = m->size() - n; i < m->size(); ++i) list.push_back(bar_json(*m, i));
+    out["bars"] = std::move(list);
+    out["count"] = n;
+    out["kept"] = m->size();
+  } else {
+    out["price"] = m->price;
+    out["as_of"] = iso8601_ms(m->as_of_ms);
+    out["bars_seen"] = m->bars_seen;
+    out["last_bar"] = m->size() > 0 ? bar_json(*m, m->size() - 1) : nlohmann::json(nullptr);
+    auto ind = nlohmann::json::object();
+    for (const auto& [name, v] : m->indicators.defined()) ind[std::string(name)] = v;
+    out["indicators"] = std::move(ind);
+    out["signal"] = nullptr;
+    if (const auto last = p.hub.snapshot(symbol)) {
+      auto j = nlohmann::json::parse(last->json(), nullptr, false);
+      if (j.is_object() && j.contains("data")) {
+        out["signal"] = std::move(j["data"]);
+        if (const auto ts = out["signal"].find("timestamp");
+            ts != out["signal"].end() && ts->is_string()) {
+          modified = std::max(modified, parse_iso8601_ms(ts->get<std::string>()).value_or(0));
+        }
+      }
+    }
+  }
+  return cacheable(p, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), modified,
+                   cache);
 }
 
 }  // namespace
@@ -268,7 +445,7 @@ std::string request_token(std::string_view target, std::string_view authorizatio
 }
 
 HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::string_view target,
-                     std::string_view authorization) {
+                     std::string_view authorization, const CacheHeaders& cache) {
   const auto [path, query] = split_target(target);
   if ((path == "/ws/status" || path == "/metrics") &&
       !p.access.admin_allowed(request_token(target, authorization))) {
@@ -285,10 +462,9 @@ HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::stri
       return HttpReply{503,
                        "application/json",
                        nlohmann::json{{"status", "degraded"},
-                         {"history", p.history.report()},
-                         {"cluster", p.history.cluster_report()}}
-              .dump(
-                           -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                      {"history", p.history.report()},
+                                      {"cluster", p.history.cluster_report()}}
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                        {}};
     }
     return HttpReply{200, "application/json", R"({"status":"ok"})", {}};
@@ -298,8 +474,11 @@ HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::stri
   if (path == "/metrics") {
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", p.reporter.metrics(), {}};
   }
-  if (path == "/api/signals") {
-    // History is data like the stream: the same token rules as the upgrade.
+  constexpr std::string_view kSnapshot = "/api/snapshot/", kBars = "/api/bars/";
+  const bool snapshot = path.starts_with(kSnapshot) && path.size() > kSnapshot.size();
+  const bool bars = path.starts_with(kBars) && path.size() > kBars.size();
+  if (path == "/api/signals" || snapshot || bars) {
+    // History and market data are data like the stream: the same token rules as the upgrade.
     auto v = p.access.check(request_token(target, authorization));
     if (!v.ok) {
       p.counters.security.count(refusal_for(v.reason));
@@ -307,6 +486,9 @@ HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::stri
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
+    if (snapshot)
+      return market_data(p, false, path.substr(kSnapshot.size()), query, v.principal, cache);
+    if (bars) return market_data(p, true, path.substr(kBars.size()), query, v.principal, cache);
     return signal_history(p, query, v.principal);
   }
   if (path == "/ws" || path.starts_with("/ws/")) {

@@ -87,7 +87,9 @@ void HttpSession::on_read(error_code ec, std::size_t) {
   parts_->counters.http_requests.fetch_add(1);
   const auto reply =
       route_http(parts_->routes, std::string_view(req.method_string()),
-                 std::string_view(req.target()), std::string_view(req[http::field::authorization]));
+                 std::string_view(req.target()), std::string_view(req[http::field::authorization]),
+                 CacheHeaders{std::string_view(req[http::field::if_none_match]),
+                              std::string_view(req[http::field::if_modified_since])});
   do_write(make_response(req, reply));
 }
 

@@ -142,11 +142,9 @@ std::string Reporter::metrics() const {
     metric(os, "gs_cluster_redis_up", "gauge", "1 while the cluster's Redis answers.",
            c.connected ? 1 : 0);
     metric(os, "gs_cluster_nodes", "gauge", "Live nodes this node sees.", c.nodes.size());
-    metric(os, "gs_cluster_symbols_owned", "gauge", "Symbols this node owns and analyzes.",
-           owned);
+    metric(os, "gs_cluster_symbols_owned", "gauge", "Symbols this node owns and analyzes.", owned);
     metric(os, "gs_cluster_published_total", "counter",
-           "Room messages this node published through Redis as their symbol's owner.",
-           c.published);
+           "Room messages this node published through Redis as their symbol's owner.", c.published);
     metric(os, "gs_cluster_relayed_total", "counter",
            "Room messages relayed from Redis to this node's clients.", c.relayed);
     metric(os, "gs_cluster_duplicates_total", "counter",

@@ -194,6 +194,8 @@ std::vector<std::string> Analyses::symbols() const { return runtime_->symbols();
 
 std::size_t Analyses::active() const { return runtime_->orchestrator().counters().active_analyses; }
 
+SnapshotPtr Analyses::market(const std::string& symbol) const { return runtime_->snapshot(symbol); }
+
 void Analyses::start(const std::string& symbol) const {
   if (history_->cluster) {
     history_->cluster->request_analysis(symbol);

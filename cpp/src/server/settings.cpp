@@ -111,9 +111,12 @@ constexpr Spec kTable[] = {
     {"ws_max_subscriptions", "WS_MAX_SUBSCRIPTIONS", "--ws-max-subscriptions", Kind::Integer, "100",
      1, 100'000, false, "", "rooms one client may join (alert too_many_subscriptions)"},
     {"max_alerts", "GS_MAX_ALERTS", "--max-alerts", Kind::Integer, "20", 0, 10'000, false, "",
-     "custom alerts per client, or per token subject (0: none)"},
+     "custom alerts per connection, and of a token subject's stored ones brought back (0: "
+     "none)"},
     {"alert_max_length", "GS_ALERT_MAX_LENGTH", "--alert-max-length", Kind::Integer, "256", 16,
      4'096, false, "characters", "length of a custom alert's condition, at most"},
+    {"cache_max_age", "GS_CACHE_MAX_AGE", "--cache-max-age", Kind::Integer, "1", 0, 86'400, false,
+     "s", "how long caches may keep /api/snapshot and /api/bars answers (Cache-Control: max-age)"},
     {"ws_analyze_rate", "WS_ANALYZE_RATE", "--ws-analyze-rate", Kind::Number, "5", 0, 1'000'000,
      true, "", "analyze requests per second per client (alert rate_limited with retry_after)"},
     {"ws_analyze_burst", "WS_ANALYZE_BURST", "--ws-analyze-burst", Kind::Number, "10", 1, 1'000'000,
@@ -387,6 +390,7 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.max_subscriptions_per_client = count(v, "ws_max_subscriptions");
   o.max_alerts_per_client = count(v, "max_alerts");
   o.alert_max_length = count(v, "alert_max_length");
+  o.cache_max_age = count(v, "cache_max_age");
   o.analyze_rate.per_second = number(v, "ws_analyze_rate");
   o.analyze_rate.burst = number(v, "ws_analyze_burst");
   o.message_rate.per_second = number(v, "ws_max_messages_per_second");

@@ -19,10 +19,16 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
+// A request's conditional headers (the cacheable /api/snapshot and /api/bars answer 304).
+struct CacheHeaders {
+  std::string_view if_none_match;
+  std::string_view if_modified_since;
+};
+
 // The answer to a plain (non-upgrade) request. `method` is e.g. "GET"; `authorization` the
 // Authorization header (for GS_ADMIN_TOKEN on /ws/status and /metrics).
 HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::string_view target,
-                     std::string_view authorization = {});
+                     std::string_view authorization = {}, const CacheHeaders& cache = {});
 
 // A request's token: ?token= (percent-decoded), else Authorization: Bearer.
 std::string request_token(std::string_view target, std::string_view authorization);

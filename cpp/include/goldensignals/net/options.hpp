@@ -30,6 +30,8 @@ struct ServerOptions {
   std::size_t max_active_analyses = 64;    // GS_MAX_ACTIVE_ANALYSES: server-wide; more are refused
   std::size_t max_alerts_per_client = 20;  // GS_MAX_ALERTS: custom alerts per client (or subject)
   std::size_t alert_max_length = 256;      // GS_ALERT_MAX_LENGTH: characters of a condition
+  std::size_t cache_max_age = 1;  // GS_CACHE_MAX_AGE: seconds /api/snapshot and /api/bars may be
+                                  // cached (Cache-Control: max-age)
 
   std::size_t http_body_limit = 64 * 1024;    // our endpoints take no bodies; refuse uploads
   std::size_t http_header_limit = 16 * 1024;  // enough for cookies and a JWT, not for abuse

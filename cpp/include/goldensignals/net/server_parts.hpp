@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "goldensignals/market/snapshot.hpp"
 #include "goldensignals/net/auth.hpp"
 #include "goldensignals/net/options.hpp"
 #include "goldensignals/net/security.hpp"
@@ -170,6 +171,9 @@ class Analyses {
   // One node of many passes it to the symbol's owner. Throws gs::Error when the runtime
   // cannot.
   void start(const std::string& symbol) const;
+  // The symbol's market state now (bars, indicators, last price); null before any data.
+  // Throws UnknownSymbol for a symbol not tracked.
+  [[nodiscard]] SnapshotPtr market(const std::string& symbol) const;
 
  private:
   Runtime* runtime_;
@@ -202,11 +206,13 @@ struct WebSocketParts {
 
 // The plain HTTP answers: access checks, history, the reports, static files.
 struct HttpRouteParts {
-  const ServerOptions& opts;  // web_root
+  const ServerOptions& opts;  // web_root, cache_max_age
   const AccessControl& access;
   ServerCounters& counters;
   const History& history;
   const Reporter& reporter;
+  const Analyses& analyses;  // the market state of /api/snapshot and /api/bars
+  const RoomHub& hub;        // the latest signal of /api/snapshot
 };
 
 // An HTTP connection: its limits, TLS and access checks, the gate an upgrade passes, and what
