@@ -40,10 +40,13 @@
   // page too, so an anonymous connection (whose alerts end with it) adds them again.
   const alerts = new Map();
   let alertsKept = false;  // the server keeps them for this token's subject
+  // The watched portfolio: the request (sent again on reconnect when not kept) and the last
+  // portfolio_update.
+  const portfolio = { request: null, kept: false, update: null };
   const seenSignals = new Recent(5000);
   const seenDecisions = new Recent(5000);
   const dirty = { rows: new Set(), chart: false, agents: false, status: false, conn: false,
-                  alerts: false };
+                  alerts: false, portfolio: false };
   const pending = { signals: [], decisions: [] };
   let selected = null;
   let serverStatus = null;
@@ -163,6 +166,7 @@
       for (const s of symbols.values()) if (s.subscribed) send(subscribeMsg(s));
       send({ type: "get_status" });
       send({ type: "list_alerts" });
+      if (portfolio.request && !portfolio.kept) send(portfolio.request);
       clearInterval(conn.statusTimer);
       conn.statusTimer = setInterval(() => send({ type: "get_status" }), STATUS_EVERY_MS);
     };
@@ -228,6 +232,10 @@
       case "unsubscribe": return onUnsubscribed(m);
       case "status_update": return onStatus(m.data);
       case "alert": return onAlert(m);
+      case "subscribe_portfolio":
+        portfolio.kept = !!m.persistent;
+        return undefined;
+      case "portfolio_update": return onPortfolio(m);
       case "add_alert": return onAlertAdded(m);
       case "remove_alert": return onAlertRemoved(m);
       case "list_alerts": return onAlertList(m);
@@ -439,6 +447,67 @@
     notice(`Alert ${m.id} on ${m.symbol}: ${m.condition}`, "warn");
   }
 
+  function onPortfolio(m) {
+    if (!portfolio.request || m.id !== portfolio.request.id) {
+      // One kept for this token from an earlier visit: show it.
+      portfolio.request = { type: "subscribe_portfolio", id: m.id,
+                            positions: Object.fromEntries(Object.entries(m.data.positions || {})
+                              .map(([k, p]) => [k, p.weight])) };
+      portfolio.kept = true;
+    }
+    portfolio.update = m;
+    dirty.portfolio = true;
+    schedule();
+  }
+
+  // "AAPL:0.4, NVDA 0.3, SPY:-0.3" -> {AAPL: 0.4, ...}; null when it does not read.
+  function parsePositions(text) {
+    const out = {};
+    for (const part of text.split(/[,;]+/)) {
+      const t = part.trim();
+      if (!t) continue;
+      const m = /^([A-Za-z0-9.\-^=]+)\s*[: ]\s*(-?[0-9]*\.?[0-9]+)$/.exec(t);
+      if (!m) return null;
+      out[m[1].toUpperCase()] = Number(m[2]);
+    }
+    return Object.keys(out).length ? out : null;
+  }
+
+  function watchPortfolio() {
+    const positions = parsePositions($("portfolio-positions").value);
+    if (!positions) {
+      notice("positions: write symbol:weight pairs, e.g. AAPL:0.4, SPY:-0.3", "warn");
+      return;
+    }
+    portfolio.request = { type: "subscribe_portfolio", id: "dashboard", positions };
+    portfolio.update = null;
+    send(portfolio.request);
+  }
+
+  function renderPortfolio() {
+    const box = $("portfolio");
+    const u = portfolio.update;
+    if (!u) {
+      box.textContent = portfolio.request ? "waiting for prices…" : "no portfolio watched";
+      return;
+    }
+    const d = u.data || {};
+    const e = d.exposure || {};
+    box.className = "portfolio";
+    box.replaceChildren(
+      kv("value", num(d.value, 4)),
+      kv("return", typeof d.return === "number" ? `${(d.return * 100).toFixed(2)}%` : "–",
+         d.return >= 0 ? "up" : "down"),
+      kv("long / short / net", `${num(e.long)} / ${num(e.short)} / ${num(e.net)}`),
+      kv("weighted signal", num(d.weighted_signal, 3)));
+    const list = el("ul", "conflicts");
+    for (const c of d.conflicts || []) {
+      list.append(el("li", "", `${c.symbol}: weight ${num(c.weight)} against ${c.action} ${num(c.confidence)}`));
+    }
+    if (list.children.length) box.append(el("div", "muted", "conflicts"), list);
+    box.dataset.value = String(d.value);
+  }
+
   function addAlert() {
     const condition = $("alert-condition").value.trim();
     const symbol = selected || typedSymbol();
@@ -600,6 +669,10 @@
     if (dirty.alerts) {
       dirty.alerts = false;
       renderAlerts();
+    }
+    if (dirty.portfolio) {
+      dirty.portfolio = false;
+      renderPortfolio();
     }
     if (pending.signals.length) renderSignals();
     if (pending.decisions.length) renderDecisions();
@@ -996,6 +1069,11 @@
     trim($("decisions"));
   }
 
+  $("portfolio-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    watchPortfolio();
+  });
+
   $("alert-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     addAlert();
@@ -1016,6 +1094,7 @@
     lastSeq: (name) => (symbols.get(name) || {}).lastSeq || 0,
     points: (name) => ((symbols.get(name) || {}).points || []).length,
     alerts: () => [...alerts.values()].map((a) => ({ ...a })),
+    portfolio: () => (portfolio.update ? JSON.parse(JSON.stringify(portfolio.update)) : null),
     stats: () => ({ ...stats }),
     select,
   };

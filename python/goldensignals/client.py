@@ -81,6 +81,10 @@ class Client:
         self.connects = 0
         self.dropped = 0
         self._subs: set[str] = set()
+        # Alerts and portfolios by (kind, id): sent again after a reconnect unless the server
+        # keeps them for this token (their replies say "persistent").
+        self._watches: dict[tuple[str, str], dict[str, Any]] = {}
+        self._watches_kept = False
         self._last_seq: dict[str, int] = {}  # per symbol: the newest room seq seen
         self._epoch: dict[str, str] = {}  # per symbol: the history those seqs belong to
         self.recovered: dict[str, bool] = {}  # per symbol: the last resume's answer
@@ -123,6 +127,9 @@ class Client:
                     self._ws = ws
                     self.connects += 1
                     delay = self.backoff
+                    for again in self._watches.values():  # alerts and portfolios not kept
+                        if not self._watches_kept:
+                            await ws.send(json.dumps(again))
                     for sym in sorted(self._subs):  # resume where the last connection was
                         req: dict[str, Any] = {"type": "subscribe", "symbol": sym}
                         if sym in self._last_seq:
@@ -136,6 +143,9 @@ class Client:
                         msg = Message.parse(obj)
                         if msg.type == "heartbeat" and "client_id" in obj:
                             self.client_id = obj["client_id"]
+                        elif msg.type in ("add_alert", "subscribe_portfolio"):
+                            # With a token the server keeps them itself across reconnects.
+                            self._watches_kept = bool(obj.get("persistent"))
                         elif msg.type == "subscribe":
                             sym = str(obj.get("symbol"))
                             if isinstance(obj.get("epoch"), str):
@@ -210,18 +220,43 @@ class Client:
         await self.send({"type": "get_status"})
 
     async def add_alert(self, symbol: str, condition: str, *, id: str | None = None,
-                        cooldown: float | None = None, severity: str | None = None) -> None:
+                        cooldown: float | None = None, severity: str | None = None) -> str:
         """A custom alert (docs/protocol.md, "Custom alerts"): the server confirms with an
         ``add_alert`` message, or answers ``bad_request`` naming the error's position, and
-        sends an ``alert`` with ``alert_type`` "custom" each time `condition` becomes true."""
-        msg: dict[str, Any] = {"type": "add_alert", "symbol": symbol, "condition": condition}
-        for key, value in (("id", id), ("cooldown", cooldown), ("severity", severity)):
+        sends an ``alert`` with ``alert_type`` "custom" each time `condition` becomes true.
+        Returns its id. Added again after a reconnect unless the server keeps it (a token)."""
+        id = id or f"alert-{len(self._watches) + 1}"
+        msg: dict[str, Any] = {"type": "add_alert", "id": id, "symbol": symbol,
+                               "condition": condition}
+        for key, value in (("cooldown", cooldown), ("severity", severity)):
             if value is not None:
                 msg[key] = value
+        self._watches[("alert", id)] = msg
         await self.send(msg)
+        return id
 
     async def remove_alert(self, id: str) -> None:
+        self._watches.pop(("alert", id), None)
         await self.send({"type": "remove_alert", "id": id})
+
+    async def subscribe_portfolio(self, positions: dict[str, float], *,
+                                  id: str | None = None) -> str:
+        """Watches a portfolio (docs/protocol.md, "Portfolios"): weights per symbol (negative:
+        short). The server joins each member's room and sends a ``portfolio_update`` on each
+        member's price or signal. Returns its id; watched again after a reconnect unless the
+        server keeps it (a token)."""
+        id = id or f"portfolio-{len(self._watches) + 1}"
+        msg = {"type": "subscribe_portfolio", "id": id, "positions": dict(positions)}
+        self._watches[("portfolio", id)] = msg
+        await self.send(msg)
+        return id
+
+    async def unsubscribe_portfolio(self, id: str) -> None:
+        self._watches.pop(("portfolio", id), None)
+        await self.send({"type": "unsubscribe_portfolio", "id": id})
+
+    async def list_portfolios(self) -> None:
+        await self.send({"type": "list_portfolios"})
 
     async def list_alerts(self) -> None:
         await self.send({"type": "list_alerts"})

@@ -61,6 +61,8 @@ TEST(Settings, DefaultsAreTheOptionStructsDefaults) {
   EXPECT_EQ(o.max_alerts_per_client, o0.max_alerts_per_client);
   EXPECT_EQ(o.alert_max_length, o0.alert_max_length);
   EXPECT_EQ(o.cache_max_age, o0.cache_max_age);
+  EXPECT_EQ(o.max_portfolios_per_client, o0.max_portfolios_per_client);
+  EXPECT_EQ(o.max_portfolio_size, o0.max_portfolio_size);
   EXPECT_EQ(o.analyze_rate.per_second, o0.analyze_rate.per_second);
   EXPECT_EQ(o.analyze_rate.burst, o0.analyze_rate.burst);
   EXPECT_EQ(o.message_rate.per_second, o0.message_rate.per_second);

@@ -337,5 +337,95 @@ TEST_F(BookTest, ConcurrentClientsAndPricesStayConsistent) {
   EXPECT_EQ(book.total(), 0u);
 }
 
+std::string price_of(const std::string& symbol, double price) {
+  return nlohmann::json{{"type", "price_update"},
+                        {"data", {{"symbol", symbol}, {"price", price}, {"change_percent", 1.5}}}}
+      .dump();
+}
+
+TEST_F(BookTest, PortfolioUpdatesCarryValueWeightsExposureSignalAndConflicts) {
+  // Prices known before: the references are the prices at the start.
+  WatchBook pb{[](const std::string& s) {
+                Facts f;
+                f.price = s == "AAPL" ? 100 : (s == "NVDA" ? 50 : 400);
+                return f;
+              },
+              {}};
+  PortfolioSpec spec{"p1", {{"AAPL", 0.4}, {"NVDA", 0.3}, {"SPY", -0.3}}, {}, 0};
+  pb.add_portfolio(a.get(), a->weak_from_this(), spec);
+  auto got = a->take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["type"], "portfolio_update");
+  EXPECT_EQ(got[0]["trigger"], "subscribe");
+  EXPECT_DOUBLE_EQ(got[0]["data"]["value"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(got[0]["data"]["exposure"]["long"].get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(got[0]["data"]["exposure"]["short"].get<double>(), -0.3);
+  EXPECT_DOUBLE_EQ(got[0]["data"]["exposure"]["net"].get<double>(), 0.4);
+  EXPECT_DOUBLE_EQ(got[0]["data"]["exposure"]["gross"].get<double>(), 1.0);
+  EXPECT_EQ(got[0]["data"]["priced"], 3);
+
+  // AAPL +10%: value 1 + 0.4 * 0.1 = 1.04; AAPL's weight grows to 0.44 / 1.04.
+  pb.on_room_message("AAPL", MessageKind::PriceUpdate, price_of("AAPL", 110));
+  got = a->take();
+  ASSERT_EQ(got.size(), 1u);
+  const auto& d = got[0]["data"];
+  EXPECT_EQ(got[0]["trigger"], "AAPL");
+  EXPECT_NEAR(d["value"].get<double>(), 1.04, 1e-12);
+  EXPECT_NEAR(d["return"].get<double>(), 0.04, 1e-12);
+  EXPECT_NEAR(d["weights"]["AAPL"].get<double>(), 0.44 / 1.04, 1e-12);
+  EXPECT_NEAR(d["weights"]["SPY"].get<double>(), -0.3 / 1.04, 1e-12);
+  EXPECT_EQ(d["positions"]["AAPL"]["reference_price"], 100.0);
+  EXPECT_EQ(d["positions"]["AAPL"]["change_percent"], 1.5);
+
+  // Signals: SELL on a long (a conflict), BUY on the short (a conflict), HOLD on NVDA.
+  auto signal = [&](const std::string& s, const char* action, double conf) {
+    pb.on_room_message(s, MessageKind::SignalUpdate,
+                      nlohmann::json{{"type", "signal_update"},
+                                     {"data", {{"action", action}, {"confidence", conf}}}}
+                          .dump());
+  };
+  signal("AAPL", "SELL", 0.8);
+  signal("SPY", "BUY", 0.5);
+  signal("NVDA", "HOLD", 0.9);
+  got = a->take();
+  ASSERT_EQ(got.size(), 3u);
+  const auto& last = got.back()["data"];
+  // 0.4 * -1 * 0.8 + -0.3 * 1 * 0.5 + 0.3 * 0 = -0.47
+  EXPECT_NEAR(last["weighted_signal"].get<double>(), -0.47, 1e-12);
+  ASSERT_EQ(last["conflicts"].size(), 2u);
+  EXPECT_EQ(last["conflicts"][0]["symbol"], "AAPL");
+  EXPECT_EQ(last["conflicts"][1]["symbol"], "SPY");
+
+  // Another client's portfolio and an alert share the symbols; removing one keeps the rest.
+  pb.add_portfolio(b.get(), b->weak_from_this(),
+                  PortfolioSpec{"q", {{"AAPL", 1.0}}, {}, 0});
+  EXPECT_EQ(b->take().size(), 1u);
+  EXPECT_TRUE(pb.remove_portfolio(a.get(), "p1"));
+  EXPECT_FALSE(pb.remove_portfolio(a.get(), "p1"));
+  pb.on_room_message("AAPL", MessageKind::PriceUpdate, price_of("AAPL", 120));
+  EXPECT_TRUE(a->take().empty());
+  const auto q = b->take();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_NEAR(q[0]["data"]["value"].get<double>(), 120.0 / 110, 1e-12);  // its start: 110
+  pb.remove_all_portfolios(b.get());
+  pb.on_room_message("AAPL", MessageKind::PriceUpdate, price_of("AAPL", 130));
+  EXPECT_TRUE(b->take().empty());
+}
+
+TEST_F(BookTest, APortfolioWithoutPricesYetTakesTheFirstAsItsReference) {
+  PortfolioSpec spec{"p", {{"AAPL", 0.5}, {"NVDA", 0.5}}, {}, 0};
+  book.add_portfolio(a.get(), a->weak_from_this(), spec);
+  auto got = a->take();
+  EXPECT_EQ(got[0]["data"]["priced"], 0);
+  EXPECT_DOUBLE_EQ(got[0]["data"]["value"].get<double>(), 1.0);
+  book.on_room_message("NVDA", MessageKind::PriceUpdate, price_of("NVDA", 10));
+  book.on_room_message("NVDA", MessageKind::PriceUpdate, price_of("NVDA", 11));
+  got = a->take();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NEAR(got[1]["data"]["value"].get<double>(), 1.05, 1e-12);  // 1 + 0.5 * 0.1
+  EXPECT_EQ(got[1]["data"]["priced"], 1);
+  EXPECT_EQ(book.portfolios(a.get())[0].reference.at("NVDA"), 10.0);
+}
+
 }  // namespace
 }  // namespace gs::watch

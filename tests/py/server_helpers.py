@@ -58,6 +58,25 @@ def make_runtime(symbols=("AAPL", "NVDA"), *, feed: Any = None, agents: int = 3,
     return rt
 
 
+# The shared secret of the tests' HS256 tokens.
+TEST_SECRET = "a-test-secret-that-is-64-bytes-long-so-that-hs512-is-happy-too!!"
+
+
+def token_for(sub: str, **claims: Any) -> str:
+    """An HS256 token of TEST_SECRET for `sub`, valid for ten minutes."""
+    import jwt
+
+    return jwt.encode({"sub": sub, "exp": int(time.time()) + 600, **claims}, TEST_SECRET,
+                      algorithm="HS256")
+
+
+def bar(rt: gs.Runtime, price: float, i: int, symbol: str = "AAPL") -> None:
+    """A bar closing at `price`, the i-th of a test: after make_runtime's five bars of an hour
+    ago, in order."""
+    rt.publish_bar(symbol, price, price + 0.5, price - 0.5, price, 1000.0,
+                   ts=time.time() - 1000 + i)
+
+
 class Served:
     """A runtime served on 127.0.0.1 at a free port."""
 
@@ -163,6 +182,33 @@ async def recv_until(ws: Any, pred: Callable[[dict[str, Any]], bool],
         if pred(m):
             return m, seen
         seen.append(m)
+
+
+async def until(ws: Any, pred: Callable[[dict[str, Any]], bool],
+                timeout: float = WAIT) -> dict[str, Any]:
+    """The first message matching `pred` (those before it are dropped)."""
+    return (await recv_until(ws, pred, timeout))[0]
+
+
+async def each(ws: Any, *preds: Callable[[dict[str, Any]], bool],
+               timeout: float = WAIT) -> list[dict[str, Any]]:
+    """The first message matching each predicate, in whatever order they come."""
+    found: list[dict[str, Any] | None] = [None] * len(preds)
+
+    def want(m: dict[str, Any]) -> bool:
+        for i, p in enumerate(preds):
+            if found[i] is None and p(m):
+                found[i] = m
+        return all(f is not None for f in found)
+
+    await recv_until(ws, want, timeout)
+    return found  # type: ignore[return-value]
+
+
+async def problem(ws: Any, msg: dict[str, Any]) -> dict[str, Any]:
+    """Sends `msg` and returns the alert that answers it."""
+    await send(ws, msg)
+    return await until(ws, lambda m: m.get("type") == "alert")
 
 
 async def recv_quiet(ws: Any, quiet: float = 0.3) -> list[dict[str, Any]]:

@@ -6,44 +6,30 @@ alerts kept per token subject across a reconnect and a restart of the server."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import goldensignals as gs
-import jwt
 import pytest
 from server_helpers import (
+    TEST_SECRET,
+    bar,
     connect,
     is_alert,
     is_type,
     make_runtime,
+    problem,
     recv_quiet,
-    recv_until,
     run,
     send,
     served,
+    token_for,
+    until,
 )
-
-SECRET = "a-test-secret-that-is-64-bytes-long-so-that-hs512-is-happy-too!!"
-
-
-def token(sub: str) -> str:
-    return jwt.encode({"sub": sub, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
-
-
-def bar(rt: gs.Runtime, price: float, i: int, symbol: str = "AAPL") -> None:
-    # After make_runtime's five bars of an hour ago, in order.
-    rt.publish_bar(symbol, price, price + 0.5, price - 0.5, price, 1000.0,
-                   ts=time.time() - 1000 + i)
 
 
 def is_custom(alert_id: str):
     return lambda m: m.get("type") == "alert" and m.get("alert_type") == "custom" \
         and m.get("id") == alert_id
-
-
-async def until(ws: Any, pred: Any, timeout: float = 10.0) -> dict[str, Any]:
-    return (await recv_until(ws, pred, timeout))[0]
 
 
 async def add(ws: Any, **fields: Any) -> dict[str, Any]:
@@ -135,30 +121,26 @@ def test_bad_alerts_are_answered_naming_the_problem():
         async def main():
             ws, _ = await connect(srv.signals)
             async with ws:
-                async def problem(msg: dict[str, Any]) -> dict[str, Any]:
-                    await send(ws, msg)
-                    return await until(ws, lambda m: m.get("type") == "alert")
-
-                bad = await problem({"type": "add_alert", "symbol": "AAPL",
+                bad = await problem(ws, {"type": "add_alert", "symbol": "AAPL",
                                      "condition": "price > 200 and rsi < 30"})
                 assert bad["code"] == "bad_request" and bad["position"] == 16
                 assert "unknown name 'rsi'" in bad["message"] and "rsi_14" in bad["message"]
-                bad = await problem({"type": "add_alert", "symbol": "AAPL",
+                bad = await problem(ws, {"type": "add_alert", "symbol": "AAPL",
                                      "condition": "price > " + "1" * 60})
                 assert bad["code"] == "bad_request" and "longer than 40" in bad["message"]
-                bad = await problem({"type": "add_alert", "symbol": "AAPL",
+                bad = await problem(ws, {"type": "add_alert", "symbol": "AAPL",
                                      "condition": "(" * 17 + "price>1" + ")" * 17})
                 assert bad["code"] == "bad_request"
-                bad = await problem({"type": "add_alert", "symbol": "TSLA",
+                bad = await problem(ws, {"type": "add_alert", "symbol": "TSLA",
                                      "condition": "price > 1"})
                 assert bad["code"] == "invalid_symbol" and "not tracked" in bad["message"]
-                bad = await problem({"type": "add_alert", "symbol": "AAPL"})
+                bad = await problem(ws, {"type": "add_alert", "symbol": "AAPL"})
                 assert bad["code"] == "bad_request" and "'condition'" in bad["message"]
                 for field, value in (("severity", "loud"), ("cooldown", -1), ("id", "a b")):
-                    bad = await problem({"type": "add_alert", "symbol": "AAPL",
+                    bad = await problem(ws, {"type": "add_alert", "symbol": "AAPL",
                                          "condition": "price > 1", field: value})
                     assert bad["code"] == "bad_request" and f"'{field}'" in bad["message"]
-                bad = await problem({"type": "remove_alert"})
+                bad = await problem(ws, {"type": "remove_alert"})
                 assert bad["code"] == "bad_request"
                 # Two allowed; the same id replaces; a third is refused.
                 assert (await add(ws, id="a", symbol="AAPL",
@@ -167,7 +149,7 @@ def test_bad_alerts_are_answered_naming_the_problem():
                 assert made["status"] == "added" and made["id"] == "alert-1"
                 assert (await add(ws, id="a", symbol="AAPL",
                                   condition="price > 2e6"))["status"] == "replaced"
-                bad = await problem({"type": "add_alert", "symbol": "AAPL",
+                bad = await problem(ws, {"type": "add_alert", "symbol": "AAPL",
                                      "condition": "price > 1"})
                 assert bad["code"] == "too_many_alerts" and bad["limit"] == 2
                 # The connection carries on.
@@ -181,11 +163,11 @@ def test_alerts_are_kept_per_subject_across_a_reconnect_and_a_restart(tmp_path):
     db = str(tmp_path / "alerts.db")
 
     def runtime() -> gs.Runtime:
-        return make_runtime(jwt_secret=SECRET, db=db)
+        return make_runtime(jwt_secret=TEST_SECRET, db=db)
 
     with served(runtime()) as srv:
         async def first():
-            ws, _ = await connect(srv.signals + "?token=" + token("alice"))
+            ws, _ = await connect(srv.signals + "?token=" + token_for("alice"))
             async with ws:
                 ok = await add(ws, id="big", symbol="AAPL", condition="price > 150")
                 assert ok["persistent"] is True
@@ -202,7 +184,7 @@ def test_alerts_are_kept_per_subject_across_a_reconnect_and_a_restart(tmp_path):
                 await send(anon, {"type": "list_alerts"})
                 assert (await until(anon, is_type("list_alerts")))["data"] == []
             # Reconnect: the alert is back, and fires.
-            ws, _ = await connect(srv.signals + "?token=" + token("alice"))
+            ws, _ = await connect(srv.signals + "?token=" + token_for("alice"))
             async with ws:
                 await send(ws, {"type": "list_alerts"})
                 listed = await until(ws, is_type("list_alerts"))
@@ -210,7 +192,7 @@ def test_alerts_are_kept_per_subject_across_a_reconnect_and_a_restart(tmp_path):
                 bar(srv.rt, 151.0, 0)
                 await until(ws, is_custom("big"))
             # Another subject sees none of alice's.
-            bob, _ = await connect(srv.signals + "?token=" + token("bob"))
+            bob, _ = await connect(srv.signals + "?token=" + token_for("bob"))
             async with bob:
                 await send(bob, {"type": "list_alerts"})
                 assert (await until(bob, is_type("list_alerts")))["data"] == []
@@ -219,7 +201,7 @@ def test_alerts_are_kept_per_subject_across_a_reconnect_and_a_restart(tmp_path):
 
     with served(runtime()) as srv:  # a restart on the same file
         async def second():
-            ws, _ = await connect(srv.signals + "?token=" + token("alice"))
+            ws, _ = await connect(srv.signals + "?token=" + token_for("alice"))
             async with ws:
                 await send(ws, {"type": "list_alerts"})
                 listed = await until(ws, is_type("list_alerts"))

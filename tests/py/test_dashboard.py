@@ -236,10 +236,11 @@ def test_dashboard_sends_the_token_on_the_upgrade_url(browser):
 
 
 @contextlib.contextmanager
-def _aapl_page(browser: Any, agents: tuple[str, ...]) -> Iterator[Any]:
-    """A server of AAPL with these agents (analyses only when asked) and the dashboard on it,
-    AAPL selected; no page error may happen."""
-    srv = ServerProcess(free_port(), symbols=("AAPL",), interval=0.5,
+def _aapl_page(browser: Any, agents: tuple[str, ...], symbols: tuple[str, ...] = ("AAPL",),
+               interval: float = 0.5) -> Iterator[Any]:
+    """A server of AAPL (and `symbols`) with these agents (analyses only when asked) and the
+    dashboard on it, AAPL selected; no page error may happen."""
+    srv = ServerProcess(free_port(), symbols=symbols, interval=interval,
                         agents=(*agents, "--move-threshold", "0.5", "--signal-generation-interval", "3600"))
     srv.start()
     page = browser.new_page()
@@ -425,3 +426,30 @@ def test_alerts_panel_adds_fires_survives_a_reconnect_and_removes(browser):
 
         page.click('#alerts tr[data-id="a1"] button.rm')
         page.wait_for_selector('#alerts tr[data-id="a1"]', state="detached", timeout=WAIT_MS)
+
+
+def test_portfolio_panel_watches_and_shows_value_exposure_and_conflicts(browser):
+    """The Portfolio panel: positions typed as symbol:weight, the server's portfolio_update
+    shown (value, exposure, weighted signal), and a conflict once a BUY meets the short."""
+    agents = ("--no-builtin-agents", *[a for n in ("bull_a", "bull_b", "bull_c")
+                                       for a in ("--agents", f"dashboard_agents:{n}")])
+    with _aapl_page(browser, agents, symbols=("AAPL", "NVDA"), interval=0.2) as page:
+        page.fill("#portfolio-positions", "aapl:0.6, NVDA:-0.4")
+        page.click("#portfolio-watch")
+        page.wait_for_function("() => window.goldensignals.portfolio() !== null", timeout=WAIT_MS)
+        first = page.evaluate("() => window.goldensignals.portfolio()")
+        assert first["id"] == "dashboard"
+        assert first["data"]["exposure"]["long"] == pytest.approx(0.6, abs=0.05)
+        assert first["data"]["exposure"]["short"] == pytest.approx(-0.4, abs=0.05)
+        text = page.inner_text("#portfolio")
+        assert "value" in text and "long / short / net" in text and "weighted signal" in text, text
+        # Prices move every 0.2 s: the shown value follows the updates.
+        page.wait_for_function(
+            "() => { const p = window.goldensignals.portfolio(); return p && p.trigger !== 'subscribe'; }",
+            timeout=WAIT_MS)
+        # Three agents vote BUY on NVDA, which the portfolio is short: a conflict.
+        page.evaluate("() => window.goldensignals.select('NVDA')")
+        page.click("#analyze")
+        page.wait_for_function(
+            "() => document.querySelector('#portfolio').textContent.includes('NVDA: weight -0.40 against BUY')",
+            timeout=WAIT_MS)

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
-import jwt
 import pytest
 from cluster_helpers import HAPROXY, haproxy
-from server_helpers import connect, eventually, recv_until, run, send, served
-
-SECRET = "a-test-secret-that-is-64-bytes-long-so-that-hs512-is-happy-too!!"
+from server_helpers import (
+    TEST_SECRET,
+    bar,
+    connect,
+    eventually,
+    recv_until,
+    run,
+    send,
+    served,
+    token_for,
+)
 
 
 def get(url: str, headers: dict[str, str] | None = None,
@@ -31,11 +37,6 @@ def get(url: str, headers: dict[str, str] | None = None,
     except urllib.error.HTTPError as e:
         with e:
             return e.code, e.headers, e.read()
-
-
-def bar(rt: Any, price: float, i: int, symbol: str = "AAPL") -> None:
-    rt.publish_bar(symbol, price, price + 1, price - 1, price, 500.0 + i,
-                   ts=time.time() - 1000 + i)
 
 
 def test_snapshot_has_price_indicators_signal_and_validators():
@@ -122,18 +123,14 @@ def test_a_symbol_without_data_yet_is_404_no_data():
 
 
 def test_with_tokens_answers_are_private_and_follow_the_symbols_claim():
-    def token(**claims: Any) -> str:
-        return jwt.encode({"sub": "alice", "exp": int(time.time()) + 600, **claims}, SECRET,
-                          algorithm="HS256")
-
-    with served(require_auth=True, jwt_secret=SECRET, cache_max_age=30) as srv:
+    with served(require_auth=True, jwt_secret=TEST_SECRET, cache_max_age=30) as srv:
         status, h, _ = get(srv.http + "/api/snapshot/AAPL")
         assert status == 401 and h["WWW-Authenticate"] == "Bearer"
         status, h, _ = get(srv.http + "/api/snapshot/AAPL",
-                           {"Authorization": "Bearer " + token()})
+                           {"Authorization": "Bearer " + token_for("alice")})
         assert status == 200
         assert h["Cache-Control"] == "private, max-age=30" and h["Vary"] == "Authorization"
-        status, _, body = get(srv.http + "/api/bars/NVDA?token=" + token(symbols=["AAPL"]))
+        status, _, body = get(srv.http + "/api/bars/NVDA?token=" + token_for("alice", symbols=["AAPL"]))
         assert status == 403 and json.loads(body)["error"] == "forbidden"
 
 

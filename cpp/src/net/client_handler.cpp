@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 
 #include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/clock.hpp"
@@ -118,6 +119,7 @@ ClientHandler::ClientHandler(std::shared_ptr<const ClientParts> parts,
 void ClientHandler::on_open(const std::optional<std::string>& symbol) {
   reply(proto::welcome(client_id_));
   restore_alerts();
+  restore_portfolios();
   if (symbol && subscribe(*symbol)) analyze(*symbol);
 }
 
@@ -157,6 +159,7 @@ bool ClientHandler::allowed(std::string_view action, const std::string& symbol) 
 
 void ClientHandler::on_closed() {
   parts_->watches.remove_all(this);
+  parts_->watches.remove_all_portfolios(this);
   auto* me = self_.lock().get();
   for (const auto& s : rooms_) parts_->hub.leave(s, me);
   rooms_.clear();
@@ -170,9 +173,11 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
   const auto& r = std::get<proto::Request>(parsed);
   switch (r.command) {
     case proto::Command::Subscribe:
+      portfolio_rooms_.erase(r.symbol);  // the client wants it on its own now
       subscribe(r.symbol, r.since, r.epoch);
       break;
     case proto::Command::Unsubscribe:
+      portfolio_rooms_.erase(r.symbol);
       unsubscribe(r.symbol);
       break;
     case proto::Command::Analyze:
@@ -202,6 +207,15 @@ void ClientHandler::handle(const proto::Parsed& parsed) {
       break;
     case proto::Command::ListAlerts:
       list_alerts();
+      break;
+    case proto::Command::SubscribePortfolio:
+      subscribe_portfolio(r);
+      break;
+    case proto::Command::UnsubscribePortfolio:
+      unsubscribe_portfolio(r);
+      break;
+    case proto::Command::ListPortfolios:
+      list_portfolios();
       break;
   }
 }
@@ -373,7 +387,14 @@ void ClientHandler::analyze(const std::string& symbol) {
 
 namespace {
 constexpr const char* kAlertKind = "alert";
+constexpr const char* kPortfolioKind = "portfolio";
+
+nlohmann::json positions_json(const std::map<std::string, double>& positions) {
+  auto j = nlohmann::json::object();
+  for (const auto& [s, w] : positions) j[s] = w;
+  return j;
 }
+}  // namespace
 
 void ClientHandler::add_alert(const proto::Request& r) {
   const auto limit = parts_->opts.max_alerts_per_client;
@@ -407,8 +428,7 @@ void ClientHandler::add_alert(const proto::Request& r) {
     return;
   }
   watch::AlertSpec spec{id, r.symbol, r.condition, r.severity, r.cooldown_s, now_ms()};
-  const bool persistent = !who_.sub.empty() && parts_->history.store != nullptr;
-  if (persistent) {
+  if (persistent()) {
     parts_->history.store->keep(who_.sub, kAlertKind, id, spec.to_json().dump());
   }
   reply(nlohmann::json{{"type", "add_alert"},
@@ -416,7 +436,7 @@ void ClientHandler::add_alert(const proto::Request& r) {
                        {"symbol", r.symbol},
                        {"condition", r.condition},
                        {"status", replaces ? "replaced" : "added"},
-                       {"persistent", persistent},
+                       {"persistent", persistent()},
                        {"timestamp", iso8601_ms(now_ms())}}
             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   // After the confirmation: a condition true now fires at once.
@@ -425,7 +445,7 @@ void ClientHandler::add_alert(const proto::Request& r) {
 
 void ClientHandler::remove_alert(const proto::Request& r) {
   const bool removed = parts_->watches.remove(this, r.id);
-  if (removed && !who_.sub.empty() && parts_->history.store) {
+  if (removed && persistent()) {
     parts_->history.store->keep(who_.sub, kAlertKind, r.id, std::nullopt);
   }
   reply(nlohmann::json{{"type", "remove_alert"},
@@ -447,43 +467,197 @@ void ClientHandler::list_alerts() {
   reply(nlohmann::json{{"type", "list_alerts"},
                        {"data", std::move(data)},
                        {"limit", parts_->opts.max_alerts_per_client},
-                       {"persistent", !who_.sub.empty() && parts_->history.store != nullptr},
+                       {"persistent", persistent()},
                        {"timestamp", iso8601_ms(now_ms())}}
             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void ClientHandler::restore_alerts() {
-  if (who_.sub.empty() || !parts_->history.store) return;
+bool ClientHandler::persistent() const {
+  return !who_.sub.empty() && parts_->history.store != nullptr;
+}
+
+void ClientHandler::restore(const char* kind,
+                            const std::function<std::string(const std::string&)>& bring_back) {
+  if (!persistent()) return;
   std::vector<std::pair<std::string, std::string>> kept;
   try {
-    kept = parts_->history.store->kept(who_.sub, kAlertKind);
+    kept = parts_->history.store->kept(who_.sub, kind);
   } catch (const Error& e) {
-    problem({"unavailable", "error", std::string("your stored alerts: ") + e.what()});
+    problem({"unavailable", "error", std::string("your stored ") + kind + "s: " + e.what()});
     return;
   }
-  const auto all = parts_->analyses.symbols();
   for (const auto& [id, body] : kept) {
     // One that no longer fits this server (a symbol dropped, a limit lowered) stays stored,
     // and the client is told.
     std::string why;
     try {
-      auto spec = watch::AlertSpec::from_json(nlohmann::json::parse(body));
-      auto cond = watch::Condition::parse(spec.condition, parts_->opts.alert_max_length);
-      if (std::find(all.begin(), all.end(), spec.symbol) == all.end()) {
-        why = spec.symbol + " is not tracked by this server";
-      } else if (parts_->watches.count(this) >= parts_->opts.max_alerts_per_client) {
-        why = "over the limit of " + std::to_string(parts_->opts.max_alerts_per_client) +
-              " alerts (GS_MAX_ALERTS)";
-      } else {
-        parts_->watches.add(this, self_, std::move(spec), std::move(cond), true);
-        continue;
-      }
+      why = bring_back(body);
     } catch (const std::exception& e) {
       why = e.what();
     }
-    problem({"alert_not_restored", "warning", "stored alert " + id + " is not active: " + why},
+    if (why.empty()) continue;
+    problem({std::string(kind) + "_not_restored", "warning",
+             "stored " + std::string(kind) + " " + id + " is not active: " + why},
             {{"id", id}});
   }
+}
+
+void ClientHandler::restore_alerts() {
+  const auto all = parts_->analyses.symbols();
+  restore(kAlertKind, [&](const std::string& body) -> std::string {
+    auto spec = watch::AlertSpec::from_json(nlohmann::json::parse(body));
+    auto cond = watch::Condition::parse(spec.condition, parts_->opts.alert_max_length);
+    if (std::find(all.begin(), all.end(), spec.symbol) == all.end()) {
+      return spec.symbol + " is not tracked by this server";
+    }
+    if (parts_->watches.count(this) >= parts_->opts.max_alerts_per_client) {
+      return "over the limit of " + std::to_string(parts_->opts.max_alerts_per_client) +
+             " alerts (GS_MAX_ALERTS)";
+    }
+    parts_->watches.add(this, self_, std::move(spec), std::move(cond), true);
+    return {};
+  });
+}
+
+// --- portfolios ----------------------------------------------------------------------------
+
+void ClientHandler::subscribe_portfolio(const proto::Request& r) {
+  const auto limit = parts_->opts.max_portfolios_per_client;
+  if (limit == 0) {
+    problem({"forbidden", "error", "portfolios are off on this server (GS_MAX_PORTFOLIOS is 0)"});
+    return;
+  }
+  if (r.positions.size() > parts_->opts.max_portfolio_size) {
+    problem({"bad_request", "error",
+             "a portfolio of " + std::to_string(r.positions.size()) +
+                 " positions is not accepted; at most " +
+                 std::to_string(parts_->opts.max_portfolio_size) + " (GS_MAX_PORTFOLIO_SIZE)"},
+            {{"limit", parts_->opts.max_portfolio_size}});
+    return;
+  }
+  for (const auto& [symbol, weight] : r.positions) {
+    if (!tracked(symbol, "watch a portfolio with") || !allowed("subscribe", symbol)) return;
+  }
+  std::string id = r.id;
+  if (id.empty()) {
+    do {
+      id = "portfolio-" + std::to_string(++next_portfolio_);
+    } while (parts_->watches.has_portfolio(this, id));
+  }
+  const bool replaces = parts_->watches.has_portfolio(this, id);
+  if (!replaces && parts_->watches.portfolios(this).size() >= limit) {
+    problem({"too_many_portfolios", "error",
+             "cannot watch portfolio " + id + ": this client watches " + std::to_string(limit) +
+                 " portfolios, the limit (GS_MAX_PORTFOLIOS); unsubscribe one first"},
+            {{"limit", limit}});
+    return;
+  }
+  std::size_t rooms = rooms_.size();
+  for (const auto& [symbol, weight] : r.positions) rooms += rooms_.contains(symbol) ? 0 : 1;
+  if (rooms > parts_->opts.max_subscriptions_per_client) {
+    parts_->counters.security.subscriptions_refused.fetch_add(1);
+    problem({"too_many_subscriptions", "error",
+             "cannot watch portfolio " + id + ": its positions would put this client in " +
+                 std::to_string(rooms) + " rooms, past the limit of " +
+                 std::to_string(parts_->opts.max_subscriptions_per_client)},
+            {{"limit", parts_->opts.max_subscriptions_per_client}});
+    return;
+  }
+  reply(nlohmann::json{{"type", "subscribe_portfolio"},
+                       {"id", id},
+                       {"status", replaces ? "replaced" : "subscribed"},
+                       {"positions", positions_json(r.positions)},
+                       {"persistent", persistent()},
+                       {"timestamp", iso8601_ms(now_ms())}}
+            .dump());
+  auto before = portfolio_members(id);
+  watch_portfolio(id, r.positions, {}, false);
+  release_rooms(std::move(before));  // a replaced portfolio's rooms no longer needed
+}
+
+bool ClientHandler::watch_portfolio(const std::string& id, std::map<std::string, double> positions,
+                                    std::map<std::string, double> reference, bool restored) {
+  // The members' rooms, as a subscribe would join them (a confirmation each).
+  for (const auto& [symbol, weight] : positions) {
+    if (rooms_.contains(symbol)) continue;
+    if (!subscribe(symbol)) return false;
+    portfolio_rooms_.insert(symbol);
+  }
+  watch::PortfolioSpec spec{id, std::move(positions), std::move(reference), now_ms()};
+  parts_->watches.add_portfolio(this, self_, std::move(spec));
+  if (persistent() && !restored) {
+    for (const auto& p : parts_->watches.portfolios(this)) {
+      if (p.id == id) parts_->history.store->keep(who_.sub, kPortfolioKind, id, p.to_json().dump());
+    }
+  }
+  return true;
+}
+
+std::set<std::string> ClientHandler::portfolio_members(const std::string& id) const {
+  std::set<std::string> members;
+  for (const auto& p : parts_->watches.portfolios(this)) {
+    if (!id.empty() && p.id != id) continue;
+    for (const auto& [symbol, weight] : p.positions) members.insert(symbol);
+  }
+  return members;
+}
+
+void ClientHandler::release_rooms(std::set<std::string> candidates) {
+  for (const auto& symbol : portfolio_members({})) candidates.erase(symbol);
+  for (const auto& symbol : candidates) {
+    if (portfolio_rooms_.erase(symbol) > 0) unsubscribe(symbol);
+  }
+}
+
+void ClientHandler::unsubscribe_portfolio(const proto::Request& r) {
+  auto members = portfolio_members(r.id);
+  const bool removed = parts_->watches.remove_portfolio(this, r.id);
+  if (removed && persistent()) {
+    parts_->history.store->keep(who_.sub, kPortfolioKind, r.id, std::nullopt);
+  }
+  reply(nlohmann::json{{"type", "unsubscribe_portfolio"},
+                       {"id", r.id},
+                       {"status", removed ? "unsubscribed" : "not_found"},
+                       {"timestamp", iso8601_ms(now_ms())}}
+            .dump());
+  release_rooms(std::move(members));  // the rooms joined only for it
+}
+
+void ClientHandler::list_portfolios() {
+  auto data = nlohmann::json::array();
+  for (const auto& p : parts_->watches.portfolios(this)) data.push_back(p.to_json());
+  reply(nlohmann::json{{"type", "list_portfolios"},
+                       {"data", std::move(data)},
+                       {"limit", parts_->opts.max_portfolios_per_client},
+                       {"persistent", persistent()},
+                       {"timestamp", iso8601_ms(now_ms())}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ClientHandler::restore_portfolios() {
+  const auto all = parts_->analyses.symbols();
+  restore(kPortfolioKind, [&](const std::string& body) -> std::string {
+    auto spec = watch::PortfolioSpec::from_json(nlohmann::json::parse(body));
+    std::size_t rooms = rooms_.size();
+    for (const auto& [symbol, weight] : spec.positions) {
+      if (std::find(all.begin(), all.end(), symbol) == all.end()) {
+        return symbol + " is not tracked by this server";
+      }
+      rooms += rooms_.contains(symbol) ? 0 : 1;
+    }
+    if (parts_->watches.portfolios(this).size() >= parts_->opts.max_portfolios_per_client) {
+      return "over the limit of " + std::to_string(parts_->opts.max_portfolios_per_client) +
+             " portfolios (GS_MAX_PORTFOLIOS)";
+    }
+    if (spec.positions.size() > parts_->opts.max_portfolio_size ||
+        rooms > parts_->opts.max_subscriptions_per_client) {
+      return "larger than this server's limits (GS_MAX_PORTFOLIO_SIZE, WS_MAX_SUBSCRIPTIONS)";
+    }
+    if (!watch_portfolio(spec.id, std::move(spec.positions), std::move(spec.reference), true)) {
+      return "its symbols may not be joined with this token";
+    }
+    return {};
+  });
 }
 
 void ClientHandler::reply(std::string json) {

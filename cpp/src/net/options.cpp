@@ -54,6 +54,8 @@ void ServerOptions::validate() const {
   need_count(max_alerts_per_client, 0, 10'000, "max_alerts_per_client", "0 to 10000");
   need_count(alert_max_length, 16, 4'096, "alert_max_length", "16 to 4096");
   need_count(cache_max_age, 0, 86'400, "cache_max_age", "0 to 86400 s");
+  need_count(max_portfolios_per_client, 0, 1'000, "max_portfolios_per_client", "0 to 1000");
+  need_count(max_portfolio_size, 1, 10'000, "max_portfolio_size", "1 to 10000");
   need(jwt_leeway.count() >= 0 && jwt_leeway.count() <= 3600, "jwt_leeway",
        std::to_string(jwt_leeway.count()) + " s", "0 to 3600 s");
   need(!require_auth || !jwt_secret.empty() || !jwt_public_key.empty(), "require_auth", "true",

@@ -1,6 +1,8 @@
 #include "goldensignals/net/protocol.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <optional>
 
 #include "goldensignals/core/clock.hpp"
@@ -93,6 +95,62 @@ std::optional<Problem> alert_fields(const nlohmann::json& j, Request& r) {
   return std::nullopt;
 }
 
+// subscribe_portfolio's id and positions; unsubscribe_portfolio's id.
+std::optional<Problem> portfolio_fields(const nlohmann::json& j, Request& r) {
+  const bool sub = r.command == Command::SubscribePortfolio;
+  const auto id = j.find("id");
+  if (id == j.end() || id->is_null()) {
+    if (!sub) return bad("'unsubscribe_portfolio' needs the 'id' of the portfolio");
+  } else if (!id->is_string() || !is_alert_id(id->get<std::string>())) {
+    return bad("'id' = " + text(*id).substr(0, 80) +
+               " is not accepted; expected 1-64 of A-Z a-z 0-9 _ - . :");
+  } else {
+    r.id = id->get<std::string>();
+  }
+  if (!sub) return std::nullopt;
+  const auto pos = j.find("positions");
+  if (pos == j.end() || !pos->is_object() || pos->empty()) {
+    return bad(
+        "'subscribe_portfolio' needs 'positions', an object of symbol: weight, e.g. "
+        "{\"AAPL\": 0.4, \"SPY\": -0.3}");
+  }
+  for (const auto& [key, weight] : pos->items()) {
+    auto sym = symbol_of(nlohmann::json{{"symbol", key}}, "subscribe_portfolio");
+    if (auto* p = std::get_if<Problem>(&sym)) return *p;
+    if (!weight.is_number() || !std::isfinite(weight.get<double>()) ||
+        std::abs(weight.get<double>()) > 10) {
+      return bad("the weight of " + key.substr(0, 32) + " = " + text(weight).substr(0, 40) +
+                 " is not accepted; expected a number from -10 to 10 (negative: short)");
+    }
+    auto& slot = r.positions[std::get<std::string>(sym)];
+    slot += weight.get<double>();  // "aapl" and "AAPL" are one position
+  }
+  return std::nullopt;
+}
+
+// Every client message type: its command and whether it names a symbol.
+struct TypeName {
+  std::string_view name;
+  Command command;
+  bool takes_symbol;
+};
+constexpr TypeName kTypes[] = {
+    {"subscribe", Command::Subscribe, true},
+    {"unsubscribe", Command::Unsubscribe, true},
+    {"analyze", Command::Analyze, true},
+    {"get_status", Command::GetStatus, false},
+    {"heartbeat", Command::Heartbeat, false},
+    {"ping", Command::Ping, false},
+    {"history", Command::History, true},
+    {"replay", Command::Replay, true},
+    {"add_alert", Command::AddAlert, true},
+    {"remove_alert", Command::RemoveAlert, false},
+    {"list_alerts", Command::ListAlerts, false},
+    {"subscribe_portfolio", Command::SubscribePortfolio, false},
+    {"unsubscribe_portfolio", Command::UnsubscribePortfolio, false},
+    {"list_portfolios", Command::ListPortfolios, false},
+};
+
 }  // namespace
 
 Parsed parse_object(const nlohmann::json& j) {
@@ -103,38 +161,16 @@ Parsed parse_object(const nlohmann::json& j) {
   if (!t->is_string()) return bad("'type' must be a string, got " + std::string(t->type_name()));
   const auto type = t->get<std::string>();
   Request r;
-  bool takes_symbol = true;
-  if (type == "subscribe") {
-    r.command = Command::Subscribe;
-  } else if (type == "unsubscribe") {
-    r.command = Command::Unsubscribe;
-  } else if (type == "analyze") {
-    r.command = Command::Analyze;
-  } else if (type == "history") {
-    r.command = Command::History;
-  } else if (type == "replay") {
-    r.command = Command::Replay;
-  } else if (type == "add_alert") {
-    r.command = Command::AddAlert;
-  } else {
-    takes_symbol = false;
-    if (type == "get_status") {
-      r.command = Command::GetStatus;
-    } else if (type == "heartbeat") {
-      r.command = Command::Heartbeat;
-    } else if (type == "ping") {
-      r.command = Command::Ping;
-    } else if (type == "remove_alert") {
-      r.command = Command::RemoveAlert;
-    } else if (type == "list_alerts") {
-      r.command = Command::ListAlerts;
-    } else {
-      return Problem{"unknown_type", "warning",
-                     "unknown message type '" + type.substr(0, 64) +
-                         "'; expected subscribe, unsubscribe, analyze, get_status, heartbeat, "
-                         "ping, history, replay, add_alert, remove_alert or list_alerts"};
-    }
+  const auto* known = std::find_if(std::begin(kTypes), std::end(kTypes),
+                                   [&](const TypeName& k) { return k.name == type; });
+  if (known == std::end(kTypes)) {
+    std::string names;
+    for (const auto& k : kTypes) names += (names.empty() ? "" : ", ") + std::string(k.name);
+    return Problem{"unknown_type", "warning",
+                   "unknown message type '" + type.substr(0, 64) + "'; expected one of " + names};
   }
+  r.command = known->command;
+  const bool takes_symbol = known->takes_symbol;
   if (takes_symbol) {
     auto sym = symbol_of(j, type);
     if (auto* p = std::get_if<Problem>(&sym)) return *p;
@@ -189,6 +225,9 @@ Parsed parse_object(const nlohmann::json& j) {
     }
   } else if (r.command == Command::AddAlert || r.command == Command::RemoveAlert) {
     if (auto p = alert_fields(j, r)) return *p;
+  } else if (r.command == Command::SubscribePortfolio ||
+             r.command == Command::UnsubscribePortfolio) {
+    if (auto p = portfolio_fields(j, r)) return *p;
   }
   return r;
 }

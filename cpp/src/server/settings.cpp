@@ -115,6 +115,10 @@ constexpr Spec kTable[] = {
      "none)"},
     {"alert_max_length", "GS_ALERT_MAX_LENGTH", "--alert-max-length", Kind::Integer, "256", 16,
      4'096, false, "characters", "length of a custom alert's condition, at most"},
+    {"max_portfolios", "GS_MAX_PORTFOLIOS", "--max-portfolios", Kind::Integer, "5", 0, 1'000, false,
+     "", "portfolios one connection may watch (subscribe_portfolio; 0: none)"},
+    {"max_portfolio_size", "GS_MAX_PORTFOLIO_SIZE", "--max-portfolio-size", Kind::Integer, "50", 1,
+     10'000, false, "", "positions in one portfolio, at most"},
     {"cache_max_age", "GS_CACHE_MAX_AGE", "--cache-max-age", Kind::Integer, "1", 0, 86'400, false,
      "s", "how long caches may keep /api/snapshot and /api/bars answers (Cache-Control: max-age)"},
     {"ws_analyze_rate", "WS_ANALYZE_RATE", "--ws-analyze-rate", Kind::Number, "5", 0, 1'000'000,
@@ -391,6 +395,8 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.max_alerts_per_client = count(v, "max_alerts");
   o.alert_max_length = count(v, "alert_max_length");
   o.cache_max_age = count(v, "cache_max_age");
+  o.max_portfolios_per_client = count(v, "max_portfolios");
+  o.max_portfolio_size = count(v, "max_portfolio_size");
   o.analyze_rate.per_second = number(v, "ws_analyze_rate");
   o.analyze_rate.burst = number(v, "ws_analyze_burst");
   o.message_rate.per_second = number(v, "ws_max_messages_per_second");

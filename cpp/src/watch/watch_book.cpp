@@ -44,6 +44,26 @@ AlertSpec AlertSpec::from_json(const nlohmann::json& j) {
   }
 }
 
+nlohmann::json PortfolioSpec::to_json() const {
+  return {{"id", id},
+          {"positions", positions},
+          {"reference", reference},
+          {"created", iso8601_ms(created_ms)}};
+}
+
+PortfolioSpec PortfolioSpec::from_json(const nlohmann::json& j) {
+  try {
+    PortfolioSpec s;
+    s.id = j.at("id").get<std::string>();
+    s.positions = j.at("positions").get<std::map<std::string, double>>();
+    s.reference = j.value("reference", std::map<std::string, double>{});
+    s.created_ms = parse_iso8601_ms(j.value("created", std::string())).value_or(0);
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string("stored portfolio is not a portfolio: ") + e.what());
+  }
+}
+
 void apply_price(Facts& f, const nlohmann::json& data) {
   f.price = number_or_nan(data, "price");
   f.volume = number_or_nan(data, "volume");
@@ -72,14 +92,7 @@ WatchBook::WatchBook(Seed seed, IndicatorsOf indicators)
 
 void WatchBook::add(const void* owner, std::weak_ptr<Subscriber> to, AlertSpec spec,
                     Condition condition, bool restored) {
-  const bool watched = [&] {
-    std::lock_guard lk(mu_);
-    const auto it = symbols_.find(spec.symbol);
-    return it != symbols_.end() && !it->second.rules.empty();
-  }();
-  // Facts for a symbol nobody watched yet (its room messages were not followed).
-  std::optional<Facts> seeded;
-  if (!watched && seed_) seeded = seed_(spec.symbol);
+  auto seeded = seed_missing({spec.symbol});
   const auto ind = indicators_ ? indicators_(spec.symbol) : std::nullopt;
 
   auto rule =
@@ -93,16 +106,50 @@ void WatchBook::add(const void* owner, std::weak_ptr<Subscriber> to, AlertSpec s
       unlink(old->second);
       mine.erase(old);
     }
+    const bool fresh = !symbols_.contains(rule->spec.symbol);
     auto& w = symbols_[rule->spec.symbol];
-    if (w.rules.empty() && seeded) w.facts = std::move(*seeded);
+    if (fresh && seeded.contains(rule->spec.symbol)) w.facts = seeded[rule->spec.symbol];
     if (ind) w.facts.indicators = *ind;
     w.rules.push_back(rule);
     mine.emplace(rule->spec.id, rule);
     ++total_;
     check(*rule, w.facts, firing);  // only the new rule: the others saw these facts already
   }
+  send(firing);
+}
+
+std::map<std::string, Facts> WatchBook::seed_missing(const std::vector<std::string>& symbols) {
+  std::vector<std::string> missing;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& s : symbols) {
+      if (!symbols_.contains(s)) missing.push_back(s);
+    }
+  }
+  // Facts for symbols nobody watched yet (their room messages were not followed).
+  std::map<std::string, Facts> out;
+  if (seed_) {
+    for (const auto& s : missing) out.emplace(s, seed_(s));
+  }
+  return out;
+}
+
+void WatchBook::send(std::vector<Firing>& firing) {
   for (auto& f : firing) {
-    if (auto s = f.to.lock()) s->send(make_message(MessageKind::Reply, std::move(f.json)));
+    auto s = f.to.lock();
+    if (!s) continue;
+    // A portfolio_update is replaceable like a price: a newer one takes an unsent one's place
+    // (the key, with a space, is never a symbol).
+    s->send(f.replaces.empty()
+                ? make_message(MessageKind::Reply, std::move(f.json))
+                : make_message(MessageKind::PriceUpdate, std::move(f.json), f.replaces));
+  }
+}
+
+void WatchBook::erase_if_unwatched(const std::string& symbol) {
+  const auto it = symbols_.find(symbol);
+  if (it != symbols_.end() && it->second.rules.empty() && it->second.portfolios.empty()) {
+    symbols_.erase(it);
   }
 }
 
@@ -111,8 +158,144 @@ void WatchBook::unlink(const std::shared_ptr<Rule>& r) {
   if (it == symbols_.end()) return;
   auto& rules = it->second.rules;
   rules.erase(std::remove(rules.begin(), rules.end(), r), rules.end());
-  if (rules.empty()) symbols_.erase(it);
+  erase_if_unwatched(r->spec.symbol);
   --total_;
+}
+
+void WatchBook::unlink(const std::shared_ptr<Portfolio>& pf) {
+  for (const auto& [symbol, weight] : pf->spec.positions) {
+    const auto it = symbols_.find(symbol);
+    if (it == symbols_.end()) continue;
+    auto& list = it->second.portfolios;
+    list.erase(std::remove(list.begin(), list.end(), pf), list.end());
+    erase_if_unwatched(symbol);
+  }
+}
+
+void WatchBook::add_portfolio(const void* owner, std::weak_ptr<Subscriber> to, PortfolioSpec spec) {
+  std::vector<std::string> members;
+  for (const auto& [symbol, weight] : spec.positions) members.push_back(symbol);
+  auto seeded = seed_missing(members);
+  auto pf = std::make_shared<Portfolio>(Portfolio{owner, std::move(to), std::move(spec)});
+  std::vector<Firing> out;
+  {
+    std::lock_guard lk(mu_);
+    auto& mine = books_[owner];
+    if (const auto old = mine.find(pf->spec.id); old != mine.end()) {
+      unlink(old->second);
+      mine.erase(old);
+    }
+    for (const auto& symbol : members) {
+      const bool fresh = !symbols_.contains(symbol);
+      auto& w = symbols_[symbol];
+      if (fresh && seeded.contains(symbol)) w.facts = seeded[symbol];
+      w.portfolios.push_back(pf);
+    }
+    mine.emplace(pf->spec.id, pf);
+    out.push_back(update(*pf, "subscribe"));
+  }
+  send(out);
+}
+
+bool WatchBook::remove_portfolio(const void* owner, const std::string& id) {
+  std::lock_guard lk(mu_);
+  const auto o = books_.find(owner);
+  if (o == books_.end()) return false;
+  const auto it = o->second.find(id);
+  if (it == o->second.end()) return false;
+  unlink(it->second);
+  o->second.erase(it);
+  if (o->second.empty()) books_.erase(o);
+  return true;
+}
+
+std::vector<PortfolioSpec> WatchBook::portfolios(const void* owner) const {
+  std::lock_guard lk(mu_);
+  std::vector<PortfolioSpec> out;
+  if (const auto o = books_.find(owner); o != books_.end()) {
+    for (const auto& [id, pf] : o->second) out.push_back(pf->spec);
+  }
+  return out;
+}
+
+bool WatchBook::has_portfolio(const void* owner, const std::string& id) const {
+  std::lock_guard lk(mu_);
+  const auto o = books_.find(owner);
+  return o != books_.end() && o->second.contains(id);
+}
+
+std::size_t WatchBook::portfolio_updates() const {
+  std::lock_guard lk(mu_);
+  return updates_;
+}
+
+WatchBook::Firing WatchBook::update(Portfolio& pf, const std::string& trigger) {
+  ++updates_;
+  double value = 1.0;
+  double signal = 0.0;
+  std::size_t priced = 0;
+  auto positions = nlohmann::json::object();
+  auto conflicts = nlohmann::json::array();
+  std::map<std::string, double> grown;  // weight x price / reference
+  for (const auto& [symbol, weight] : pf.spec.positions) {
+    const auto& f = symbols_.at(symbol).facts;
+    auto& ref = pf.spec.reference;
+    if (!ref.contains(symbol) && std::isfinite(f.price) && f.price > 0) ref[symbol] = f.price;
+    const auto r = ref.find(symbol);
+    const bool has_price = std::isfinite(f.price) && r != ref.end();
+    const double ratio = has_price ? f.price / r->second : 1.0;
+    priced += has_price ? 1 : 0;
+    value += weight * (ratio - 1.0);
+    grown[symbol] = weight * ratio;
+    const double dir = f.action == "BUY" ? 1.0 : (f.action == "SELL" ? -1.0 : 0.0);
+    const double conf = std::isfinite(f.confidence) ? f.confidence : 0.0;
+    signal += weight * dir * conf;
+    auto pos = nlohmann::json{{"weight", weight}};
+    if (has_price) {
+      pos["price"] = f.price;
+      pos["reference_price"] = r->second;
+    }
+    if (std::isfinite(f.change_percent)) pos["change_percent"] = f.change_percent;
+    if (!f.action.empty()) {
+      pos["action"] = f.action;
+      if (std::isfinite(f.confidence)) pos["confidence"] = f.confidence;
+    }
+    if (weight * dir < 0) {
+      conflicts.push_back(
+          {{"symbol", symbol}, {"weight", weight}, {"action", f.action}, {"confidence", conf}});
+    }
+    positions[symbol] = std::move(pos);
+  }
+  double longs = 0, shorts = 0;
+  auto weights = nlohmann::json::object();
+  for (const auto& [symbol, g] : grown) {
+    const double w = value > 0 ? g / value : 0.0;
+    weights[symbol] = w;
+    positions[symbol]["current_weight"] = w;
+    (w >= 0 ? longs : shorts) += w;
+  }
+  const auto now = now_ms();
+  return Firing{pf.to,
+                nlohmann::json{{"type", "portfolio_update"},
+                               {"id", pf.spec.id},
+                               {"trigger", trigger},
+                               {"data",
+                                {{"value", value},
+                                 {"return", value - 1.0},
+                                 {"weights", std::move(weights)},
+                                 {"exposure",
+                                  {{"long", longs},
+                                   {"short", shorts},
+                                   {"net", longs + shorts},
+                                   {"gross", longs - shorts}}},
+                                 {"weighted_signal", signal},
+                                 {"conflicts", std::move(conflicts)},
+                                 {"positions", std::move(positions)},
+                                 {"priced", priced},
+                                 {"size", pf.spec.positions.size()}}},
+                               {"timestamp", iso8601_ms(now)}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                "portfolio " + pf.spec.id};
 }
 
 bool WatchBook::remove(const void* owner, const std::string& id) {
@@ -133,6 +316,14 @@ void WatchBook::remove_all(const void* owner) {
   if (o == owners_.end()) return;
   for (const auto& [id, r] : o->second) unlink(r);
   owners_.erase(o);
+}
+
+void WatchBook::remove_all_portfolios(const void* owner) {
+  std::lock_guard lk(mu_);
+  const auto o = books_.find(owner);
+  if (o == books_.end()) return;
+  for (const auto& [id, pf] : o->second) unlink(pf);
+  books_.erase(o);
 }
 
 std::vector<AlertView> WatchBook::alerts(const void* owner) const {
@@ -192,10 +383,9 @@ void WatchBook::on_room_message(const std::string& symbol, MessageKind kind,
       apply_signal(w.facts, msg["data"]);
     }
     evaluate(w, firing);
+    for (const auto& pf : w.portfolios) firing.push_back(update(*pf, symbol));
   }
-  for (auto& f : firing) {
-    if (auto s = f.to.lock()) s->send(make_message(MessageKind::Reply, std::move(f.json)));
-  }
+  send(firing);
 }
 
 void WatchBook::evaluate(Watched& w, std::vector<Firing>& out) {

@@ -4,6 +4,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -53,7 +55,22 @@ class ClientHandler {
   void add_alert(const proto::Request& r);
   void remove_alert(const proto::Request& r);
   void list_alerts();
-  void restore_alerts();  // a token subject's stored alerts, at the open
+  // A token subject's stored `kind`s, at the open: `bring_back` activates one from its
+  // stored body, or says why it cannot ("" when it did).
+  void restore(const char* kind, const std::function<std::string(const std::string&)>& bring_back);
+  void restore_alerts();
+  void subscribe_portfolio(const proto::Request& r);
+  // Adds (or restores) a portfolio: joins its members' rooms and starts its updates.
+  bool watch_portfolio(const std::string& id, std::map<std::string, double> positions,
+                       std::map<std::string, double> reference, bool restored);
+  void unsubscribe_portfolio(const proto::Request& r);
+  void list_portfolios();
+  void restore_portfolios();
+  // The symbols of this client's portfolio `id` (empty: of all of them).
+  [[nodiscard]] std::set<std::string> portfolio_members(const std::string& id) const;
+  // Leaves those of `candidates` joined only for portfolios and held by none now.
+  void release_rooms(std::set<std::string> candidates);
+  [[nodiscard]] bool persistent() const;
   void reply(std::string json);
   void problem(const proto::Problem& p, const nlohmann::json& extra = nlohmann::json::object());
 
@@ -67,6 +84,10 @@ class ClientHandler {
   TokenBucket message_bucket_;
   bool flooded_ = false;
   std::uint64_t next_alert_ = 0;  // ids made for alerts added without one
+  std::uint64_t next_portfolio_ = 0;
+  // Rooms joined for portfolios only (not subscribed to on their own): left again when no
+  // portfolio of this client holds them.
+  std::set<std::string> portfolio_rooms_;
 };
 
 }  // namespace gs

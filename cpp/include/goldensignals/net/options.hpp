@@ -30,6 +30,8 @@ struct ServerOptions {
   std::size_t max_active_analyses = 64;    // GS_MAX_ACTIVE_ANALYSES: server-wide; more are refused
   std::size_t max_alerts_per_client = 20;  // GS_MAX_ALERTS: custom alerts per client (or subject)
   std::size_t alert_max_length = 256;      // GS_ALERT_MAX_LENGTH: characters of a condition
+  std::size_t max_portfolios_per_client = 5;  // GS_MAX_PORTFOLIOS
+  std::size_t max_portfolio_size = 50;        // GS_MAX_PORTFOLIO_SIZE: positions in one
   std::size_t cache_max_age = 1;  // GS_CACHE_MAX_AGE: seconds /api/snapshot and /api/bars may be
                                   // cached (Cache-Control: max-age)
 

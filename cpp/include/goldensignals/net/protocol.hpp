@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,22 +22,26 @@ enum class Command : std::uint8_t {
   Replay,
   AddAlert,
   RemoveAlert,
-  ListAlerts
+  ListAlerts,
+  SubscribePortfolio,
+  UnsubscribePortfolio,
+  ListPortfolios
 };
 
 struct Request {
   Command command = Command::Ping;
   std::string symbol;  // normalized (upper-case, valid) for the commands that take one
-  std::optional<std::uint64_t> since;   // subscribe: recover the room messages after this seq
-  std::optional<std::string> epoch;     // subscribe with since: the history `since` belongs to
-  std::size_t limit = 50;               // history: signals, newest first, at most this many
-  std::uint64_t before = 0;             // history: only seq below this (0: no bound)
-  std::int64_t from_ms = 0, to_ms = 0;  // replay: the window, inclusive
-  double speed = 0;                     // replay: multiple of real time (0: at once)
-  std::string id;                       // add_alert (optional: one is made), remove_alert
-  std::string condition;                // add_alert: as written (parsed by the handler)
-  std::string severity = "warning";     // add_alert: info | warning | error | critical
-  double cooldown_s = 0;                // add_alert: silent this long after firing
+  std::optional<std::uint64_t> since;       // subscribe: recover the room messages after this seq
+  std::optional<std::string> epoch;         // subscribe with since: the history `since` belongs to
+  std::size_t limit = 50;                   // history: signals, newest first, at most this many
+  std::uint64_t before = 0;                 // history: only seq below this (0: no bound)
+  std::int64_t from_ms = 0, to_ms = 0;      // replay: the window, inclusive
+  double speed = 0;                         // replay: multiple of real time (0: at once)
+  std::string id;                           // add_alert (optional: one is made), remove_alert
+  std::string condition;                    // add_alert: as written (parsed by the handler)
+  std::string severity = "warning";         // add_alert: info | warning | error | critical
+  double cooldown_s = 0;                    // add_alert: silent this long after firing
+  std::map<std::string, double> positions;  // subscribe_portfolio: normalized symbol -> weight
 };
 
 // A bad request, answered with an alert; the connection stays open.

@@ -45,6 +45,19 @@ struct AlertView {
   std::string state;               // true | false | unknown: the last evaluation
 };
 
+// A portfolio as the client gave it: weights per symbol (negative: short), and the price of
+// each when it was first watched, the base of its value.
+struct PortfolioSpec {
+  std::string id;
+  std::map<std::string, double> positions;  // symbol -> weight
+  std::map<std::string, double> reference;  // symbol -> price at the start (when known)
+  std::int64_t created_ms = 0;
+
+  [[nodiscard]] nlohmann::json to_json() const;
+  // Throws InvalidArgument for a stored body that is not a portfolio.
+  static PortfolioSpec from_json(const nlohmann::json& j);
+};
+
 // Facts from room messages' data objects.
 void apply_price(Facts& f, const nlohmann::json& data);
 void apply_signal(Facts& f, const nlohmann::json& data);
@@ -73,6 +86,16 @@ class WatchBook {
   [[nodiscard]] std::size_t total() const;
   [[nodiscard]] std::uint64_t fired() const;
 
+  // Adds `spec` for `owner`, or replaces its portfolio of the same id, and sends its first
+  // portfolio_update at once; later ones follow each price_update and signal_update of a
+  // member. A member without a reference price gets its current one (or its first).
+  void add_portfolio(const void* owner, std::weak_ptr<Subscriber> to, PortfolioSpec spec);
+  bool remove_portfolio(const void* owner, const std::string& id);
+  void remove_all_portfolios(const void* owner);
+  [[nodiscard]] std::vector<PortfolioSpec> portfolios(const void* owner) const;
+  [[nodiscard]] bool has_portfolio(const void* owner, const std::string& id) const;
+  [[nodiscard]] std::size_t portfolio_updates() const;
+
   // A room message as it reaches this node's rooms; a symbol nobody watches costs one lookup.
   void on_room_message(const std::string& symbol, MessageKind kind, const std::string& json);
 
@@ -89,24 +112,40 @@ class WatchBook {
     std::int64_t last_fired_ms = 0;
     Clock::time_point quiet_until{};
   };
+  struct Portfolio {
+    const void* owner;
+    std::weak_ptr<Subscriber> to;
+    PortfolioSpec spec;
+  };
   struct Watched {
     Facts facts;
     std::vector<std::shared_ptr<Rule>> rules;
+    std::vector<std::shared_ptr<Portfolio>> portfolios;  // those holding this symbol
   };
   struct Firing {
     std::weak_ptr<Subscriber> to;
     std::string json;
+    std::string replaces = {};  // non-empty: a newer one replaces an unsent one with this key
   };
   // Lock held. Evaluates the rules of `w`, collecting what fires.
   void evaluate(Watched& w, std::vector<Firing>& out);
   void check(Rule& r, const Facts& facts, std::vector<Firing>& out);
-  void unlink(const std::shared_ptr<Rule>& r);  // lock held
+  void unlink(const std::shared_ptr<Rule>& r);         // lock held
+  void unlink(const std::shared_ptr<Portfolio>& pf);   // lock held
+  void erase_if_unwatched(const std::string& symbol);  // lock held
+  // Lock held. The portfolio_update of `pf` now, `trigger` being what changed.
+  Firing update(Portfolio& pf, const std::string& trigger);
+  // Facts for symbols not followed yet (called without the lock).
+  std::map<std::string, Facts> seed_missing(const std::vector<std::string>& symbols);
+  static void send(std::vector<Firing>& firing);
 
   Seed seed_;
   IndicatorsOf indicators_;
   mutable std::mutex mu_;  // everything below; never held across a send or a call out
   std::map<std::string, Watched, std::less<>> symbols_;
   std::unordered_map<const void*, std::map<std::string, std::shared_ptr<Rule>>> owners_;
+  std::unordered_map<const void*, std::map<std::string, std::shared_ptr<Portfolio>>> books_;
+  std::size_t updates_ = 0;
   std::size_t total_ = 0;
   std::uint64_t fired_ = 0;
 };
