@@ -61,6 +61,9 @@ TEST(Settings, DefaultsAreTheOptionStructsDefaults) {
   EXPECT_EQ(o.max_alerts_per_client, o0.max_alerts_per_client);
   EXPECT_EQ(o.alert_max_length, o0.alert_max_length);
   EXPECT_EQ(o.cache_max_age, o0.cache_max_age);
+  EXPECT_EQ(o.compression, o0.compression);
+  EXPECT_EQ(o.compression_window_bits, o0.compression_window_bits);
+  EXPECT_EQ(o.compression_threshold, o0.compression_threshold);
   EXPECT_EQ(o.max_portfolios_per_client, o0.max_portfolios_per_client);
   EXPECT_EQ(o.max_portfolio_size, o0.max_portfolio_size);
   EXPECT_EQ(o.analyze_rate.per_second, o0.analyze_rate.per_second);

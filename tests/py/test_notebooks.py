@@ -13,7 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NAMES = [p.name for p in NOTEBOOKS]
-CELL_TIMEOUT = 180  # seconds for one cell: generous for a loaded 2-core machine
+# Seconds for one cell. Notebook 04's news cell (MiniLM embeddings of three headline sets,
+# then six backtests) took 213 s alone on a 2.0 GHz EPYC without AVX-512 (2026-12-07): the
+# bound is for a stuck kernel, not a speed goal.
+CELL_TIMEOUT = 600
 
 
 def test_the_four_notebooks_exist():

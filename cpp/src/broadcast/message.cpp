@@ -1,5 +1,6 @@
 #include "goldensignals/broadcast/message.hpp"
 
+#include <boost/beast/zlib/deflate_stream.hpp>
 #include <nlohmann/json.hpp>
 
 namespace gs {
@@ -54,6 +55,55 @@ std::string_view Message::frame_header(bool binary) const {
   if (!binary) return {text_header_.bytes.data(), text_header_.size};
   (void)msgpack();
   return {binary_header_.bytes.data(), binary_header_.size};
+}
+
+namespace {
+
+// One message deflated on its own, as a permessage-deflate sender without context takeover
+// does: the data, an empty block and a sync flush, whose 00 00 ff ff marker is dropped.
+std::string deflate_alone(std::string_view in, int window_bits) {
+  namespace zlib = boost::beast::zlib;
+  zlib::deflate_stream zo;
+  zo.reset(6, window_bits, 8, zlib::Strategy::normal);
+  std::string out(zo.upper_bound(in.size()) + 16, '\0');
+  zlib::z_params zs;
+  zs.next_in = in.data();
+  zs.avail_in = in.size();
+  zs.next_out = out.data();
+  zs.avail_out = out.size();
+  boost::system::error_code ec;
+  zo.write(zs, zlib::Flush::none, ec);
+  if (!ec || ec == zlib::error::need_buffers) zo.write(zs, zlib::Flush::block, ec);
+  if (!ec || ec == zlib::error::need_buffers) zo.write(zs, zlib::Flush::sync, ec);
+  if ((ec && ec != zlib::error::need_buffers) || zs.avail_in != 0 || zs.total_out < 4) {
+    return {};  // cannot happen with upper_bound's room; the caller sends it uncompressed
+  }
+  out.resize(zs.total_out - 4);
+  return out;
+}
+
+}  // namespace
+
+Message::Frame Message::deflated(bool binary, int window_bits) const {
+  const std::string& plain = binary ? msgpack() : *json_;
+  std::lock_guard lk(deflate_mu_);
+  for (const auto& d : deflated_) {
+    if (d->binary == binary && d->window_bits == window_bits) {
+      return {{d->header.bytes.data(), d->header.size}, d->payload};
+    }
+  }
+  auto d = std::make_unique<Deflated>(
+      Deflated{binary, window_bits, {}, deflate_alone(plain, window_bits)});
+  if (d->payload.empty() && !plain.empty()) {  // not compressed after all: the plain frame
+    d->header = binary ? binary_header_ : text_header_;
+    d->payload = plain;
+  } else {
+    d->header.set(binary ? 0x2 : 0x1, d->payload.size());
+    d->header.bytes[0] = static_cast<char>(d->header.bytes[0] | 0x40);  // RSV1: compressed
+  }
+  const Frame f{{d->header.bytes.data(), d->header.size}, d->payload};
+  deflated_.push_back(std::move(d));
+  return f;
 }
 
 MessagePtr make_message(MessageKind kind, std::string json, std::string symbol) {

@@ -54,6 +54,9 @@ void ServerOptions::validate() const {
   need_count(max_alerts_per_client, 0, 10'000, "max_alerts_per_client", "0 to 10000");
   need_count(alert_max_length, 16, 4'096, "alert_max_length", "16 to 4096");
   need_count(cache_max_age, 0, 86'400, "cache_max_age", "0 to 86400 s");
+  need(compression_window_bits >= 9 && compression_window_bits <= 15, "compression_window_bits",
+       std::to_string(compression_window_bits), "9 to 15");
+  need_count(compression_threshold, 0, 64 * 1024 * 1024, "compression_threshold", "0 to 64 MiB");
   need_count(max_portfolios_per_client, 0, 1'000, "max_portfolios_per_client", "0 to 1000");
   need_count(max_portfolio_size, 1, 10'000, "max_portfolio_size", "1 to 10000");
   need(jwt_leeway.count() >= 0 && jwt_leeway.count() <= 3600, "jwt_leeway",

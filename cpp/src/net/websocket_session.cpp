@@ -15,6 +15,19 @@ namespace gs {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
+int negotiated_deflate_bits(std::string_view extensions) {
+  if (extensions.find("permessage-deflate") == std::string_view::npos) return 0;
+  constexpr std::string_view kBits = "server_max_window_bits=";
+  const auto at = extensions.find(kBits);
+  if (at == std::string_view::npos) return 15;
+  int bits = 0;
+  for (auto i = at + kBits.size();
+       i < extensions.size() && extensions[i] >= '0' && extensions[i] <= '9'; ++i) {
+    bits = bits * 10 + (extensions[i] - '0');
+  }
+  return bits >= 9 && bits <= 15 ? bits : 15;
+}
+
 WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<const WebSocketParts> parts,
                                    std::optional<std::string> symbol, bool msgpack, Principal who,
                                    IpTable::Slot ip_slot)
@@ -44,8 +57,20 @@ void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
   }
   ws_.set_option(websocket::stream_base::timeout{parts_->opts.handshake_timeout,
                                                  websocket::stream_base::none(), false});
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+  if (parts_->opts.compression) {
+    websocket::permessage_deflate pmd;
+    pmd.server_enable = true;
+    pmd.server_max_window_bits = parts_->opts.compression_window_bits;
+    // Each message compressed on its own: one compressed frame serves every recipient
+    // (Message::deflated). Beast's own compressor only runs under TLS, where it writes.
+    pmd.server_no_context_takeover = true;
+    pmd.msg_size_threshold = parts_->opts.compression_threshold;
+    ws_.set_option(pmd);
+  }
+  // Called on this strand during the accept, once Beast has negotiated the extensions.
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
     res.set(beast::http::field::server, "goldensignals/" GS_VERSION);
+    deflate_bits_ = negotiated_deflate_bits(res[beast::http::field::sec_websocket_extensions]);
   }));
   ws_.read_message_max(parts_->opts.max_message_bytes);  // larger frames: Beast closes with 1009
   ws_.auto_fragment(false);  // one frame per message (Beast's own frames: control frames)
@@ -172,6 +197,12 @@ void WebSocketSession::do_write() {
   // one-frame write.
   frames_.clear();
   for (const auto& m : writing_) {
+    if (deflate_bits_ != 0 && m->json().size() >= parts_->opts.compression_threshold) {
+      const auto f = m->deflated(msgpack_, deflate_bits_);
+      frames_.emplace_back(f.header.data(), f.header.size());
+      frames_.emplace_back(f.payload.data(), f.payload.size());
+      continue;
+    }
     const auto header = m->frame_header(msgpack_);
     const std::string& payload = msgpack_ ? m->msgpack() : m->json();
     frames_.emplace_back(header.data(), header.size());

@@ -119,6 +119,16 @@ constexpr Spec kTable[] = {
      "", "portfolios one connection may watch (subscribe_portfolio; 0: none)"},
     {"max_portfolio_size", "GS_MAX_PORTFOLIO_SIZE", "--max-portfolio-size", Kind::Integer, "50", 1,
      10'000, false, "", "positions in one portfolio, at most"},
+    {"ws_compression", "GS_WS_COMPRESSION", "--ws-compression", Kind::Boolean, "true", 0, 0, false,
+     "",
+     "permessage-deflate for clients that offer it, each message compressed once for all of "
+     "them (no server context takeover)"},
+    {"ws_compression_window_bits", "GS_WS_COMPRESSION_WINDOW_BITS", "--ws-compression-window-bits",
+     Kind::Integer, "15", 9, 15, false, "",
+     "the server's deflate window, 2^N bytes (a client may ask for less)"},
+    {"ws_compression_threshold", "GS_WS_COMPRESSION_THRESHOLD", "--ws-compression-threshold",
+     Kind::Integer, "256", 0, 67'108'864, false, "bytes",
+     "messages shorter than this go uncompressed"},
     {"cache_max_age", "GS_CACHE_MAX_AGE", "--cache-max-age", Kind::Integer, "1", 0, 86'400, false,
      "s", "how long caches may keep /api/snapshot and /api/bars answers (Cache-Control: max-age)"},
     {"ws_analyze_rate", "WS_ANALYZE_RATE", "--ws-analyze-rate", Kind::Number, "5", 0, 1'000'000,
@@ -395,6 +405,9 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.max_alerts_per_client = count(v, "max_alerts");
   o.alert_max_length = count(v, "alert_max_length");
   o.cache_max_age = count(v, "cache_max_age");
+  o.compression = boolean(v, "ws_compression");
+  o.compression_window_bits = static_cast<int>(count(v, "ws_compression_window_bits"));
+  o.compression_threshold = count(v, "ws_compression_threshold");
   o.max_portfolios_per_client = count(v, "max_portfolios");
   o.max_portfolio_size = count(v, "max_portfolio_size");
   o.analyze_rate.per_second = number(v, "ws_analyze_rate");

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "goldensignals/core/message_kind.hpp"
 
@@ -29,6 +30,16 @@ class Message {
   // msgpack() (binary), made once and shared by every recipient's gather write.
   [[nodiscard]] std::string_view frame_header(bool binary) const;
 
+  // The same frame compressed for permessage-deflate without server context takeover: the
+  // payload deflated on its own (RFC 7692 7.2.1, the trailing 00 00 ff ff removed) with at
+  // most 2^window_bits of window (9-15), and a header with RSV1 set. Made once per message,
+  // format and window, on the first demand, and shared by every such recipient. Thread-safe.
+  struct Frame {
+    std::string_view header;
+    std::string_view payload;
+  };
+  [[nodiscard]] Frame deflated(bool binary, int window_bits) const;
+
  private:
   struct FrameHeader {
     std::array<char, 10> bytes{};
@@ -42,6 +53,14 @@ class Message {
   mutable std::once_flag msgpack_once_;
   mutable std::string msgpack_;
   mutable FrameHeader binary_header_;
+  struct Deflated {
+    bool binary;
+    int window_bits;
+    FrameHeader header;
+    std::string payload;
+  };
+  mutable std::mutex deflate_mu_;  // guards deflated_ (entries are never removed or moved)
+  mutable std::vector<std::unique_ptr<const Deflated>> deflated_;
 };
 using MessagePtr = std::shared_ptr<const Message>;
 

@@ -32,6 +32,12 @@ struct ServerOptions {
   std::size_t alert_max_length = 256;      // GS_ALERT_MAX_LENGTH: characters of a condition
   std::size_t max_portfolios_per_client = 5;  // GS_MAX_PORTFOLIOS
   std::size_t max_portfolio_size = 50;        // GS_MAX_PORTFOLIO_SIZE: positions in one
+  // permessage-deflate on /ws/signals when a client offers it (GS_WS_COMPRESSION), without
+  // server context takeover so each message is compressed once for all its recipients; at
+  // most 2^window_bits of window, and messages under `threshold` bytes go uncompressed.
+  bool compression = true;
+  int compression_window_bits = 15;         // GS_WS_COMPRESSION_WINDOW_BITS: 9-15
+  std::size_t compression_threshold = 256;  // GS_WS_COMPRESSION_THRESHOLD: bytes
   std::size_t cache_max_age = 1;  // GS_CACHE_MAX_AGE: seconds /api/snapshot and /api/bars may be
                                   // cached (Cache-Control: max-age)
 

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "goldensignals/broadcast/message.hpp"
@@ -28,6 +29,10 @@ namespace gs {
 
 struct WebSocketParts;
 class ClientHandler;
+
+// The server's window bits of the permessage-deflate in a handshake response's
+// Sec-WebSocket-Extensions (15 unless it says server_max_window_bits=N); 0 when absent.
+int negotiated_deflate_bits(std::string_view extensions);
 
 class WebSocketSession final : public Subscriber,
                                public std::enable_shared_from_this<WebSocketSession> {
@@ -70,6 +75,8 @@ class WebSocketSession final : public Subscriber,
   std::shared_ptr<const WebSocketParts> parts_;
   std::optional<std::string> symbol_;  // from /ws/symbols/{symbol}
   const bool msgpack_;
+  // permessage-deflate as negotiated in the handshake: the server's window bits (0: none).
+  int deflate_bits_ = 0;
   std::unique_ptr<ClientHandler> handler_;  // set in run(), before anyone else sees us
   Principal who_;
   IpTable::Slot ip_slot_;
