@@ -1,6 +1,6 @@
 """Writes the seed corpora of the fuzz harnesses (fuzz/corpus/<harness>/), from the inputs the
 tests use: the protocol's client messages (docs/protocol.md) as JSON and MessagePack, HTTP
-targets, JWTs like tests/py/test_security.py's, replay CSVs. Run once; the files are in the
+targets, JWTs like tests/py/test_security.py's, replay CSVs, custom alert conditions. Run once; the files are in the
 repo. `python fuzz/seeds.py [ES256 private key PEM]` (without a key: no ES256 seeds)."""
 
 from __future__ import annotations
@@ -57,6 +57,20 @@ CSV = [
 ]
 
 
+# Custom alert conditions (docs/protocol.md, "Custom alerts"), good and bad.
+CONDITIONS = [
+    "price > 200 and rsi_14 < 30",
+    "votes.Momentum == \"BUY\" or not (action != 'SELL')",
+    "((price >= sma_20) and (volume_ratio > 1.5)) or confidence > 0.8",
+    "price > 1e3 and change_percent <= -2.5",
+    "not not not price = 1",
+    "macd_hist > 0 and bb_lower < price and atr_14 != 0",
+    "price > ",
+    "(price > 1",
+    "action == 'MAYBE'",
+]
+
+
 def write(harness: str, items: list[bytes]) -> None:
     d = HERE / "corpus" / harness
     d.mkdir(parents=True, exist_ok=True)
@@ -90,6 +104,7 @@ def main() -> int:
     write("fuzz_http", [h.encode() for h in HTTP])
     write("fuzz_jwt", tokens(key))
     write("fuzz_csv", [c.encode() for c in CSV])
+    write("fuzz_condition", [c.encode() for c in CONDITIONS])
     return 0
 
 
