@@ -161,20 +161,19 @@ HttpReply signal_history(const HttpRouteParts& p, std::string_view query, const 
   std::size_t limit = 100;
   std::uint64_t before = 0;
   for (const auto& [key, v] : params(query)) {
-    auto count = [&v](std::uint64_t lo, std::uint64_t hi) { return count_param(v, lo, hi); };
     if (key == "symbol") {
       auto s = symbol_param(v);
       if (auto* bad = std::get_if<HttpReply>(&s)) return std::move(*bad);
       symbol = std::get<std::string>(std::move(s));
     } else if (key == "limit") {
-      auto n = count(1, 1000);
+      auto n = count_param(v, 1, 1000);
       if (!n) {
         return error(400, "bad_request",
                      "limit '" + v.substr(0, 32) + "' is not accepted; expected 1 to 1000");
       }
       limit = static_cast<std::size_t>(*n);
     } else if (key == "before") {
-      auto n = count(1, static_cast<std::uint64_t>(INT64_MAX));
+      auto n = count_param(v, 1, static_cast<std::uint64_t>(INT64_MAX));
       if (!n) {
         return error(400, "bad_request",
                      "before '" + v.substr(0, 32) +
