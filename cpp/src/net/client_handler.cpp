@@ -545,7 +545,7 @@ void ClientHandler::subscribe_portfolio(const proto::Request& r) {
     } while (parts_->watches.has_portfolio(this, id));
   }
   const bool replaces = parts_->watches.has_portfolio(this, id);
-  if (!replaces && parts_->watches.portfolios(this).size() >= limit) {
+  if (!replaces && parts_->watches.portfolio_count(this) >= limit) {
     problem({"too_many_portfolios", "error",
              "cannot watch portfolio " + id + ": this client watches " + std::to_string(limit) +
                  " portfolios, the limit (GS_MAX_PORTFOLIOS); unsubscribe one first"},
@@ -584,11 +584,9 @@ bool ClientHandler::watch_portfolio(const std::string& id, std::map<std::string,
     portfolio_rooms_.insert(symbol);
   }
   watch::PortfolioSpec spec{id, std::move(positions), std::move(reference), now_ms()};
-  parts_->watches.add_portfolio(this, self_, std::move(spec));
+  const auto kept = parts_->watches.add_portfolio(this, self_, std::move(spec));
   if (persistent() && !restored) {
-    for (const auto& p : parts_->watches.portfolios(this)) {
-      if (p.id == id) parts_->history.store->keep(who_.sub, kPortfolioKind, id, p.to_json().dump());
-    }
+    parts_->history.store->keep(who_.sub, kPortfolioKind, id, kept.to_json().dump());
   }
   return true;
 }
@@ -645,7 +643,7 @@ void ClientHandler::restore_portfolios() {
       }
       rooms += rooms_.contains(symbol) ? 0 : 1;
     }
-    if (parts_->watches.portfolios(this).size() >= parts_->opts.max_portfolios_per_client) {
+    if (parts_->watches.portfolio_count(this) >= parts_->opts.max_portfolios_per_client) {
       return "over the limit of " + std::to_string(parts_->opts.max_portfolios_per_client) +
              " portfolios (GS_MAX_PORTFOLIOS)";
     }

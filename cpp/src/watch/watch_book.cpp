@@ -172,7 +172,8 @@ void WatchBook::unlink(const std::shared_ptr<Portfolio>& pf) {
   }
 }
 
-void WatchBook::add_portfolio(const void* owner, std::weak_ptr<Subscriber> to, PortfolioSpec spec) {
+PortfolioSpec WatchBook::add_portfolio(const void* owner, std::weak_ptr<Subscriber> to,
+                                       PortfolioSpec spec) {
   std::vector<std::string> members;
   for (const auto& [symbol, weight] : spec.positions) members.push_back(symbol);
   auto seeded = seed_missing(members);
@@ -193,8 +194,10 @@ void WatchBook::add_portfolio(const void* owner, std::weak_ptr<Subscriber> to, P
     }
     mine.emplace(pf->spec.id, pf);
     out.push_back(update(*pf, "subscribe"));
+    spec = pf->spec;  // with the references update() took
   }
   send(out);
+  return spec;
 }
 
 bool WatchBook::remove_portfolio(const void* owner, const std::string& id) {
@@ -222,6 +225,12 @@ bool WatchBook::has_portfolio(const void* owner, const std::string& id) const {
   std::lock_guard lk(mu_);
   const auto o = books_.find(owner);
   return o != books_.end() && o->second.contains(id);
+}
+
+std::size_t WatchBook::portfolio_count(const void* owner) const {
+  std::lock_guard lk(mu_);
+  const auto o = books_.find(owner);
+  return o == books_.end() ? 0 : o->second.size();
 }
 
 std::size_t WatchBook::portfolio_updates() const {

@@ -89,11 +89,13 @@ class WatchBook {
   // Adds `spec` for `owner`, or replaces its portfolio of the same id, and sends its first
   // portfolio_update at once; later ones follow each price_update and signal_update of a
   // member. A member without a reference price gets its current one (or its first).
-  void add_portfolio(const void* owner, std::weak_ptr<Subscriber> to, PortfolioSpec spec);
+  // Returns the portfolio as kept, with the reference prices known now.
+  PortfolioSpec add_portfolio(const void* owner, std::weak_ptr<Subscriber> to, PortfolioSpec spec);
   bool remove_portfolio(const void* owner, const std::string& id);
   void remove_all_portfolios(const void* owner);
   [[nodiscard]] std::vector<PortfolioSpec> portfolios(const void* owner) const;
   [[nodiscard]] bool has_portfolio(const void* owner, const std::string& id) const;
+  [[nodiscard]] std::size_t portfolio_count(const void* owner) const;
   [[nodiscard]] std::size_t portfolio_updates() const;
 
   // A room message as it reaches this node's rooms; a symbol nobody watches costs one lookup.
