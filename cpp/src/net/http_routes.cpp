@@ -12,6 +12,7 @@
 #include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
+#include "goldensignals/net/protocol.hpp"
 #include "goldensignals/net/reporter.hpp"
 #include "goldensignals/net/security.hpp"
 #include "goldensignals/net/server_parts.hpp"
@@ -143,15 +144,8 @@ std::optional<std::uint64_t> count_param(const std::string& v, std::uint64_t lo,
 
 // A symbol as given, upper-cased; or the 400 invalid_symbol answer.
 std::variant<std::string, HttpReply> symbol_param(const std::string& given) {
-  std::string s = given;
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  if (is_valid_symbol(s)) return s;
-  return error(400, "invalid_symbol",
-               "symbol '" + given.substr(0, 32) +
-                   "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a letter or "
-                   "digit");
+  if (auto s = proto::symbol_from(given)) return *std::move(s);
+  return error(400, "invalid_symbol", proto::invalid_symbol_message(given));
 }
 
 // GET /api/signals?symbol=AAPL&limit=100&before=SEQ: stored signals, newest first.
@@ -505,12 +499,8 @@ WsTarget parse_ws_target(std::string_view target) {
   if (path == "/ws/signals") {
     // the main endpoint
   } else if (path.starts_with(kSymbols) && path.size() > kSymbols.size()) {
-    auto raw = decode(path.substr(kSymbols.size()));
-    std::string s = raw ? *raw : std::string();
-    for (char& c : s) {
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    }
-    if (!is_valid_symbol(s)) {
+    auto s = proto::symbol_from(decode(path.substr(kSymbols.size())).value_or(""));
+    if (!s) {
       t.status = 400;
       t.error = "invalid symbol in the path; expected 1-16 of A-Z 0-9 . - ^ =";
       return t;

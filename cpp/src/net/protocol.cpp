@@ -20,6 +20,12 @@ std::string text(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A symbol given as text: upper-cased, or the invalid_symbol problem.
+std::variant<std::string, Problem> symbol_text(const std::string& given) {
+  if (auto s = symbol_from(given)) return *std::move(s);
+  return Problem{"invalid_symbol", "error", invalid_symbol_message(given)};
+}
+
 // The symbol of a request: missing or malformed is invalid_symbol; not a string is bad_request.
 std::variant<std::string, Problem> symbol_of(const nlohmann::json& j, const std::string& type) {
   auto it = j.find("symbol");
@@ -28,17 +34,7 @@ std::variant<std::string, Problem> symbol_of(const nlohmann::json& j, const std:
   }
   if (!it->is_string())
     return bad("'symbol' must be a string, got " + std::string(it->type_name()));
-  std::string s = it->get<std::string>();
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  if (!is_valid_symbol(s)) {
-    return Problem{"invalid_symbol", "error",
-                   "symbol '" + it->get<std::string>().substr(0, 32) +
-                       "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a "
-                       "letter or digit"};
-  }
-  return s;
+  return symbol_text(it->get<std::string>());
 }
 
 // An optional non-negative integer field (0 when missing or null).
@@ -115,7 +111,7 @@ std::optional<Problem> portfolio_fields(const nlohmann::json& j, Request& r) {
         "{\"AAPL\": 0.4, \"SPY\": -0.3}");
   }
   for (const auto& [key, weight] : pos->items()) {
-    auto sym = symbol_of(nlohmann::json{{"symbol", key}}, "subscribe_portfolio");
+    auto sym = symbol_text(key);
     if (auto* p = std::get_if<Problem>(&sym)) return *p;
     if (!weight.is_number() || !std::isfinite(weight.get<double>()) ||
         std::abs(weight.get<double>()) > 10) {
@@ -152,6 +148,20 @@ constexpr TypeName kTypes[] = {
 };
 
 }  // namespace
+
+std::optional<std::string> symbol_from(std::string_view raw) {
+  std::string s(raw);
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (!is_valid_symbol(s)) return std::nullopt;
+  return s;
+}
+
+std::string invalid_symbol_message(std::string_view given) {
+  return "symbol '" + std::string(given.substr(0, 32)) +
+         "' is not valid; expected 1-16 of A-Z 0-9 . - ^ = starting with a letter or digit";
+}
 
 Parsed parse_object(const nlohmann::json& j) {
   if (!j.is_object())

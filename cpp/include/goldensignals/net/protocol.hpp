@@ -53,6 +53,11 @@ struct Problem {
 
 using Parsed = std::variant<Request, Problem>;
 
+// A symbol as a client wrote it, upper-cased; nullopt when it is not a valid symbol.
+std::optional<std::string> symbol_from(std::string_view raw);
+// What an invalid symbol is answered with ('given' quoted, at most 32 characters).
+std::string invalid_symbol_message(std::string_view given);
+
 Parsed parse_text(std::string_view text);     // a JSON text frame
 Parsed parse_binary(std::string_view bytes);  // a MessagePack binary frame
 Parsed parse_object(const nlohmann::json& j);
