@@ -8,17 +8,17 @@ PIP := $(VPY) -m pip --disable-pip-version-check -q
 DEPS := build/deps
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
-BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl libhnswlib-dev
+BUILD_PKGS := g++ libsqlite3-dev libssl-dev ccache libcli11-dev libspdlog-dev libjwt-dev pkgconf openssl libhnswlib-dev libprotobuf-dev protobuf-compiler
 TEST_PKGS := libgtest-dev chromium firefox-esr clang libclang-rt-14-dev redis-server haproxy
 # What builds the package (also in each Python's wheel environment, scripts/wheels.py).
 BUILD_TOOLS := 'scikit-build-core>=0.10' 'pybind11>=2.12' cmake ninja
 PY_VERSION = $$($(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # The plain build finds the venv's Python and pybind11 (for the server's Python agent plugin).
 CMAKE_PY = -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -Dpybind11_DIR=$$($(VPY) -m pybind11 --cmakedir)
-SOURCES := $(shell find cpp bindings python cmake web -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
+SOURCES := $(shell find cpp bindings python cmake web proto -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) \
            CMakeLists.txt pyproject.toml
 
-.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench bench-server bench-seam bench-cluster bench-compression stubs \
+.PHONY: run test test-cpp test-py test-fuzz test-sanitize bench bench-server bench-seam bench-cluster bench-compression bench-formats stubs \
         docs install clean wheel wheel-current fuzz soak
 
 run: $(VENV)/.installed
@@ -74,7 +74,7 @@ test-sanitize: $(VENV)/.test-deps $(DEPS)/.stamp
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
 
 # --- fuzzing (libFuzzer, clang, ASan + UBSan) -----------------------------------------------
-FUZZ_HARNESSES := fuzz_protocol_json fuzz_protocol_msgpack fuzz_http fuzz_jwt fuzz_csv fuzz_condition
+FUZZ_HARNESSES := fuzz_protocol_json fuzz_protocol_msgpack fuzz_protocol_protobuf fuzz_http fuzz_jwt fuzz_csv fuzz_condition
 FUZZ_SECONDS ?= 300
 
 build/fuzz/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt fuzz/CMakeLists.txt
@@ -148,6 +148,11 @@ bench-cluster: $(VENV)/.installed $(VENV)/.test-deps bench-server
 # 1,000 subscribers, and memory per idle connection (issue 18).
 bench-compression: $(VENV)/.installed
 	$(VPY) bench/compression.py $(BENCH_ARGS)
+
+# JSON, MessagePack and Protobuf on the real stream: bytes per message (plain and deflated) and
+# the server's encode cost per message (issue 18).
+bench-formats: $(VENV)/.installed $(VENV)/.test-deps bench-server
+	$(VPY) bench/formats.py $(BENCH_ARGS)
 
 $(VENV)/.bench-deps: $(VENV)/.tools pyproject.toml
 	@mkdir -p build

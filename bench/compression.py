@@ -198,6 +198,15 @@ def memory_round(clients: int) -> dict:
     return out
 
 
+def write_result(name: str, args: argparse.Namespace, result: dict[str, object]) -> None:
+    """bench/results/[quick-]<name>-<UTC date>.json: the machine, the arguments and `result`."""
+    out = HERE / "results" / (("quick-" if args.quick else "") +
+                              f"{name}-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.json")
+    out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
+                               "args": vars(args), **result}, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100 clients, 1 round, 3 s windows")
@@ -232,12 +241,7 @@ def main() -> int:
     summary["cpu_ratio"] = summary["deflate"]["cpu_us_per_message"] / summary["plain"]["cpu_us_per_message"]
     memory = memory_round(args.clients)
     print(json.dumps({"summary": summary, "memory": memory}, indent=2))
-    out = HERE / "results" / (("quick-" if args.quick else "") +
-                              f"compression-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.json")
-    out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
-                               "args": vars(args), "rounds": rounds, "summary": summary,
-                               "memory": memory}, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_result("compression", args, {"rounds": rounds, "summary": summary, "memory": memory})
     return 0
 
 

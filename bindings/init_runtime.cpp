@@ -13,6 +13,7 @@
 #include "event_types.hpp"
 #include "goldensignals/agents/analog.hpp"
 #include "goldensignals/agents/builtin.hpp"
+#include "goldensignals/broadcast/protobuf.hpp"
 #include "goldensignals/core/clock.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/core/validate.hpp"
@@ -507,6 +508,14 @@ void init_runtime(py::module_& m) {
   def_csv_reader(m);
   bind_event_types(m);
   m.def("builtin_agent_names", &builtin_agent_names, "Names of the built-in native agents.");
+  m.def(
+      "protobuf_descriptor_set",
+      [] {
+        const auto set = pb::descriptor_set();
+        return py::bytes(set.data(), set.size());
+      },
+      "The schema of ?format=protobuf, proto/goldensignals.proto, as a serialized "
+      "FileDescriptorSet (with the files it imports), as this build compiled it in.");
 
   RuntimeClass c(m, "Runtime", "Native runtime (private; use goldensignals.Runtime).");
   def_lifecycle(c);

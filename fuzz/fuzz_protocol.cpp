@@ -1,8 +1,9 @@
-// libFuzzer: the client's frames, JSON text (gs::proto::parse_text: fuzz_protocol_json) or
+// libFuzzer: the client's frames, JSON text (gs::proto::parse_text: fuzz_protocol_json),
 // MessagePack binary (gs::proto::parse_binary: fuzz_protocol_msgpack, built with
-// GS_FUZZ_MSGPACK). Any input must parse to a request or a problem, never throw or crash; a
-// request's symbol is always a valid one, and a problem always has a code and a message for
-// the alert.
+// GS_FUZZ_MSGPACK) or a goldensignals.v1.ClientMessage (gs::proto::parse_protobuf:
+// fuzz_protocol_protobuf, GS_FUZZ_PROTOBUF). Any input must parse to a request or a problem, never
+// throw or crash; a request's symbol is always a valid one, and a problem always has a code and a
+// message for the alert.
 #include <cstdint>
 #include <string_view>
 #include <variant>
@@ -12,8 +13,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-#ifdef GS_FUZZ_MSGPACK
+#if defined(GS_FUZZ_MSGPACK)
   const auto parsed = gs::proto::parse_binary(text);
+#elif defined(GS_FUZZ_PROTOBUF)
+  const auto parsed = gs::proto::parse_protobuf(text);
 #else
   const auto parsed = gs::proto::parse_text(text);
 #endif

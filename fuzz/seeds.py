@@ -1,5 +1,6 @@
 """Writes the seed corpora of the fuzz harnesses (fuzz/corpus/<harness>/), from the inputs the
-tests use: the protocol's client messages (docs/protocol.md) as JSON and MessagePack, HTTP
+tests use: the protocol's client messages (docs/protocol.md) as JSON, MessagePack and Protobuf
+(goldensignals.wire, from the installed package), HTTP
 targets, JWTs like tests/py/test_security.py's, replay CSVs, custom alert conditions. Run once; the files are in the
 repo. `python fuzz/seeds.py [ES256 private key PEM]` (without a key: no ES256 seeds)."""
 
@@ -95,12 +96,28 @@ def tokens(es256_key: str | None) -> list[bytes]:
     return [t.encode() for t in out]
 
 
+def protobuf_frames() -> list[bytes]:
+    from goldensignals import wire
+
+    out = []
+    for m in MESSAGES + [{"type": "subscribe_portfolio", "id": "p1",
+                          "positions": {"AAPL": 0.4, "nvda": -0.3}},
+                         {"type": "add_alert", "symbol": "AAPL", "condition": CONDITIONS[1],
+                          "cooldown": 60, "severity": "error"}]:
+        try:
+            out.append(wire.encode(m, "protobuf"))  # those the schema can hold
+        except (ValueError, AttributeError, TypeError):
+            continue
+    return out + [b"", b"\xff\xff\xff", b"\x0a\x80\x80\x80\x80\x10"]
+
+
 def main() -> int:
     key = Path(sys.argv[1]).read_text() if len(sys.argv) > 1 else None
     write("fuzz_protocol_json", [json.dumps(m).encode() for m in MESSAGES] +
           [t.encode("utf-8", "surrogatepass") for t in TEXTS])
     write("fuzz_protocol_msgpack", [msgpack.packb(m) for m in MESSAGES] +
           [msgpack.packb({"type": b"subscribe", "symbol": "AAPL"}), b"\xc1", b"\x81\xa4type"])
+    write("fuzz_protocol_protobuf", protobuf_frames())
     write("fuzz_http", [h.encode() for h in HTTP])
     write("fuzz_jwt", tokens(key))
     write("fuzz_csv", [c.encode() for c in CSV])

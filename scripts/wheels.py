@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 # Sonames of the system's libraries the wheel must not need (the repaired wheel carries them).
 CARRIED = ("libjwt.so.0", "libjansson.so.4", "libb64.so.0d", "libsqlite3.so.0", "libssl.so.3",
-           "libcrypto.so.3", "libspdlog.so.1.10", "libfmt.so.9")
+           "libcrypto.so.3", "libspdlog.so.1.10", "libfmt.so.9", "libprotobuf.so.32")
 
 
 def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -133,7 +133,7 @@ for soname in carried:  # the system's copies are hidden: loading one by name mu
 import goldensignals as gs
 
 maps = open("/proc/self/maps").read()
-for stem in ("libjwt-", "libsqlite3-", "libssl-", "libcrypto-"):
+for stem in ("libjwt-", "libsqlite3-", "libssl-", "libcrypto-", "libprotobuf-"):
     assert f"goldensignals.libs/{stem}" in maps, f"{stem} is not loaded from the wheel"
 
 def ws_connect(port):

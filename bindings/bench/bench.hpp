@@ -9,5 +9,6 @@ namespace gs::bench_py {
 
 void init_native_agents(pybind11::module_& m);
 void init_python_agents(pybind11::module_& m);
+void init_formats(pybind11::module_& m);
 
 }  // namespace gs::bench_py

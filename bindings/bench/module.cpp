@@ -8,4 +8,5 @@ PYBIND11_MODULE(_gs_bench, m) {
   pybind11::module_::import("goldensignals._core");
   gs::bench_py::init_native_agents(m);
   gs::bench_py::init_python_agents(m);
+  gs::bench_py::init_formats(m);
 }

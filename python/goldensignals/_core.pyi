@@ -12,7 +12,7 @@ from goldensignals import UnknownSymbolError
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'HistoryReader', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'read_ohlcv_csv', 'settings_table']
+__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'HistoryReader', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'protobuf_descriptor_set', 'read_ohlcv_csv', 'settings_table']
 class Vote:
     """
     An agent's vote.
@@ -445,6 +445,10 @@ def ind_sma(real: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], timep
 def parse_setting(key: str, raw: str, given_as: str) -> typing.Any:
     """
     Parses text as the setting; InvalidArgumentError names it as given_as.
+    """
+def protobuf_descriptor_set() -> bytes:
+    """
+    The schema of ?format=protobuf, proto/goldensignals.proto, as a serialized FileDescriptorSet (with the files it imports), as this build compiled it in.
     """
 def read_ohlcv_csv(path: str) -> dict:
     """

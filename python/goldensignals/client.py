@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from goldensignals import wire
+
 __all__ = ["Client", "Message"]
 
 
@@ -52,9 +54,11 @@ class Message:
 class Client:
     """Async client: ``async with Client(url, token=None) as c`` then ``async for msg in c``.
 
-    ``token`` (a JWT) goes on the upgrade URL; ``ssl`` is an ``ssl.SSLContext`` for ``wss://``
-    (None: the system's default verification). A refusal for the token or the origin (HTTP
-    401 or 403) is raised at once, never retried.
+    ``format`` (``json``, ``msgpack`` or ``protobuf``; else the URL's ``?format=``, else
+    json) is what the server sends; every format decodes to the same dicts
+    (goldensignals.wire). ``token`` (a JWT) goes on the upgrade URL; ``ssl`` is an
+    ``ssl.SSLContext`` for ``wss://`` (None: the system's default verification). A refusal
+    for the token or the origin (HTTP 401 or 403) is raised at once, never retried.
 
     ``reconnect`` (default True) retries with backoff from ``backoff`` seconds up to
     ``max_backoff``; ``max_queue`` bounds the messages buffered for the iterator (the oldest
@@ -62,13 +66,23 @@ class Client:
     """
 
     def __init__(self, url: str, token: str | None = None, *, ssl: Any = None, reconnect: bool = True,
-                 backoff: float = 0.25, max_backoff: float = 10.0, max_queue: int = 10_000) -> None:
+                 backoff: float = 0.25, max_backoff: float = 10.0, max_queue: int = 10_000,
+                 format: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
             raise ValueError(f"Client: url {url!r} is not accepted; expected ws:// or wss://")
+        query = dict(parse_qsl(parts.query))
+        if format is not None:
+            query["format"] = format
+        self.format = query.get("format", "json")
+        if self.format not in wire.FORMATS:
+            raise ValueError(f"Client: format {self.format!r} is not accepted; expected one of "
+                             f"{', '.join(wire.FORMATS)}")
+        if self.format == "protobuf":
+            wire.protobuf_classes()  # a missing protobuf package is said here, not mid-stream
         if token:
-            query = dict(parse_qsl(parts.query))
             query["token"] = token
+        if query != dict(parse_qsl(parts.query)):
             url = urlunsplit(parts._replace(query=urlencode(query)))
         if ssl is not None and parts.scheme != "wss":
             raise ValueError(f"Client: ssl is only for wss:// URLs, not {url!r}")
@@ -139,7 +153,7 @@ class Client:
                         await ws.send(json.dumps(req))
                     self._connected.set()
                     async for raw in ws:
-                        obj = json.loads(raw) if isinstance(raw, str) else _msgpack(raw)
+                        obj = wire.decode(raw, self.format)
                         msg = Message.parse(obj)
                         if msg.type == "heartbeat" and "client_id" in obj:
                             self.client_id = obj["client_id"]
@@ -290,10 +304,3 @@ class Client:
                 pass
             self._task = None
 
-
-def _msgpack(raw: bytes) -> dict[str, Any]:
-    try:
-        import msgpack  # type: ignore[import-not-found]
-    except ImportError as e:  # pragma: no cover - optional
-        raise RuntimeError("a ?format=msgpack connection needs the msgpack package") from e
-    return msgpack.unpackb(raw)

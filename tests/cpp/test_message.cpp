@@ -2,34 +2,16 @@
 // inflating back to the same bytes) and the negotiated window.
 #include <gtest/gtest.h>
 
-#include <boost/beast/zlib/inflate_stream.hpp>
 #include <string>
 
 #include "goldensignals/broadcast/message.hpp"
 #include "goldensignals/net/websocket_session.hpp"
+#include "inflate.hpp"
 
 namespace gs {
 namespace {
 
-// What a receiver does (RFC 7692 7.2.2): append 00 00 ff ff and inflate with a fresh stream.
-std::string inflate(std::string_view payload, int bits) {
-  namespace zlib = boost::beast::zlib;
-  zlib::inflate_stream zi;
-  zi.reset(bits);
-  std::string in(payload);
-  in += std::string("\x00\x00\xff\xff", 4);
-  std::string out(1 << 20, '\0');
-  zlib::z_params zs;
-  zs.next_in = in.data();
-  zs.avail_in = in.size();
-  zs.next_out = out.data();
-  zs.avail_out = out.size();
-  boost::system::error_code ec;
-  zi.write(zs, zlib::Flush::sync, ec);
-  EXPECT_TRUE(!ec || ec == zlib::error::end_of_stream) << ec.message();
-  out.resize(zs.total_out);
-  return out;
-}
+using test::inflate;
 
 std::string signal_json() {
   std::string s = R"({"type":"signal_update","seq":7,"data":{"symbol":"AAPL","reasoning":[)";
@@ -39,7 +21,7 @@ std::string signal_json() {
 
 TEST(Message, DeflatedOnceInflatesBackAndSetsRsv1) {
   const auto m = make_message(MessageKind::SignalUpdate, signal_json(), "AAPL");
-  const auto f = m->deflated(false, 15);
+  const auto f = m->deflated(gs::WireFormat::Json, 15);
   ASSERT_GE(f.header.size(), 2u);
   EXPECT_EQ(static_cast<unsigned char>(f.header[0]), 0xC1);  // FIN, RSV1, text
   EXPECT_LT(f.payload.size(), m->json().size() / 4);         // repetitive: it shrinks a lot
@@ -52,14 +34,14 @@ TEST(Message, DeflatedOnceInflatesBackAndSetsRsv1) {
                       static_cast<unsigned char>(f.header[3]);
   EXPECT_EQ(n, f.payload.size());
   // Asked again: the same bytes, not a second compression.
-  const auto again = m->deflated(false, 15);
+  const auto again = m->deflated(gs::WireFormat::Json, 15);
   EXPECT_EQ(again.payload.data(), f.payload.data());
   // Another window is another entry; it inflates with that window.
-  const auto small = m->deflated(false, 9);
+  const auto small = m->deflated(gs::WireFormat::Json, 9);
   EXPECT_NE(small.payload.data(), f.payload.data());
   EXPECT_EQ(inflate(small.payload, 9), m->json());
   // MessagePack: a binary frame of the MessagePack bytes.
-  const auto bin = m->deflated(true, 15);
+  const auto bin = m->deflated(gs::WireFormat::MsgPack, 15);
   EXPECT_EQ(static_cast<unsigned char>(bin.header[0]), 0xC2);
   EXPECT_EQ(inflate(bin.payload, 15), m->msgpack());
 }
@@ -67,7 +49,7 @@ TEST(Message, DeflatedOnceInflatesBackAndSetsRsv1) {
 TEST(Message, TinyAndEmptyMessagesStillDeflateCorrectly) {
   for (const char* text : {"{}", "{\"type\":\"pong\"}"}) {
     const auto m = make_message(MessageKind::Reply, text);
-    const auto f = m->deflated(false, 15);
+    const auto f = m->deflated(gs::WireFormat::Json, 15);
     EXPECT_EQ(inflate(f.payload, 15), text);
   }
 }

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import goldensignals as gs
+from goldensignals import wire
 
 WAIT = 10.0  # generous bound for anything that should take milliseconds on an idle machine
 
@@ -159,10 +160,12 @@ def run(coro: Any, limit: float = 60.0) -> Any:
     return asyncio.run(asyncio.wait_for(coro, limit))
 
 
-async def recv(ws: Any, timeout: float = WAIT) -> dict[str, Any]:
+async def recv(ws: Any, timeout: float = WAIT, fmt: str = "json") -> dict[str, Any]:
+    """The next message: a text frame, or with `fmt` msgpack or protobuf a binary frame."""
     raw = await asyncio.wait_for(ws.recv(), timeout)
-    assert isinstance(raw, str), f"expected a text frame, got {type(raw).__name__}"
-    return json.loads(raw)
+    want = str if fmt == "json" else bytes
+    assert isinstance(raw, want), f"expected a {fmt} frame, got {type(raw).__name__}"
+    return wire.decode(raw, fmt)
 
 
 async def recv_until(ws: Any, pred: Callable[[dict[str, Any]], bool],
@@ -211,12 +214,12 @@ async def problem(ws: Any, msg: dict[str, Any]) -> dict[str, Any]:
     return await until(ws, lambda m: m.get("type") == "alert")
 
 
-async def recv_quiet(ws: Any, quiet: float = 0.3) -> list[dict[str, Any]]:
+async def recv_quiet(ws: Any, quiet: float = 0.3, fmt: str = "json") -> list[dict[str, Any]]:
     """Reads until nothing arrives for `quiet` seconds."""
     out = []
     while True:
         try:
-            out.append(await recv(ws, quiet))
+            out.append(await recv(ws, quiet, fmt))
         except asyncio.TimeoutError:
             return out
 
@@ -376,7 +379,7 @@ class RawWS:
             return False
         try:
             data = self._recv_raw(timeout)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return True
         self.conn.receive_data(data or None)
         self._drain()

@@ -3,6 +3,8 @@
 #include <boost/beast/zlib/deflate_stream.hpp>
 #include <nlohmann/json.hpp>
 
+#include "goldensignals/broadcast/protobuf.hpp"
+
 namespace gs {
 
 std::string_view to_string(SendStatus s) noexcept {
@@ -31,6 +33,28 @@ const std::string& Message::msgpack() const {
   return msgpack_;
 }
 
+const std::string& Message::protobuf() const {
+  std::call_once(protobuf_once_, [this] {
+    auto j = nlohmann::json::parse(*json_, nullptr, false);
+    if (j.is_discarded()) j = nlohmann::json::object();
+    protobuf_ = pb::encode_server(j).bytes;  // what does not fit is counted there
+    protobuf_header_.set(0x2, protobuf_.size());
+  });
+  return protobuf_;
+}
+
+const std::string& Message::payload(WireFormat f) const {
+  switch (f) {
+    case WireFormat::MsgPack:
+      return msgpack();
+    case WireFormat::Protobuf:
+      return protobuf();
+    case WireFormat::Json:
+      break;
+  }
+  return *json_;
+}
+
 void Message::FrameHeader::set(std::uint8_t opcode, std::size_t payload) noexcept {
   bytes[0] = static_cast<char>(0x80 | opcode);  // FIN
   if (payload < 126) {
@@ -51,10 +75,16 @@ void Message::FrameHeader::set(std::uint8_t opcode, std::size_t payload) noexcep
   }
 }
 
-std::string_view Message::frame_header(bool binary) const {
-  if (!binary) return {text_header_.bytes.data(), text_header_.size};
-  (void)msgpack();
-  return {binary_header_.bytes.data(), binary_header_.size};
+const Message::FrameHeader& Message::header_of(WireFormat f) const {
+  (void)payload(f);  // made with its header
+  return f == WireFormat::MsgPack    ? binary_header_
+         : f == WireFormat::Protobuf ? protobuf_header_
+                                     : text_header_;
+}
+
+std::string_view Message::frame_header(WireFormat f) const {
+  const FrameHeader& h = header_of(f);
+  return {h.bytes.data(), h.size};
 }
 
 namespace {
@@ -84,21 +114,21 @@ std::string deflate_alone(std::string_view in, int window_bits) {
 
 }  // namespace
 
-Message::Frame Message::deflated(bool binary, int window_bits) const {
-  const std::string& plain = binary ? msgpack() : *json_;
+Message::Frame Message::deflated(WireFormat format, int window_bits) const {
+  const std::string& plain = payload(format);
   std::lock_guard lk(deflate_mu_);
   for (const auto& d : deflated_) {
-    if (d->binary == binary && d->window_bits == window_bits) {
+    if (d->format == format && d->window_bits == window_bits) {
       return {{d->header.bytes.data(), d->header.size}, d->payload};
     }
   }
   auto d = std::make_unique<Deflated>(
-      Deflated{binary, window_bits, {}, deflate_alone(plain, window_bits)});
+      Deflated{format, window_bits, {}, deflate_alone(plain, window_bits)});
   if (d->payload.empty() && !plain.empty()) {  // not compressed after all: the plain frame
-    d->header = binary ? binary_header_ : text_header_;
+    d->header = header_of(format);
     d->payload = plain;
   } else {
-    d->header.set(binary ? 0x2 : 0x1, d->payload.size());
+    d->header.set(format == WireFormat::Json ? 0x1 : 0x2, d->payload.size());
     d->header.bytes[0] = static_cast<char>(d->header.bytes[0] | 0x40);  // RSV1: compressed
   }
   const Frame f{{d->header.bytes.data(), d->header.size}, d->payload};

@@ -127,8 +127,10 @@ void ClientHandler::on_text(std::string_view text) {
   if (admit_message()) handle(proto::parse_text(text));
 }
 
-void ClientHandler::on_binary(std::string_view bytes) {
-  if (admit_message()) handle(proto::parse_binary(bytes));
+void ClientHandler::on_binary(std::string_view bytes, WireFormat format) {
+  if (!admit_message()) return;
+  handle(format == WireFormat::Protobuf ? proto::parse_protobuf(bytes)
+                                        : proto::parse_binary(bytes));
 }
 
 bool ClientHandler::admit_message() {

@@ -518,10 +518,13 @@ WsTarget parse_ws_target(std::string_view target) {
     if (kv.starts_with("format=")) {
       const auto v = kv.substr(7);
       if (v == "msgpack") {
-        t.msgpack = true;
+        t.format = WireFormat::MsgPack;
+      } else if (v == "protobuf") {
+        t.format = WireFormat::Protobuf;
       } else if (v != "json") {
         t.status = 400;
-        t.error = "format must be json or msgpack";
+        t.error = "format '" + std::string(v.substr(0, 32)) +
+                  "' is not accepted; expected json, msgpack or protobuf";
         return t;
       }
     }

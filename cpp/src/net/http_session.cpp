@@ -156,7 +156,7 @@ void HttpSession::upgrade(Request req) {
     } else {
       stream_.next_layer().expires_never();  // the WebSocket session sets its own timeouts
       std::make_shared<WebSocketSession>(std::move(stream_), share_part(parts_, parts_->websocket),
-                                         target.symbol, target.msgpack, std::move(who),
+                                         target.symbol, target.format, std::move(who),
                                          std::move(slot))
           ->run(std::move(req));
       return;

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <optional>
 
+#include "goldensignals/broadcast/protobuf.hpp"
 #include "goldensignals/core/clock.hpp"
 
 namespace gs::proto {
@@ -254,6 +255,18 @@ Parsed parse_binary(std::string_view bytes) {
     return Problem{"invalid_json", "error", "a binary frame must hold one MessagePack object"};
   }
   return parse_object(j);
+}
+
+Parsed parse_protobuf(std::string_view bytes) {
+  auto j = pb::decode_client(bytes);
+  if (const auto* e = std::get_if<pb::DecodeError>(&j)) {
+    if (!e->malformed) return bad(e->why);  // as a JSON object without a type
+    return Problem{"invalid_json", "error",
+                   "a binary frame on a ?format=protobuf connection must hold one "
+                   "goldensignals.v1.ClientMessage (proto/goldensignals.proto): " +
+                       e->why};
+  }
+  return parse_object(std::get<nlohmann::json>(j));
 }
 
 std::string welcome(const std::string& client_id) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "goldensignals/broadcast/protobuf.hpp"
 #include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/cluster/cluster.hpp"
 #include "goldensignals/core/validate.hpp"
@@ -129,6 +130,10 @@ std::string Reporter::metrics() const {
          "Clients closed with 1001 after two silent heartbeat intervals.", k.idle_closes.load());
   metric(os, "gs_websocket_bad_requests_total", "counter",
          "Client messages answered with an error alert.", k.bad_requests.load());
+  metric(os, "gs_protobuf_unmapped_total", "counter",
+         "Keys of server messages that proto/goldensignals.proto has no field for, left out of "
+         "?format=protobuf frames (a schema behind its server).",
+         pb::unmapped_total());
   metric(os, "gs_http_requests_total", "counter", "Plain HTTP requests answered.",
          k.http_requests.load());
   metric(os, "gs_events_dropped_total", "counter",

@@ -29,13 +29,13 @@ int negotiated_deflate_bits(std::string_view extensions) {
 }
 
 WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<const WebSocketParts> parts,
-                                   std::optional<std::string> symbol, bool msgpack, Principal who,
-                                   IpTable::Slot ip_slot)
+                                   std::optional<std::string> symbol, WireFormat format,
+                                   Principal who, IpTable::Slot ip_slot)
     : ws_(std::move(stream)),
       strand_(ws_.get_executor()),
       parts_(std::move(parts)),
       symbol_(std::move(symbol)),
-      msgpack_(msgpack),
+      format_(format),
       who_(std::move(who)),
       ip_slot_(std::move(ip_slot)),
       tick_timer_(strand_),
@@ -74,7 +74,7 @@ void WebSocketSession::run(beast::http::request<beast::http::string_body> req) {
   }));
   ws_.read_message_max(parts_->opts.max_message_bytes);  // larger frames: Beast closes with 1009
   ws_.auto_fragment(false);  // one frame per message (Beast's own frames: control frames)
-  ws_.binary(msgpack_);
+  ws_.binary(format_ != WireFormat::Json);
   ws_.control_callback(
       [this](websocket::frame_type, beast::string_view) { last_rx_ = Clock::now(); });
   ws_.async_accept(req, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
@@ -115,7 +115,7 @@ void WebSocketSession::on_read(error_code ec, std::size_t) {
     if (ws_.got_text()) {
       handler_->on_text(view);
     } else {
-      handler_->on_binary(view);
+      handler_->on_binary(view, format_);
     }
   }
   buffer_.consume(buffer_.size());
@@ -189,7 +189,7 @@ void WebSocketSession::do_write() {
   if (!gather) {
     const auto& m = writing_.front();
     ws_.async_write(
-        asio::buffer(msgpack_ ? m->msgpack() : m->json()),
+        asio::buffer(m->payload(format_)),
         [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     return;
   }
@@ -197,14 +197,14 @@ void WebSocketSession::do_write() {
   // one-frame write.
   frames_.clear();
   for (const auto& m : writing_) {
-    if (deflate_bits_ != 0 && m->json().size() >= parts_->opts.compression_threshold) {
-      const auto f = m->deflated(msgpack_, deflate_bits_);
+    const std::string& payload = m->payload(format_);
+    if (deflate_bits_ != 0 && payload.size() >= parts_->opts.compression_threshold) {
+      const auto f = m->deflated(format_, deflate_bits_);
       frames_.emplace_back(f.header.data(), f.header.size());
       frames_.emplace_back(f.payload.data(), f.payload.size());
       continue;
     }
-    const auto header = m->frame_header(msgpack_);
-    const std::string& payload = msgpack_ ? m->msgpack() : m->json();
+    const auto header = m->frame_header(format_);
     frames_.emplace_back(header.data(), header.size());
     frames_.emplace_back(payload.data(), payload.size());
   }

@@ -13,7 +13,12 @@
 
 namespace gs {
 
-// The JSON text once; the MessagePack form made at most once, on first demand.
+// What a client asked to receive (?format=): JSON text frames, or MessagePack or Protobuf
+// (proto/goldensignals.proto's ServerMessage) binary frames.
+enum class WireFormat : std::uint8_t { Json, MsgPack, Protobuf };
+
+// The JSON text once; the MessagePack and Protobuf forms each made at most once, on first
+// demand.
 class Message {
  public:
   Message(MessageKind kind, std::string symbol, std::shared_ptr<const std::string> json)
@@ -26,19 +31,23 @@ class Message {
   [[nodiscard]] const std::string& json() const noexcept { return *json_; }
   // The same object as MessagePack; thread-safe, encoded on the first call only.
   [[nodiscard]] const std::string& msgpack() const;
-  // The header of an unmasked, unfragmented WebSocket frame of json() (a text frame) or of
-  // msgpack() (binary), made once and shared by every recipient's gather write.
-  [[nodiscard]] std::string_view frame_header(bool binary) const;
+  // The same object as a goldensignals.v1.ServerMessage; thread-safe, encoded once.
+  [[nodiscard]] const std::string& protobuf() const;
+  // json(), msgpack() or protobuf().
+  [[nodiscard]] const std::string& payload(WireFormat f) const;
+  // The header of an unmasked, unfragmented WebSocket frame of payload(f) (a text frame for
+  // JSON, else binary), made once and shared by every recipient's gather write.
+  [[nodiscard]] std::string_view frame_header(WireFormat f) const;
 
-  // The same frame compressed for permessage-deflate without server context takeover: the
-  // payload deflated on its own (RFC 7692 7.2.1, the trailing 00 00 ff ff removed) with at
+  // The same frame compressed for permessage-deflate without server context takeover: payload(f)
+  // deflated on its own (RFC 7692 7.2.1, the trailing 00 00 ff ff removed) with at
   // most 2^window_bits of window (9-15), and a header with RSV1 set. Made once per message,
   // format and window, on the first demand, and shared by every such recipient. Thread-safe.
   struct Frame {
     std::string_view header;
     std::string_view payload;
   };
-  [[nodiscard]] Frame deflated(bool binary, int window_bits) const;
+  [[nodiscard]] Frame deflated(WireFormat f, int window_bits) const;
 
  private:
   struct FrameHeader {
@@ -46,6 +55,7 @@ class Message {
     std::uint8_t size = 0;
     void set(std::uint8_t opcode, std::size_t payload) noexcept;
   };
+  const FrameHeader& header_of(WireFormat f) const;
   MessageKind kind_;
   std::string symbol_;
   std::shared_ptr<const std::string> json_;
@@ -53,8 +63,11 @@ class Message {
   mutable std::once_flag msgpack_once_;
   mutable std::string msgpack_;
   mutable FrameHeader binary_header_;
+  mutable std::once_flag protobuf_once_;
+  mutable std::string protobuf_;
+  mutable FrameHeader protobuf_header_;
   struct Deflated {
-    bool binary;
+    WireFormat format;
     int window_bits;
     FrameHeader header;
     std::string payload;

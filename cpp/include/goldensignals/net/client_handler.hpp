@@ -34,7 +34,8 @@ class ClientHandler {
   // Each message counts against WS_MAX_MESSAGES_PER_SECOND; past it the client is closed
   // with 1008 "message flood" and the message is not handled.
   void on_text(std::string_view text);
-  void on_binary(std::string_view bytes);
+  // A binary frame: a ClientMessage on a protobuf connection, else MessagePack.
+  void on_binary(std::string_view bytes, WireFormat format);
   // The connection ended: leave every room.
   void on_closed();
 

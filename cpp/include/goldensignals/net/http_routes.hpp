@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "goldensignals/broadcast/message.hpp"
+
 namespace gs {
 
 struct HttpRouteParts;
@@ -33,13 +35,14 @@ HttpReply route_http(const HttpRouteParts& p, std::string_view method, std::stri
 // A request's token: ?token= (percent-decoded), else Authorization: Bearer.
 std::string request_token(std::string_view target, std::string_view authorization);
 
-// A WebSocket upgrade target: /ws/signals or /ws/symbols/{symbol}, with ?format=json|msgpack.
+// A WebSocket upgrade target: /ws/signals or /ws/symbols/{symbol}, with
+// ?format=json|msgpack|protobuf.
 struct WsTarget {
   bool ok = false;
   int status = 404;                   // when !ok: the HTTP status of the refusal
   std::string error;                  // when !ok: why
   std::optional<std::string> symbol;  // /ws/symbols/{symbol}, normalized
-  bool msgpack = false;
+  WireFormat format = WireFormat::Json;
   std::string token;  // ?token=, percent-decoded ("" when absent)
 };
 WsTarget parse_ws_target(std::string_view target);

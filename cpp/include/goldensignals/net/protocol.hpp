@@ -58,8 +58,9 @@ std::optional<std::string> symbol_from(std::string_view raw);
 // What an invalid symbol is answered with ('given' quoted, at most 32 characters).
 std::string invalid_symbol_message(std::string_view given);
 
-Parsed parse_text(std::string_view text);     // a JSON text frame
-Parsed parse_binary(std::string_view bytes);  // a MessagePack binary frame
+Parsed parse_text(std::string_view text);       // a JSON text frame
+Parsed parse_binary(std::string_view bytes);    // a MessagePack binary frame
+Parsed parse_protobuf(std::string_view bytes);  // a goldensignals.v1.ClientMessage frame
 Parsed parse_object(const nlohmann::json& j);
 
 // Replies, as JSON texts.

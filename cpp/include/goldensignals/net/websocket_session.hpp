@@ -40,7 +40,7 @@ class WebSocketSession final : public Subscriber,
   // The caller has reserved a connection slot (counters.connections_active) and the client
   // address's slot (`ip_slot`); we release both. `who`: the verified token's claims.
   WebSocketSession(NetStream&& stream, std::shared_ptr<const WebSocketParts> parts,
-                   std::optional<std::string> symbol, bool msgpack, Principal who = {},
+                   std::optional<std::string> symbol, WireFormat format, Principal who = {},
                    IpTable::Slot ip_slot = {});
   ~WebSocketSession() override;
 
@@ -74,7 +74,7 @@ class WebSocketSession final : public Subscriber,
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<const WebSocketParts> parts_;
   std::optional<std::string> symbol_;  // from /ws/symbols/{symbol}
-  const bool msgpack_;
+  const WireFormat format_;
   // permessage-deflate as negotiated in the handshake: the server's window bits (0: none).
   int deflate_bits_ = 0;
   std::unique_ptr<ClientHandler> handler_;  // set in run(), before anyone else sees us
