@@ -762,6 +762,8 @@ TEST(RoomHub, OneSharedBufferForEverySubscriberAndSnapshotsForLateJoiners) {
   EXPECT_EQ(a->got.back().get(), b->got.back().get());  // the very same message object
   EXPECT_EQ(&a->got.back()->json(), &b->got.back()->json());
   EXPECT_EQ(&a->got.back()->msgpack(), &b->got.back()->msgpack());  // encoded once
+  EXPECT_EQ(&a->got.back()->protobuf(), &b->got.back()->protobuf());  // likewise
+  EXPECT_FALSE(a->got.back()->protobuf().empty());
   EXPECT_EQ(c->got.size(), 1u);  // other room: only its confirmation
   auto late = std::make_shared<FakeSubscriber>();
   hub.join("AAPL", late, make_message(MessageKind::Reply, R"({"type":"subscribe"})"));
