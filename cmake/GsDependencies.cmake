@@ -69,8 +69,9 @@ find_package(SQLite3 QUIET)
 if(NOT SQLite3_FOUND)
   list(APPEND _gs_missing libsqlite3-dev)
 endif()
-# ?format=protobuf: libprotobuf, and protoc at build time.
-find_package(Protobuf 3.12 QUIET)
+# ?format=protobuf: libprotobuf, and protoc at build time; 3.15 or later (proto3 `optional`
+# without a flag). Built and tested with Debian 12's 3.21.
+find_package(Protobuf 3.15 QUIET)
 if(NOT Protobuf_FOUND OR NOT TARGET protobuf::libprotobuf)
   list(APPEND _gs_missing libprotobuf-dev)
 endif()

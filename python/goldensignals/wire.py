@@ -12,11 +12,11 @@ built at run time from the schema the native module was compiled with
 need the ``protobuf`` package (``pip install goldensignals[protobuf]``).
 
 A decoded Protobuf message is the JSON object with these differences, which docs/protocol.md
-also gives: a field the JSON leaves out or sets to null is absent (a field without
+also gives: a field the JSON leaves out or sets to null is absent (a scalar field without
 ``optional`` in the schema is always there, a proto3 default when unset); repeated and map
 fields are always there (``[]`` and ``{}`` when empty); numbers in ``double`` fields are
 floats; in ``google.protobuf.Struct`` fields (``status_update``'s ``data``, a custom alert's
-``values``) whole numbers come back as int.
+``values``), whose numbers are doubles, whole numbers up to 2**53 come back as int.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def protobuf_classes() -> tuple[type, type]:
     files = descriptor_pb2.FileDescriptorSet.FromString(_core.protobuf_descriptor_set())
     pool = descriptor_pool.DescriptorPool()  # its own pool: never clashes with generated code
     for f in files.file:
-        pool.Add(f)
+        pool.AddSerializedFile(f.SerializeToString())
     return tuple(message_factory.GetMessageClass(pool.FindMessageTypeByName(f"goldensignals.v1.{n}"))
                  for n in ("ServerMessage", "ClientMessage"))  # type: ignore[return-value]
 

@@ -51,14 +51,29 @@ class Schema {
     }
     for (const auto& file : set.file()) {  // protoc lists imports before their importers
       if (pool_.BuildFile(file) == nullptr) {
-        throw std::logic_error("goldensignals.proto: cannot build " + file.name());
+        throw std::logic_error("goldensignals.proto: cannot build " + std::string(file.name()));
       }
     }
+    // Wire writes map keys as strings: a schema with other keys is refused here, not misencoded.
+    const auto* file = pool_.FindFileByName("goldensignals.proto");
+    if (file == nullptr) throw std::logic_error("goldensignals.proto: not in the descriptor set");
+    for (int i = 0; i < file->message_type_count(); ++i) check_maps(file->message_type(i));
     server = prototype("goldensignals.v1.ServerMessage");
     client = prototype("goldensignals.v1.ClientMessage");
-    for (int i = 0; i < pool_.FindFileByName("goldensignals.proto")->message_type_count(); ++i) {
-      (void)factory_.GetPrototype(pool_.FindFileByName("goldensignals.proto")->message_type(i));
+    for (int i = 0; i < file->message_type_count(); ++i) {
+      (void)factory_.GetPrototype(file->message_type(i));
     }
+  }
+  static void check_maps(const gpb::Descriptor* d) {
+    for (int i = 0; i < d->field_count(); ++i) {
+      const auto* f = d->field(i);
+      if (f->is_map() &&
+          f->message_type()->map_key()->type() != gpb::FieldDescriptor::TYPE_STRING) {
+        throw std::logic_error("goldensignals.proto: " + std::string(f->full_name()) +
+                               ": only string map keys are supported");
+      }
+    }
+    for (int i = 0; i < d->nested_type_count(); ++i) check_maps(d->nested_type(i));
   }
   const gpb::Message* prototype(const std::string& name) {
     const auto* d = pool_.FindMessageTypeByName(name);
@@ -116,7 +131,7 @@ class Wire {
       const std::string at = path.empty() ? key : path + "." + key;
       const auto* f = d->FindFieldByName(key);
       if (f == nullptr) {
-        note(at, "no such field in " + d->full_name());
+        note(at, "no such field in " + std::string(d->full_name()));
         continue;
       }
       field(v, f, out, at);
@@ -260,7 +275,7 @@ class Wire {
   }
 
   bool mismatch(const json& v, const gpb::FieldDescriptor* f, const std::string& at) {
-    note(at, std::string("expected ") + f->cpp_type_name() + ", got " + v.type_name());
+    note(at, "expected " + std::string(f->cpp_type_name()) + ", got " + v.type_name());
     return false;
   }
 
@@ -275,6 +290,8 @@ class Wire {
         return true;
       case T::TYPE_FLOAT:
         if (!v.is_number()) break;
+        // Outside float's range the conversion is undefined: not a float, then.
+        if (std::fabs(v.get<double>()) > std::numeric_limits<float>::max()) break;
         fixed_float(out, v.get<float>());
         return true;
       case T::TYPE_BOOL:
@@ -496,16 +513,17 @@ std::variant<json, DecodeError> unwrap(const gpb::Message& prototype, std::strin
   gpb::Message* m = prototype.New(&arena);
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
       (!bytes.empty() && !m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))) {
-    return DecodeError{true, "the bytes are not a " + prototype.GetDescriptor()->full_name()};
+    return DecodeError{
+        true, "the bytes are not a " + std::string(prototype.GetDescriptor()->full_name())};
   }
   const auto* d = m->GetDescriptor();
   const auto* set = m->GetReflection()->GetOneofFieldDescriptor(*m, d->oneof_decl(0));
   if (set == nullptr) {
     std::string names;
     for (int i = 0; i < d->field_count(); ++i) {
-      names += (names.empty() ? "" : ", ") + d->field(i)->name();
+      names += (names.empty() ? "" : ", ") + std::string(d->field(i)->name());
     }
-    return DecodeError{false, "a " + d->full_name() + " must set one of " + names};
+    return DecodeError{false, "a " + std::string(d->full_name()) + " must set one of " + names};
   }
   const auto& body = m->GetReflection()->GetMessage(*m, set);
   if (set->name() == "unmapped") {
@@ -533,8 +551,8 @@ Encoded encode(const gpb::Message& prototype, const json& message, bool server) 
     Wire::nested(member->number(), body, out.bytes);
     return out;
   }
-  out.unmapped.push_back("type: '" + type.substr(0, 64) + "' is not a " + envelope->name() +
-                         " member");
+  out.unmapped.push_back("type: '" + type.substr(0, 64) + "' is not a " +
+                         std::string(envelope->name()) + " member");
   if (!server) return out;
   // A type this schema does not know: the whole object as JSON text, nothing lost.
   const auto* unmapped = envelope->FindFieldByName("unmapped");
