@@ -1,7 +1,8 @@
 """permessage-deflate on /ws/signals (docs/protocol.md, "Compression") over real sockets: the
 negotiation (server_no_context_takeover, the window a client asks for, off by setting), raw
 frames with RSV1 that inflate to the JSON, byte-identical for every subscriber (compressed
-once per message), small messages left alone, MessagePack too, and the websockets client with
+once per message), small messages left alone, MessagePack and Protobuf too (the same bytes
+for every client of a format), and the websockets client with
 compression="deflate" both ways."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import time
 import zlib
 from typing import Any
 
-import msgpack
+import pytest
+from goldensignals import wire
 from server_helpers import analysis, connect, run, send, served, subscribe
 
 
@@ -24,6 +26,7 @@ class DeflateClient:
     (rsv1, opcode, payload)."""
 
     def __init__(self, port: int, extensions: str | None, path: str = "/ws/signals") -> None:
+        self.fmt = "protobuf" if "format=protobuf" in path else "msgpack"  # of binary frames
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
@@ -77,7 +80,7 @@ class DeflateClient:
             if op not in (1, 2):
                 continue
             plain = inflate(payload, self.bits) if rsv1 else payload
-            msg = json.loads(plain) if op == 1 else msgpack.unpackb(plain)
+            msg = json.loads(plain) if op == 1 else wire.decode(plain, self.fmt)
             out.append((rsv1, op, payload, msg))
             if pred(msg):
                 return out
@@ -173,14 +176,27 @@ def test_compression_can_be_turned_off_and_threshold_set():
             c.close()
 
 
-def test_msgpack_frames_are_compressed_too():
+@pytest.mark.parametrize("fmt", ["msgpack", "protobuf"])
+def test_binary_frames_are_compressed_too(fmt: str) -> None:
     with served(ws_compression_threshold=16) as srv:
-        c = DeflateClient(srv.port, OFFER, path="/ws/signals?format=msgpack")
+        c = DeflateClient(srv.port, OFFER, path=f"/ws/signals?format={fmt}")
+        d = DeflateClient(srv.port, OFFER, path=f"/ws/signals?format={fmt}")
         try:
             [(rsv1, op, _, welcome)] = c.messages_until(lambda m: m.get("type") == "heartbeat")
             assert (rsv1, op) == (True, 2) and welcome["client_id"]
+            d.messages_until(lambda m: m.get("type") == "heartbeat")
+            # A room message: compressed once in this format, the same bytes for both.
+            for x in (c, d):
+                x.send_json({"type": "subscribe", "symbol": "AAPL"})
+                x.messages_until(lambda m: m.get("type") == "subscribe")
+            c.send_json({"type": "analyze", "symbol": "AAPL"})
+            frames = [x.messages_until(lambda m: m.get("type") == "signal_update")[-1]
+                      for x in (c, d)]
+            assert frames[0][:3] == frames[1][:3] and frames[0][0] and frames[0][1] == 2
+            assert frames[0][3]["data"]["action"] == "BUY"
         finally:
             c.close()
+            d.close()
 
 
 def test_websockets_client_with_deflate_both_ways():
