@@ -261,33 +261,43 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
     lengths: list[int] = []
     buys = 0
     for sym, d in bars.symbols.items():
-        ret = np.zeros(len(d["ts"]))
-        pos = np.zeros(len(d["ts"]), bool)
+        n = len(d["ts"])
         t = trades[trades["symbol"] == sym].sort_values("entry_ts_ms", kind="stable")
-        entries = np.searchsorted(d["ts"], t["entry_ts_ms"].to_numpy(np.int64)).tolist()
-        exits = np.searchsorted(d["ts"], t["exit_ts_ms"].to_numpy(np.int64)).tolist()
+        entries = np.searchsorted(d["ts"], t["entry_ts_ms"].to_numpy(np.int64))
+        exits = np.searchsorted(d["ts"], t["exit_ts_ms"].to_numpy(np.int64))
+        # Which trades are taken is sequential; the returns of those taken, which never
+        # overlap, are then written for all of them at once.
+        keep = []
         last_exit = -1
-        for e, x, entry, exit_, side in zip(entries, exits, t["entry_price"].tolist(),
-                                            t["exit_price"].tolist(), t["side"].tolist()):
-            if e <= last_exit or e >= len(ret):
+        for i, (e_, x_) in enumerate(zip(entries.tolist(), exits.tolist())):
+            if e_ <= last_exit or e_ >= n:
                 continue
-            taken += 1
-            counts[sym] = counts.get(sym, 0) + 1
-            lengths.append(x - e + 1)
-            buys += side > 0
-            if x == e:
-                ret[e] += side * (exit_ / entry - 1.0)
-            else:
-                ret[e] += side * (d["close"][e] / entry - 1.0)
-                ret[e + 1:x] += side * d["cc"][e + 1:x]
-                ret[x] += side * (exit_ / d["close"][x - 1] - 1.0)
-            ret[e] -= cost
-            ret[x] -= cost
-            pos[e:x + 1] = True
-            last_exit = x
+            keep.append(i)
+            last_exit = x_
+        e, x = entries[keep], exits[keep]
+        side = t["side"].to_numpy(float)[keep]
+        entry = t["entry_price"].to_numpy(float)[keep]
+        exit_ = t["exit_price"].to_numpy(float)[keep]
+        # Bars strictly inside a trade earn its side x close-to-close (+ 0.0: no -0.0 outside).
+        inside = x > e + 1
+        step = np.zeros(n + 1)
+        step[e[inside] + 1] = side[inside]
+        step[x[inside]] -= side[inside]
+        ret = np.cumsum(step)[:n] * d["cc"] + 0.0
+        same = x == e
+        ret[e[same]] = side[same] * (exit_[same] / entry[same] - 1.0) - cost - cost
+        apart = ~same
+        ea, xa, sa = e[apart], x[apart], side[apart]
+        ret[ea] = sa * (d["close"][ea] / entry[apart] - 1.0) - cost
+        ret[xa] = sa * (exit_[apart] / d["close"][xa - 1] - 1.0) - cost
+        if len(keep):
+            counts[sym] = len(keep)
+        taken += len(keep)
+        lengths += (x - e + 1).tolist()
+        buys += int((side > 0).sum())
         per_symbol[sym] = ret
-        in_pos += int(pos.sum())
-        n_bars += len(ret)
+        in_pos += int((x - e + 1).sum())
+        n_bars += n
     return bars.panel(per_symbol), {
         "trades": taken, "exposure": in_pos / n_bars if n_bars else 0.0, "per_symbol": counts,
         "lengths": np.asarray(lengths, int), "buy_share": buys / taken if taken else 0.5}
@@ -314,14 +324,15 @@ def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, ba
             starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
             ends = starts + lens - 1
             sides = np.where(rng.random(k) < buy_share, 1.0, -1.0)
+            # starts are distinct, and so are ends: plain indexing adds as np.add.at would.
             step = np.zeros(n + 1)
-            np.add.at(step, starts, sides)
-            np.add.at(step, ends + 1, -sides)
+            step[starts] += sides
+            step[ends + 1] -= sides
             pos = np.cumsum(step)[:n]
             ret = pos * d["cc"]
             ret[starts] = sides * d["oc"][starts]
-            np.add.at(ret, starts, -cost)
-            np.add.at(ret, ends, -cost)
+            ret[starts] -= cost
+            ret[ends] -= cost
         per_symbol[sym] = ret
     return bars.panel(per_symbol)
 
