@@ -397,6 +397,18 @@ def test_sharpe_and_sortino_by_hand() -> None:
         assert math.isnan(value)
 
 
+def test_sharpe_of_many_rows_is_sharpe_of_each_bit_for_bit(sp500: np.ndarray) -> None:
+    # The backtest's random baseline takes 200 draws' Sharpe ratios in one pass.
+    rng = np.random.default_rng(7)
+    rows = np.vstack([sp500, sp500 * 1e-290, sp500 * 1e290, np.zeros_like(sp500),
+                      np.full_like(sp500, 0.01), rng.normal(0.0, 0.02, (20, len(sp500)))])
+    got = metrics._sharpe_rows(rows, 252)
+    want = np.array([metrics.sharpe(r, 252) for r in rows])
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.isnan(got[3]) and np.isnan(got[4]) and np.isfinite(got[0])
+    assert np.isnan(metrics._sharpe_rows(rows[:, :1], 252)).all()
+
+
 def test_sharpe_t() -> None:
     rng = np.random.default_rng(40)
     r = 0.0005 + 0.01 * rng.standard_normal(500)

@@ -240,14 +240,16 @@ class _Bars:
         self.times = np.unique(np.concatenate([d["ts"] for d in self.symbols.values()]))
 
     def panel(self, per_symbol: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Equal-weight portfolio of per-symbol per-bar returns, on the union of bar times."""
+        """Equal-weight portfolio of per-symbol per-bar returns, on the union of bar times
+        (the last axis; rows of 2-D arrays are portfolios of their own)."""
         if len(self.symbols) == 1 and len(per_symbol) == 1:
             return next(iter(per_symbol.values()))  # one symbol: its bars are the times
-        acc = np.zeros(len(self.times))
+        first = next(iter(per_symbol.values()))
+        acc = np.zeros((*first.shape[:-1], len(self.times)))
         cnt = np.zeros(len(self.times))
         for sym, r in per_symbol.items():
             idx = np.searchsorted(self.times, self.symbols[sym]["ts"])
-            acc[idx] += r
+            acc[..., idx] += r
             cnt[idx] += 1
         return np.divide(acc, cnt, out=np.zeros_like(acc), where=cnt > 0)
 
@@ -304,16 +306,22 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
 
 
 def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, bars: _Bars,
-                   cost: float, rng: np.random.Generator, buy_share: float = 0.5) -> np.ndarray:
-    """One draw of random signals like the trades a strategy took: the same number per
-    symbol, holding lengths drawn from theirs, the same share of BUYs; random
-    non-overlapping entries at the open, held to the end of the drawn length."""
+                   cost: float, rng: np.random.Generator, buy_share: float = 0.5,
+                   draws: int = 1) -> np.ndarray:
+    """``draws`` draws (rows) of random signals like the trades a strategy took: the same
+    number per symbol, holding lengths drawn from theirs, the same share of BUYs; random
+    non-overlapping entries at the open, held to the end of the drawn length. The generator
+    is asked draw after draw, symbol after symbol; the arrays are filled for all at once."""
     per_symbol: dict[str, np.ndarray] = {}
     for sym, d in bars.symbols.items():
-        n = len(d["ts"])
-        k = int(trades_per_symbol.get(sym, 0))
-        ret = np.zeros(n)
-        if k > 0 and len(lengths):
+        per_symbol[sym] = np.zeros((draws, len(d["ts"])))
+    trades = []  # (row, symbol, starts, ends, sides)
+    for i in range(draws):
+        for sym, d in bars.symbols.items():
+            n = len(d["ts"])
+            k = int(trades_per_symbol.get(sym, 0))
+            if k <= 0 or not len(lengths):
+                continue
             lens = rng.choice(lengths, size=k)
             free = n - int(lens.sum())
             if free < 0:
@@ -322,18 +330,21 @@ def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, ba
                 free = n - int(lens.sum())
             slots = np.sort(rng.choice(free + k, size=k, replace=False))
             starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
-            ends = starts + lens - 1
-            sides = np.where(rng.random(k) < buy_share, 1.0, -1.0)
-            # starts are distinct, and so are ends: plain indexing adds as np.add.at would.
-            step = np.zeros(n + 1)
-            step[starts] += sides
-            step[ends + 1] -= sides
-            pos = np.cumsum(step)[:n]
-            ret = pos * d["cc"]
-            ret[starts] = sides * d["oc"][starts]
-            ret[starts] -= cost
-            ret[ends] -= cost
-        per_symbol[sym] = ret
+            trades.append((i, sym, starts, starts + lens - 1,
+                           np.where(rng.random(k) < buy_share, 1.0, -1.0)))
+    steps = {sym: np.zeros((draws, len(d["ts"]) + 1)) for sym, d in bars.symbols.items()}
+    for i, sym, starts, ends, sides in trades:
+        # starts are distinct, and so are ends: plain indexing adds as np.add.at would.
+        steps[sym][i, starts] += sides
+        steps[sym][i, ends + 1] -= sides
+    for sym, d in bars.symbols.items():
+        if any(t[1] == sym for t in trades):
+            per_symbol[sym] = np.cumsum(steps[sym], axis=1)[:, :-1] * d["cc"]
+    for i, sym, starts, ends, sides in trades:
+        ret = per_symbol[sym][i]
+        ret[starts] = sides * bars.symbols[sym]["oc"][starts]
+        ret[starts] -= cost
+        ret[ends] -= cost
     return bars.panel(per_symbol)
 
 
@@ -410,9 +421,8 @@ def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, 
     }
     if random_draws > 0 and info["trades"] > 0:
         rng = np.random.default_rng(seed)
-        sh = np.array([m.sharpe(random_returns(info["per_symbol"], info["lengths"], bars, cost,
-                                               rng, info["buy_share"]), ppy)
-                       for _ in range(random_draws)])
+        sh = m._sharpe_rows(random_returns(info["per_symbol"], info["lengths"], bars, cost, rng,
+                                           info["buy_share"], random_draws), ppy)
         sh = sh[np.isfinite(sh)]
         if len(sh):
             out["random_sharpe_mean"] = float(sh.mean())

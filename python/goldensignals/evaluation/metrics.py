@@ -554,6 +554,21 @@ def sharpe(returns: npt.ArrayLike, periods_per_year: float) -> float:
     return float(r.mean() / r.std(ddof=1) * math.sqrt(ppy))
 
 
+def _sharpe_rows(returns: FloatArray, periods_per_year: float) -> FloatArray:
+    """:func:`sharpe` of each row of a 2-D array of finite returns, bit for bit, in one pass
+    (the backtest's random draws): each row scaled by its own power of two, then the same
+    reductions along the rows."""
+    ppy = _periods("sharpe", periods_per_year)
+    out = np.full(returns.shape[0], _NAN)
+    if returns.shape[1] < 2:
+        return out
+    ok = returns.max(axis=1) != returns.min(axis=1)
+    k = np.frexp(np.max(np.abs(returns[ok]), axis=1))[1]
+    r = np.ldexp(returns[ok], -k[:, None])
+    out[ok] = r.mean(axis=1) / r.std(axis=1, ddof=1) * math.sqrt(ppy)
+    return out
+
+
 def sortino(returns: npt.ArrayLike, periods_per_year: float) -> float:
     """Annualized Sortino ratio ``mean / sqrt(mean(min(r, 0)^2)) * sqrt(periods_per_year)``.
 
