@@ -332,19 +332,24 @@ def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, ba
             starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
             trades.append((i, sym, starts, starts + lens - 1,
                            np.where(rng.random(k) < buy_share, 1.0, -1.0)))
-    steps = {sym: np.zeros((draws, len(d["ts"]) + 1)) for sym, d in bars.symbols.items()}
-    for i, sym, starts, ends, sides in trades:
-        # starts are distinct, and so are ends: plain indexing adds as np.add.at would.
-        steps[sym][i, starts] += sides
-        steps[sym][i, ends + 1] -= sides
     for sym, d in bars.symbols.items():
-        if any(t[1] == sym for t in trades):
-            per_symbol[sym] = np.cumsum(steps[sym], axis=1)[:, :-1] * d["cc"]
-    for i, sym, starts, ends, sides in trades:
-        ret = per_symbol[sym][i]
-        ret[starts] = sides * bars.symbols[sym]["oc"][starts]
-        ret[starts] -= cost
-        ret[ends] -= cost
+        got = [t for t in trades if t[1] == sym]
+        if not got:
+            continue
+        row = np.concatenate([np.full(len(t[2]), t[0]) for t in got])
+        starts = np.concatenate([t[2] for t in got])
+        ends = np.concatenate([t[3] for t in got])
+        sides = np.concatenate([t[4] for t in got])
+        # Within a row starts are distinct, and so are ends: plain indexing adds as
+        # np.add.at would.
+        step = np.zeros((draws, len(d["ts"]) + 1))
+        step[row, starts] += sides
+        step[row, ends + 1] -= sides
+        ret = np.cumsum(step, axis=1)[:, :-1] * d["cc"]
+        ret[row, starts] = sides * d["oc"][starts]
+        ret[row, starts] -= cost
+        ret[row, ends] -= cost
+        per_symbol[sym] = ret
     return bars.panel(per_symbol)
 
 
