@@ -30,9 +30,9 @@ using Cpp = gpb::FieldDescriptor::CppType;
 
 std::atomic<std::uint64_t> g_unmapped{0};
 
-// The schema in a pool of its own, and a factory of dynamic messages over it. Both are
-// thread-safe once built (DynamicMessageFactory::GetPrototype locks; prototypes are fetched
-// here, up front).
+// The schema in a pool of its own, and a factory of dynamic messages over it (for reading
+// frames; Wire writes from the descriptors alone). Both are thread-safe once built:
+// DynamicMessageFactory::GetPrototype locks.
 class Schema {
  public:
   static const Schema& get() {
@@ -60,9 +60,6 @@ class Schema {
     for (int i = 0; i < file->message_type_count(); ++i) check_maps(file->message_type(i));
     server = prototype("goldensignals.v1.ServerMessage");
     client = prototype("goldensignals.v1.ClientMessage");
-    for (int i = 0; i < file->message_type_count(); ++i) {
-      (void)factory_.GetPrototype(file->message_type(i));
-    }
   }
   static void check_maps(const gpb::Descriptor* d) {
     for (int i = 0; i < d->field_count(); ++i) {
@@ -115,6 +112,22 @@ std::optional<T> integer(const json& v) {
   return std::nullopt;
 }
 
+// Where a value sits in a message ("data.agents_consensus.faulty_agents[2]"), kept as a chain
+// of views and made into text only when something there does not fit.
+struct Path {
+  static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+  const Path* parent = nullptr;  // nullptr: the message itself
+  std::string_view key;
+  std::size_t index = kNoIndex;  // an element of a repeated field
+
+  [[nodiscard]] std::string str() const {
+    if (parent == nullptr) return {};
+    std::string s = parent->str();
+    if (index != kNoIndex) return s + "[" + std::to_string(index) + "]";
+    return s.empty() ? std::string(key) : s + "." + std::string(key);
+  }
+};
+
 // Protobuf's wire format written straight from JSON, guided by the schema's descriptors (no
 // message objects: one pass, a buffer per nested message). What does not fit is noted, never
 // guessed. Fields go out in the JSON object's key order, which parsers accept (fields may come
@@ -124,11 +137,11 @@ class Wire {
   explicit Wire(std::vector<std::string>& unmapped) : unmapped_(unmapped) {}
 
   // j's keys (but skip) as the fields of message type d, appended to out.
-  void object(const json& j, const gpb::Descriptor* d, std::string& out, const std::string& path,
+  void object(const json& j, const gpb::Descriptor* d, std::string& out, const Path& path,
               std::string_view skip = {}) {
     for (const auto& [key, v] : j.items()) {
       if (v.is_null() || (!skip.empty() && key == skip)) continue;  // null: an unset field
-      const std::string at = path.empty() ? key : path + "." + key;
+      const Path at{&path, key};
       const auto* f = d->FindFieldByName(key);
       if (f == nullptr) {
         note(at, "no such field in " + std::string(d->full_name()));
@@ -175,10 +188,9 @@ class Wire {
     fixed(o, bits, 4);
   }
 
-  void note(const std::string& at, const std::string& why) { unmapped_.push_back(at + ": " + why); }
+  void note(const Path& at, const std::string& why) { unmapped_.push_back(at.str() + ": " + why); }
 
-  void field(const json& v, const gpb::FieldDescriptor* f, std::string& out,
-             const std::string& at) {
+  void field(const json& v, const gpb::FieldDescriptor* f, std::string& out, const Path& at) {
     if (f->is_map()) {
       if (!v.is_object()) return note(at, "expected an object");
       const auto* value = f->message_type()->map_value();
@@ -189,7 +201,7 @@ class Wire {
         tag(entry, 1, kLen);
         varint(entry, k.size());
         entry.append(k);
-        if (put(x, value, entry, at + "." + k, true)) nested(f->number(), entry, out);
+        if (put(x, value, entry, Path{&at, k}, true)) nested(f->number(), entry, out);
       }
       return;
     }
@@ -198,13 +210,13 @@ class Wire {
       if (f->is_packed()) {  // numbers: one length-delimited run of values without tags
         std::string run;
         for (std::size_t i = 0; i < v.size(); ++i) {
-          scalar(v[i], f, run, at + "[" + std::to_string(i) + "]");
+          scalar(v[i], f, run, Path{&at, {}, i});
         }
         if (!run.empty()) nested(f->number(), run, out);
         return;
       }
       for (std::size_t i = 0; i < v.size(); ++i) {
-        put(v[i], f, out, at + "[" + std::to_string(i) + "]", true);
+        put(v[i], f, out, Path{&at, {}, i}, true);
       }
       return;
     }
@@ -213,7 +225,7 @@ class Wire {
 
   // One value of f with its tag; `always`: even a proto3 default (a field with presence, a
   // repeated element, a map value). False when it did not fit (noted).
-  bool put(const json& v, const gpb::FieldDescriptor* f, std::string& out, const std::string& at,
+  bool put(const json& v, const gpb::FieldDescriptor* f, std::string& out, const Path& at,
            bool always) {
     using T = gpb::FieldDescriptor::Type;
     if (f->type() == T::TYPE_MESSAGE) {
@@ -274,14 +286,13 @@ class Wire {
     return std::all_of(encoded.begin(), encoded.end(), [](char c) { return c == 0; });
   }
 
-  bool mismatch(const json& v, const gpb::FieldDescriptor* f, const std::string& at) {
+  bool mismatch(const json& v, const gpb::FieldDescriptor* f, const Path& at) {
     note(at, "expected " + std::string(f->cpp_type_name()) + ", got " + v.type_name());
     return false;
   }
 
   // A number, bool or enum of f's type, without tag.
-  bool scalar(const json& v, const gpb::FieldDescriptor* f, std::string& out,
-              const std::string& at) {
+  bool scalar(const json& v, const gpb::FieldDescriptor* f, std::string& out, const Path& at) {
     using T = gpb::FieldDescriptor::Type;
     switch (f->type()) {
       case T::TYPE_DOUBLE:
@@ -547,7 +558,7 @@ Encoded encode(const gpb::Message& prototype, const json& message, bool server) 
   const auto* member = envelope->FindFieldByName(type);
   if (member != nullptr && member->containing_oneof() != nullptr && type != "unmapped") {
     std::string body;
-    Wire(out.unmapped).object(message, member->message_type(), body, "", "type");
+    Wire(out.unmapped).object(message, member->message_type(), body, Path{}, "type");
     Wire::nested(member->number(), body, out.bytes);
     return out;
   }
@@ -559,7 +570,7 @@ Encoded encode(const gpb::Message& prototype, const json& message, bool server) 
   const json u = {{"type", type},
                   {"json", message.dump(-1, ' ', false, json::error_handler_t::replace)}};
   std::string body;
-  Wire(out.unmapped).object(u, unmapped->message_type(), body, "");
+  Wire(out.unmapped).object(u, unmapped->message_type(), body, Path{});
   Wire::nested(unmapped->number(), body, out.bytes);
   return out;
 }
