@@ -315,7 +315,8 @@ def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, ba
     per_symbol: dict[str, np.ndarray] = {}
     for sym, d in bars.symbols.items():
         per_symbol[sym] = np.zeros((draws, len(d["ts"])))
-    trades = []  # (row, symbol, starts, ends, sides)
+    trades: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {
+        sym: [] for sym in bars.symbols}  # per symbol: (row, starts, ends, sides)
     for i in range(draws):
         for sym, d in bars.symbols.items():
             n = len(d["ts"])
@@ -330,16 +331,14 @@ def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, ba
                 free = n - int(lens.sum())
             slots = np.sort(rng.choice(free + k, size=k, replace=False))
             starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
-            trades.append((i, sym, starts, starts + lens - 1,
-                           np.where(rng.random(k) < buy_share, 1.0, -1.0)))
+            trades[sym].append((i, starts, starts + lens - 1,
+                                np.where(rng.random(k) < buy_share, 1.0, -1.0)))
     for sym, d in bars.symbols.items():
-        got = [t for t in trades if t[1] == sym]
+        got = trades[sym]
         if not got:
             continue
-        row = np.concatenate([np.full(len(t[2]), t[0]) for t in got])
-        starts = np.concatenate([t[2] for t in got])
-        ends = np.concatenate([t[3] for t in got])
-        sides = np.concatenate([t[4] for t in got])
+        row = np.concatenate([np.full(len(t[1]), t[0]) for t in got])
+        starts, ends, sides = (np.concatenate([t[j] for t in got]) for j in (1, 2, 3))
         # Within a row starts are distinct, and so are ends: plain indexing adds as
         # np.add.at would.
         step = np.zeros((draws, len(d["ts"]) + 1))

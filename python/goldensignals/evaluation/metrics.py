@@ -545,19 +545,14 @@ def sharpe(returns: npt.ArrayLike, periods_per_year: float) -> float:
 
     NaN when n < 2 or the returns are all equal.
     """
-    fn = "sharpe"
-    r = _array(fn, "returns", returns)
-    ppy = _periods(fn, periods_per_year)
-    if r.shape[0] < 2 or _is_constant(r):
-        return _NAN
-    r = _unit(r)  # the ratio is scale invariant
-    return float(r.mean() / r.std(ddof=1) * math.sqrt(ppy))
+    r = _array("sharpe", "returns", returns)
+    return float(_sharpe_rows(r[None, :], periods_per_year)[0])
 
 
 def _sharpe_rows(returns: FloatArray, periods_per_year: float) -> FloatArray:
-    """:func:`sharpe` of each row of a 2-D array of finite returns, bit for bit, in one pass
-    (the backtest's random draws): each row scaled by its own power of two, then the same
-    reductions along the rows."""
+    """:func:`sharpe` of each row of a 2-D array of finite returns in one pass (the backtest's
+    random draws; sharpe() is its one-row case): each row scaled by its own power of two (the
+    ratio is scale invariant), then mean / std along the rows."""
     ppy = _periods("sharpe", periods_per_year)
     out = np.full(returns.shape[0], _NAN)
     if returns.shape[1] < 2:
