@@ -21,12 +21,20 @@ std::string_view to_string(SendStatus s) noexcept {
   return "?";
 }
 
+namespace {
+
+// Our own JSON text as an object: parsing cannot fail; if it ever did, an empty map beats a
+// crash.
+nlohmann::json object_of(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+}  // namespace
+
 const std::string& Message::msgpack() const {
   std::call_once(msgpack_once_, [this] {
-    // Our own JSON text: parsing cannot fail; if it ever did, an empty map beats a crash.
-    auto j = nlohmann::json::parse(*json_, nullptr, false);
-    if (j.is_discarded()) j = nlohmann::json::object();
-    std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(j);
+    std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(object_of(*json_));
     msgpack_.assign(bytes.begin(), bytes.end());
     binary_header_.set(0x2, msgpack_.size());
   });
@@ -35,9 +43,7 @@ const std::string& Message::msgpack() const {
 
 const std::string& Message::protobuf() const {
   std::call_once(protobuf_once_, [this] {
-    auto j = nlohmann::json::parse(*json_, nullptr, false);
-    if (j.is_discarded()) j = nlohmann::json::object();
-    protobuf_ = pb::encode_server(j).bytes;  // what does not fit is counted there
+    protobuf_ = pb::encode_server(object_of(*json_)).bytes;  // what does not fit is counted there
     protobuf_header_.set(0x2, protobuf_.size());
   });
   return protobuf_;
