@@ -72,27 +72,36 @@ class Node:
     def __init__(self, name: str, redis_url: str, tmp: Path, *, lease: float = 1.0,
                  interval: float = 0.05, extra: tuple[str, ...] = ()) -> None:
         self.name = name
-        self.log = (tmp / f"{name}.log").open("w+")
-        self.proc = subprocess.Popen(
-            [str(SERVER), "--port", "0", "--symbols", ",".join(SYMBOLS), "--interval",
-             str(interval), "--redis-url", redis_url, "--node-id", name, "--redis-lease",
-             str(lease), "--db", str(tmp / f"{name}.db"), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, text=True)
-        self.port = eventually(self._port, 30, f"{name} to listen")
+        self.log = tmp / f"{name}.log"
+        # Opened for appending and kept by the child alone: the child's writes always land at
+        # the end. (A descriptor shared with a reader that seeks shares the offset, and a line
+        # written just after the reader's seek overwrites the start of the log.)
+        with self.log.open("a") as log:
+            self.proc = subprocess.Popen(
+                [str(SERVER), "--port", "0", "--symbols", ",".join(SYMBOLS), "--interval",
+                 str(interval), "--redis-url", redis_url, "--node-id", name, "--redis-lease",
+                 str(lease), "--db", str(tmp / f"{name}.db"), *extra],
+                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.port = eventually(self._port, 30, f"{name} to listen")
+        except AssertionError as e:
+            self.stop()
+            raise AssertionError(f"{e}; its log:\n{self.output()[-3000:]}") from None
+        except BaseException:
+            self.stop()
+            raise
         self.http = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}/ws/signals"
 
     def _port(self) -> int | None:
-        self.log.seek(0)
-        m = re.search(r"on http://127\.0\.0\.1:(\d+)/", self.log.read())
+        m = re.search(r"on http://127\.0\.0\.1:(\d+)/", self.output())
         if m:
             return int(m.group(1))
         assert self.proc.poll() is None, f"{self.name} exited: {self.output()}"
         return None
 
     def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        return self.log.read_text(errors="replace")
 
     def get(self, path: str) -> tuple[int, Any]:
         try:
@@ -116,7 +125,6 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        self.log.close()
 
 
 @contextlib.contextmanager

@@ -173,7 +173,7 @@ def test_since_older_than_the_stream_comes_from_the_nodes_own_history(tmp_path: 
         conf = [m for m in back.other if m.get("type") == "subscribe"]
         assert conf and conf[0]["recovered"] is True
         # A node that joined after `early` has neither: never a partial recovery.
-        late = Node("c", redis.url, Path(nodes["a"].log.name).parent, lease=LEASE)
+        late = Node("c", redis.url, nodes["a"].log.parent, lease=LEASE)
         try:
             eventually(lambda: len(late.cluster()["nodes"]) == 3, 10, "c to join")
             probe = Watcher(late, "AAPL", since=early[-1])
