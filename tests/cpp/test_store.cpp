@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -110,11 +111,12 @@ void append_signals(SignalStore& st, int from, int to) {
 }
 
 // Rows in the file, read with a plain connection of our own.
-std::int64_t count_rows(const std::string& path, const std::string& where = "1") {
+std::int64_t count_rows(const std::string& path, const std::string& where = "1",
+                        const std::string& table = "messages") {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
-  const std::string q = "SELECT count(*) FROM messages WHERE " + where;
+  const std::string q = "SELECT count(*) FROM " + table + " WHERE " + where;
   EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK);
   std::int64_t n = -1;
   if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
@@ -236,6 +238,40 @@ TEST(SignalStore, KeepsEachSubjectsStateAcrossAReopen) {
   EXPECT_EQ(st.kept("alice", "alert").size(), 2u);
   EXPECT_EQ(st.kept("alice", "portfolio"), (Kept{{"a", R"({"p":1})"}}));
   EXPECT_EQ(rec.seqs("AAPL").size(), 3u);
+}
+
+// A client that reconnects at once must find what it just kept, written or not: kept() lays
+// the keeps still queued over the file (CI once saw a reconnect beat the commit).
+TEST(SignalStore, WhatWasJustKeptIsFoundBeforeItIsWritten) {
+  TempDir dir;
+  Recorder rec;
+  using Kept = std::vector<std::pair<std::string, std::string>>;
+  SignalStore st(opts(dir.file("k.db")), rec.publish(), rec.notify());
+  st.keep("alice", "portfolio", "old", R"({"v":0})");
+  st.keep("alice", "portfolio", "gone", R"({"v":0})");
+  st.flush();
+  // The writer's thread is held inside a step, so nothing queued after it is written.
+  std::promise<void> entered, release;
+  auto go = release.get_future().share();
+  st.mark([&entered, go] {
+    entered.set_value();
+    go.wait();
+  });
+  entered.get_future().wait();
+  st.keep("alice", "portfolio", "new", R"({"v":1})");
+  st.keep("alice", "portfolio", "old", R"({"v":2})");   // replaced
+  st.keep("alice", "portfolio", "gone", std::nullopt);  // deleted
+  st.keep("alice", "alert", "new", R"({"a":1})");       // another kind
+  st.keep("bob", "portfolio", "new", R"({"b":1})");     // another subject
+  const Kept want{{"new", R"({"v":1})"}, {"old", R"({"v":2})"}};
+  EXPECT_EQ(st.kept("alice", "portfolio"), want);
+  EXPECT_EQ(st.kept("alice", "alert"), (Kept{{"new", R"({"a":1})"}}));
+  EXPECT_EQ(st.kept("bob", "portfolio"), (Kept{{"new", R"({"b":1})"}}));
+  EXPECT_EQ(st.kept("carol", "portfolio"), Kept{});
+  release.set_value();
+  st.flush();
+  EXPECT_EQ(st.kept("alice", "portfolio"), want);  // now from the file alone
+  EXPECT_EQ(count_rows(dir.file("k.db"), "1", "kept"), 4);
 }
 
 TEST(SignalStore, PricesAreStoredOnlyWhenAsked) {

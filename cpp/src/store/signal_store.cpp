@@ -402,9 +402,38 @@ void SignalStore::keep(const std::string& subject, const std::string& kind, cons
                        std::optional<std::string> body) {
   {
     std::lock_guard lk(mu_);
-    queue_.emplace_back(Keep{subject, kind, id, std::move(body)});
+    const auto version = ++keep_version_;
+    unkept_[KeepKey{subject, kind, id}] = Unkept{body, version};
+    queue_.emplace_back(Keep{subject, kind, id, std::move(body), version});
   }
   not_empty_.notify_one();
+}
+
+std::vector<std::pair<std::string, std::string>> SignalStore::kept(const std::string& subject,
+                                                                   const std::string& kind) const {
+  // The unwritten keeps first, then the file: one written in between is in the file and
+  // still in the copy, with the same body.
+  std::vector<std::pair<std::string, std::optional<std::string>>> unwritten;
+  {
+    std::lock_guard lk(mu_);
+    for (auto it = unkept_.lower_bound(KeepKey{subject, kind, {}});
+         it != unkept_.end() && std::get<0>(it->first) == subject && std::get<1>(it->first) == kind;
+         ++it) {
+      unwritten.emplace_back(std::get<2>(it->first), it->second.body);
+    }
+  }
+  auto rows = reads_.kept(subject, kind);
+  if (unwritten.empty()) return rows;
+  std::map<std::string, std::string> by_id(std::make_move_iterator(rows.begin()),
+                                           std::make_move_iterator(rows.end()));
+  for (auto& [id, body] : unwritten) {
+    if (body) {
+      by_id[id] = std::move(*body);
+    } else {
+      by_id.erase(id);
+    }
+  }
+  return {std::make_move_iterator(by_id.begin()), std::make_move_iterator(by_id.end())};
 }
 
 void SignalStore::mark(std::function<void()> step) {
@@ -553,6 +582,13 @@ void SignalStore::process(std::vector<Item>& batch) {
     }
   }
   hand_to_express(batch);
+  if (!keeps.empty()) {  // written, or lost with a degraded file: no longer laid over it
+    std::lock_guard lk(mu_);
+    for (const auto* kp : keeps) {
+      const auto it = unkept_.find(KeepKey{kp->subject, kp->kind, kp->id});
+      if (it != unkept_.end() && it->second.version == kp->version) unkept_.erase(it);
+    }
+  }
   for (auto& b : barriers) b->set_value();
 }
 

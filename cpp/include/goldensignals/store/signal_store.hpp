@@ -12,12 +12,14 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -114,11 +116,11 @@ class SignalStore final : public Journal {
   // Never waits. Thread-safe.
   void keep(const std::string& subject, const std::string& kind, const std::string& id,
             std::optional<std::string> body);
-  // What `subject` keeps of `kind`: (id, body) pairs by id. Throws gs::Error when unreadable.
+  // What `subject` keeps of `kind`: (id, body) pairs by id, keeps not yet committed
+  // included (a client back at once finds what it just kept). Throws gs::Error when the
+  // file is unreadable.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> kept(
-      const std::string& subject, const std::string& kind) const {
-    return reads_.kept(subject, kind);
-  }
+      const std::string& subject, const std::string& kind) const;
   // Hands `step` over after everything queued so far (a cluster's recovery answer, placed
   // between two publications of its symbol). Thread-safe.
   void mark(std::function<void()> step);
@@ -177,6 +179,12 @@ class SignalStore final : public Journal {
   struct Keep {
     std::string subject, kind, id;
     std::optional<std::string> body;
+    std::uint64_t version = 0;  // its entry in unkept_
+  };
+  using KeepKey = std::tuple<std::string, std::string, std::string>;  // subject, kind, id
+  struct Unkept {
+    std::optional<std::string> body;
+    std::uint64_t version = 0;
   };
   using Item = std::variant<Append, Recover, Barrier, Reserve, Relayed, Mark, Keep>;
   // A symbol the writer handed to the express route (nothing of it queued): the last seq
@@ -224,6 +232,10 @@ class SignalStore final : public Journal {
   mutable std::mutex mu_;  // the queue and flags below; never held across I/O
   std::condition_variable not_empty_, not_full_;
   std::deque<Item> queue_;  // at most queue_size appends (recover and barrier items are few)
+  // The newest keep of each key queued or in a batch not yet written (erased once written,
+  // or lost to a degraded file): what kept() lays over the file.
+  std::map<KeepKey, Unkept> unkept_;
+  std::uint64_t keep_version_ = 0;
   std::size_t queued_appends_ = 0;
   std::size_t queued_flushes_ = 0;  // a flush() waiting: the next commit does not wait
   bool stopping_ = false;
