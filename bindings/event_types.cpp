@@ -34,7 +34,8 @@ void bind_event_types(py::module_& m) {
                              [](const AgentUpdate& u) { return std::string(to_string(u.signal)); })
       .def_readonly("confidence", &AgentUpdate::confidence)
       .def_readonly("latency_ms", &AgentUpdate::latency_ms)
-      .def_readonly("reasoning", &AgentUpdate::reasoning)
+      .def_property_readonly("reasoning",
+                             [](const AgentUpdate& u) { return u.reasoning.lines(); })
       .def_property_readonly("timestamp", [](const AgentUpdate& u) { return iso8601_ms(u.ts_ms); })
       .def("to_dict", [](const AgentUpdate& u) { return to_py(agent_update_json(u)); })
       .def("__repr__", [](const AgentUpdate& u) {

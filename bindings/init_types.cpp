@@ -38,10 +38,9 @@ Raises InvalidArgumentError (a ValueError) for anything else.)doc")
       .def_readonly("confidence", &Vote::confidence)
       .def_property_readonly("reasoning",
                              [](const Vote& v) {
-                               py::tuple t(v.reasoning.size());
-                               for (std::size_t i = 0; i < v.reasoning.size(); ++i) {
-                                 t[i] = v.reasoning[i];
-                               }
+                               const auto& lines = v.reasoning.lines();  // written now if later
+                               py::tuple t(lines.size());
+                               for (std::size_t i = 0; i < lines.size(); ++i) t[i] = lines[i];
                                return t;
                              })
       .def_readonly("target_price", &Vote::target_price)
@@ -61,7 +60,7 @@ Raises InvalidArgumentError (a ValueError) for anything else.)doc")
       .def("__repr__", [](const Vote& v) {
         std::string r = "Vote('" + std::string(to_string(v.action)) + "', " + fmt_num(v.confidence);
         if (!v.reasoning.empty())
-          r += ", reasoning=" + py::repr(py::cast(v.reasoning)).cast<std::string>();
+          r += ", reasoning=" + py::repr(py::cast(v.reasoning.lines())).cast<std::string>();
         if (v.target_price) r += ", target_price=" + fmt_num(*v.target_price);
         if (v.stop_loss) r += ", stop_loss=" + fmt_num(*v.stop_loss);
         return r + ")";

@@ -182,7 +182,7 @@ py::tuple builtin_agent_votes(const Column& o, const Column& h, const Column& l,
     for (py::ssize_t j = 0; j < k; ++j) {
       const auto& vote = kept[static_cast<std::size_t>(i * k + j)];
       row[static_cast<std::size_t>(j)] =
-          vote ? py::object(py::tuple(py::cast(vote->reasoning))) : py::object(py::none());
+          vote ? py::object(py::tuple(py::cast(vote->reasoning.lines()))) : py::object(py::none());
     }
     reasoning[static_cast<std::size_t>(i)] = row;
   }

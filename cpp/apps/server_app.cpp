@@ -27,6 +27,7 @@ class LogSink final : public RuntimeSink {
  public:
   void on_agent_update(const AgentUpdate& u) override {
     if (u.signal == AgentSignal::Processing || u.signal == AgentSignal::Analyzing) return;
+    if (!spdlog::should_log(spdlog::level::debug)) return;  // leaves the reasoning unwritten
     spdlog::debug("{} {} {} {:.2f} ({:.3f} ms){}", u.symbol, u.agent, to_string(u.signal),
                   u.confidence, u.latency_ms,
                   u.reasoning.empty() ? "" : " " + u.reasoning.front());

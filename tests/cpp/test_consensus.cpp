@@ -382,8 +382,9 @@ class Gen {
       Vote v;
       v.action = action();
       v.confidence = real_weights ? uni(0.3, 1.0) : confidence();
-      for (int i = integer(0, 2); i > 0; --i)
-        v.reasoning.push_back("r" + std::to_string(integer(0, 5)));
+      std::vector<std::string> why;
+      for (int i = integer(0, 2); i > 0; --i) why.push_back("r" + std::to_string(integer(0, 5)));
+      v.reasoning = std::move(why);
       if (chance(0.3)) v.target_price = uni(50.0, 150.0);
       if (chance(0.3)) v.stop_loss = uni(50.0, 150.0);
       b.vote = std::move(v);

@@ -1,5 +1,8 @@
 // Small helpers the built-in agents share: number formatting for reasoning, clamping, and
 // turning a lean into a vote. Private to cpp/src/agents.
+//
+// The agents decide first and hand their reasoning over as Reasoning::later(writer): the
+// writer captures the numbers it prints by value and runs only if someone reads the lines.
 #pragma once
 
 #include <algorithm>
@@ -85,12 +88,23 @@ class Line {
   std::size_t n_ = 0;
 };
 
+using Lines = Reasoning::Lines;
+
 // One reasoning line from text and numbers.
 template <typename... Parts>
 std::string say(const Parts&... parts) {
   Line line;
   (line.put(parts), ...);
   return line.str();
+}
+
+// Reasoning lines made of the given strings, moved in (an initializer list would copy them).
+template <typename... S>
+Lines lines_of(S&&... s) {
+  Lines v;
+  v.reserve(sizeof...(s));
+  (v.push_back(std::forward<S>(s)), ...);
+  return v;
 }
 
 inline bool all_defined(std::initializer_list<double> xs) {
@@ -107,7 +121,7 @@ inline double pct(double to, double from) { return (to / from - 1.0) * 100.0; }
 
 // A lean in [-1, 1] becomes BUY/SELL at or beyond +-threshold (confidence 0.5 + 0.45 |lean|),
 // else HOLD, more confident the more balanced the evidence.
-inline Vote vote_from_lean(double lean, double threshold, std::vector<std::string> why) {
+inline Vote vote_from_lean(double lean, double threshold, Reasoning why) {
   Vote v;
   const double a = std::abs(lean);
   if (a >= threshold) {
@@ -121,7 +135,7 @@ inline Vote vote_from_lean(double lean, double threshold, std::vector<std::strin
   return v;
 }
 
-inline Vote make_vote(Action a, double confidence, std::vector<std::string> why) {
+inline Vote make_vote(Action a, double confidence, Reasoning why) {
   Vote v;
   v.action = a;
   v.confidence = confidence;

@@ -32,20 +32,22 @@ std::optional<Vote> Momentum::analyze(const AgentContext& ctx) const {
   const double s_ret = clamp1((r5 / 2.5 + r20 / 10.0) / 2.0);
   const double lean = (s_roc + s_ema + s_ret) / 3.0;
 
-  std::vector<std::string> why;
-  why.reserve(4);
-  why.push_back(say("ROC(10) ", sfx(iv.roc_10, 2), "%",
-                    s_roc >= 0.5    ? ": strong upward momentum"
-                    : s_roc <= -0.5 ? ": strong downward momentum"
-                                    : ": weak momentum"));
-  why.push_back(say("EMA(12) ", fx(iv.ema_12, 2), iv.ema_12 >= iv.ema_26 ? " above" : " below",
-                    " EMA(26) ", fx(iv.ema_26, 2), " (", sfx(spread, 2), "%)"));
-  why.push_back(say("returns: 5-bar ", sfx(r5, 2), "%, 20-bar ", sfx(r20, 2), "%"));
-  why.push_back(say("momentum score ", sfx(lean, 2),
-                    lean >= kThreshold    ? ": following the uptrend"
-                    : lean <= -kThreshold ? ": following the downtrend"
-                                          : ": no strong trend to follow"));
-  return vote_from_lean(lean, kThreshold, std::move(why));
+  return vote_from_lean(
+      lean, kThreshold,
+      Reasoning::later(
+          [roc = iv.roc_10, e12 = iv.ema_12, e26 = iv.ema_26, spread, r5, r20, s_roc, lean] {
+            return lines_of(say("ROC(10) ", sfx(roc, 2), "%",
+                                s_roc >= 0.5    ? ": strong upward momentum"
+                                : s_roc <= -0.5 ? ": strong downward momentum"
+                                                : ": weak momentum"),
+                            say("EMA(12) ", fx(e12, 2), e12 >= e26 ? " above" : " below",
+                                " EMA(26) ", fx(e26, 2), " (", sfx(spread, 2), "%)"),
+                            say("returns: 5-bar ", sfx(r5, 2), "%, 20-bar ", sfx(r20, 2), "%"),
+                            say("momentum score ", sfx(lean, 2),
+                                lean >= kThreshold    ? ": following the uptrend"
+                                : lean <= -kThreshold ? ": following the downtrend"
+                                                      : ": no strong trend to follow"));
+          }));
 }
 
 }  // namespace gs

@@ -25,56 +25,55 @@ std::optional<Vote> TechnicalAnalyst::analyze(const AgentContext& ctx) const {
                     iv.bb_upper, iv.bb_middle, iv.bb_lower, iv.atr_14, p})) {
     return std::nullopt;
   }
-  std::vector<std::string> why;
-  why.reserve(5);
   double score = 0.0;
-
   if (iv.rsi_14 < 30.0) {
     score += 1.0;
-    why.push_back(say("RSI(14) ", fx(iv.rsi_14, 1), " < 30: oversold"));
   } else if (iv.rsi_14 > 70.0) {
     score -= 1.0;
-    why.push_back(say("RSI(14) ", fx(iv.rsi_14, 1), " > 70: overbought"));
-  } else {
-    why.push_back(say("RSI(14) ", fx(iv.rsi_14, 1), ": neutral"));
   }
-
   // Differences smaller than a slice of ATR count as flat, so noise does not pass for a trend.
   const double a = iv.atr_14;
   const double macd_score = side(iv.macd_hist, 0.1 * a) * 0.5 + side(iv.macd, 0.2 * a) * 1.0;
   score += macd_score;
-  why.push_back(say("MACD ", fx(iv.macd, 2), " vs signal ", fx(iv.macd_signal, 2), ", histogram ",
-                    sfx(iv.macd_hist, 2),
-                    macd_score > 0.0   ? ": bullish"
-                    : macd_score < 0.0 ? ": bearish"
-                                       : ": flat"));
-
   const double trend = side(p - iv.sma_20, 0.25 * a) * 0.5 + side(p - iv.sma_50, 0.25 * a) * 0.5 +
                        side(iv.sma_20 - iv.sma_50, 0.5 * a) * 1.0;
   score += trend;
-  why.push_back(say("price ", fx(p, 2), " vs SMA20 ", fx(iv.sma_20, 2), " and SMA50 ",
-                    fx(iv.sma_50, 2),
-                    trend >= 1.5    ? ": uptrend"
-                    : trend <= -1.5 ? ": downtrend"
-                                    : ": no clear trend"));
-
   if (p > iv.bb_upper) {
     score -= 0.5;
-    why.push_back(say("price above the upper Bollinger band ", fx(iv.bb_upper, 2), ": stretched"));
   } else if (p < iv.bb_lower) {
     score += 0.5;
-    why.push_back(say("price below the lower Bollinger band ", fx(iv.bb_lower, 2), ": stretched"));
-  } else {
-    why.push_back(
-        say("price inside the Bollinger bands ", fx(iv.bb_lower, 2), " - ", fx(iv.bb_upper, 2)));
   }
-
   const double lean = score / kMaxScore;
-  why.push_back(say("score ", sfx(score, 1), " of +-", fx(kMaxScore, 1),
-                    lean >= kThreshold    ? ": evidence leans bullish"
-                    : lean <= -kThreshold ? ": evidence leans bearish"
-                                          : ": evidence mixed"));
-  return vote_from_lean(lean, kThreshold, std::move(why));
+
+  return vote_from_lean(
+      lean, kThreshold,
+      Reasoning::later([rsi = iv.rsi_14, macd = iv.macd, macd_signal = iv.macd_signal,
+                        macd_hist = iv.macd_hist, sma20 = iv.sma_20, sma50 = iv.sma_50,
+                        upper = iv.bb_upper, lower = iv.bb_lower, p, macd_score, trend, score,
+                        lean] {
+        return lines_of(
+            say("RSI(14) ", fx(rsi, 1),
+                rsi < 30.0   ? " < 30: oversold"
+                : rsi > 70.0 ? " > 70: overbought"
+                             : ": neutral"),
+            say("MACD ", fx(macd, 2), " vs signal ", fx(macd_signal, 2), ", histogram ",
+                sfx(macd_hist, 2),
+                macd_score > 0.0   ? ": bullish"
+                : macd_score < 0.0 ? ": bearish"
+                                   : ": flat"),
+            say("price ", fx(p, 2), " vs SMA20 ", fx(sma20, 2), " and SMA50 ", fx(sma50, 2),
+                trend >= 1.5    ? ": uptrend"
+                : trend <= -1.5 ? ": downtrend"
+                                : ": no clear trend"),
+            p > upper ? say("price above the upper Bollinger band ", fx(upper, 2), ": stretched")
+            : p < lower
+                ? say("price below the lower Bollinger band ", fx(lower, 2), ": stretched")
+                : say("price inside the Bollinger bands ", fx(lower, 2), " - ", fx(upper, 2)),
+            say("score ", sfx(score, 1), " of +-", fx(kMaxScore, 1),
+                lean >= kThreshold    ? ": evidence leans bullish"
+                : lean <= -kThreshold ? ": evidence leans bearish"
+                                      : ": evidence mixed"));
+      }));
 }
 
 }  // namespace gs

@@ -39,37 +39,49 @@ std::optional<Vote> VolatilityRegime::analyze(const AgentContext& ctx) const {
   const double atr_pct = iv.atr_14 / p * 100.0;
   const double r5 = pct(m.close[n - 1], m.close[n - 6]);
 
-  std::vector<std::string> why;
-  why.reserve(4);
-  why.push_back(say("ATR(14) ", fx(iv.atr_14, 2), " (", fx(atr_pct, 2), "% of price) is ",
-                    fx(ratio, 2), "x the 50-bar average true range ", fx(base, 2)));
+  // The first line, the same on every path.
+  const auto range = [atr = iv.atr_14, atr_pct, ratio, base] {
+    return say("ATR(14) ", fx(atr, 2), " (", fx(atr_pct, 2), "% of price) is ", fx(ratio, 2),
+               "x the 50-bar average true range ", fx(base, 2));
+  };
   if (ratio >= kSpike) {
     // A fall of more than one ATR in 5 bars makes the spike a downside one.
     if (r5 < -atr_pct) {
-      why.push_back(say("volatility spike with 5-bar return ", sfx(r5, 2), "%: downside"));
-      why.push_back("sell into a downside volatility spike");
       const double conf = 0.45 + 0.3 * std::min(1.0, (ratio - kSpike) / kSpike);
-      return make_vote(Action::Sell, conf, std::move(why));
+      return make_vote(Action::Sell, conf, Reasoning::later([range, r5] {
+                         return lines_of(
+                             range(),
+                             say("volatility spike with 5-bar return ", sfx(r5, 2), "%: downside"),
+                             std::string("sell into a downside volatility spike"));
+                       }));
     }
-    why.push_back(say("volatility spike with 5-bar return ", sfx(r5, 2), "%: stand aside"));
-    return make_vote(Action::Hold, 0.55, std::move(why));
+    return make_vote(Action::Hold, 0.55, Reasoning::later([range, r5] {
+                       return lines_of(range(), say("volatility spike with 5-bar return ",
+                                                    sfx(r5, 2), "%: stand aside"));
+                     }));
   }
   const bool calm = ratio < kCalm;
   // A trend needs price half an ATR beyond SMA50 and SMA20 a quarter ATR beyond it, same side.
   const double a = iv.atr_14;
   const double ps = side(p - iv.sma_50, 0.5 * a);
   const int trend = ps == side(iv.sma_20 - iv.sma_50, 0.25 * a) ? static_cast<int>(ps) : 0;
-  why.push_back(say(calm ? "calm regime" : "normal regime", "; price ", fx(p, 2), ", SMA20 ",
-                    fx(iv.sma_20, 2), ", SMA50 ", fx(iv.sma_50, 2)));
-  if (trend == 0) {
-    why.push_back("no clear trend to follow");
-    return make_vote(Action::Hold, 0.4, std::move(why));
+  Action action = Action::Hold;
+  double conf = 0.4;
+  if (trend != 0) {
+    // Strength: distance from SMA50 in units of 3 ATR, full at 3 ATR.
+    const double strength = std::min(1.0, std::abs(p - iv.sma_50) / (3.0 * a));
+    action = trend > 0 ? Action::Buy : Action::Sell;
+    conf = (0.4 + 0.45 * strength) * (calm ? 1.0 : 0.8);
   }
-  // Strength: distance from SMA50 in units of 3 ATR, full at 3 ATR.
-  const double strength = std::min(1.0, std::abs(p - iv.sma_50) / (3.0 * a));
-  const double conf = (0.4 + 0.45 * strength) * (calm ? 1.0 : 0.8);
-  why.push_back(trend > 0 ? "follow the uptrend" : "follow the downtrend");
-  return make_vote(trend > 0 ? Action::Buy : Action::Sell, conf, std::move(why));
+  return make_vote(
+      action, conf, Reasoning::later([range, calm, p, sma20 = iv.sma_20, sma50 = iv.sma_50, trend] {
+        return lines_of(range(),
+                        say(calm ? "calm regime" : "normal regime", "; price ", fx(p, 2),
+                            ", SMA20 ", fx(sma20, 2), ", SMA50 ", fx(sma50, 2)),
+                        std::string(trend == 0  ? "no clear trend to follow"
+                                    : trend > 0 ? "follow the uptrend"
+                                                : "follow the downtrend"));
+      }));
 }
 
 }  // namespace gs

@@ -41,28 +41,30 @@ std::optional<Vote> VolumeAnalyst::analyze(const AgentContext& ctx) const {
   const int dir = move > kMinMovePct ? 1 : move < -kMinMovePct ? -1 : 0;
   const int fdir = flow >= kMinFlow ? 1 : flow <= -kMinFlow ? -1 : 0;
 
-  std::vector<std::string> why;
-  why.reserve(4);
-  why.push_back(say("price ", sfx(move, 2), "% over 10 bars"));
-  why.push_back(say("OBV ", sfx(obv_delta, 0), " over 10 bars (", sfx(flow, 2),
-                    " of volume traded)",
-                    fdir > 0   ? ": buying pressure"
-                    : fdir < 0 ? ": selling pressure"
-                               : ": balanced"));
-  why.push_back(say("volume ratio ", fx(iv.volume_ratio, 2), "x its 20-bar average"));
+  Action action = Action::Hold;
+  double conf = 0.4;
+  const char* verdict = "no volume-backed move";
   if (dir != 0 && dir == fdir) {
     const double surge = std::min(1.0, std::max(0.0, iv.volume_ratio - 1.0));
-    const double conf = std::min(0.95, 0.45 + 0.3 * std::abs(flow) + 0.15 * surge);
-    why.push_back(dir > 0 ? "volume confirms the rise" : "volume confirms the fall");
-    return make_vote(dir > 0 ? Action::Buy : Action::Sell, conf, std::move(why));
+    action = dir > 0 ? Action::Buy : Action::Sell;
+    conf = std::min(0.95, 0.45 + 0.3 * std::abs(flow) + 0.15 * surge);
+    verdict = dir > 0 ? "volume confirms the rise" : "volume confirms the fall";
+  } else if (dir != 0 && fdir == -dir) {
+    conf = 0.5;
+    verdict = dir > 0 ? "divergence: price rising while OBV falls"
+                      : "divergence: price falling while OBV rises";
   }
-  if (dir != 0 && fdir == -dir) {
-    why.push_back(dir > 0 ? "divergence: price rising while OBV falls"
-                          : "divergence: price falling while OBV rises");
-    return make_vote(Action::Hold, 0.5, std::move(why));
-  }
-  why.push_back("no volume-backed move");
-  return make_vote(Action::Hold, 0.4, std::move(why));
+  return make_vote(
+      action, conf,
+      Reasoning::later([move, obv_delta, flow, fdir, ratio = iv.volume_ratio, verdict] {
+        return lines_of(
+            say("price ", sfx(move, 2), "% over 10 bars"),
+            say("OBV ", sfx(obv_delta, 0), " over 10 bars (", sfx(flow, 2), " of volume traded)",
+                fdir > 0   ? ": buying pressure"
+                : fdir < 0 ? ": selling pressure"
+                           : ": balanced"),
+            say("volume ratio ", fx(ratio, 2), "x its 20-bar average"), std::string(verdict));
+      }));
 }
 
 }  // namespace gs

@@ -107,7 +107,7 @@ nlohmann::json agent_update_json(const AgentUpdate& u) {
   return {{"symbol", u.symbol},         {"analysis_id", u.analysis_id},
           {"agent", u.agent},           {"signal", to_string(u.signal)},
           {"confidence", u.confidence}, {"latency_ms", u.latency_ms},
-          {"reasoning", u.reasoning},   {"timestamp", iso8601_ms(u.ts_ms)}};
+          {"reasoning", u.reasoning.lines()},   {"timestamp", iso8601_ms(u.ts_ms)}};
 }
 
 nlohmann::json signal_json(const Decision& d) {

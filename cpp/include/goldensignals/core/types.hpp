@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "goldensignals/core/reasoning.hpp"
+
 namespace gs {
 
 enum class Action : std::uint8_t { Buy, Sell, Hold };
@@ -37,7 +39,7 @@ struct Tick {
 struct Vote {
   Action action = Action::Hold;
   double confidence = 0.0;
-  std::vector<std::string> reasoning;
+  Reasoning reasoning;  // native agents write it when it is first read
   std::optional<double> target_price;
   std::optional<double> stop_loss;
 };

@@ -41,7 +41,7 @@ struct AgentUpdate {
   AgentSignal signal = AgentSignal::Processing;
   double confidence = 0.0;
   double latency_ms = 0.0;
-  std::vector<std::string> reasoning;
+  Reasoning reasoning;  // the vote's own (shared, written when first read), or why none
   std::int64_t ts_ms = 0;
 };
 
