@@ -303,6 +303,9 @@ def main() -> int:
                     raw.append(r)
                     add(f"fan-out, {n:,} subscribers, 1 room (flat out)", s,
                         r["msgs_per_server_cpu_s"] if r["errors"] == 0 else None)
+                    if n >= 1000:  # from the first connect to the last confirmation
+                        add(f"set-up: {n:,} connections opened and subscribed (s)", s,
+                            r["connect_s"] if r["connect_s"] > 0 else None, "s", False)
         if "rooms" in scenarios:
             nr, per = rooms_shape
             for s in servers:

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "goldensignals/broadcast/room_hub.hpp"
@@ -775,6 +777,143 @@ TEST(RoomHub, OneSharedBufferForEverySubscriberAndSnapshotsForLateJoiners) {
   b.reset();  // a dead subscriber is skipped and pruned
   EXPECT_EQ(hub.room_sizes()["AAPL"], 1u);
   EXPECT_EQ(hub.clients(), 1u);
+}
+
+// Members leave from anywhere in the list (the last one fills the gap): every publish reaches
+// exactly the members of the moment, once each.
+TEST(RoomHub, JoinsAndLeavesInAnyOrderKeepExactlyTheMembers) {
+  RoomHub hub;
+  std::vector<std::shared_ptr<FakeSubscriber>> subs(500);
+  for (auto& s : subs) {
+    s = std::make_shared<FakeSubscriber>();
+    hub.connect(s);
+    ASSERT_TRUE(hub.join("AAPL", s, make_message(MessageKind::Reply, "{}"), {}, false));
+  }
+  std::mt19937 rng(5);
+  std::vector<bool> in(subs.size(), true);
+  std::size_t members = subs.size();
+  for (int round = 0; round < 40; ++round) {
+    for (int k = 0; k < 50; ++k) {  // leave or come back, at random places
+      const std::size_t i = rng() % subs.size();
+      if (in[i]) {
+        EXPECT_TRUE(hub.leave("AAPL", subs[i].get()));
+        EXPECT_FALSE(hub.leave("AAPL", subs[i].get()));
+        --members;
+      } else {
+        EXPECT_TRUE(hub.join("AAPL", subs[i], make_message(MessageKind::Reply, "{}"), {}, false));
+        ++members;
+      }
+      in[i] = !in[i];
+    }
+    for (auto& s : subs) s->got.clear();
+    ASSERT_EQ(
+        hub.publish("AAPL", std::make_shared<const std::string>("{}"), MessageKind::PriceUpdate),
+        members);
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      EXPECT_EQ(subs[i]->got.size(), in[i] ? 1u : 0u) << "round " << round << ", member " << i;
+    }
+    EXPECT_EQ(hub.room_sizes()["AAPL"], members);
+  }
+  for (std::size_t i = 0; i < subs.size(); i += 2) hub.disconnect(subs[i].get());
+  EXPECT_EQ(hub.clients(), subs.size() / 2);
+  EXPECT_EQ(hub.all_clients().size(), subs.size() / 2);
+}
+
+// A subscriber whose sends are counted atomically (published to from several threads).
+struct CountingSubscriber final : Subscriber {
+  SendStatus send(MessagePtr) override {
+    sent.fetch_add(1);
+    return SendStatus::Queued;
+  }
+  void close(std::uint16_t, std::string) override {}
+  std::atomic<int> sent{0};
+};
+
+// Publishers walk a room while others join and leave it: a walked list is never changed under
+// them (they get a copy's worth of stability), and members that stay get every message.
+TEST(RoomHub, PublishersWalkingARoomNeverSeeItChangeUnderThem) {
+  RoomHub hub;
+  std::vector<std::shared_ptr<CountingSubscriber>> stay(50), churn(50);
+  for (auto& s : stay) {
+    s = std::make_shared<CountingSubscriber>();
+    hub.join("AAPL", s, make_message(MessageKind::Reply, "{}"), {}, false);
+  }
+  for (auto& s : churn) s = std::make_shared<CountingSubscriber>();
+  constexpr int kPublishes = 2000;
+  std::atomic<bool> done{false};
+  std::atomic<int> churned_steps{0};
+  std::vector<std::thread> publishers;
+  for (int t = 0; t < 2; ++t) {
+    publishers.emplace_back([&] {
+      while (churned_steps.load() == 0) std::this_thread::yield();  // overlap the churn
+      for (int i = 0; i < kPublishes; ++i) {
+        hub.publish("AAPL", std::make_shared<const std::string>("{}"), MessageKind::PriceUpdate);
+      }
+    });
+  }
+  std::vector<int> joins(churn.size(), 0);  // written by the churner only
+  std::thread churner([&] {
+    std::mt19937 rng(9);
+    std::vector<bool> in(churn.size(), false);
+    for (int step = 0; step < 500 || !done.load(); ++step) {
+      churned_steps.fetch_add(1);
+      const std::size_t i = rng() % churn.size();
+      if (in[i]) {
+        EXPECT_TRUE(hub.leave("AAPL", churn[i].get()));
+      } else {
+        EXPECT_TRUE(hub.join("AAPL", churn[i], make_message(MessageKind::Reply, "{}"), {}, false));
+        ++joins[i];
+      }
+      in[i] = !in[i];
+    }
+  });
+  for (auto& t : publishers) t.join();
+  done.store(true);
+  churner.join();
+  for (const auto& s : stay) EXPECT_EQ(s->sent.load(), 2 * kPublishes + 1);  // + its confirmation
+  // A member at most once in any walk: never more than every publish plus its confirmations.
+  int churned = 0;
+  for (std::size_t i = 0; i < churn.size(); ++i) {
+    EXPECT_LE(churn[i]->sent.load(), 2 * kPublishes + joins[i]);
+    churned += joins[i];
+  }
+  EXPECT_GT(churned, 0);
+}
+
+// A subscriber gone without leaving (a join that raced its close) is skipped by the next
+// publish and removed by it, and a room left with no one in it goes away.
+TEST(RoomHub, MembersGoneWithoutLeavingArePrunedByTheNextPublish) {
+  RoomHub hub;
+  auto stays = std::make_shared<FakeSubscriber>();
+  hub.connect(stays);
+  hub.join("AAPL", stays, make_message(MessageKind::Reply, "{}"), {}, false);
+  for (int i = 0; i < 100; ++i) {
+    auto gone = std::make_shared<FakeSubscriber>();
+    hub.connect(gone);
+    hub.join("AAPL", gone, make_message(MessageKind::Reply, "{}"), {}, false);
+    hub.join("NVDA", gone, make_message(MessageKind::Reply, "{}"), {}, false);
+  }  // each gone without leave() or disconnect()
+  EXPECT_EQ(hub.room_sizes()["AAPL"], 1u);
+  EXPECT_EQ(hub.publish("AAPL", std::make_shared<const std::string>("{}"),
+                        MessageKind::PriceUpdate),
+            1u);
+  EXPECT_EQ(hub.publish("NVDA", std::make_shared<const std::string>("{}"),
+                        MessageKind::PriceUpdate),
+            0u);
+  const auto sizes = hub.room_sizes();
+  EXPECT_EQ(sizes.size(), 1u);  // NVDA is gone with its members
+  EXPECT_EQ(sizes.at("AAPL"), 1u);
+  EXPECT_EQ(hub.publish_all(std::make_shared<const std::string>("{}"), MessageKind::Heartbeat),
+            1u);
+  EXPECT_EQ(hub.clients(), 1u);
+  // A later member and a leave still work on the pruned lists.
+  auto late = std::make_shared<FakeSubscriber>();
+  EXPECT_TRUE(hub.join("AAPL", late, make_message(MessageKind::Reply, "{}"), {}, false));
+  EXPECT_TRUE(hub.leave("AAPL", stays.get()));
+  EXPECT_EQ(hub.publish("AAPL", std::make_shared<const std::string>("{}"),
+                        MessageKind::PriceUpdate),
+            1u);
+  EXPECT_EQ(late->got.size(), 2u);
 }
 
 }  // namespace

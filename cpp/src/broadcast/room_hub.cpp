@@ -1,50 +1,94 @@
 #include "goldensignals/broadcast/room_hub.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace gs {
 
-RoomHub::MembersPtr RoomHub::with(const MembersPtr& list, const std::shared_ptr<Subscriber>& s) {
-  auto next = std::make_shared<Members>();
-  next->reserve((list ? list->size() : 0) + 1);
-  if (list) {
-    for (const auto& m : *list) {
-      if (!m.ref.expired()) next->push_back(m);  // prune the dead while we copy anyway
-    }
-  }
-  next->push_back(Member{s.get(), s});
-  return next;
+RoomHub::Walk::Walk(const std::shared_ptr<Members>& m) : m_(m) {
+  m_->walkers.fetch_add(1, std::memory_order_relaxed);  // under mu_, which orders it
 }
 
-RoomHub::MembersPtr RoomHub::without(const MembersPtr& list, const Subscriber* s) {
-  auto next = std::make_shared<Members>();
-  if (!list) return next;
-  next->reserve(list->size());
-  for (const auto& m : *list) {
-    if (m.key != s && !m.ref.expired()) next->push_back(m);
+RoomHub::Walk::~Walk() { m_->walkers.fetch_sub(1, std::memory_order_release); }
+
+std::vector<RoomHub::Member>& RoomHub::writable(Room& r) {
+  if (r.members->walkers.load(std::memory_order_acquire) != 0) {
+    // A publisher is walking it: leave that one to it and change a copy (same order, so
+    // the positions in `at` still hold).
+    auto copy = std::make_shared<Members>();
+    copy->list = r.members->list;
+    r.members = std::move(copy);
   }
-  return next;
+  return r.members->list;
 }
 
-std::size_t RoomHub::deliver(const Members& list, const MessagePtr& m) {
-  std::size_t n = 0;
-  for (const auto& member : list) {
+bool RoomHub::add(Room& r, const std::shared_ptr<Subscriber>& s) {
+  if (const auto it = r.at.find(s.get()); it != r.at.end()) {
+    if (!r.members->list[it->second].ref.expired()) return false;  // a member already
+    // The address of a subscriber gone without leaving, now another one's: take its place.
+    writable(r)[it->second] = Member{s.get(), s};
+    return true;
+  }
+  auto& list = writable(r);
+  list.push_back(Member{s.get(), s});
+  try {
+    r.at.emplace(s.get(), list.size() - 1);
+  } catch (...) {
+    list.pop_back();  // never an index past the end
+    throw;
+  }
+  return true;
+}
+
+bool RoomHub::remove(Room& r, const Subscriber* s) {
+  const auto it = r.at.find(s);
+  if (it == r.at.end()) return false;
+  auto& list = writable(r);
+  const std::size_t i = it->second;
+  r.at.erase(it);
+  if (i + 1 != list.size()) {  // the last one fills the gap
+    list[i] = std::move(list.back());
+    r.at[list[i].key] = i;
+  }
+  list.pop_back();
+  return true;
+}
+
+void RoomHub::prune(Room& r) {
+  std::vector<const Subscriber*> dead;
+  for (const auto& m : r.members->list) {
+    if (m.ref.expired()) dead.push_back(m.key);
+  }
+  for (const auto* key : dead) remove(r, key);
+}
+
+std::size_t RoomHub::live(const Room& r) {
+  const auto& list = r.members->list;
+  return static_cast<std::size_t>(
+      std::count_if(list.begin(), list.end(), [](const Member& m) { return !m.ref.expired(); }));
+}
+
+RoomHub::Delivered RoomHub::deliver(const Walk& walk, const MessagePtr& m) {
+  Delivered d;
+  for (const auto& member : walk.list()) {
     if (auto s = member.ref.lock()) {
       const auto st = s->send(m);
-      if (st == SendStatus::Queued || st == SendStatus::Replaced) ++n;
+      if (st == SendStatus::Queued || st == SendStatus::Replaced) ++d.accepted;
+    } else {
+      ++d.dead;
     }
   }
-  return n;
+  return d;
 }
 
 void RoomHub::connect(const std::shared_ptr<Subscriber>& s) {
   std::lock_guard lk(mu_);
-  all_ = with(all_, s);
+  add(all_, s);
 }
 
 void RoomHub::disconnect(const Subscriber* s) {
   std::lock_guard lk(mu_);
-  all_ = without(all_, s);
+  remove(all_, s);
 }
 
 MessagePtr RoomHub::as_snapshot(const std::string& symbol, const std::string& frame) {
@@ -56,27 +100,21 @@ bool RoomHub::join(const std::string& symbol, const std::shared_ptr<Subscriber>&
                    MessagePtr confirmation, const std::vector<MessagePtr>& missed,
                    bool with_snapshot) {
   std::lock_guard lk(mu_);
-  auto& room = rooms_[symbol];
-  const bool member = room && std::any_of(room->begin(), room->end(), [&](const Member& m) {
-                        return m.key == s.get() && !m.ref.expired();
-                      });
-  if (!member) room = with(room, s);
+  const bool joined = add(rooms_[symbol], s);
   // Queued under the lock (a queue push, no I/O): a concurrent publish cannot overtake them.
   s->send(std::move(confirmation));
   for (const auto& m : missed) s->send(m);
-  if (!with_snapshot) return !member;
+  if (!with_snapshot) return joined;
   if (auto it = snapshots_.find(symbol); it != snapshots_.end()) s->send(it->second);
-  return !member;
+  return joined;
 }
 
 bool RoomHub::leave(const std::string& symbol, const Subscriber* s) {
   std::lock_guard lk(mu_);
   auto it = rooms_.find(symbol);
   if (it == rooms_.end()) return false;
-  const auto before = it->second->size();
-  it->second = without(it->second, s);
-  const bool left = it->second->size() != before;
-  if (it->second->empty()) rooms_.erase(it);
+  const bool left = remove(it->second, s);
+  if (it->second.at.empty()) rooms_.erase(it);
   return left;
 }
 
@@ -85,49 +123,61 @@ std::size_t RoomHub::publish(const std::string& symbol, std::shared_ptr<const st
   MessagePtr snap;
   if (kind == MessageKind::SignalUpdate) snap = as_snapshot(symbol, *frame);
   auto m = std::make_shared<const Message>(kind, symbol, std::move(frame));
-  MembersPtr list;
+  std::optional<Walk> walk;
   {
     std::lock_guard lk(mu_);
     if (snap) snapshots_[symbol] = std::move(snap);
-    if (auto it = rooms_.find(symbol); it != rooms_.end()) list = it->second;
+    if (auto it = rooms_.find(symbol); it != rooms_.end()) walk.emplace(it->second.members);
   }
-  return list ? deliver(*list, m) : 0;
+  if (!walk) return 0;
+  const auto d = deliver(*walk, m);
+  walk.reset();
+  if (d.dead > 0) {  // gone without leaving (a join that raced the close): not walked again
+    std::lock_guard lk(mu_);
+    if (auto it = rooms_.find(symbol); it != rooms_.end()) {
+      prune(it->second);
+      if (it->second.at.empty()) rooms_.erase(it);
+    }
+  }
+  return d.accepted;
 }
 
 std::size_t RoomHub::publish_all(std::shared_ptr<const std::string> frame, MessageKind kind) {
   auto m = std::make_shared<const Message>(kind, std::string(), std::move(frame));
-  MembersPtr list;
+  std::optional<Walk> walk;
   {
     std::lock_guard lk(mu_);
-    list = all_;
+    walk.emplace(all_.members);
   }
-  return deliver(*list, m);
+  const auto d = deliver(*walk, m);
+  walk.reset();
+  if (d.dead > 0) {
+    std::lock_guard lk(mu_);
+    prune(all_);
+  }
+  return d.accepted;
 }
 
 std::map<std::string, std::size_t> RoomHub::room_sizes() const {
   std::map<std::string, std::size_t> out;
   std::lock_guard lk(mu_);
-  for (const auto& [sym, list] : rooms_) {
-    out[sym] = static_cast<std::size_t>(std::count_if(
-        list->begin(), list->end(), [](const Member& m) { return !m.ref.expired(); }));
-  }
+  for (const auto& [sym, room] : rooms_) out[sym] = live(room);
   return out;
 }
 
 std::size_t RoomHub::clients() const {
   std::lock_guard lk(mu_);
-  return static_cast<std::size_t>(
-      std::count_if(all_->begin(), all_->end(), [](const Member& m) { return !m.ref.expired(); }));
+  return live(all_);
 }
 
 std::vector<std::shared_ptr<Subscriber>> RoomHub::all_clients() const {
-  MembersPtr list;
+  std::optional<Walk> walk;
   {
     std::lock_guard lk(mu_);
-    list = all_;
+    walk.emplace(all_.members);
   }
   std::vector<std::shared_ptr<Subscriber>> out;
-  for (const auto& m : *list) {
+  for (const auto& m : walk->list()) {
     if (auto s = m.ref.lock()) out.push_back(std::move(s));
   }
   return out;
