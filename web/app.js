@@ -481,6 +481,8 @@
     }
     portfolio.request = { type: "subscribe_portfolio", id: "dashboard", positions };
     portfolio.update = null;
+    dirty.portfolio = true;  // "waiting for prices…" until the first update
+    schedule();
     send(portfolio.request);
   }
 

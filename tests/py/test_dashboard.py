@@ -441,6 +441,10 @@ def test_portfolio_panel_watches_and_shows_value_exposure_and_conflicts(browser)
         assert first["id"] == "dashboard"
         assert first["data"]["exposure"]["long"] == pytest.approx(0.6, abs=0.05)
         assert first["data"]["exposure"]["short"] == pytest.approx(-0.4, abs=0.05)
+        # Shown at the next frame the page renders (the state above is set first).
+        page.wait_for_function(
+            "() => document.querySelector('#portfolio').textContent.includes('weighted signal')",
+            timeout=WAIT_MS)
         text = page.inner_text("#portfolio")
         assert "value" in text and "long / short / net" in text and "weighted signal" in text, text
         # Prices move every 0.2 s: the shown value follows the updates.
