@@ -29,7 +29,7 @@ inline Fx fx(double v, int decimals) { return {v, decimals, false}; }
 inline Fx sfx(double v, int decimals) { return {v, decimals, true}; }
 
 // One reasoning line, composed in a stack buffer and copied once into a right-sized string:
-// the agents answer in well under a microsecond, and this is most of their work.
+// formatting is most of an agent's work whenever its reasoning is read.
 class Line {
  public:
   template <std::size_t N>
