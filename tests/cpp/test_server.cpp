@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <thread>
 
+#include "goldensignals/broadcast/bus.hpp"
 #include "goldensignals/broadcast/room_hub.hpp"
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/net/context.hpp"
@@ -763,7 +765,7 @@ TEST(RoomHub, OneSharedBufferForEverySubscriberAndSnapshotsForLateJoiners) {
   ASSERT_EQ(b->got.size(), 2u);
   EXPECT_EQ(a->got.back().get(), b->got.back().get());  // the very same message object
   EXPECT_EQ(&a->got.back()->json(), &b->got.back()->json());
-  EXPECT_EQ(&a->got.back()->msgpack(), &b->got.back()->msgpack());  // encoded once
+  EXPECT_EQ(&a->got.back()->msgpack(), &b->got.back()->msgpack());    // encoded once
   EXPECT_EQ(&a->got.back()->protobuf(), &b->got.back()->protobuf());  // likewise
   EXPECT_FALSE(a->got.back()->protobuf().empty());
   EXPECT_EQ(c->got.size(), 1u);  // other room: only its confirmation
@@ -894,26 +896,110 @@ TEST(RoomHub, MembersGoneWithoutLeavingArePrunedByTheNextPublish) {
     hub.join("NVDA", gone, make_message(MessageKind::Reply, "{}"), {}, false);
   }  // each gone without leave() or disconnect()
   EXPECT_EQ(hub.room_sizes()["AAPL"], 1u);
-  EXPECT_EQ(hub.publish("AAPL", std::make_shared<const std::string>("{}"),
-                        MessageKind::PriceUpdate),
-            1u);
-  EXPECT_EQ(hub.publish("NVDA", std::make_shared<const std::string>("{}"),
-                        MessageKind::PriceUpdate),
-            0u);
+  EXPECT_EQ(
+      hub.publish("AAPL", std::make_shared<const std::string>("{}"), MessageKind::PriceUpdate), 1u);
+  EXPECT_EQ(
+      hub.publish("NVDA", std::make_shared<const std::string>("{}"), MessageKind::PriceUpdate), 0u);
   const auto sizes = hub.room_sizes();
   EXPECT_EQ(sizes.size(), 1u);  // NVDA is gone with its members
   EXPECT_EQ(sizes.at("AAPL"), 1u);
-  EXPECT_EQ(hub.publish_all(std::make_shared<const std::string>("{}"), MessageKind::Heartbeat),
-            1u);
+  EXPECT_EQ(hub.publish_all(std::make_shared<const std::string>("{}"), MessageKind::Heartbeat), 1u);
   EXPECT_EQ(hub.clients(), 1u);
   // A later member and a leave still work on the pruned lists.
   auto late = std::make_shared<FakeSubscriber>();
   EXPECT_TRUE(hub.join("AAPL", late, make_message(MessageKind::Reply, "{}"), {}, false));
   EXPECT_TRUE(hub.leave("AAPL", stays.get()));
-  EXPECT_EQ(hub.publish("AAPL", std::make_shared<const std::string>("{}"),
-                        MessageKind::PriceUpdate),
-            1u);
+  EXPECT_EQ(
+      hub.publish("AAPL", std::make_shared<const std::string>("{}"), MessageKind::PriceUpdate), 1u);
   EXPECT_EQ(late->got.size(), 2u);
+}
+
+// A burst of one symbol reaches each member in one step, in order, and its last
+// signal_update becomes the snapshot; a subscriber without a burst step of its own gets one
+// send() per message and stops at the first it refuses.
+TEST(RoomHub, ABurstReachesEachMemberInOneStepInOrder) {
+  struct BurstSubscriber final : Subscriber {
+    SendStatus send(MessagePtr) override { return SendStatus::Closed; }  // never used here
+    std::size_t send_burst(std::span<const MessagePtr> burst) override {
+      bursts.emplace_back(burst.begin(), burst.end());
+      return burst.size();
+    }
+    void close(std::uint16_t, std::string) override {}
+    std::vector<std::vector<MessagePtr>> bursts;
+  };
+  struct FullAfterOne final : Subscriber {
+    SendStatus send(MessagePtr) override {
+      return ++sends == 1 ? SendStatus::Queued : SendStatus::Dropped;
+    }
+    void close(std::uint16_t, std::string) override {}
+    int sends = 0;
+  };
+  RoomHub hub;
+  auto burst_taker = std::make_shared<BurstSubscriber>();
+  auto one_by_one = std::make_shared<FakeSubscriber>();
+  auto full = std::make_shared<FullAfterOne>();
+  hub.join("AAPL", burst_taker, make_message(MessageKind::Reply, "{}"), {}, false);
+  hub.join("AAPL", one_by_one, make_message(MessageKind::Reply, "{}"), {}, false);
+  hub.join("AAPL", full, make_message(MessageKind::Reply, "{}"), {}, false);
+  full->sends = 0;  // its confirmation does not count
+  const std::vector<MessagePtr> burst = {
+      make_message(MessageKind::SignalUpdate, R"({"seq":1,"type":"signal_update"})", "AAPL"),
+      make_message(MessageKind::PriceUpdate, R"({"type":"price_update"})", "AAPL"),
+      make_message(MessageKind::SignalUpdate, R"({"seq":2,"type":"signal_update"})", "AAPL"),
+      make_message(MessageKind::DecisionUpdate, R"({"seq":3,"type":"decision_update"})", "AAPL"),
+  };
+  // 4 to the burst taker, 4 one by one, 1 to the one full after one.
+  EXPECT_EQ(hub.publish("AAPL", burst), 9u);
+  ASSERT_EQ(burst_taker->bursts.size(), 1u);  // one step for all four
+  EXPECT_EQ(burst_taker->bursts[0], burst);
+  ASSERT_EQ(one_by_one->got.size(), 5u);  // its confirmation, then the four in order
+  EXPECT_EQ(std::vector<MessagePtr>(one_by_one->got.begin() + 1, one_by_one->got.end()), burst);
+  EXPECT_EQ(full->sends, 2);  // refused the second: not offered the rest
+  auto late = std::make_shared<FakeSubscriber>();
+  hub.join("AAPL", late, make_message(MessageKind::Reply, "{}"));
+  ASSERT_EQ(late->got.size(), 2u);
+  EXPECT_EQ(late->got[1]->json(), R"({"snapshot":true,"seq":2,"type":"signal_update"})");
+  EXPECT_EQ(hub.publish("NVDA", burst), 0u);  // no room
+}
+
+// The router's steps: consecutive messages of one symbol go to the bus as one burst (at most
+// 128), in order; another symbol or a recovery answer between them ends a burst.
+TEST(RunSteps, ConsecutiveMessagesOfASymbolGoAsOneBurst) {
+  struct RecordingBus final : Bus {
+    void publish(const std::string& symbol, std::span<const MessagePtr> burst) override {
+      std::string seqs;
+      for (const auto& m : burst) seqs += m->json() + ",";
+      calls.push_back(symbol + ":" + seqs);
+    }
+    void publish_all(std::shared_ptr<const std::string>, MessageKind) override {}
+    std::vector<std::string> calls;
+  };
+  RecordingBus bus;
+  std::vector<Journal::Step> steps;
+  int n = 0;
+  const auto pub = [&](const std::string& symbol) {
+    steps.emplace_back(
+        Journal::Publication{symbol, std::make_shared<const std::string>(std::to_string(++n)),
+                             MessageKind::PriceUpdate});
+  };
+  pub("A");
+  pub("A");
+  pub("B");
+  steps.emplace_back(std::function<void()>([&] { bus.calls.push_back("recovery"); }));
+  pub("B");
+  pub("B");
+  for (int i = 0; i < 130; ++i) pub("A");
+  run_steps(bus, steps);
+  ASSERT_EQ(bus.calls.size(), 6u);
+  EXPECT_EQ(bus.calls[0], "A:1,2,");
+  EXPECT_EQ(bus.calls[1], "B:3,");
+  EXPECT_EQ(bus.calls[2], "recovery");
+  EXPECT_EQ(bus.calls[3], "B:4,5,");
+  std::string first, second;
+  for (int i = 6; i < 6 + 128; ++i) first += std::to_string(i) + ",";
+  for (int i = 6 + 128; i < 6 + 130; ++i) second += std::to_string(i) + ",";
+  EXPECT_EQ(bus.calls[4], "A:" + first);
+  EXPECT_EQ(bus.calls[5], "A:" + second);
 }
 
 }  // namespace

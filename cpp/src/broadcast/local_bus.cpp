@@ -3,10 +3,11 @@
 
 namespace gs {
 
-void LocalBus::publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
-                       MessageKind kind) {
-  if (tap_) tap_(symbol, kind, *frame);
-  hub_.publish(symbol, std::move(frame), kind);
+void LocalBus::publish(const std::string& symbol, std::span<const MessagePtr> burst) {
+  if (tap_) {
+    for (const auto& m : burst) tap_(symbol, m->kind(), m->json());
+  }
+  hub_.publish(symbol, burst);
 }
 
 void LocalBus::publish_all(std::shared_ptr<const std::string> frame, MessageKind kind) {

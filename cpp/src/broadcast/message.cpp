@@ -7,6 +7,16 @@
 
 namespace gs {
 
+std::size_t Subscriber::send_burst(std::span<const MessagePtr> burst) {
+  std::size_t accepted = 0;
+  for (const auto& m : burst) {
+    const auto st = send(m);
+    if (st != SendStatus::Queued && st != SendStatus::Replaced) break;
+    ++accepted;
+  }
+  return accepted;
+}
+
 std::string_view to_string(SendStatus s) noexcept {
   switch (s) {
     case SendStatus::Queued:

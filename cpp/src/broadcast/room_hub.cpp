@@ -68,12 +68,11 @@ std::size_t RoomHub::live(const Room& r) {
       std::count_if(list.begin(), list.end(), [](const Member& m) { return !m.ref.expired(); }));
 }
 
-RoomHub::Delivered RoomHub::deliver(const Walk& walk, const MessagePtr& m) {
+RoomHub::Delivered RoomHub::deliver(const Walk& walk, std::span<const MessagePtr> burst) {
   Delivered d;
   for (const auto& member : walk.list()) {
     if (auto s = member.ref.lock()) {
-      const auto st = s->send(m);
-      if (st == SendStatus::Queued || st == SendStatus::Replaced) ++d.accepted;
+      d.accepted += s->send_burst(burst);
     } else {
       ++d.dead;
     }
@@ -120,9 +119,15 @@ bool RoomHub::leave(const std::string& symbol, const Subscriber* s) {
 
 std::size_t RoomHub::publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
                              MessageKind kind) {
-  MessagePtr snap;
-  if (kind == MessageKind::SignalUpdate) snap = as_snapshot(symbol, *frame);
-  auto m = std::make_shared<const Message>(kind, symbol, std::move(frame));
+  const MessagePtr m = std::make_shared<const Message>(kind, symbol, std::move(frame));
+  return publish(symbol, std::span<const MessagePtr>(&m, 1));
+}
+
+std::size_t RoomHub::publish(const std::string& symbol, std::span<const MessagePtr> burst) {
+  MessagePtr snap;  // from the burst's last signal_update
+  for (auto it = burst.rbegin(); it != burst.rend() && !snap; ++it) {
+    if ((*it)->kind() == MessageKind::SignalUpdate) snap = as_snapshot(symbol, (*it)->json());
+  }
   std::optional<Walk> walk;
   {
     std::lock_guard lk(mu_);
@@ -130,7 +135,7 @@ std::size_t RoomHub::publish(const std::string& symbol, std::shared_ptr<const st
     if (auto it = rooms_.find(symbol); it != rooms_.end()) walk.emplace(it->second.members);
   }
   if (!walk) return 0;
-  const auto d = deliver(*walk, m);
+  const auto d = deliver(*walk, burst);
   walk.reset();
   if (d.dead > 0) {  // gone without leaving (a join that raced the close): not walked again
     std::lock_guard lk(mu_);
@@ -143,13 +148,13 @@ std::size_t RoomHub::publish(const std::string& symbol, std::shared_ptr<const st
 }
 
 std::size_t RoomHub::publish_all(std::shared_ptr<const std::string> frame, MessageKind kind) {
-  auto m = std::make_shared<const Message>(kind, std::string(), std::move(frame));
+  const MessagePtr m = std::make_shared<const Message>(kind, std::string(), std::move(frame));
   std::optional<Walk> walk;
   {
     std::lock_guard lk(mu_);
     walk.emplace(all_.members);
   }
-  const auto d = deliver(*walk, m);
+  const auto d = deliver(*walk, std::span<const MessagePtr>(&m, 1));
   walk.reset();
   if (d.dead > 0) {
     std::lock_guard lk(mu_);

@@ -123,42 +123,56 @@ void WebSocketSession::on_read(error_code ec, std::size_t) {
 }
 
 SendStatus WebSocketSession::send(MessagePtr m) {
-  auto status = SendStatus::Queued;
+  return enqueue(std::span<const MessagePtr>(&m, 1)).last;
+}
+
+std::size_t WebSocketSession::send_burst(std::span<const MessagePtr> burst) {
+  return enqueue(burst).accepted;
+}
+
+WebSocketSession::Queued WebSocketSession::enqueue(std::span<const MessagePtr> burst) {
+  Queued q;
   bool schedule = false;
   {
     std::lock_guard lk(mu_);
-    if (closing_) return SendStatus::Closed;
-    if (m->kind() == MessageKind::PriceUpdate) {
-      // A newer price makes the unsent older one of the symbol worthless: drop that one.
-      for (auto it = queue_.rbegin(); it != queue_.rend(); ++it) {
-        if ((*it)->kind() == MessageKind::PriceUpdate && (*it)->symbol() == m->symbol()) {
-          queue_.erase(std::next(it).base());
-          status = SendStatus::Replaced;
-          parts_->counters.messages_dropped.fetch_add(1);
-          break;
+    if (closing_) return {0, SendStatus::Closed};
+    for (const auto& m : burst) {
+      q.last = SendStatus::Queued;
+      if (m->kind() == MessageKind::PriceUpdate) {
+        // A newer price makes the unsent older one of the symbol worthless: drop that one.
+        for (auto it = queue_.rbegin(); it != queue_.rend(); ++it) {
+          if ((*it)->kind() == MessageKind::PriceUpdate && (*it)->symbol() == m->symbol()) {
+            queue_.erase(std::next(it).base());
+            q.last = SendStatus::Replaced;
+            parts_->counters.messages_dropped.fetch_add(1);
+            break;
+          }
         }
       }
+      if (queue_.size() >= parts_->opts.message_queue_size) {
+        closing_ = true;
+        parts_->counters.messages_dropped.fetch_add(queue_.size() + 1);
+        parts_->counters.slow_consumer_closes.fetch_add(1);
+        queue_.clear();
+        q.last = SendStatus::Dropped;
+        break;
+      }
+      queue_.push_back(m);
+      ++q.accepted;
     }
-    if (queue_.size() >= parts_->opts.message_queue_size) {
-      closing_ = true;
-      parts_->counters.messages_dropped.fetch_add(queue_.size() + 1);
-      parts_->counters.slow_consumer_closes.fetch_add(1);
-      queue_.clear();
-      status = SendStatus::Dropped;
-    } else {
-      queue_.push_back(std::move(m));
+    if (q.last != SendStatus::Dropped && q.accepted > 0) {
       schedule = !write_scheduled_;
       write_scheduled_ = true;
     }
   }
-  if (status == SendStatus::Dropped) {
+  if (q.last == SendStatus::Dropped) {
     asio::post(strand_, [self = shared_from_this()] {
       self->do_close(websocket::close_code::policy_error, "slow consumer");
     });
   } else if (schedule) {
     asio::post(strand_, [self = shared_from_this()] { self->do_write(); });
   }
-  return status;
+  return q;
 }
 
 void WebSocketSession::close(std::uint16_t code, std::string reason) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "goldensignals/broadcast/message.hpp"
@@ -16,9 +17,9 @@ class RoomHub;
 class Bus {
  public:
   virtual ~Bus() = default;
-  // A room message (seq already stamped) for every subscriber of `symbol`, on every node.
-  virtual void publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
-                       MessageKind kind) = 0;
+  // Room messages of `symbol` (seq already stamped), in order, for every subscriber of it on
+  // every node. A burst reaches each subscriber in one step.
+  virtual void publish(const std::string& symbol, std::span<const MessagePtr> burst) = 0;
   // A message for every connected client, on every node (system alerts, heartbeats).
   virtual void publish_all(std::shared_ptr<const std::string> frame, MessageKind kind) = 0;
 };
@@ -29,8 +30,7 @@ class LocalBus final : public Bus {
   using Tap =
       std::function<void(const std::string& symbol, MessageKind kind, const std::string& frame)>;
   explicit LocalBus(RoomHub& hub, Tap tap = {}) : hub_(hub), tap_(std::move(tap)) {}
-  void publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
-               MessageKind kind) override;
+  void publish(const std::string& symbol, std::span<const MessagePtr> burst) override;
   void publish_all(std::shared_ptr<const std::string> frame, MessageKind kind) override;
 
  private:

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,10 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual SendStatus send(MessagePtr m) = 0;
+  // The messages in order, as one step (a session takes its lock once for all of them);
+  // stops at the first one not accepted. Returns how many were accepted (queued, or
+  // replacing an unsent price). By default, send() for each.
+  virtual std::size_t send_burst(std::span<const MessagePtr> burst);
   virtual void close(std::uint16_t code, std::string reason) = 0;
   // Who it is in logs and /ws/status (a token's sub, else a uuid); fixed for its lifetime.
   [[nodiscard]] virtual std::string client_id() const { return {}; }

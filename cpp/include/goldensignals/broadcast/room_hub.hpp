@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,10 @@ class RoomHub {
   // A SignalUpdate also becomes the room's snapshot (a copy with "snapshot":true).
   std::size_t publish(const std::string& symbol, std::shared_ptr<const std::string> frame,
                       MessageKind kind);
+  // Hands messages of `symbol`, in order, to every member of its room, each member taking
+  // the whole burst in one step (one walk of the room, one lock per member). The last
+  // SignalUpdate becomes the snapshot. Returns the deliveries accepted (members x messages).
+  std::size_t publish(const std::string& symbol, std::span<const MessagePtr> burst);
   // Hands one shared message to every connected client.
   std::size_t publish_all(std::shared_ptr<const std::string> frame, MessageKind kind);
 
@@ -82,7 +87,7 @@ class RoomHub {
   };
 
   struct Delivered {
-    std::size_t accepted = 0;  // queued (or replacing an unsent price)
+    std::size_t accepted = 0;  // deliveries queued (or replacing an unsent price)
     std::size_t dead = 0;      // members gone without leaving
   };
 
@@ -93,7 +98,7 @@ class RoomHub {
   static void prune(Room& r);                                      // removes the dead
   static std::size_t live(const Room& r);
   // Outside the lock.
-  static Delivered deliver(const Walk& walk, const MessagePtr& m);
+  static Delivered deliver(const Walk& walk, std::span<const MessagePtr> burst);
   static MessagePtr as_snapshot(const std::string& symbol, const std::string& frame);
 
   mutable std::mutex mu_;  // guards the maps below; never held across I/O

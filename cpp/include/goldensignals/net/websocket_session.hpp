@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,13 +48,21 @@ class WebSocketSession final : public Subscriber,
   // Completes the upgrade of `req`, then welcomes the client and starts reading.
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
 
-  // Thread-safe; never blocks on I/O.
+  // Thread-safe; never block on I/O.
   SendStatus send(MessagePtr m) override;
+  std::size_t send_burst(std::span<const MessagePtr> burst) override;
   void close(std::uint16_t code, std::string reason) override;
   [[nodiscard]] std::string client_id() const override;
 
  private:
   using Clock = std::chrono::steady_clock;
+
+  struct Queued {
+    std::size_t accepted = 0;
+    SendStatus last = SendStatus::Queued;  // of the last message tried
+  };
+  // Queues the messages in order under one lock, stopping at the first one refused.
+  Queued enqueue(std::span<const MessagePtr> burst);
 
   void on_accept(error_code ec);
   void do_read();
