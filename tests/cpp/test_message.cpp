@@ -46,6 +46,34 @@ TEST(Message, DeflatedOnceInflatesBackAndSetsRsv1) {
   EXPECT_EQ(inflate(bin.payload, 15), m->msgpack());
 }
 
+// Every form is one buffer, header then payload, so a gather write takes one buffer per frame.
+TEST(Message, EachFrameIsOneBufferHeaderThenPayload) {
+  const std::string big = signal_json();
+  for (const std::string& text : {std::string("{}"), big, std::string(70000, ' ') + "{}"}) {
+    const auto m = make_message(MessageKind::SignalUpdate, text, "AAPL");
+    for (const auto format : {WireFormat::Json, WireFormat::MsgPack, WireFormat::Protobuf}) {
+      const auto f = m->frame(format);
+      EXPECT_EQ(f.header.data() + f.header.size(), f.payload.data());
+      EXPECT_EQ(f.payload.data(), m->payload(format).data());  // the same bytes, made once
+      EXPECT_EQ(static_cast<unsigned char>(f.header[0]), format == WireFormat::Json ? 0x81 : 0x82);
+      const std::size_t len = static_cast<unsigned char>(f.header[1]);
+      EXPECT_EQ(f.header.size(), len < 126 ? 2u : len == 126 ? 4u : 10u);
+      std::size_t n = len;
+      if (len >= 126) {
+        n = 0;
+        for (std::size_t i = 2; i < f.header.size(); ++i) {
+          n = (n << 8) | static_cast<unsigned char>(f.header[i]);
+        }
+      }
+      EXPECT_EQ(n, f.payload.size());
+      EXPECT_EQ(f.whole().size(), f.header.size() + f.payload.size());
+      const auto d = m->deflated(format, 15);
+      EXPECT_EQ(d.header.data() + d.header.size(), d.payload.data());
+    }
+    EXPECT_EQ(m->frame(WireFormat::Json).payload, text);
+  }
+}
+
 TEST(Message, TinyAndEmptyMessagesStillDeflateCorrectly) {
   for (const char* text : {"{}", "{\"type\":\"pong\"}"}) {
     const auto m = make_message(MessageKind::Reply, text);

@@ -312,11 +312,14 @@ TEST(Protobuf, BadClientFramesAreProblemsNotCrashes) {
 TEST(Protobuf, AMessageEncodesOnceIntoABinaryFrame) {
   const auto m = make_message(MessageKind::SignalUpdate,
                               room("signal_update", 9, signal_json(decision(true))).dump(), "AAPL");
-  const std::string& bytes = m->protobuf();
-  EXPECT_EQ(&bytes, &m->protobuf());  // made once, shared
-  EXPECT_EQ(&bytes, &m->payload(WireFormat::Protobuf));
+  const std::string_view bytes = m->protobuf();
+  EXPECT_EQ(bytes.data(), m->protobuf().data());  // made once, shared
+  EXPECT_EQ(bytes.data(), m->payload(WireFormat::Protobuf).data());
   EXPECT_LT(bytes.size(), m->json().size());
-  const auto header = m->frame_header(WireFormat::Protobuf);
+  const auto f = m->frame(WireFormat::Protobuf);
+  EXPECT_EQ(f.payload.data(), bytes.data());
+  EXPECT_EQ(f.whole().data() + f.whole().size(), bytes.data() + bytes.size());  // one buffer
+  const auto header = f.header;
   EXPECT_EQ(static_cast<unsigned char>(header[0]), 0x82);  // FIN, binary
   ASSERT_GE(bytes.size(), 126u);
   EXPECT_EQ(header.size(), 4u);

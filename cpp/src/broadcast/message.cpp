@@ -42,66 +42,65 @@ nlohmann::json object_of(const std::string& text) {
 
 }  // namespace
 
-const std::string& Message::msgpack() const {
+Message::Message(MessageKind kind, std::string symbol, std::shared_ptr<const std::string> json)
+    : kind_(kind), symbol_(std::move(symbol)), json_(std::move(json)) {
+  text_.set(0x81, *json_);  // FIN, text
+}
+
+void Message::Framed::set(std::uint8_t first_byte, std::string_view payload) {
+  bytes.clear();
+  bytes.reserve(payload.size() + 10);
+  bytes.push_back(static_cast<char>(first_byte));
+  if (payload.size() < 126) {
+    bytes.push_back(static_cast<char>(payload.size()));
+  } else if (payload.size() <= 0xffff) {
+    bytes.push_back(static_cast<char>(126));
+    bytes.push_back(static_cast<char>((payload.size() >> 8) & 0xff));
+    bytes.push_back(static_cast<char>(payload.size() & 0xff));
+  } else {
+    bytes.push_back(static_cast<char>(127));
+    for (int i = 0; i < 8; ++i) {
+      bytes.push_back(
+          static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (56 - 8 * i)) & 0xff));
+    }
+  }
+  header = bytes.size();
+  bytes.append(payload);
+}
+
+std::string_view Message::msgpack() const {
   std::call_once(msgpack_once_, [this] {
-    std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(object_of(*json_));
-    msgpack_.assign(bytes.begin(), bytes.end());
-    binary_header_.set(0x2, msgpack_.size());
+    const std::vector<std::uint8_t> b = nlohmann::json::to_msgpack(object_of(*json_));
+    msgpack_.set(0x82, {reinterpret_cast<const char*>(b.data()), b.size()});  // FIN, binary
   });
-  return msgpack_;
+  return msgpack_.frame().payload;
 }
 
-const std::string& Message::protobuf() const {
+std::string_view Message::protobuf() const {
   std::call_once(protobuf_once_, [this] {
-    protobuf_ = pb::encode_server(object_of(*json_)).bytes;  // what does not fit is counted there
-    protobuf_header_.set(0x2, protobuf_.size());
+    // What does not fit the schema is counted there.
+    protobuf_.set(0x82, pb::encode_server(object_of(*json_)).bytes);
   });
-  return protobuf_;
+  return protobuf_.frame().payload;
 }
 
-const std::string& Message::payload(WireFormat f) const {
+const Message::Framed& Message::framed(WireFormat f) const {
   switch (f) {
     case WireFormat::MsgPack:
-      return msgpack();
+      (void)msgpack();
+      return msgpack_;
     case WireFormat::Protobuf:
-      return protobuf();
+      (void)protobuf();
+      return protobuf_;
     case WireFormat::Json:
       break;
   }
-  return *json_;
+  return text_;
 }
 
-void Message::FrameHeader::set(std::uint8_t opcode, std::size_t payload) noexcept {
-  bytes[0] = static_cast<char>(0x80 | opcode);  // FIN
-  if (payload < 126) {
-    bytes[1] = static_cast<char>(payload);
-    size = 2;
-  } else if (payload <= 0xffff) {
-    bytes[1] = 126;
-    bytes[2] = static_cast<char>((payload >> 8) & 0xff);
-    bytes[3] = static_cast<char>(payload & 0xff);
-    size = 4;
-  } else {
-    bytes[1] = 127;
-    for (int i = 0; i < 8; ++i) {
-      bytes[static_cast<std::size_t>(2 + i)] =
-          static_cast<char>((static_cast<std::uint64_t>(payload) >> (56 - 8 * i)) & 0xff);
-    }
-    size = 10;
-  }
-}
+std::string_view Message::payload(WireFormat f) const { return framed(f).frame().payload; }
 
-const Message::FrameHeader& Message::header_of(WireFormat f) const {
-  (void)payload(f);  // made with its header
-  return f == WireFormat::MsgPack    ? binary_header_
-         : f == WireFormat::Protobuf ? protobuf_header_
-                                     : text_header_;
-}
-
-std::string_view Message::frame_header(WireFormat f) const {
-  const FrameHeader& h = header_of(f);
-  return {h.bytes.data(), h.size};
-}
+Message::Frame Message::frame(WireFormat f) const { return framed(f).frame(); }
 
 namespace {
 
@@ -131,23 +130,20 @@ std::string deflate_alone(std::string_view in, int window_bits) {
 }  // namespace
 
 Message::Frame Message::deflated(WireFormat format, int window_bits) const {
-  const std::string& plain = payload(format);
+  const Framed& plain = framed(format);
   std::lock_guard lk(deflate_mu_);
   for (const auto& d : deflated_) {
-    if (d->format == format && d->window_bits == window_bits) {
-      return {{d->header.bytes.data(), d->header.size}, d->payload};
-    }
+    if (d->format == format && d->window_bits == window_bits) return d->framed.frame();
   }
-  auto d = std::make_unique<Deflated>(
-      Deflated{format, window_bits, {}, deflate_alone(plain, window_bits)});
-  if (d->payload.empty() && !plain.empty()) {  // not compressed after all: the plain frame
-    d->header = header_of(format);
-    d->payload = plain;
+  auto d = std::make_unique<Deflated>(Deflated{format, window_bits, {}});
+  const std::string compressed = deflate_alone(plain.frame().payload, window_bits);
+  if (compressed.empty() && !plain.frame().payload.empty()) {
+    d->framed = plain;  // not compressed after all: the plain frame
   } else {
-    d->header.set(format == WireFormat::Json ? 0x1 : 0x2, d->payload.size());
-    d->header.bytes[0] = static_cast<char>(d->header.bytes[0] | 0x40);  // RSV1: compressed
+    // FIN, RSV1 (compressed), text or binary
+    d->framed.set(format == WireFormat::Json ? 0xC1 : 0xC2, compressed);
   }
-  const Frame f{{d->header.bytes.data(), d->header.size}, d->payload};
+  const Frame f = d->framed.frame();
   deflated_.push_back(std::move(d));
   return f;
 }

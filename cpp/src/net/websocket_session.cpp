@@ -211,16 +211,12 @@ void WebSocketSession::do_write() {
   // one-frame write.
   frames_.clear();
   for (const auto& m : writing_) {
-    const std::string& payload = m->payload(format_);
-    if (deflate_bits_ != 0 && payload.size() >= parts_->opts.compression_threshold) {
-      const auto f = m->deflated(format_, deflate_bits_);
-      frames_.emplace_back(f.header.data(), f.header.size());
-      frames_.emplace_back(f.payload.data(), f.payload.size());
-      continue;
+    auto f = m->frame(format_);
+    if (deflate_bits_ != 0 && f.payload.size() >= parts_->opts.compression_threshold) {
+      f = m->deflated(format_, deflate_bits_);
     }
-    const auto header = m->frame_header(format_);
-    frames_.emplace_back(header.data(), header.size());
-    frames_.emplace_back(payload.data(), payload.size());
+    const auto whole = f.whole();
+    frames_.emplace_back(whole.data(), whole.size());
   }
   gather->async_write_gather(
       frames_, [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });

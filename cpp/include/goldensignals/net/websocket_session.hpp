@@ -1,8 +1,9 @@
 // One WebSocket client: its own strand, one write in flight, a bounded send queue in which a
 // newer price_update replaces an unsent one of the same symbol; a client whose queue overflows
 // is closed with 1008 and nobody else waits for it. Queued messages leave in batches, up to
-// kBatch frames per gather write (net/gather_stream.hpp) over plain TCP, each frame's header
-// made once per message for all its recipients; under TLS one frame per Beast write.
+// kBatch frames per gather write (net/gather_stream.hpp) over plain TCP, each frame (header and
+// payload in one buffer) made once per message for all its recipients; under TLS one frame per
+// Beast write.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -100,7 +101,7 @@ class WebSocketSession final : public Subscriber,
 
   // Strand-only state.
   std::vector<MessagePtr> writing_;         // the batch in flight (keeps its payloads alive)
-  std::vector<asio::const_buffer> frames_;  // its frames: header, payload, header, ...
+  std::vector<asio::const_buffer> frames_;  // its frames, one buffer each
   bool open_ = false, close_started_ = false, ping_pending_ = false, ended_ = false;
   Clock::time_point last_rx_ = Clock::now();  // any frame from the client, pongs included
 };
