@@ -131,7 +131,7 @@ bench: $(VENV)/.installed $(VENV)/.test-deps $(VENV)/.bench-deps bench-server
 # The server with the load generator (goldensignals-bench-server) and the benchmarks' native
 # module (_gs_bench), in the test tree.
 bench-server: build/cpp/build.ninja
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS) --target goldensignals-bench-server goldensignals-bench _gs_bench
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake --build build/cpp -j$(JOBS) --target goldensignals-bench-server goldensignals-bench goldensignals-bench-raw _gs_bench
 
 # Before and after the one-seam redesign (one journal, one route), in one run: BASELINE is the commit
 # before it; scripts/build_baseline.sh builds it once into build/baseline.

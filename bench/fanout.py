@@ -2,7 +2,9 @@
 
 Every scenario starts a fresh server (ours: ``goldensignals-bench-server``, the production
 server's start-up with the load generator of cpp/apps/bench/ on top; the peers:
-``bench/peers/*_peer.py``), points ``goldensignals-bench`` at it over loopback, and stops it.
+``bench/peers/*_peer.py``, and ``raw``, the limit: ``goldensignals-bench-raw``, the peers'
+publisher with almost no user-space work), points ``goldensignals-bench`` at it over loopback,
+and stops it.
 Servers alternate within each round (ours, peer, ours, peer, ...), ROUNDS rounds; the table
 shows medians and ratios ours/peer. The primary figure is messages delivered per server
 CPU-second (the server's utime+stime from /proc over the measured window), so it does not
@@ -45,7 +47,12 @@ from loopback import free_port
 
 PEERS_DIR = HERE / "peers"
 BUILD_BIN = HERE.parent / "build" / "cpp" / "cpp"  # make bench builds the bench server here
-PEERS = ["websockets", "fastapi", "picows", "socketify"]
+# raw: not a server a user would pick but the limit on this machine, cpp/apps/bench/
+# goldensignals-bench-raw (the same publisher with almost no user-space work). It is a limit
+# only where a turn's messages go to one room (one send per subscriber per turn), so it runs
+# in the one-room scenarios: fanout, latency and sustained.
+PEERS = ["websockets", "fastapi", "picows", "socketify", "raw"]
+ONE_ROOM_ONLY = {"raw"}
 SUSTAINED_P99_MS = 50.0
 
 
@@ -119,6 +126,7 @@ class Harness:
         # Servers of ours by name: the bench server of this checkout, and (bench/seam.py)
         # an earlier build's goldensignals-server, which took the same --bench-* flags.
         self.ours = {"ours": find_binary("goldensignals-bench-server", args.bin_dir)}
+        self.bin_dir = args.bin_dir
         self.duration = args.duration
         self.verbose = args.verbose
 
@@ -137,6 +145,8 @@ class Harness:
                     "--bench-rooms", str(rooms), "--bench-subscribers", str(subscribers),
                     "--bench-rate", str(rate), "--bench-duration", str(duration),
                     "--bench-kind", kind, "--bench-signal-every", str(signal_every)]
+        if name == "raw":
+            return [find_binary("goldensignals-bench-raw", self.bin_dir), *common_peer]
         return [sys.executable, str(PEERS_DIR / f"{name}_peer.py"), *common_peer]
 
     def run(self, name: str, *, connections: int, rooms: int = 1, rate: float = 0.0,
@@ -309,6 +319,8 @@ def main() -> int:
         if "rooms" in scenarios:
             nr, per = rooms_shape
             for s in servers:
+                if s in ONE_ROOM_ONLY:
+                    continue
                 r = h.run(s, connections=nr * per, rooms=nr, queue=flat_queue)
                 r["scenario"] = "rooms"
                 raw.append(r)
@@ -339,6 +351,8 @@ def main() -> int:
                     "msg/s")
         if "idle" in scenarios:
             for s in servers:
+                if s in ONE_ROOM_ONLY:
+                    continue
                 r = h.run(s, connections=idle_n, idle=True, timeout=180.0)
                 r["scenario"] = "idle"
                 raw.append(r)
