@@ -52,6 +52,7 @@ TEST(Settings, DefaultsAreTheOptionStructsDefaults) {
   EXPECT_EQ(o.event_queue_size, o0.event_queue_size);
   EXPECT_EQ(o.store_queue_size, o0.store_queue_size);
   EXPECT_EQ(o.store_prices, o0.store_prices);
+  EXPECT_EQ(o.commit_interval, o0.commit_interval);
   EXPECT_EQ(o.retention_days, o0.retention_days);
   EXPECT_EQ(o.retention_rows, o0.retention_rows);
   EXPECT_EQ(o.require_auth, o0.require_auth);
@@ -139,6 +140,23 @@ TEST(Settings, SecondsBecomeMillisecondsRounded) {
   EXPECT_EQ(settings::to_ms(0.0001).count(), 1);  // positive stays positive
   EXPECT_EQ(settings::to_ms(2.9999).count(), 3000);
   EXPECT_EQ(settings::to_ms(0).count(), 0);
+}
+
+// The history's group commit: 0 (each commit as soon as the last ended) reaches the store's
+// options as 0, and more than a second is refused.
+TEST(Settings, CommitIntervalReachesTheServerOptions) {
+  const auto with = [](std::string value) {
+    RuntimeOptions r;
+    ServerOptions o;
+    settings::PythonHost py;
+    const auto v = settings::resolve({{"commit_interval", {std::move(value), "--commit-interval"}}},
+                                     [](std::string_view) { return std::optional<std::string>(); });
+    settings::apply(v, r, o, py);
+    return o.commit_interval.count();
+  };
+  EXPECT_EQ(with("0"), 0);
+  EXPECT_EQ(with("0.002"), 2);
+  EXPECT_THROW(with("2"), InvalidArgument);
 }
 
 TEST(Settings, DatabaseOffWordsAndSymbols) {

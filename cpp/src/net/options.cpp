@@ -72,6 +72,7 @@ void ServerOptions::validate() const {
   need_ms(close_timeout, 10, 600'000, "close_timeout", "10 ms to 10 min");
   need_count(event_queue_size, 16, 10'000'000, "event_queue_size", "16 to 10000000");
   need_count(store_queue_size, 16, 10'000'000, "store_queue_size", "16 to 10000000");
+  need_ms(commit_interval, 0, 1'000, "commit_interval", "0 to 1000 ms");
   need(socket_send_buffer >= 0, "socket_send_buffer", std::to_string(socket_send_buffer),
        "0 (OS default) or a size in bytes");
   need(std::isfinite(retention_days) && retention_days > 0 && retention_days <= 36'500,

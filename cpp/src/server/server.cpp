@@ -92,6 +92,7 @@ void Server::Impl::open_store() {
   StoreOptions so;
   so.path = o.db;
   so.store_prices = o.store_prices;
+  so.commit_interval = o.commit_interval;
   so.retention_days = o.retention_days;
   so.retention_rows = o.retention_rows;
   so.queue_size = o.store_queue_size;

@@ -83,6 +83,11 @@ constexpr Spec kTable[] = {
      "SQLite file of the signal history the server keeps (off: no history, no recovery)"},
     {"store_prices", "GS_STORE_PRICES", "--store-prices", Kind::Boolean, "false", 0, 0, false, "",
      "store price_update messages in the history too"},
+    {"commit_interval", "GS_COMMIT_INTERVAL", "--commit-interval", Kind::Number, "0.005", 0, 1,
+     false, "s",
+     "time from the start of one history commit to the next, at least: what arrives meanwhile "
+     "joins the next commit and shares its fsync, and waits for it (0: a commit starts as soon "
+     "as the previous one ends)"},
     {"retention_days", "GS_RETENTION_DAYS", "--retention-days", Kind::Number, "30", 0, 36'500, true,
      "", "history older than this many days is deleted"},
     {"retention_rows", "GS_RETENTION_ROWS", "--retention-rows", Kind::Integer, "100000", 1,
@@ -390,6 +395,7 @@ void apply(const Values& v, RuntimeOptions& r, ServerOptions& o, PythonHost& py)
   o.store_queue_size = count(v, "store_queue");
   o.db = text(v, "db");
   o.store_prices = boolean(v, "store_prices");
+  o.commit_interval = to_ms(number(v, "commit_interval"));
   o.retention_days = number(v, "retention_days");
   o.retention_rows = count(v, "retention_rows");
   o.require_auth = boolean(v, "require_auth");

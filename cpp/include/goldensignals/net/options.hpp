@@ -75,6 +75,8 @@ struct ServerOptions {
   bool store_prices = false;             // GS_STORE_PRICES: store price_update too
   double retention_days = 30;            // GS_RETENTION_DAYS: older messages are deleted
   std::size_t retention_rows = 100'000;  // GS_RETENTION_ROWS: messages kept per symbol
+  // GS_COMMIT_INTERVAL: from the start of one commit to the next, at least (group commit).
+  std::chrono::milliseconds commit_interval{5};
 
   // Throws InvalidArgument naming the field, the value and the accepted range.
   void validate() const;
