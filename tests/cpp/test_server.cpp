@@ -498,6 +498,32 @@ TEST(Server, ASlowConsumerIsClosedWith1008WhileOthersKeepReceiving) {
   EXPECT_EQ(slow.ws().reason().reason, "slow consumer");
 }
 
+// Batches of queued frames, some taken by the socket at once and some waiting for room in a
+// full socket buffer, with pings (Beast's own writes) between them: every frame arrives whole
+// and in order, and the pings are answered (no idle close).
+TEST(Server, FramesArriveWholeAndInOrderThroughAFullSocket) {
+  auto o = test_options();
+  o.heartbeat_interval = 50ms;  // pings while the socket is full (the reads answer them)
+  o.message_queue_size = 100'000;
+  o.socket_send_buffer = 4096;
+  Fixture f(o);
+  WsClient c(f.port(), "/ws/signals", 4096);
+  c.send(R"({"type":"subscribe","symbol":"AAPL"})");
+  ASSERT_TRUE(Fixture::eventually([&] { return f.server.stats().rooms["AAPL"] == 1; }));
+  constexpr int kMessages = 1500;
+  for (int i = 0; i < kMessages; ++i) {
+    f.server.publish("AAPL", MessageKind::AgentUpdate, agent_body("AAPL", i, 700));
+  }
+  for (int i = 0; i < kMessages; ++i) {  // slowly: the socket stays full for 75 ms or more
+    if (i % 20 == 0) std::this_thread::sleep_for(1ms);
+    auto m = c.read_until("agent_update");
+    ASSERT_TRUE(m) << "agent_update " << i << " did not arrive";
+    ASSERT_EQ((*m)["data"]["n"], i);
+  }
+  EXPECT_EQ(f.server.stats().slow_consumer_closes, 0u);
+  EXPECT_EQ(f.server.stats().idle_closes, 0u);
+}
+
 TEST(Server, NewerPricesReplaceUnsentOnesForASlowReader) {
   auto o = test_options();
   o.message_queue_size = 16;

@@ -218,22 +218,41 @@ void WebSocketSession::do_write() {
     const auto whole = f.whole();
     frames_.emplace_back(whole.data(), whole.size());
   }
-  gather->async_write_gather(
-      frames_, [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+  if (!gather->write_gather(frames_, [self = shared_from_this()](error_code ec, std::size_t) {
+        self->on_write(ec);
+      })) {
+    return;  // on_write goes on
+  }
+  // The socket took it all at once. Nothing more queued (the usual case at a steady rate):
+  // done, with no post. Else the next batch goes on a later turn, by which time more of a
+  // burst has queued (writing it now would make smaller batches).
+  batch_sent();
+  {
+    std::lock_guard lk(mu_);
+    if (closing_ || queue_.empty()) {
+      write_scheduled_ = false;
+      return;
+    }
+  }
+  asio::post(strand_, [self = shared_from_this()] { self->do_write(); });
+}
+
+void WebSocketSession::batch_sent() {
+  parts_->counters.messages_sent.fetch_add(writing_.size());
+  writing_.clear();
+  if (writing_.capacity() > kBatch) writing_.shrink_to_fit();  // after a burst, idle is small
 }
 
 void WebSocketSession::on_write(error_code ec) {
-  const auto n = writing_.size();
-  writing_.clear();
-  if (writing_.capacity() > kBatch) writing_.shrink_to_fit();  // after a burst, idle is small
   if (ec) {
+    writing_.clear();
     std::lock_guard lk(mu_);
     closing_ = true;
     write_scheduled_ = false;
     queue_.clear();
     return;  // the read side notices the broken connection and ends the session
   }
-  parts_->counters.messages_sent.fetch_add(n);
+  batch_sent();
   do_write();
 }
 

@@ -68,14 +68,36 @@ class GatherStream {
         token, buffers);
   }
 
-  // Writes every buffer of `frames` whole, then calls `handler` on the stream's executor; the
-  // caller keeps `frames` and the bytes they point to alive until then. Call from the
-  // stream's executor, with at most one batch in flight.
-  void async_write_gather(std::span<const asio::const_buffer> frames, Handler handler) {
-    Job job;
-    job.frames = frames;
-    job.handler = std::move(handler);
-    submit(std::move(job));
+  // Writes every buffer of `frames` whole. True when the socket took them all at once: then
+  // `handler` is never called and the caller goes on (no allocation, no post). Otherwise it is
+  // called on the stream's executor once everything is written or the write failed, and the
+  // caller keeps `frames` and the bytes they point to alive until then. Call from the stream's
+  // executor, with at most one batch in flight.
+  bool write_gather(std::span<const asio::const_buffer> frames, Handler handler) {
+    if (running_) {  // behind one of Beast's writes
+      Job job;
+      job.frames = frames;
+      job.handler = std::move(handler);
+      submit(std::move(job));
+      return false;
+    }
+    std::size_t index = 0, offset = 0, written = 0;
+    error_code ec;
+    const Sent s = send_now(frames, index, offset, written, ec);
+    if (s == Sent::All) return true;
+    auto f = std::make_unique<InFlight>();
+    f->job.frames = frames;
+    f->job.handler = std::move(handler);
+    f->index = index;
+    f->offset = offset;
+    f->written = written;
+    running_ = f.get();
+    if (s == Sent::Failed) {
+      finish(std::move(f), ec, false);
+    } else {
+      wait_for_room(std::move(f));
+    }
+    return false;
   }
 
  private:
@@ -113,22 +135,25 @@ class GatherStream {
     pump(std::move(f), false);
   }
 
-  // Writes what it can now; waits for room in the socket's buffer and goes on, until all is
-  // written. A write completed at once completes through a post, never inside the call that
-  // asked for it.
-  void pump(std::unique_ptr<InFlight> f, bool waited) {
-    auto& frames = f->job.frames;
+  // What the sendmsg calls of send_now did: wrote everything, filled the socket's buffer, or
+  // failed (`ec`).
+  enum class Sent { All, Full, Failed };
+
+  // Writes from `frames[index]` at `offset` on, as much as the socket takes now, moving
+  // index and offset past what was written and adding it to `written`.
+  Sent send_now(std::span<const asio::const_buffer> frames, std::size_t& index, std::size_t& offset,
+                std::size_t& written, error_code& ec) {
     for (;;) {
       std::array<iovec, kMaxIov> iov;
       std::size_t count = 0, bytes = 0;
-      for (std::size_t i = f->index; i < frames.size() && count < iov.size(); ++i) {
-        const std::size_t skip = i == f->index ? f->offset : 0;
+      for (std::size_t i = index; i < frames.size() && count < iov.size(); ++i) {
+        const std::size_t skip = i == index ? offset : 0;
         iov[count].iov_base = const_cast<char*>(static_cast<const char*>(frames[i].data()) + skip);
         iov[count].iov_len = frames[i].size() - skip;
         bytes += iov[count].iov_len;
         ++count;
       }
-      if (count == 0) return finish(std::move(f), {}, waited);
+      if (count == 0) return Sent::All;
       msghdr msg{};
       msg.msg_iov = iov.data();
       msg.msg_iovlen = count;
@@ -136,36 +161,55 @@ class GatherStream {
           ::sendmsg(next_.socket().native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        return finish(std::move(f), error_code(errno, boost::system::system_category()), waited);
+        ec = error_code(errno, boost::system::system_category());
+        return Sent::Failed;
       }
       const auto sent = n < 0 ? std::size_t{0} : static_cast<std::size_t>(n);
-      f->written += sent;
-      advance(*f, sent);
-      if (f->index == frames.size()) return finish(std::move(f), {}, waited);
-      if (sent == bytes) continue;  // more frames than one call takes, and room for them
-      // The socket's buffer is full: wait until it has room.
-      auto& sock = next_.socket();
-      sock.async_wait(tcp::socket::wait_write, [this, f = std::move(f)](error_code ec) mutable {
-        if (ec) return finish(std::move(f), ec, true);
-        pump(std::move(f), true);
-      });
-      return;
+      written += sent;
+      advance(frames, index, offset, sent);
+      if (index == frames.size()) return Sent::All;
+      if (sent != bytes) return Sent::Full;
+      // else: more frames than one call takes, and room for them
     }
   }
 
-  static void advance(InFlight& f, std::size_t n) {
-    auto& frames = f.job.frames;
-    while (n > 0 && f.index < frames.size()) {
-      const std::size_t left = frames[f.index].size() - f.offset;
+  // Writes what it can now; waits for room in the socket's buffer and goes on, until all is
+  // written. A write completed at once completes through a post, never inside the call that
+  // asked for it.
+  void pump(std::unique_ptr<InFlight> f, bool waited) {
+    error_code ec;
+    switch (send_now(f->job.frames, f->index, f->offset, f->written, ec)) {
+      case Sent::All:
+        return finish(std::move(f), {}, waited);
+      case Sent::Failed:
+        return finish(std::move(f), ec, waited);
+      case Sent::Full:
+        return wait_for_room(std::move(f));
+    }
+  }
+
+  // The socket's buffer is full: goes on when it has room.
+  void wait_for_room(std::unique_ptr<InFlight> f) {
+    next_.socket().async_wait(tcp::socket::wait_write,
+                              [this, f = std::move(f)](error_code ec) mutable {
+                                if (ec) return finish(std::move(f), ec, true);
+                                pump(std::move(f), true);
+                              });
+  }
+
+  static void advance(std::span<const asio::const_buffer> frames, std::size_t& index,
+                      std::size_t& offset, std::size_t n) {
+    while (n > 0 && index < frames.size()) {
+      const std::size_t left = frames[index].size() - offset;
       if (n < left) {
-        f.offset += n;
+        offset += n;
         return;
       }
       n -= left;
-      ++f.index;
-      f.offset = 0;
+      ++index;
+      offset = 0;
     }
-    while (f.index < frames.size() && frames[f.index].size() == 0) ++f.index;
+    while (index < frames.size() && frames[index].size() == 0) ++index;
   }
 
   void finish(std::unique_ptr<InFlight> f, error_code ec, bool waited) {

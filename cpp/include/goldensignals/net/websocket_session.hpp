@@ -70,6 +70,7 @@ class WebSocketSession final : public Subscriber,
   void on_read(error_code ec, std::size_t n);
   void do_write();
   void on_write(error_code ec);
+  void batch_sent();  // writing_ is on the socket: counted and cleared
   void do_close(std::uint16_t code, std::string reason);
   void on_close(error_code ec);
   void do_tick();
