@@ -948,7 +948,7 @@ TEST(RoomHub, MembersGoneWithoutLeavingArePrunedByTheNextPublish) {
 // send() per message and stops at the first it refuses.
 TEST(RoomHub, ABurstReachesEachMemberInOneStepInOrder) {
   struct BurstSubscriber final : Subscriber {
-    SendStatus send(MessagePtr) override { return SendStatus::Closed; }  // never used here
+    SendStatus send(MessagePtr) override { return SendStatus::Queued; }  // the confirmation
     std::size_t send_burst(std::span<const MessagePtr> burst) override {
       bursts.emplace_back(burst.begin(), burst.end());
       return burst.size();

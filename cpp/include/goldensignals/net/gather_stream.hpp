@@ -85,7 +85,14 @@ class GatherStream {
     error_code ec;
     const Sent s = send_now(frames, index, offset, written, ec);
     if (s == Sent::All) return true;
-    auto f = std::make_unique<InFlight>();
+    std::unique_ptr<InFlight> f;
+    try {
+      f = std::make_unique<InFlight>();
+    } catch (...) {  // part of a frame may be on the socket: the rest could never follow
+      error_code ignored;
+      next_.socket().close(ignored);
+      throw;
+    }
     f->job.frames = frames;
     f->job.handler = std::move(handler);
     f->index = index;
