@@ -28,6 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "goldensignals/broadcast/frame_header.hpp"
+
 namespace {
 
 constexpr std::size_t kBacklogBytes = 64 * 1024;  // flat out: as BACKLOG_BYTES of the peers
@@ -50,18 +52,7 @@ std::string accept_key(std::string_view key) {
 
 // An unmasked server text frame.
 void append_frame(std::string& out, std::string_view payload) {
-  out.push_back(static_cast<char>(0x81));
-  if (payload.size() < 126) {
-    out.push_back(static_cast<char>(payload.size()));
-  } else if (payload.size() < 65536) {
-    out.push_back(static_cast<char>(126));
-    out.push_back(static_cast<char>(payload.size() >> 8));
-    out.push_back(static_cast<char>(payload.size() & 0xff));
-  } else {
-    out.push_back(static_cast<char>(127));
-    for (int k = 7; k >= 0; --k)
-      out.push_back(static_cast<char>((payload.size() >> (8 * k)) & 0xff));
-  }
+  gs::append_frame_header(out, 0x81, payload.size());
   out.append(payload);
 }
 

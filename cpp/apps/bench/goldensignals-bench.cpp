@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "goldensignals/broadcast/frame_header.hpp"
+
 namespace {
 
 std::int64_t now_ns() {
@@ -152,15 +154,8 @@ std::string room_of(const Options& o, int i) {
 // A masked client text frame.
 std::string client_frame(std::string_view payload, std::uint8_t opcode = 0x1) {
   std::string f;
-  f.push_back(static_cast<char>(0x80 | opcode));
   const std::size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(static_cast<char>(0x80 | n));
-  } else {
-    f.push_back(static_cast<char>(0x80 | 126));
-    f.push_back(static_cast<char>((n >> 8) & 0xff));
-    f.push_back(static_cast<char>(n & 0xff));
-  }
+  gs::append_frame_header(f, static_cast<std::uint8_t>(0x80 | opcode), n, true);
   const std::array<std::uint8_t, 4> key{0x5a, 0x17, 0xc3, 0x2e};
   for (auto k : key) f.push_back(static_cast<char>(k));
   for (std::size_t i = 0; i < n; ++i) {

@@ -3,6 +3,7 @@
 #include <boost/beast/zlib/deflate_stream.hpp>
 #include <nlohmann/json.hpp>
 
+#include "goldensignals/broadcast/frame_header.hpp"
 #include "goldensignals/broadcast/protobuf.hpp"
 
 namespace gs {
@@ -50,20 +51,7 @@ Message::Message(MessageKind kind, std::string symbol, std::shared_ptr<const std
 void Message::Framed::set(std::uint8_t first_byte, std::string_view payload) {
   bytes.clear();
   bytes.reserve(payload.size() + 10);
-  bytes.push_back(static_cast<char>(first_byte));
-  if (payload.size() < 126) {
-    bytes.push_back(static_cast<char>(payload.size()));
-  } else if (payload.size() <= 0xffff) {
-    bytes.push_back(static_cast<char>(126));
-    bytes.push_back(static_cast<char>((payload.size() >> 8) & 0xff));
-    bytes.push_back(static_cast<char>(payload.size() & 0xff));
-  } else {
-    bytes.push_back(static_cast<char>(127));
-    for (int i = 0; i < 8; ++i) {
-      bytes.push_back(
-          static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (56 - 8 * i)) & 0xff));
-    }
-  }
+  append_frame_header(bytes, first_byte, payload.size());
   header = bytes.size();
   bytes.append(payload);
 }
