@@ -65,6 +65,17 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
+def tick_prices(price: float, ticks: int):
+    """The prices of the ticks: first one far from any warm-up reference (its analysis sets
+    the reference of moves), then `ticks` moves of 1.1%, up and down in turn, each starting an
+    analysis."""
+    price *= 1.05
+    yield price
+    for i in range(ticks):
+        price *= 1.011 if i % 2 == 0 else 1 / 1.011
+        yield price
+
+
 def tick_to_decision(ticks: int) -> list[float]:
     """ms from publish_tick (a 1.1% move from the price of the last analysis, which is the
     reference of moves) to the decision callback, one tick at a time."""
@@ -93,11 +104,9 @@ def tick_to_decision(ticks: int) -> list[float]:
 
     try:
         time.sleep(0.2)  # the warm-up's decisions reach the callback first
-        price *= 1.05  # far from any warm-up reference: this analysis sets the reference
-        tick(price)
-        for i in range(ticks):
-            price *= 1.011 if i % 2 == 0 else 1 / 1.011
-            out.append(tick(price))
+        prices = tick_prices(price, ticks)
+        tick(next(prices))
+        out.extend(tick(p) for p in prices)
     finally:
         rt.stop()
     return out
@@ -205,11 +214,10 @@ def tick_through_server(ticks: int, **settings) -> dict[str, list[float]]:
     try:
         line("ready")
         time.sleep(0.2)
-        price *= 1.05  # far from any warm-up reference: this analysis sets the reference
-        tick(price)
-        for i in range(ticks):
-            price *= 1.011 if i % 2 == 0 else 1 / 1.011
-            t0, t1, t2 = tick(price)
+        prices = tick_prices(price, ticks)
+        tick(next(prices))
+        for p in prices:
+            t0, t1, t2 = tick(p)
             out["decision"].append((t1 - t0) / 1e6)
             out["received"].append((t2 - t0) / 1e6)
             out["network"].append((t2 - t1) / 1e6)
