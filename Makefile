@@ -74,7 +74,7 @@ test-sanitize: $(VENV)/.test-deps $(DEPS)/.stamp
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
 
 # --- fuzzing (libFuzzer, clang, ASan + UBSan) -----------------------------------------------
-FUZZ_HARNESSES := fuzz_protocol_json fuzz_protocol_msgpack fuzz_protocol_protobuf fuzz_http fuzz_jwt fuzz_csv fuzz_condition
+FUZZ_HARNESSES := fuzz_protocol_json fuzz_protocol_msgpack fuzz_protocol_protobuf fuzz_http fuzz_jwt fuzz_csv fuzz_condition fuzz_websocket
 FUZZ_SECONDS ?= 300
 
 build/fuzz/build.ninja: $(VENV)/.test-deps $(DEPS)/.stamp CMakeLists.txt fuzz/CMakeLists.txt

@@ -1,7 +1,8 @@
 """Writes the seed corpora of the fuzz harnesses (fuzz/corpus/<harness>/), from the inputs the
 tests use: the protocol's client messages (docs/protocol.md) as JSON, MessagePack and Protobuf
 (goldensignals.wire, from the installed package), HTTP
-targets, JWTs like tests/py/test_security.py's, replay CSVs, custom alert conditions. Run once; the files are in the
+targets, JWTs like tests/py/test_security.py's, replay CSVs, custom alert conditions, WebSocket
+client frames. Run once; the files are in the
 repo. `python fuzz/seeds.py [ES256 private key PEM]` (without a key: no ES256 seeds)."""
 
 from __future__ import annotations
@@ -111,6 +112,44 @@ def protobuf_frames() -> list[bytes]:
     return out + [b"", b"\xff\xff\xff", b"\x0a\x80\x80\x80\x80\x10"]
 
 
+def websocket_streams() -> list[bytes]:
+    """Client byte streams for fuzz_websocket.cpp: a first byte (bit 0: deflate agreed; the
+    rest: the read size), then masked frames as a client sends them."""
+    import os
+    import struct
+    import zlib
+
+    def frame(first: int, payload: bytes) -> bytes:
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([first])
+        head += bytes([0x80 | n]) if n < 126 else (bytes([0xFE]) + struct.pack(">H", n)
+                                                    if n < 65536 else
+                                                    bytes([0xFF]) + struct.pack(">Q", n))
+        return head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+    def deflated(data: bytes) -> bytes:
+        c = zlib.compressobj(wbits=-15)
+        return (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+    sub = json.dumps(MESSAGES[0]).encode()
+    big = json.dumps({"type": "history", "symbol": "AAPL", "padding": "x" * 3000}).encode()
+    streams = [
+        bytes([0x00]) + frame(0x81, sub),
+        bytes([0x0E]) + frame(0x81, sub) + frame(0x89, b"hi") + frame(0x8A, b""),
+        bytes([0x02]) + frame(0x01, sub[:10]) + frame(0x89, b"") + frame(0x80, sub[10:]),
+        bytes([0xFE]) + frame(0x82, bytes(range(256)) * 2),
+        bytes([0x01]) + frame(0xC1, deflated(big)),
+        bytes([0x05]) + frame(0x41, deflated(big)[:20]) + frame(0x80, deflated(big)[20:]),
+        bytes([0x00]) + frame(0x88, struct.pack(">H", 1000) + b"bye"),
+        bytes([0x00]) + frame(0x81, "caf\u00e9 \u20ac".encode()) + frame(0x81, b"\xc0\xaf"),
+        bytes([0x00]) + frame(0x82, b"x" * 5000),
+    ]
+    offers = (b"permessage-deflate; client_max_window_bits, permessage-deflate; "
+              b"server_max_window_bits=10; server_no_context_takeover")
+    return [*streams, offers]
+
+
 def main() -> int:
     key = Path(sys.argv[1]).read_text() if len(sys.argv) > 1 else None
     write("fuzz_protocol_json", [json.dumps(m).encode() for m in MESSAGES] +
@@ -122,6 +161,7 @@ def main() -> int:
     write("fuzz_jwt", tokens(key))
     write("fuzz_csv", [c.encode() for c in CSV])
     write("fuzz_condition", [c.encode() for c in CONDITIONS])
+    write("fuzz_websocket", websocket_streams())
     return 0
 
 

@@ -1,11 +1,10 @@
 // A message's shared frames: the deflated form of permessage-deflate (compressed once,
-// inflating back to the same bytes) and the negotiated window.
+// inflating back to the same bytes).
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "goldensignals/broadcast/message.hpp"
-#include "goldensignals/net/websocket_session.hpp"
 #include "inflate.hpp"
 
 namespace gs {
@@ -80,16 +79,6 @@ TEST(Message, TinyAndEmptyMessagesStillDeflateCorrectly) {
     const auto f = m->deflated(gs::WireFormat::Json, 15);
     EXPECT_EQ(inflate(f.payload, 15), text);
   }
-}
-
-TEST(WebSocketSession, NegotiatedDeflateBitsReadTheResponse) {
-  EXPECT_EQ(negotiated_deflate_bits(""), 0);
-  EXPECT_EQ(negotiated_deflate_bits("x-other"), 0);
-  EXPECT_EQ(negotiated_deflate_bits("permessage-deflate; server_no_context_takeover"), 15);
-  EXPECT_EQ(negotiated_deflate_bits(
-                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10"),
-            10);
-  EXPECT_EQ(negotiated_deflate_bits("permessage-deflate; server_max_window_bits=99"), 15);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@ Everything runs on loopback with real sockets; every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import socket
@@ -16,6 +18,7 @@ import struct
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -445,3 +448,151 @@ class RawWS:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def inflate(payload: bytes, bits: int = 15) -> bytes:
+    # RFC 7692 7.2.2: append the 00 00 ff ff the sender removed; a fresh inflater per message
+    # (server_no_context_takeover).
+    return zlib.decompressobj(-bits).decompress(payload + b"\x00\x00\xff\xff")
+
+
+def client_frame(first: int, payload: bytes, mask: bytes | None = None) -> bytes:
+    """A client's frame: `first` (FIN, RSV, opcode), then the payload masked with `mask`
+    (random when not given; b"" sends it unmasked, which the server must refuse)."""
+    key = os.urandom(4) if mask is None else mask
+    n = len(payload)
+    bit = 0x80 if key else 0
+    head = bytes([first])
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 65536:
+        head += bytes([bit | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([bit | 127]) + struct.pack(">Q", n)
+    if not key:
+        return head + payload
+    return head + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+
+
+class FrameClient:
+    """A WebSocket client on a raw socket that shows the upgrade's status and headers and every
+    frame as (rsv1, opcode, payload): for what client libraries hide or refuse to send.
+    `extensions`: a Sec-WebSocket-Extensions offer; `headers`: replace or add request headers
+    (an empty value leaves the header out);
+    `early`: bytes sent in the same write as the request (frames a client sends at once);
+    `rcvbuf`: a small receive buffer, so that a client not reading backs up into the server."""
+
+    def __init__(self, port: int, path: str = "/ws/signals", *, extensions: str | None = None,
+                 headers: dict[str, str] | None = None, early: bytes = b"",
+                 rcvbuf: int | None = None) -> None:
+        self.fmt = "protobuf" if "format=protobuf" in path else "msgpack"  # of binary frames
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(10)
+        self.sock.connect(("127.0.0.1", port))
+        fields = {"Host": f"127.0.0.1:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
+                  "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+                  "Sec-WebSocket-Version": "13"}
+        if extensions is not None:
+            fields["Sec-WebSocket-Extensions"] = extensions
+        fields.update(headers or {})
+        lines = [f"GET {path} HTTP/1.1", *(f"{k}: {v}" for k, v in fields.items() if v)]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + early)
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            assert chunk, "connection closed during the upgrade"
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status_line, *rest = head.decode().split("\r\n")
+        self.status = int(status_line.split()[1])
+        self.headers = {k.strip().lower(): v.strip() for k, v in (f.split(":", 1) for f in rest)}
+        # RFC 6455 4.2.2: what Sec-WebSocket-Accept must be for the key sent.
+        self.accept_expected = base64.b64encode(hashlib.sha1(
+            (fields["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()
+        ).digest()).decode()
+        self.body = b""
+        if self.status != 101:  # the refusal's body, whole
+            n = int(self.headers.get("content-length", "0"))
+            while len(self.buf) < n:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.buf += chunk
+            self.body = self.buf[:n]
+
+    def _need(self, n: int) -> None:
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            assert chunk, "connection closed"
+            self.buf += chunk
+
+    def frame(self) -> tuple[bool, int, bytes]:
+        self._need(2)
+        b0, b1 = self.buf[0], self.buf[1]
+        assert not b1 & 0x80, "server frames are not masked"
+        n, at = b1 & 0x7F, 2
+        if n == 126:
+            self._need(4)
+            n, at = struct.unpack(">H", self.buf[2:4])[0], 4
+        elif n == 127:
+            self._need(10)
+            n, at = struct.unpack(">Q", self.buf[2:10])[0], 10
+        self._need(at + n)
+        payload, self.buf = self.buf[at:at + n], self.buf[at + n:]
+        assert b0 & 0x80, "every server frame is FIN"
+        return bool(b0 & 0x40), b0 & 0x0F, payload
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send_json(self, obj: Any) -> None:
+        self.sock.sendall(client_frame(0x81, json.dumps(obj).encode()))
+
+    def messages_until(self, pred: Any, limit: float = 10.0) -> list[tuple[bool, int, bytes, Any]]:
+        """Frames as (rsv1, opcode, raw payload, decoded message) until one matches `pred`."""
+        out = []
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            rsv1, op, payload = self.frame()
+            if op not in (1, 2):
+                continue
+            plain = inflate(payload, self.bits) if rsv1 else payload
+            msg = json.loads(plain) if op == 1 else wire.decode(plain, self.fmt)
+            out.append((rsv1, op, payload, msg))
+            if pred(msg):
+                return out
+        raise AssertionError("no matching message")
+
+    def until_control(self, opcode: int, limit: float = 10.0) -> bytes:
+        """The payload of the next frame of `opcode` (a ping, pong or close), skipping others."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            _, op, payload = self.frame()
+            if op == opcode:
+                return payload
+        raise AssertionError(f"no frame of opcode {opcode}")
+
+    def eof(self, limit: float = 10.0) -> bool:
+        """Whether the server ends the TCP connection within `limit` (what is unread skipped)."""
+        self.sock.settimeout(limit)
+        try:
+            while self.sock.recv(65536):
+                pass
+            return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except TimeoutError:
+            return False
+
+    @property
+    def bits(self) -> int:
+        ext = self.headers.get("sec-websocket-extensions", "")
+        for part in ext.split(";"):
+            if part.strip().startswith("server_max_window_bits="):
+                return int(part.split("=")[1])
+        return 15
+
+    def close(self) -> None:
+        self.sock.close()

@@ -7,101 +7,18 @@ compression="deflate" both ways."""
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import socket
-import struct
-import time
-import zlib
 from typing import Any
 
 import pytest
-from goldensignals import wire
-from server_helpers import analysis, connect, run, send, served, subscribe
+from server_helpers import FrameClient, analysis, connect, run, send, served, subscribe
 
 
-class DeflateClient:
-    """A raw client offering `extensions`: the handshake response and every frame as
-    (rsv1, opcode, payload)."""
-
-    def __init__(self, port: int, extensions: str | None, path: str = "/ws/signals") -> None:
-        self.fmt = "protobuf" if "format=protobuf" in path else "msgpack"  # of binary frames
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
-                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
-        if extensions is not None:
-            lines.append(f"Sec-WebSocket-Extensions: {extensions}")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += self.sock.recv(65536)
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        status, *fields = head.decode().split("\r\n")
-        assert " 101 " in status, status
-        self.headers = {k.strip().lower(): v.strip() for k, v in (f.split(":", 1) for f in fields)}
-
-    def _need(self, n: int) -> None:
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            assert chunk, "connection closed"
-            self.buf += chunk
-
-    def frame(self) -> tuple[bool, int, bytes]:
-        self._need(2)
-        b0, b1 = self.buf[0], self.buf[1]
-        n, at = b1 & 0x7F, 2
-        if n == 126:
-            self._need(4)
-            n, at = struct.unpack(">H", self.buf[2:4])[0], 4
-        elif n == 127:
-            self._need(10)
-            n, at = struct.unpack(">Q", self.buf[2:10])[0], 10
-        self._need(at + n)
-        payload, self.buf = self.buf[at:at + n], self.buf[at + n:]
-        assert b0 & 0x80, "every server frame is FIN"
-        return bool(b0 & 0x40), b0 & 0x0F, payload
-
-    def send_json(self, obj: Any) -> None:
-        data = json.dumps(obj).encode()
-        mask = os.urandom(4)
-        masked = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
-        header = bytes([0x81, 0x80 | len(data)]) if len(data) < 126 else \
-            bytes([0x81, 0x80 | 126]) + struct.pack(">H", len(data))
-        self.sock.sendall(header + mask + masked)
-
-    def messages_until(self, pred: Any, limit: float = 10.0) -> list[tuple[bool, int, bytes, Any]]:
-        """Frames as (rsv1, opcode, raw payload, decoded message) until one matches `pred`."""
-        out = []
-        end = time.monotonic() + limit
-        while time.monotonic() < end:
-            rsv1, op, payload = self.frame()
-            if op not in (1, 2):
-                continue
-            plain = inflate(payload, self.bits) if rsv1 else payload
-            msg = json.loads(plain) if op == 1 else wire.decode(plain, self.fmt)
-            out.append((rsv1, op, payload, msg))
-            if pred(msg):
-                return out
-        raise AssertionError("no matching message")
-
-    @property
-    def bits(self) -> int:
-        ext = self.headers.get("sec-websocket-extensions", "")
-        for part in ext.split(";"):
-            if part.strip().startswith("server_max_window_bits="):
-                return int(part.split("=")[1])
-        return 15
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def inflate(payload: bytes, bits: int = 15) -> bytes:
-    # RFC 7692 7.2.2: append the 00 00 ff ff the sender removed; a fresh inflater per message
-    # (server_no_context_takeover).
-    return zlib.decompressobj(-bits).decompress(payload + b"\x00\x00\xff\xff")
+def DeflateClient(port: int, extensions: str | None, path: str = "/ws/signals") -> FrameClient:
+    """A raw client offering `extensions` (server_helpers.FrameClient), upgraded."""
+    c = FrameClient(port, path, extensions=extensions)
+    assert c.status == 101, (c.status, c.body)
+    return c
 
 
 OFFER = "permessage-deflate; client_max_window_bits"

@@ -9,8 +9,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +27,7 @@
 #include <vector>
 
 #include "goldensignals/broadcast/frame_header.hpp"
+#include "goldensignals/net/ws_wire.hpp"
 
 namespace {
 
@@ -39,15 +38,6 @@ std::int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-std::string accept_key(std::string_view key) {
-  const std::string in = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
-  unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
-  const int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
-  return {reinterpret_cast<const char*>(out), static_cast<std::size_t>(n)};
 }
 
 // An unmasked server text frame.
@@ -172,7 +162,7 @@ class RawServer {
       send(c,
            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Accept: " +
-               accept_key(key) + "\r\n\r\n");
+               gs::ws::accept_key(key) + "\r\n\r\n");
     }
     frames(c);
   }

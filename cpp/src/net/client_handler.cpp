@@ -111,10 +111,18 @@ ClientHandler::ClientHandler(std::shared_ptr<const ClientParts> parts,
     : parts_(std::move(parts)),
       self_(std::move(self)),
       strand_(std::move(strand)),
-      who_(std::move(who)),
-      client_id_(who_.sub.empty() ? std::move(fallback_id) : who_.sub),
+      client_id_(who.sub.empty() ? std::move(fallback_id) : who.sub),
       analyze_bucket_(parts_->opts.analyze_rate),
-      message_bucket_(parts_->opts.message_rate) {}
+      message_bucket_(parts_->opts.message_rate) {
+  if (!who.sub.empty() || who.exp || who.scope || who.symbols) {
+    who_ = std::make_unique<const Principal>(std::move(who));
+  }
+}
+
+const Principal& ClientHandler::who() const {
+  static const Principal kAnyone;
+  return who_ ? *who_ : kAnyone;
+}
 
 void ClientHandler::on_open(const std::optional<std::string>& symbol) {
   reply(proto::welcome(client_id_));
@@ -146,9 +154,9 @@ bool ClientHandler::admit_message() {
 // The token's scope and symbols claims; an alert `forbidden` when outside them.
 bool ClientHandler::allowed(std::string_view action, const std::string& symbol) {
   std::string why;
-  if (!who_.may(action)) {
+  if (!who().may(action)) {
     why = "the token's scope does not include '" + std::string(action) + "'";
-  } else if (!who_.may_join(symbol)) {
+  } else if (!who().may_join(symbol)) {
     why = "the token's symbols do not include " + symbol;
   } else {
     return true;
@@ -431,7 +439,7 @@ void ClientHandler::add_alert(const proto::Request& r) {
   }
   watch::AlertSpec spec{id, r.symbol, r.condition, r.severity, r.cooldown_s, now_ms()};
   if (persistent()) {
-    parts_->history.store->keep(who_.sub, kAlertKind, id, spec.to_json().dump());
+    parts_->history.store->keep(who().sub, kAlertKind, id, spec.to_json().dump());
   }
   reply(nlohmann::json{{"type", "add_alert"},
                        {"id", id},
@@ -448,7 +456,7 @@ void ClientHandler::add_alert(const proto::Request& r) {
 void ClientHandler::remove_alert(const proto::Request& r) {
   const bool removed = parts_->watches.remove(this, r.id);
   if (removed && persistent()) {
-    parts_->history.store->keep(who_.sub, kAlertKind, r.id, std::nullopt);
+    parts_->history.store->keep(who().sub, kAlertKind, r.id, std::nullopt);
   }
   reply(nlohmann::json{{"type", "remove_alert"},
                        {"id", r.id},
@@ -475,7 +483,7 @@ void ClientHandler::list_alerts() {
 }
 
 bool ClientHandler::persistent() const {
-  return !who_.sub.empty() && parts_->history.store != nullptr;
+  return !who().sub.empty() && parts_->history.store != nullptr;
 }
 
 void ClientHandler::restore(const char* kind,
@@ -483,7 +491,7 @@ void ClientHandler::restore(const char* kind,
   if (!persistent()) return;
   std::vector<std::pair<std::string, std::string>> kept;
   try {
-    kept = parts_->history.store->kept(who_.sub, kind);
+    kept = parts_->history.store->kept(who().sub, kind);
   } catch (const Error& e) {
     problem({"unavailable", "error", std::string("your stored ") + kind + "s: " + e.what()});
     return;
@@ -588,7 +596,7 @@ bool ClientHandler::watch_portfolio(const std::string& id, std::map<std::string,
   watch::PortfolioSpec spec{id, std::move(positions), std::move(reference), now_ms()};
   const auto kept = parts_->watches.add_portfolio(this, self_, std::move(spec));
   if (persistent() && !restored) {
-    parts_->history.store->keep(who_.sub, kPortfolioKind, id, kept.to_json().dump());
+    parts_->history.store->keep(who().sub, kPortfolioKind, id, kept.to_json().dump());
   }
   return true;
 }
@@ -613,7 +621,7 @@ void ClientHandler::unsubscribe_portfolio(const proto::Request& r) {
   auto members = portfolio_members(r.id);
   const bool removed = parts_->watches.remove_portfolio(this, r.id);
   if (removed && persistent()) {
-    parts_->history.store->keep(who_.sub, kPortfolioKind, r.id, std::nullopt);
+    parts_->history.store->keep(who().sub, kPortfolioKind, r.id, std::nullopt);
   }
   reply(nlohmann::json{{"type", "unsubscribe_portfolio"},
                        {"id", r.id},

@@ -1,5 +1,8 @@
 #include "goldensignals/net/context.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include "goldensignals/runtime/runtime.hpp"
 
 namespace gs {
@@ -26,6 +29,11 @@ watch::WatchBook::Seed watch_seed(Runtime& runtime, RoomHub& hub) {
   };
 }
 
+// A tenth of the shortest deadline a session keeps, between 5 ms and 1 s.
+std::chrono::milliseconds tick_resolution(const ServerOptions& o) {
+  const auto shortest = std::min(o.heartbeat_interval, o.close_timeout);
+  return std::clamp(shortest / 10, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+}
 }  // namespace
 
 ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
@@ -34,6 +42,7 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
       log(*runtime),
       access(opts),
       gate(opts, counters),
+      ticker(tick_resolution(opts)),
       watches(watch_seed(*runtime, hub),
               [r = runtime.get()](const std::string& symbol) { return r->indicators(symbol); }),
       bus(std::make_unique<LocalBus>(
@@ -42,7 +51,7 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
       analyses(*runtime, history),
       reporter(*runtime, hub, counters, gate, history),
       client_parts{opts, counters, hub, history, gate, analyses, reporter, watches},
-      websocket_parts{opts, log, counters, hub, gate, client_parts},
+      websocket_parts{opts, log, counters, hub, gate, ticker, client_parts},
       route_parts{opts, access, counters, history, reporter, analyses, hub},
       http_parts{opts, log, access, counters, gate, route_parts, websocket_parts},
       router_parts{opts.event_queue_size,

@@ -9,6 +9,7 @@
 #include "goldensignals/net/security.hpp"
 #include "goldensignals/net/server_parts.hpp"
 #include "goldensignals/net/websocket_session.hpp"
+#include "goldensignals/net/ws_wire.hpp"
 
 namespace gs {
 
@@ -137,7 +138,30 @@ void HttpSession::upgrade(Request req) {
   HttpReply refusal;
   Principal who;
   IpTable::Slot slot;
-  if (!target.ok) {
+  if (std::string_view(req[http::field::sec_websocket_version]) != "13") {
+    refusal = HttpReply{
+        426,
+        "application/json",
+        json_error("bad_upgrade",
+                   "Sec-WebSocket-Version '" +
+                       std::string(req[http::field::sec_websocket_version]).substr(0, 64) +
+                       "' is not supported; this server speaks version 13"),
+        {{"Sec-WebSocket-Version", "13"}, {"Upgrade", "websocket"}}};
+  } else if (req[http::field::host].empty()) {
+    refusal = HttpReply{400,
+                        "application/json",
+                        json_error("bad_upgrade", "the upgrade request has no Host header"),
+                        {}};
+  } else if (!ws::valid_key(std::string_view(req[http::field::sec_websocket_key]))) {
+    refusal =
+        HttpReply{400,
+                  "application/json",
+                  json_error("bad_upgrade",
+                             "Sec-WebSocket-Key '" +
+                                 std::string(req[http::field::sec_websocket_key]).substr(0, 64) +
+                                 "' is not 16 bytes in base64"),
+                  {}};
+  } else if (!target.ok) {
     refusal =
         HttpReply{target.status, "application/json", json_error("bad_upgrade", target.error), {}};
   } else if (parts_->gate.stopping()) {
@@ -155,10 +179,25 @@ void HttpSession::upgrade(Request req) {
                           {{"Retry-After", "5"}}};
     } else {
       stream_.next_layer().expires_never();  // the WebSocket session sets its own timeouts
+      std::optional<ws::Deflate> deflate;
+      if (parts_->opts.compression) {
+        deflate =
+            ws::negotiate_deflate(std::string_view(req[http::field::sec_websocket_extensions]),
+                                  parts_->opts.compression_window_bits);
+      }
+      std::string response =
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Accept: " +
+          ws::accept_key(std::string_view(req[http::field::sec_websocket_key])) +
+          "\r\nServer: goldensignals/" GS_VERSION "\r\n";
+      if (deflate) response += "Sec-WebSocket-Extensions: " + deflate->response + "\r\n";
+      response += "\r\n";
+      // A client may send its first frames right behind the request.
+      const auto early = buffer_.cdata();
+      const std::string_view early_bytes(static_cast<const char*>(early.data()), early.size());
       std::make_shared<WebSocketSession>(std::move(stream_), share_part(parts_, parts_->websocket),
-                                         target.symbol, target.format, std::move(who),
-                                         std::move(slot))
-          ->run(std::move(req));
+                                         target.format, std::move(deflate), std::move(slot))
+          ->run(std::move(who), target.symbol, std::move(response), early_bytes);
       return;
     }
   }

@@ -14,11 +14,13 @@ std::string where(const tcp::endpoint& ep) {
 }
 }  // namespace
 
-Listener::Listener(asio::io_context& ioc, const tcp::endpoint& ep, OnAccept on_accept)
+Listener::Listener(asio::io_context& ioc, const tcp::endpoint& ep, OnAccept on_accept,
+                   std::size_t threads)
     : ioc_(ioc),
       acceptor_(asio::make_strand(ioc)),
       backoff_(acceptor_.get_executor()),
-      on_accept_(std::move(on_accept)) {
+      on_accept_(std::move(on_accept)),
+      strands_(threads > 1) {
   error_code ec;
   auto check = [&](const char* step) {
     if (ec) {
@@ -52,11 +54,14 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-  // Each connection gets its own strand: its handlers never run concurrently.
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         [self = shared_from_this()](error_code ec, tcp::socket s) {
-                           self->on_accept(ec, std::move(s));
-                         });
+  auto handler = [self = shared_from_this()](error_code ec, tcp::socket s) {
+    self->on_accept(ec, std::move(s));
+  };
+  if (strands_) {
+    acceptor_.async_accept(asio::make_strand(ioc_), std::move(handler));
+  } else {
+    acceptor_.async_accept(ioc_.get_executor(), std::move(handler));
+  }
 }
 
 void Listener::on_accept(error_code ec, tcp::socket socket) {

@@ -202,13 +202,14 @@ void Server::start() {
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(m.ctx->opts.io_threads));
   const tcp::endpoint ep(asio::ip::make_address(m.ctx->opts.host), m.ctx->opts.port);
   auto parts = share_part(m.ctx, m.ctx->http_parts);
-  auto listener = std::make_shared<Listener>(*ioc, ep, [parts](tcp::socket s) {
-    std::make_shared<HttpSession>(std::move(s), parts)->run();
-  });  // throws, naming host:port, when the port is taken
+  auto listener = std::make_shared<Listener>(
+      *ioc, ep, [parts](tcp::socket s) { std::make_shared<HttpSession>(std::move(s), parts)->run(); },
+      m.ctx->opts.io_threads);  // throws, naming host:port, when the port is taken
   m.ctx->gate.set_stopping(false);
   m.router = std::make_shared<EventRouter>(share_part(m.ctx, m.ctx->router_parts),
                                            asio::make_strand(*ioc));
   m.heartbeat = std::make_unique<asio::steady_timer>(asio::make_strand(*ioc));
+  m.ctx->ticker.start(asio::make_strand(*ioc));
   m.work.emplace(ioc->get_executor());
   m.listener = std::move(listener);
   m.port = m.listener->port();
@@ -254,8 +255,9 @@ void Server::stop() {
   for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
   m.ctx->gate.wait_idle(std::chrono::steady_clock::now() + m.ctx->opts.close_timeout +
-                        std::chrono::milliseconds(500));
+                        m.ctx->ticker.resolution() + std::chrono::milliseconds(500));
   asio::post(m.heartbeat->get_executor(), [t = m.heartbeat.get()] { t->cancel(); });
+  m.ctx->ticker.stop();
   m.work.reset();
   m.ioc->stop();
   for (auto& t : m.threads) t.join();
@@ -271,6 +273,7 @@ void Server::stop() {
   }
   m.listener.reset();
   m.heartbeat.reset();
+  m.ctx->ticker.release();
   m.router.reset();
   m.ioc.reset();  // destroys what was still queued (sessions of clients that never closed)
   m.running = false;

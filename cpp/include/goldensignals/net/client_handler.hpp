@@ -78,7 +78,9 @@ class ClientHandler {
   std::shared_ptr<const ClientParts> parts_;
   std::weak_ptr<Subscriber> self_;
   boost::asio::any_io_executor strand_;
-  Principal who_;
+  // The token's claims; null without any (most clients), which may do anything (Principal{}).
+  [[nodiscard]] const Principal& who() const;
+  std::unique_ptr<const Principal> who_;
   std::string client_id_;
   std::set<std::string> rooms_;  // at most max_subscriptions_per_client
   TokenBucket analyze_bucket_;

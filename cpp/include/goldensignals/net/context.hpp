@@ -9,6 +9,7 @@
 #include "goldensignals/net/options.hpp"
 #include "goldensignals/net/reporter.hpp"
 #include "goldensignals/net/server_parts.hpp"
+#include "goldensignals/net/ticker.hpp"
 #include "goldensignals/watch/watch_book.hpp"
 
 namespace gs {
@@ -27,6 +28,7 @@ struct ServerContext {
   ServerCounters counters;
   SessionGate gate;
   RoomHub hub;
+  Ticker ticker;             // the WebSocket sessions' deadlines
   watch::WatchBook watches;  // the clients' custom alerts; the bus shows it every room message
   std::unique_ptr<Bus> bus;  // where room messages go once journaled: LocalBus over `hub`
   // Declared after the hub and the bus it publishes to, so the store stops first.

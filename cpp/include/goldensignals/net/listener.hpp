@@ -1,4 +1,7 @@
-// Accepts TCP connections and hands each one, on its own strand, to `on_accept`.
+// Accepts TCP connections and hands each one to `on_accept`, on its own strand when several
+// threads run the io_context (a connection's handlers never run concurrently), else on the
+// io_context's executor, which one thread already serializes (no strand to allocate per
+// connection).
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -14,7 +17,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   using OnAccept = std::function<void(tcp::socket)>;
 
   // Opens, binds and listens now; throws gs::Error naming host:port if that fails.
-  Listener(asio::io_context& ioc, const tcp::endpoint& ep, OnAccept on_accept);
+  // `threads`: how many threads run `ioc`.
+  Listener(asio::io_context& ioc, const tcp::endpoint& ep, OnAccept on_accept,
+           std::size_t threads = 1);
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   void run();   // starts accepting
@@ -28,6 +33,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;  // pauses accepting after an error such as too many open files
   OnAccept on_accept_;
+  bool strands_;
   std::uint16_t port_ = 0;
 };
 

@@ -1,18 +1,16 @@
-// One stream type for a connection that is plain TCP or TLS, decided when it is accepted, so
-// the HTTP and WebSocket sessions are written once. Plain TCP goes through GatherStream (its
-// batched frame writes); TLS is Beast's ssl_stream over a tcp_stream.
+// One stream type for an HTTP connection that is plain TCP or TLS, decided when it is accepted,
+// so the HTTP session is written once: Beast's tcp_stream (its timeouts), or Beast's ssl_stream
+// over one. An upgrade to WebSocket takes the socket (or the TLS stream) out of it.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
-#include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/websocket/teardown.hpp>
 #include <memory>
 #include <optional>
 #include <utility>
 
-#include "goldensignals/net/gather_stream.hpp"
+#include "goldensignals/net/net.hpp"
 
 namespace gs {
 
@@ -27,18 +25,17 @@ class NetStream {
 
   [[nodiscard]] bool is_tls() const noexcept { return tls_ != nullptr; }
   tls_type& tls() noexcept { return *tls_; }
-  // The batched frame writer, for plain TCP only (null under TLS).
-  GatherStream* gather() noexcept { return plain_ ? &*plain_ : nullptr; }
+  // For the upgrade: the TLS stream (null over plain TCP) or else the socket, taken out.
+  std::unique_ptr<tls_type> release_tls() noexcept { return std::move(tls_); }
+  tcp::socket release_socket() { return plain_->release_socket(); }
 
   executor_type get_executor() noexcept {
     return tls_ ? tls_->get_executor() : plain_->get_executor();
   }
   // The TCP stream (Beast's get_lowest_layer reaches it through this).
-  boost::beast::tcp_stream& next_layer() noexcept {
-    return tls_ ? tls_->next_layer() : plain_->next_layer();
-  }
+  boost::beast::tcp_stream& next_layer() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
   const boost::beast::tcp_stream& next_layer() const noexcept {
-    return tls_ ? tls_->next_layer() : plain_->next_layer();
+    return tls_ ? tls_->next_layer() : *plain_;
   }
 
   template <class Buffers, class Handler>
@@ -58,28 +55,9 @@ class NetStream {
     }
   }
 
-  // The WebSocket close: TLS sends close_notify first; plain TCP shuts the socket down.
-  friend void teardown(boost::beast::role_type role, NetStream& s, boost::system::error_code& ec) {
-    using boost::beast::websocket::teardown;
-    if (s.tls_) {
-      teardown(role, *s.tls_, ec);
-    } else {
-      teardown(role, *s.plain_, ec);
-    }
-  }
-  template <class Handler>
-  friend void async_teardown(boost::beast::role_type role, NetStream& s, Handler&& h) {
-    using boost::beast::websocket::async_teardown;
-    if (s.tls_) {
-      async_teardown(role, *s.tls_, std::forward<Handler>(h));
-    } else {
-      async_teardown(role, *s.plain_, std::forward<Handler>(h));
-    }
-  }
-
  private:
-  std::optional<GatherStream> plain_;  // plain TCP
-  std::unique_ptr<tls_type> tls_;      // or TLS over TCP
+  std::optional<boost::beast::tcp_stream> plain_;  // plain TCP
+  std::unique_ptr<tls_type> tls_;                  // or TLS over TCP
 };
 
 }  // namespace gs

@@ -35,6 +35,7 @@ class Journal;
 class RedisCluster;
 class Reporter;
 class RoomHub;
+class Ticker;
 class Runtime;
 class SignalStore;
 struct StoredMessage;
@@ -201,6 +202,7 @@ struct WebSocketParts {
   ServerCounters& counters;
   RoomHub& hub;
   SessionGate& gate;
+  Ticker& ticker;  // its heartbeats and deadlines
   const ClientParts& client;
 };
 
