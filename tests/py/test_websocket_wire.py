@@ -13,36 +13,29 @@ import time
 from server_helpers import FrameClient, client_frame, eventually, served
 
 
+def upgrade(port: int, **headers: str) -> tuple[int, dict[str, str], bytes, str]:
+    """An upgrade with `headers` changed ("" leaves one out): status, headers, body, and the
+    accept key the request's key calls for."""
+    c = FrameClient(port, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    c.close()
+    return c.status, c.headers, c.body, c.accept_expected
+
+
 def test_upgrade_accept_key_and_refusals_name_the_bad_value():
     with served() as srv:
-        ok = FrameClient(srv.port)
-        try:
-            assert ok.status == 101
-            assert ok.headers["sec-websocket-accept"] == ok.accept_expected
-            assert ok.headers["upgrade"].lower() == "websocket"
-        finally:
-            ok.close()
-        old = FrameClient(srv.port, headers={"Sec-WebSocket-Version": "8"})
-        try:
-            assert old.status == 426
-            assert old.headers["sec-websocket-version"] == "13"
-            assert old.headers["upgrade"].lower() == "websocket"
-            body = json.loads(old.body)
-            assert body["error"] == "bad_upgrade" and "'8'" in body["message"]
-        finally:
-            old.close()
-        bad = FrameClient(srv.port, headers={"Sec-WebSocket-Key": "short"})
-        try:
-            assert bad.status == 400
-            assert "'short'" in json.loads(bad.body)["message"]
-        finally:
-            bad.close()
-        hostless = FrameClient(srv.port, headers={"Host": ""})
-        try:
-            assert hostless.status == 400
-            assert "Host" in json.loads(hostless.body)["message"]
-        finally:
-            hostless.close()
+        status, headers, _, accept = upgrade(srv.port)
+        assert status == 101
+        assert headers["sec-websocket-accept"] == accept
+        assert headers["upgrade"].lower() == "websocket"
+        status, headers, body, _ = upgrade(srv.port, Sec_WebSocket_Version="8")
+        assert status == 426
+        assert headers["sec-websocket-version"] == "13"
+        assert headers["upgrade"].lower() == "websocket"
+        assert json.loads(body)["error"] == "bad_upgrade" and "'8'" in json.loads(body)["message"]
+        status, _, body, _ = upgrade(srv.port, Sec_WebSocket_Key="short")
+        assert status == 400 and "'short'" in json.loads(body)["message"]
+        status, _, body, _ = upgrade(srv.port, Host="")
+        assert status == 400 and "Host" in json.loads(body)["message"]
 
 
 def test_frames_sent_with_the_request_and_trickled_ones_are_read():
