@@ -11,6 +11,7 @@
 #include "goldensignals/core/validate.hpp"
 #include "goldensignals/net/reporter.hpp"
 #include "goldensignals/net/server_parts.hpp"
+#include "goldensignals/net/ws_wire.hpp"
 #include "goldensignals/store/history_reader.hpp"
 #include "goldensignals/store/journal.hpp"
 #include "goldensignals/store/signal_store.hpp"
@@ -35,17 +36,17 @@ void send_complete(Subscriber& client, nlohmann::json& done) {
 }
 
 // A paced replay: the stored messages one by one, each after its stored gap / speed (at
-// most 5 s), waited out by a timer on the connection's strand, then replay_complete. It ends
+// most 5 s), waited out by a timer on the connection's executor, then replay_complete. It ends
 // early when the client goes or the server stops (noticed within 50 ms); however it ends, it
 // counts itself out of the SessionGate (Server::stop waits for none to run).
 class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
  public:
   PacedReplay(SessionGate* gate, std::weak_ptr<Subscriber> client,
-              boost::asio::any_io_executor strand, std::vector<StoredMessage> rows,
+              boost::asio::any_io_executor executor, std::vector<StoredMessage> rows,
               nlohmann::json done, std::string symbol, double speed)
       : gate_(gate),
         client_(std::move(client)),
-        timer_(std::move(strand)),
+        timer_(std::move(executor)),
         rows_(std::move(rows)),
         done_(std::move(done)),
         symbol_(std::move(symbol)),
@@ -106,11 +107,11 @@ class PacedReplay : public std::enable_shared_from_this<PacedReplay> {
 }  // namespace
 
 ClientHandler::ClientHandler(std::shared_ptr<const ClientParts> parts,
-                             std::weak_ptr<Subscriber> self, boost::asio::any_io_executor strand,
+                             std::weak_ptr<Subscriber> self, boost::asio::any_io_executor executor,
                              std::string fallback_id, Principal who)
     : parts_(std::move(parts)),
       self_(std::move(self)),
-      strand_(std::move(strand)),
+      executor_(std::move(executor)),
       client_id_(who.sub.empty() ? std::move(fallback_id) : who.sub),
       analyze_bucket_(parts_->opts.analyze_rate),
       message_bucket_(parts_->opts.message_rate) {
@@ -147,7 +148,7 @@ bool ClientHandler::admit_message() {
   if (message_bucket_.take(retry_after)) return true;
   flooded_ = true;
   parts_->counters.security.message_flood_closes.fetch_add(1);
-  if (auto me = self_.lock()) me->close(1008, "message flood");
+  if (auto me = self_.lock()) me->close(ws::kPolicyViolation, "message flood");
   return false;
 }
 
@@ -334,7 +335,7 @@ void ClientHandler::replay(const proto::Request& r) {
             {{"symbol", r.symbol}, {"retry_after", 1.0}});
     return;
   }
-  std::make_shared<PacedReplay>(&parts_->gate, self_, strand_, std::move(rows), std::move(done),
+  std::make_shared<PacedReplay>(&parts_->gate, self_, executor_, std::move(rows), std::move(done),
                                 r.symbol, r.speed)
       ->start();
 }

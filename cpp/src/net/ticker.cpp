@@ -6,7 +6,6 @@ namespace gs {
 
 std::size_t Ticker::add(std::weak_ptr<Due> who, Deadline* deadline) {
   std::lock_guard lk(mu_);
-  ++watched_;
   if (!free_.empty()) {
     const auto slot = free_.back();
     free_.pop_back();
@@ -24,12 +23,6 @@ void Ticker::remove(std::size_t slot) {
   gone = std::move(entries_[slot].who);
   entries_[slot] = Entry{};
   free_.push_back(slot);
-  --watched_;
-}
-
-std::size_t Ticker::watched() const {
-  std::lock_guard lk(mu_);
-  return watched_;
 }
 
 void Ticker::start(const asio::any_io_executor& ex) {

@@ -120,9 +120,9 @@ bool WebSocketSession::consume(std::span<char> bytes) {
   read_done_ = true;
   if (const auto* e = reader_.error()) {
     if (e->code == ws::kTooBig) parts_->counters.security.oversize_closes.fetch_add(1);
-    do_close(e->code, e->reason);
     shutdown_after_write_ = true;  // the client's close would not be read
-    do_write();
+    do_close(e->code, e->reason);
+    do_write();  // when a close was already under way, do_close wrote nothing
   }
   return false;
 }

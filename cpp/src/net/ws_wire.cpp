@@ -202,8 +202,6 @@ void append_close(std::string& out, std::uint16_t code, std::string_view reason)
   append_control(out, kClose, payload);
 }
 
-Reader::~Reader() = default;
-
 Reader::Held& Reader::held_state() {
   if (!held_) held_ = std::make_unique<Held>();
   return *held_;

@@ -21,13 +21,13 @@
 #include "goldensignals/net/http_session.hpp"
 #include "goldensignals/net/listener.hpp"
 #include "goldensignals/net/protocol.hpp"
+#include "goldensignals/net/ws_wire.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 #include "goldensignals/store/signal_store.hpp"
 
 namespace gs {
 
 namespace {
-constexpr std::uint16_t kGoingAway = 1001;
 
 // A system alert to every client of this node (history or cluster trouble, and recovery).
 void system_alert(ServerContext& c, bool trouble, std::string_view code_bad,
@@ -252,7 +252,7 @@ void Server::stop() {
     m.ctx->runtime->set_analysis_filter(nullptr);
     m.cluster->stop();  // its leases given back: other nodes take its symbols at once
   }
-  for (const auto& c : m.ctx->hub.all_clients()) c->close(kGoingAway, "server shutdown");
+  for (const auto& c : m.ctx->hub.all_clients()) c->close(ws::kGoingAway, "server shutdown");
   // Wait for the close handshakes; a client that never answers is dropped by close_timeout.
   m.ctx->gate.wait_idle(std::chrono::steady_clock::now() + m.ctx->opts.close_timeout +
                         m.ctx->ticker.resolution() + std::chrono::milliseconds(500));

@@ -1,5 +1,5 @@
 // The protocol logic of one WebSocket client: requests in, replies and room changes out.
-// No I/O of its own; the session calls it on the connection's strand only.
+// No I/O of its own; the session calls it on the connection's executor only.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,9 +25,9 @@ class ClientHandler {
  public:
   // `who`: the verified token's claims (empty without a token). Its sub is the client id;
   // otherwise `fallback_id`.
-  // `strand`: the connection's, on which paced replays wait out their gaps (timers).
+  // `executor`: the connection's, on which paced replays wait out their gaps (timers).
   ClientHandler(std::shared_ptr<const ClientParts> parts, std::weak_ptr<Subscriber> self,
-                boost::asio::any_io_executor strand, std::string fallback_id, Principal who = {});
+                boost::asio::any_io_executor executor, std::string fallback_id, Principal who = {});
 
   // After the handshake: the welcome; for /ws/symbols/{symbol}, subscribe and analyze too.
   void on_open(const std::optional<std::string>& symbol);
@@ -77,7 +77,7 @@ class ClientHandler {
 
   std::shared_ptr<const ClientParts> parts_;
   std::weak_ptr<Subscriber> self_;
-  boost::asio::any_io_executor strand_;
+  boost::asio::any_io_executor executor_;
   // The token's claims; null without any (most clients), which may do anything (Principal{}).
   [[nodiscard]] const Principal& who() const;
   std::unique_ptr<const Principal> who_;

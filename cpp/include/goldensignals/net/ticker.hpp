@@ -55,7 +55,6 @@ class Ticker {
   void release();
 
   [[nodiscard]] std::chrono::milliseconds resolution() const noexcept { return resolution_; }
-  [[nodiscard]] std::size_t watched() const;
 
  private:
   struct Entry {
@@ -66,10 +65,9 @@ class Ticker {
   void on_tick(error_code ec);
 
   const std::chrono::milliseconds resolution_;
-  mutable std::mutex mu_;  // guards entries_ and free_; never held across I/O or a call out
+  std::mutex mu_;  // guards entries_ and free_; never held across I/O or a call out
   std::vector<Entry> entries_;
   std::vector<std::size_t> free_;
-  std::size_t watched_ = 0;
   std::unique_ptr<asio::steady_timer> timer_;  // while started
   std::vector<std::shared_ptr<Due>> ready_;    // the ticker's thread only
 };

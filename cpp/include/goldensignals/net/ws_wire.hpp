@@ -101,9 +101,6 @@ class Reader {
   // `max_message`: the largest message, inflated, that is accepted (1009 past it);
   // `deflate`: whether permessage-deflate was agreed (else RSV1 is a protocol error).
   Reader(std::size_t max_message, bool deflate) : max_message_(max_message), deflate_(deflate) {}
-  Reader(Reader&&) noexcept = default;
-  Reader& operator=(Reader&&) noexcept = default;
-  ~Reader();
 
   // Reads the frames of `bytes` (unmasked in place) and of what an earlier call left
   // incomplete. False once it has stopped: after a violation, or after the client's close.
