@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <limits>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "goldensignals/core/clock.hpp"
@@ -166,6 +170,47 @@ TEST(Clock, FormatsIsoTimeAndValidatesSymbols) {
   auto id = uuid4();
   EXPECT_EQ(id.size(), 36u);
   EXPECT_EQ(id[14], '4');
+  for (std::size_t i : {8u, 13u, 18u, 23u}) EXPECT_EQ(id[i], '-') << id;
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // the RFC 4122 variant
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef-"), std::string::npos) << id;
+  EXPECT_NE(uuid4(), id);
+}
+
+// The C library's gmtime and printf, as the reference iso8601_ms must agree with.
+std::string libc_iso(std::int64_t ms) {
+  std::int64_t secs = ms / 1000, rem = ms % 1000;
+  if (rem < 0) {
+    rem += 1000;
+    secs -= 1;
+  }
+  const auto t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 96> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rem));
+  return buf.data();
+}
+
+TEST(Clock, IsoTimeAgreesWithTheCLibraryAcrossCenturiesAndBeforeTheEpoch) {
+  const std::int64_t edges[] = {-1,
+                                -86'400'000,
+                                951'782'400'000,      // 2000-02-29
+                                4'107'542'399'999,    // 2100-02-28T23:59:59.999
+                                253'402'300'799'999,  // 9999-12-31T23:59:59.999
+                                253'402'300'800'000,  // year 10000: the general path
+                                -62'167'219'200'001,  // 1 ms before year 0: year -1
+                                1'704'164'645'678};
+  for (auto ms : edges) EXPECT_EQ(iso8601_ms(ms), libc_iso(ms)) << ms;
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::int64_t> any(-62'000'000'000'000, 253'000'000'000'000);
+  for (int i = 0; i < 20'000; ++i) {
+    const auto ms = any(rng);
+    ASSERT_EQ(iso8601_ms(ms), libc_iso(ms)) << ms;
+    if (ms >= 0) {
+      ASSERT_EQ(parse_iso8601_ms(iso8601_ms(ms)), ms) << ms;
+    }
+  }
 }
 
 }  // namespace
@@ -244,8 +289,11 @@ TEST(CsvReader, ErrorsNameTheFileLineColumnAndValue) {
 TEST(CsvReader, ABadSymbolNamesTheFileAndLine) {
   const auto e = csv_error(
       "date,open,high,low,close,volume,symbol\n2024-01-02,1,1,1,1,1,AAPL\n"
-      "2024-01-03,1,1,1,1,1,aap\xce" "lda\n");
-  EXPECT_EQ(e.rfind("replay file 'bars.csv' line 3: symbol 'aap\xce" "lda' is not accepted: ", 0),
+      "2024-01-03,1,1,1,1,1,aap\xce"
+      "lda\n");
+  EXPECT_EQ(e.rfind("replay file 'bars.csv' line 3: symbol 'aap\xce"
+                    "lda' is not accepted: ",
+                    0),
             0u)
       << e;
 }

@@ -3,7 +3,6 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <random>
 
 #include "goldensignals/core/errors.hpp"
@@ -15,20 +14,57 @@ std::int64_t now_ms() noexcept {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string iso8601_ms(std::int64_t ms) {
-  std::int64_t secs = ms / 1000;
-  std::int64_t rem = ms % 1000;
-  if (rem < 0) {  // floor for times before the epoch
-    rem += 1000;
-    secs -= 1;
+namespace {
+
+// Writes `v` as exactly `n` decimal digits ending just before `end`; returns where they begin.
+char* put_digits(char* end, unsigned v, int n) {
+  while (n-- > 0) {
+    *--end = static_cast<char>('0' + v % 10);
+    v /= 10;
   }
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::array<char, 96> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rem));
-  return std::string(buf.data());
+  return end;
+}
+
+}  // namespace
+
+std::string iso8601_ms(std::int64_t ms) {
+  using namespace std::chrono;
+  // Floor to the day and the millisecond, so times before the epoch count back from it.
+  const sys_time<milliseconds> t{milliseconds{ms}};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999) {  // not four digits: the general path (this writes years as %04d)
+    const hh_mm_ss hms{t - day};
+    std::array<char, 64> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()),
+                  static_cast<int>(hms.subseconds().count()));
+    return std::string(buf.data());
+  }
+  // 2024-01-02T03:04:05.678Z, written without printf: every message of the server carries one.
+  auto of_day = static_cast<unsigned>((t - day).count());
+  std::string out(24, ' ');
+  char* p = out.data();
+  put_digits(p + 4, static_cast<unsigned>(y), 4);
+  p[4] = '-';
+  put_digits(p + 7, static_cast<unsigned>(ymd.month()), 2);
+  p[7] = '-';
+  put_digits(p + 10, static_cast<unsigned>(ymd.day()), 2);
+  p[10] = 'T';
+  put_digits(p + 23, of_day % 1000, 3);
+  of_day /= 1000;
+  put_digits(p + 19, of_day % 60, 2);
+  p[19] = '.';
+  of_day /= 60;
+  put_digits(p + 16, of_day % 60, 2);
+  p[16] = ':';
+  put_digits(p + 13, of_day / 60, 2);
+  p[13] = ':';
+  p[23] = 'Z';
+  return out;
 }
 
 std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) noexcept {
@@ -79,12 +115,16 @@ std::string uuid4() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const std::uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
   const std::uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xFFFF),
-                static_cast<unsigned>(hi & 0xFFFF), static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-  return std::string(buf.data());
+  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: the 32 hex digits of hi then lo, dashes between.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (int nibble = 0; nibble < 32; ++nibble) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
+    const std::uint64_t word = nibble < 16 ? hi : lo;
+    out[at++] = kHex[(word >> (60 - 4 * (nibble % 16))) & 0xF];
+  }
+  return out;
 }
 
 bool is_valid_symbol(std::string_view s) noexcept {
