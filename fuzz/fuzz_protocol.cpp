@@ -3,7 +3,8 @@
 // GS_FUZZ_MSGPACK) or a goldensignals.v1.ClientMessage (gs::proto::parse_protobuf:
 // fuzz_protocol_protobuf, GS_FUZZ_PROTOBUF). Any input must parse to a request or a problem, never
 // throw or crash; a request's symbol is always a valid one, and a problem always has a code and a
-// message for the alert.
+// message for the alert. For JSON, what parse_text's quick reader reads must be what
+// nlohmann::json::parse makes of it.
 #include <cstdint>
 #include <string_view>
 #include <variant>
@@ -19,6 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto parsed = gs::proto::parse_protobuf(text);
 #else
   const auto parsed = gs::proto::parse_text(text);
+  // The quick reader of flat objects makes what nlohmann::json::parse makes, or leaves the text.
+  if (const auto flat = gs::proto::read_flat_object(text)) {
+    const auto ref = nlohmann::json::parse(text, nullptr, false);
+    if (ref.is_discarded() || *flat != ref || flat->dump() != ref.dump()) __builtin_trap();
+    for (auto it = flat->begin(); it != flat->end(); ++it) {
+      if (it->type() != ref.at(it.key()).type()) __builtin_trap();
+    }
+  }
 #endif
   if (const auto* r = std::get_if<gs::proto::Request>(&parsed)) {
     if (!r->symbol.empty() && !gs::is_valid_symbol(r->symbol)) __builtin_trap();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -167,6 +168,129 @@ TEST(Protobuf, TheServersOwnMessagesRoundTripWithNothingLeftOut) {
     SCOPED_TRACE(m.dump());
     expect_same(round_trip(m), m);
   }
+}
+
+// The messages every connection gets are written by hand, not through nlohmann::json: their
+// text must be exactly what nlohmann::json would write (its names in order, its escapes).
+TEST(ProtocolText, TheHandWrittenMessagesAreTheTextNlohmannWrites) {
+  const std::string odd = std::string("a\"b\\c\b\f\n\r\t") + '\x01' + '\x1f' + "\x7f \u00e9\u4e2d/";
+  const std::vector<std::string> texts = {
+      proto::welcome("c-1"),
+      proto::welcome(odd),
+      proto::welcome(""),
+      proto::confirmation("subscribe", "AAPL", true, "5eeea217f3f7d643"),
+      proto::confirmation("subscribe", "BRK.B", false, ""),
+      proto::confirmation("subscribe", "ES=F", std::nullopt, "e"),
+      proto::confirmation("unsubscribe", "AAPL", std::nullopt, ""),
+      proto::heartbeat(),
+      proto::heartbeat_ack(),
+      proto::pong()};
+  for (const auto& t : texts) EXPECT_EQ(json::parse(t).dump(), t);
+  EXPECT_EQ(json::parse(proto::welcome(odd))["client_id"], odd);
+  const auto c = json::parse(proto::confirmation("subscribe", "AAPL", false, "5e"));
+  EXPECT_EQ(c, (json{{"type", "subscribe"},
+                     {"symbol", "AAPL"},
+                     {"status", "subscribed"},
+                     {"timestamp", c["timestamp"]},
+                     {"recovered", false},
+                     {"epoch", "5e"}}));
+  EXPECT_EQ(json::parse(proto::confirmation("unsubscribe", "X", std::nullopt, ""))["status"],
+            "unsubscribed");
+  EXPECT_EQ(json::parse(proto::heartbeat_ack())["ack"], true);
+  EXPECT_EQ(json::parse(proto::pong())["type"], "pong");
+}
+
+// The same value with the same types all the way down (nlohmann's == takes 1 and 1u as equal).
+bool same(const json& a, const json& b) {
+  if (a.type() != b.type() || a != b) return false;
+  if (!a.is_object()) return true;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (!same(*it, b.at(it.key()))) return false;
+  }
+  return true;
+}
+
+// parse_text reads flat objects its own way: what it reads must be what nlohmann::json::parse
+// makes of the same text, and what it does not read must be left to nlohmann.
+TEST(ProtocolText, TheQuickReaderMakesWhatNlohmannMakesOrLeavesTheTextToIt) {
+  const std::vector<std::string> read = {
+      R"({"type":"subscribe","symbol":"AAPL"})",
+      R"( { "type" : "subscribe" , "symbol" : "aapl", "since": 41, "epoch": "5e" } )",
+      "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+      R"({"u":"\u00e9\u4E2D\ud83d\ude00\u0000x"})",
+      R"({"n":0,"m":-0,"big":18446744073709551615,"neg":-9223372036854775808})",
+      R"({"t":true,"f":false,"z":null,"e":""})",
+      R"({"a":1,"a":"last"})",
+      "{}",
+      "\t{\r\n}\n"};
+  for (const auto& t : read) {
+    const auto flat = proto::read_flat_object(t);
+    ASSERT_TRUE(flat.has_value()) << t;
+    EXPECT_TRUE(same(*flat, json::parse(t))) << t << " -> " << flat->dump();
+  }
+  const std::vector<std::string> left = {R"({"a":{"b":1}})",
+                                         R"({"a":[1]})",
+                                         R"({"a":1.5})",
+                                         R"({"a":1e3})",
+                                         R"({"a":18446744073709551616})",
+                                         R"({"a":-9223372036854775809})",
+                                         R"({"a":"é"})",
+                                         R"({"a":01})",
+                                         R"({"a":-})",
+                                         R"({"a":+1})",
+                                         R"({"a":"\ud800"})",
+                                         R"({"a":"\udc00"})",
+                                         R"({"a":"\ud800\u0041"})",
+                                         R"({"a":"\x"})",
+                                         R"({"a":"\u12"})",
+                                         "{\"a\":\"\x01\"}",
+                                         R"({"a":tru})",
+                                         R"({"a":nul})",
+                                         R"({"a":1,})",
+                                         R"({,})",
+                                         R"({"a" 1})",
+                                         R"({"a":1} x)",
+                                         R"({"a":1)",
+                                         R"([1])",
+                                         R"("x")",
+                                         "",
+                                         R"({'a':1})",
+                                         R"({"a":1}{})",
+                                         "\xef\xbb\xbf{}"};
+  for (const auto& t : left) EXPECT_FALSE(proto::read_flat_object(t).has_value()) << t;
+  // Mutations of the requests clients send: either read as nlohmann reads them, or left.
+  const std::string seeds[] = {R"({"type":"subscribe","symbol":"AAPL","since":12,"epoch":"e"})",
+                               R"({"type":"history","symbol":"MSFT","limit":50,"before":-1})",
+                               R"({"type":"ping","x":"\u00e9\n","y":null,"z":true})"};
+  const std::string alphabet = "{}[]\":,.-+0123456789eEtrufalsn \\/u\x01\x7f\xc3\xa9";
+  std::mt19937 rng(11);
+  std::size_t bad = 0, taken = 0;
+  for (int i = 0; i < 30'000; ++i) {
+    std::string t = seeds[static_cast<std::size_t>(i) % 3];
+    for (int k = static_cast<int>(rng() % 4); k >= 0; --k) {
+      const auto at = rng() % (t.size() + 1);
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          t.insert(at, 1, c);
+          break;
+        case 1:
+          if (at < t.size()) t.erase(at, 1);
+          break;
+        default:
+          if (at < t.size()) t[at] = c;
+      }
+    }
+    const auto ref = json::parse(t, nullptr, false);
+    if (const auto flat = proto::read_flat_object(t)) {
+      ++taken;
+      ASSERT_FALSE(ref.is_discarded()) << t;
+      ASSERT_TRUE(same(*flat, ref)) << t << " -> " << flat->dump() << " vs " << ref.dump();
+    }
+    bad += ref.is_discarded() ? 1 : 0;
+  }
+  EXPECT_GT(taken, 1000u);  // the mutations reached the reader's own paths...
+  EXPECT_GT(bad, 1000u);    // ...and bad JSON, which it left
 }
 
 TEST(Protobuf, StructFieldsCarryAnyJson) {
