@@ -17,7 +17,9 @@ std::string where(const tcp::endpoint& ep) {
 Listener::Listener(asio::io_context& ioc, const tcp::endpoint& ep, OnAccept on_accept,
                    std::size_t threads)
     : ioc_(ioc),
-      acceptor_(asio::make_strand(ioc)),
+      // One thread serializes the acceptor's handlers as it does the connections'.
+      acceptor_(threads > 1 ? asio::any_io_executor(asio::make_strand(ioc))
+                            : asio::any_io_executor(ioc.get_executor())),
       backoff_(acceptor_.get_executor()),
       on_accept_(std::move(on_accept)),
       strands_(threads > 1) {

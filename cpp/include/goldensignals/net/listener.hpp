@@ -1,7 +1,7 @@
 // Accepts TCP connections and hands each one to `on_accept`, on its own strand when several
 // threads run the io_context (a connection's handlers never run concurrently), else on the
 // io_context's executor, which one thread already serializes (no strand to allocate per
-// connection).
+// connection, and none to pass each accept through).
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
