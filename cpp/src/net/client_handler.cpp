@@ -514,10 +514,11 @@ void ClientHandler::restore(const char* kind,
 }
 
 void ClientHandler::restore_alerts() {
-  const auto all = parts_->analyses.symbols();
+  std::vector<std::string> all;  // the tracked symbols, read at the first stored alert
   restore(kAlertKind, [&](const std::string& body) -> std::string {
     auto spec = watch::AlertSpec::from_json(nlohmann::json::parse(body));
     auto cond = watch::Condition::parse(spec.condition, parts_->opts.alert_max_length);
+    if (all.empty()) all = parts_->analyses.symbols();
     if (std::find(all.begin(), all.end(), spec.symbol) == all.end()) {
       return spec.symbol + " is not tracked by this server";
     }
@@ -644,9 +645,10 @@ void ClientHandler::list_portfolios() {
 }
 
 void ClientHandler::restore_portfolios() {
-  const auto all = parts_->analyses.symbols();
+  std::vector<std::string> all;  // the tracked symbols, read at the first stored portfolio
   restore(kPortfolioKind, [&](const std::string& body) -> std::string {
     auto spec = watch::PortfolioSpec::from_json(nlohmann::json::parse(body));
+    if (all.empty()) all = parts_->analyses.symbols();
     std::size_t rooms = rooms_.size();
     for (const auto& [symbol, weight] : spec.positions) {
       if (std::find(all.begin(), all.end(), symbol) == all.end()) {
