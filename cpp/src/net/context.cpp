@@ -31,7 +31,8 @@ watch::WatchBook::Seed watch_seed(Runtime& runtime, RoomHub& hub) {
 
 // A tenth of the shortest deadline a session keeps, between 5 ms and 1 s.
 std::chrono::milliseconds tick_resolution(const ServerOptions& o) {
-  const auto shortest = std::min(o.heartbeat_interval, o.close_timeout);
+  const auto shortest =
+      std::min({o.heartbeat_interval, o.close_timeout, o.handshake_timeout, o.read_timeout});
   return std::clamp(shortest / 10, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
 }
 }  // namespace
@@ -53,7 +54,7 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
       client_parts{opts, counters, hub, history, gate, analyses, reporter, watches},
       websocket_parts{opts, log, counters, hub, gate, ticker, client_parts},
       route_parts{opts, access, counters, history, reporter, analyses, hub},
-      http_parts{opts, log, access, counters, gate, route_parts, websocket_parts},
+      http_parts{opts, log, access, counters, gate, ticker, route_parts, websocket_parts},
       router_parts{opts.event_queue_size,
                    runtime->scorer() ? runtime->scorer()->options().horizon_bars : 0, counters,
                    history, *bus} {}

@@ -18,30 +18,69 @@ namespace http = beast::http;
 
 namespace {
 NetStream make_stream(tcp::socket socket, const AccessControl& access) {
-  if (auto* tls = access.tls()) return NetStream(beast::tcp_stream(std::move(socket)), *tls);
-  return NetStream(beast::tcp_stream(std::move(socket)));
+  if (auto* tls = access.tls()) return NetStream(std::move(socket), *tls);
+  return NetStream(std::move(socket));
+}
+
+// An address as text: IPv4, nearly every client, without inet_ntop and its printf.
+std::string address_text(const boost::asio::ip::address& a) {
+  if (!a.is_v4()) return a.to_string();
+  std::string out;
+  for (const unsigned b : a.to_v4().to_bytes()) {
+    if (!out.empty()) out += '.';
+    if (b >= 100) out += static_cast<char>('0' + b / 100);
+    if (b >= 10) out += static_cast<char>('0' + b / 10 % 10);
+    out += static_cast<char>('0' + b % 10);
+  }
+  return out;
 }
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<const HttpParts> parts)
     : stream_(make_stream(std::move(socket), parts->access)), parts_(std::move(parts)) {
   error_code ec;
-  const auto ep = stream_.next_layer().socket().remote_endpoint(ec);
-  peer_ = ec ? std::string("unknown") : ep.address().to_string();
+  const auto ep = stream_.socket().remote_endpoint(ec);
+  peer_ = ec ? std::string("unknown") : address_text(ep.address());
+}
+
+HttpSession::~HttpSession() {
+  if (tick_slot_ != Ticker::kNoSlot) parts_->ticker.remove(tick_slot_);
 }
 
 void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->tick_slot_ = self->parts_->ticker.add(std::weak_ptr<Ticker::Due>(self), &self->deadline_);
     if (!self->stream_.is_tls()) return self->do_read();
     // The TLS handshake gets handshake_timeout, then the first request gets its own.
-    self->stream_.next_layer().expires_after(self->parts_->opts.handshake_timeout);
+    self->expires_after(self->parts_->opts.handshake_timeout);
     self->stream_.tls().async_handshake(asio::ssl::stream_base::server,
                                         [self](error_code ec) { self->on_handshake(ec); });
   });
 }
 
+void HttpSession::expires_after(Clock::duration after) {
+  expires_ = after == Clock::duration::max() ? Clock::time_point::max() : Clock::now() + after;
+  Ticker::set(deadline_, expires_);
+}
+
+void HttpSession::due() noexcept {
+  Ticker::hand_over(stream_.get_executor(), deadline_,
+                    [self = shared_from_this()] { self->on_deadline(); });
+}
+
+void HttpSession::on_deadline() {
+  if (Clock::now() < expires_) {  // moved on meanwhile: watch the new time
+    Ticker::set(deadline_, expires_);
+    return;
+  }
+  // What is under way ends with operation_aborted; its handler sees timed_out_.
+  timed_out_ = true;
+  error_code ignored;
+  stream_.socket().close(ignored);
+}
+
 void HttpSession::on_handshake(error_code ec) {
-  if (ec == beast::error::timeout) parts_->counters.security.handshake_timeouts.fetch_add(1);
+  if (timed_out_) parts_->counters.security.handshake_timeouts.fetch_add(1);
   if (ec) {
     if (parts_->log.enabled(10))
       parts_->log(10, "TLS handshake with " + peer_ + " failed: " + ec.message());
@@ -56,8 +95,7 @@ void HttpSession::do_read() {
   parser_->header_limit(static_cast<std::uint32_t>(parts_->opts.http_header_limit));
   // A connection gets handshake_timeout for its first request (a client that opens TCP and
   // never upgrades, or trickles its headers, is let go); a kept-alive one read_timeout.
-  stream_.next_layer().expires_after(requests_ == 0 ? parts_->opts.handshake_timeout
-                                                    : parts_->opts.read_timeout);
+  expires_after(requests_ == 0 ? parts_->opts.handshake_timeout : parts_->opts.read_timeout);
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
@@ -65,8 +103,8 @@ void HttpSession::do_read() {
 
 void HttpSession::on_read(error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream) return do_close();
-  if (ec == beast::error::timeout && requests_ == 0) {
-    parts_->counters.security.handshake_timeouts.fetch_add(1);
+  if (timed_out_) {
+    if (requests_ == 0) parts_->counters.security.handshake_timeouts.fetch_add(1);
     return;
   }
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
@@ -94,7 +132,22 @@ void HttpSession::on_read(error_code ec, std::size_t) {
   do_write(make_response(req, reply));
 }
 
-std::optional<HttpReply> HttpSession::gate(const Request& req, const WsTarget& target,
+HttpSession::UpgradeHeaders::UpgradeHeaders(const Request& req) {
+  const std::pair<http::field, std::string_view*> wanted[] = {
+      {http::field::host, &host},
+      {http::field::origin, &origin},
+      {http::field::sec_websocket_key, &key},
+      {http::field::sec_websocket_version, &version},
+      {http::field::sec_websocket_extensions, &extensions},
+      {http::field::authorization, &authorization}};
+  for (const auto& f : req) {
+    for (const auto& [name, value] : wanted) {
+      if (f.name() == name && value->data() == nullptr) *value = std::string_view(f.value());
+    }
+  }
+}
+
+std::optional<HttpReply> HttpSession::gate(const UpgradeHeaders& h, const WsTarget& target,
                                            Principal& who, IpTable::Slot& slot) {
   auto refuse = [&](int status, Refusal why, const std::string& message) {
     parts_->counters.security.count(why);
@@ -107,19 +160,15 @@ std::optional<HttpReply> HttpSession::gate(const Request& req, const WsTarget& t
     if (status == 429) r.headers.emplace_back("Retry-After", "5");
     return r;
   };
-  const auto origin = std::string_view(req[http::field::origin]);
-  if (!parts_->access.origin_allowed(origin, std::string_view(req[http::field::host]),
-                                     stream_.is_tls())) {
+  if (!parts_->access.origin_allowed(h.origin, h.host, stream_.is_tls())) {
     return refuse(403, Refusal::ForbiddenOrigin,
-                  "origin '" + std::string(origin) +
+                  "origin '" + std::string(h.origin) +
                       "' is not allowed here (GS_ALLOWED_ORIGINS); open the dashboard this server "
                       "serves, or ask its operator to allow your origin");
   }
   // A token that is present is always verified when the server has a key, auth required or not.
   const auto token =
-      target.token.empty()
-          ? std::string(bearer_token(std::string_view(req[http::field::authorization])))
-          : target.token;
+      target.token.empty() ? std::string(bearer_token(h.authorization)) : target.token;
   auto r = parts_->access.check(token);
   if (!r.ok) return refuse(401, refusal_for(r.reason), r.message);
   who = std::move(r.principal);
@@ -138,36 +187,33 @@ void HttpSession::upgrade(Request req) {
   HttpReply refusal;
   Principal who;
   IpTable::Slot slot;
-  if (std::string_view(req[http::field::sec_websocket_version]) != "13") {
+  const UpgradeHeaders h(req);
+  if (h.version != "13") {
     refusal = HttpReply{
         426,
         "application/json",
-        json_error("bad_upgrade",
-                   "Sec-WebSocket-Version '" +
-                       std::string(req[http::field::sec_websocket_version]).substr(0, 64) +
-                       "' is not supported; this server speaks version 13"),
+        json_error("bad_upgrade", "Sec-WebSocket-Version '" + std::string(h.version.substr(0, 64)) +
+                                      "' is not supported; this server speaks version 13"),
         {{"Sec-WebSocket-Version", "13"}, {"Upgrade", "websocket"}}};
-  } else if (req[http::field::host].empty()) {
+  } else if (h.host.empty()) {
     refusal = HttpReply{400,
                         "application/json",
                         json_error("bad_upgrade", "the upgrade request has no Host header"),
                         {}};
-  } else if (!ws::valid_key(std::string_view(req[http::field::sec_websocket_key]))) {
-    refusal =
-        HttpReply{400,
-                  "application/json",
-                  json_error("bad_upgrade",
-                             "Sec-WebSocket-Key '" +
-                                 std::string(req[http::field::sec_websocket_key]).substr(0, 64) +
-                                 "' is not 16 bytes in base64"),
-                  {}};
+  } else if (!ws::valid_key(h.key)) {
+    refusal = HttpReply{
+        400,
+        "application/json",
+        json_error("bad_upgrade", "Sec-WebSocket-Key '" + std::string(h.key.substr(0, 64)) +
+                                      "' is not 16 bytes in base64"),
+        {}};
   } else if (!target.ok) {
     refusal =
         HttpReply{target.status, "application/json", json_error("bad_upgrade", target.error), {}};
   } else if (parts_->gate.stopping()) {
     refusal = HttpReply{
         503, "application/json", json_error("stopping", "the server is shutting down"), {}};
-  } else if (auto r = gate(req, target, who, slot)) {
+  } else if (auto r = gate(h, target, who, slot)) {
     refusal = std::move(*r);
   } else {
     if (!parts_->gate.open_connection()) {
@@ -178,18 +224,17 @@ void HttpSession::upgrade(Request req) {
                                          std::to_string(parts_->gate.max_connections()) + ")"),
                           {{"Retry-After", "5"}}};
     } else {
-      stream_.next_layer().expires_never();  // the WebSocket session sets its own timeouts
+      // The WebSocket session keeps its own deadlines.
+      expires_after(Clock::duration::max());
+      parts_->ticker.remove(std::exchange(tick_slot_, Ticker::kNoSlot));
       std::optional<ws::Deflate> deflate;
       if (parts_->opts.compression) {
-        deflate =
-            ws::negotiate_deflate(std::string_view(req[http::field::sec_websocket_extensions]),
-                                  parts_->opts.compression_window_bits);
+        deflate = ws::negotiate_deflate(h.extensions, parts_->opts.compression_window_bits);
       }
       std::string response =
           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           "Sec-WebSocket-Accept: " +
-          ws::accept_key(std::string_view(req[http::field::sec_websocket_key])) +
-          "\r\nServer: goldensignals/" GS_VERSION "\r\n";
+          ws::accept_key(h.key) + "\r\nServer: goldensignals/" GS_VERSION "\r\n";
       if (deflate) response += "Sec-WebSocket-Extensions: " + deflate->response + "\r\n";
       response += "\r\n";
       // A client may send its first frames right behind the request.
@@ -222,7 +267,7 @@ HttpSession::Response HttpSession::make_response(const Request& req, const HttpR
 void HttpSession::do_write(Response res) {
   const bool keep_alive = res.keep_alive();
   writing_ = std::make_shared<Response>(std::move(res));
-  stream_.next_layer().expires_after(parts_->opts.read_timeout);
+  expires_after(parts_->opts.read_timeout);
   http::async_write(stream_, *writing_,
                     [self = shared_from_this(), keep_alive](error_code ec, std::size_t n) {
                       self->on_write(keep_alive, ec, n);
@@ -243,7 +288,7 @@ void HttpSession::do_close() {
     return;
   }
   error_code ignored;
-  stream_.next_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace gs

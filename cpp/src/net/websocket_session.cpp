@@ -43,7 +43,7 @@ WebSocketSession::~WebSocketSession() {
   parts_->gate.connection_closed();
 }
 
-tcp::socket& WebSocketSession::socket() { return tls_ ? tls_->next_layer().socket() : socket_; }
+tcp::socket& WebSocketSession::socket() { return tls_ ? tls_->next_layer() : socket_; }
 
 void WebSocketSession::run(Principal who, std::optional<std::string> symbol, std::string response,
                            std::string_view early) {
@@ -372,16 +372,12 @@ void WebSocketSession::set_expiry() {
 void WebSocketSession::arm_timer() {
   auto at = close_deadline_;
   if (!close_sent_) at = std::min({at, next_tick_, expiry_});
-  deadline_.store(at == Clock::time_point::max() ? Ticker::kNever : Ticker::at(at),
-                  std::memory_order_release);
+  Ticker::set(deadline_, at);
 }
 
 void WebSocketSession::due() noexcept {
-  try {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_timer(); });
-  } catch (...) {  // out of memory: the ticker tries again at its next tick
-    deadline_.store(Ticker::at(Clock::now()), std::memory_order_release);
-  }
+  Ticker::hand_over(socket_.get_executor(), deadline_,
+                    [self = shared_from_this()] { self->on_timer(); });
 }
 
 void WebSocketSession::on_timer() {

@@ -225,6 +225,7 @@ struct HttpParts {
   const AccessControl& access;
   ServerCounters& counters;
   SessionGate& gate;
+  Ticker& ticker;  // its deadlines (a request's read, a response's write, the TLS handshake)
   const HttpRouteParts& routes;
   const WebSocketParts& websocket;
 };

@@ -7,12 +7,14 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "goldensignals/net/net.hpp"
@@ -37,6 +39,21 @@ class Ticker {
 
   static std::int64_t at(std::chrono::steady_clock::time_point t) noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  }
+  // Sets `d` to `t`; time_point::max() is never.
+  static void set(Deadline& d, std::chrono::steady_clock::time_point t) noexcept {
+    d.store(t == std::chrono::steady_clock::time_point::max() ? kNever : at(t),
+            std::memory_order_release);
+  }
+  // For a Due's due(): `f` to run on `ex`. If it cannot be queued (out of memory), `d` is due
+  // again, and the ticker tries at its next tick.
+  template <class F>
+  static void hand_over(const asio::any_io_executor& ex, Deadline& d, F&& f) noexcept {
+    try {
+      asio::post(ex, std::forward<F>(f));
+    } catch (...) {
+      set(d, std::chrono::steady_clock::now());
+    }
   }
 
   explicit Ticker(std::chrono::milliseconds resolution) : resolution_(resolution) {}
