@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <iterator>
@@ -17,6 +18,20 @@ namespace {
 constexpr std::size_t kTlsBuffer = 4096;     // a TLS session's read buffer
 constexpr std::size_t kScratch = 64 * 1024;  // a network thread's read buffer
 constexpr std::size_t kKeptCapacity = 16;    // batch vectors keep this many when idle
+
+// The allocator of a quiet connection's pending readiness wait: exactly the operation's size.
+// Asio's default hands it the network thread's last freed operation block, which after an
+// upgrade is the HTTP read's (about 460 bytes), kept for as long as the client is quiet.
+template <class T>
+struct ExactAllocator {
+  using value_type = T;
+  ExactAllocator() noexcept = default;
+  template <class U>
+  explicit ExactAllocator(const ExactAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  friend bool operator==(ExactAllocator, ExactAllocator) noexcept { return true; }
+};
 }  // namespace
 
 WebSocketSession::WebSocketSession(NetStream&& stream, std::shared_ptr<const WebSocketParts> parts,
@@ -88,8 +103,10 @@ void WebSocketSession::do_read() {
     return;
   }
   // No buffer while the client is quiet: wait until there is something to read.
-  socket_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      asio::bind_allocator(ExactAllocator<void>(),
+                           [self = shared_from_this()](error_code ec) { self->on_readable(ec); }));
 }
 
 void WebSocketSession::on_readable(error_code ec) {
