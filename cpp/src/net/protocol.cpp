@@ -27,6 +27,37 @@ class FlatObject {
  public:
   FlatObject() { out_.reserve(160); }  // one allocation for each of these messages
   FlatObject& str(std::string_view key, std::string_view value) {
+    if (std::any_of(value.begin(), value.end(),
+                    [](char c) { return kEscaped[static_cast<unsigned char>(c)]; })) {
+      return escaped(key, value);
+    }
+    // Nothing to escape (nearly always): ,"key":"value" copied into place.
+    const std::size_t at = out_.size();
+    const bool comma = at > 1;
+    out_.resize(at + comma + key.size() + value.size() + 5);
+    char* p = out_.data() + at;
+    if (comma) *p++ = ',';
+    *p++ = '"';
+    p = std::copy(key.begin(), key.end(), p);
+    *p++ = '"';
+    *p++ = ':';
+    *p++ = '"';
+    p = std::copy(value.begin(), value.end(), p);
+    *p = '"';
+    return *this;
+  }
+  FlatObject& flag(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  std::string done() {  // the text; the object is spent
+    out_ += '}';
+    return std::move(out_);
+  }
+
+ private:
+  FlatObject& escaped(std::string_view key, std::string_view value) {
     name(key);
     out_ += '"';
     std::size_t plain = 0;  // where the characters not yet written begin
@@ -69,17 +100,7 @@ class FlatObject {
     out_ += '"';
     return *this;
   }
-  FlatObject& flag(std::string_view key, bool value) {
-    name(key);
-    out_ += value ? "true" : "false";
-    return *this;
-  }
-  std::string done() {  // the text; the object is spent
-    out_ += '}';
-    return std::move(out_);
-  }
 
- private:
   // The bytes JSON text must escape: the quote, the backslash and the control characters.
   static constexpr auto kEscaped = [] {
     std::array<bool, 256> t{};
