@@ -61,7 +61,7 @@ std::string invalid_symbol_message(std::string_view given);
 Parsed parse_text(std::string_view text);  // a JSON text frame
 // parse_text's quick way, exposed for its tests: a flat object (members whose values are ASCII
 // strings, integers, booleans or null) read into the DOM nlohmann::json::parse would make, at
-// about a fifth of the cost; nullopt for any other text (nested values, fractions, non-ASCII
+// two fifths of the cost; nullopt for any other text (nested values, fractions, non-ASCII
 // bytes, bad JSON), which nlohmann::json::parse reads.
 std::optional<nlohmann::json> read_flat_object(std::string_view text);
 Parsed parse_binary(std::string_view bytes);    // a MessagePack binary frame
