@@ -195,11 +195,15 @@ std::string libc_iso(std::int64_t ms) {
 TEST(Clock, IsoTimeAgreesWithTheCLibraryAcrossCenturiesAndBeforeTheEpoch) {
   const std::int64_t edges[] = {-1,
                                 -86'400'000,
-                                951'782'400'000,      // 2000-02-29
-                                4'107'542'399'999,    // 2100-02-28T23:59:59.999
-                                253'402'300'799'999,  // 9999-12-31T23:59:59.999
-                                253'402'300'800'000,  // year 10000: the general path
-                                -62'167'219'200'001,  // 1 ms before year 0: year -1
+                                951'782'400'000,        // 2000-02-29
+                                4'107'542'399'999,      // 2100-02-28T23:59:59.999
+                                253'402'300'799'999,    // 9999-12-31T23:59:59.999
+                                253'402'300'800'000,    // year 10000: the general path
+                                -62'167'219'200'001,    // 1 ms before year 0: year -1
+                                1'000'000'000'000'000,  // year 33658 (a token's far exp)
+                                -1'000'000'000'000'000,
+                                std::numeric_limits<std::int64_t>::max(),
+                                std::numeric_limits<std::int64_t>::min(),
                                 1'704'164'645'678};
   for (auto ms : edges) EXPECT_EQ(iso8601_ms(ms), libc_iso(ms)) << ms;
   std::mt19937_64 rng(7);

@@ -162,7 +162,7 @@ class RawServer {
       send(c,
            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Accept: " +
-               gs::ws::accept_key(key) + "\r\n\r\n");
+               gs::ws::accept_key(key).value() + "\r\n\r\n");
     }
     frames(c);
   }

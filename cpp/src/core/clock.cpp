@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "goldensignals/core/errors.hpp"
@@ -25,30 +26,39 @@ char* put_digits(char* end, unsigned v, int n) {
   return end;
 }
 
+// Any time gmtime can take, years outside 0-9999 included (written as %04d writes them).
+std::string iso8601_ms_general(std::int64_t ms) {
+  std::int64_t secs = ms / 1000;
+  std::int64_t rem = ms % 1000;
+  if (rem < 0) {  // floor for times before the epoch
+    rem += 1000;
+    secs -= 1;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 96> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rem));
+  return std::string(buf.data());
+}
+
 }  // namespace
 
 std::string iso8601_ms(std::int64_t ms) {
   using namespace std::chrono;
-  // Floor to the day and the millisecond, so times before the epoch count back from it.
+  constexpr std::int64_t kYear0 = -62'167'219'200'000;      // 0000-01-01T00:00:00.000Z
+  constexpr std::int64_t kYear10000 = 253'402'300'800'000;  // 10000-01-01T00:00:00.000Z
+  if (ms < kYear0 || ms >= kYear10000) return iso8601_ms_general(ms);
+  // 2024-01-02T03:04:05.678Z, written without gmtime and printf: every message of the server
+  // carries one.
   const sys_time<milliseconds> t{milliseconds{ms}};
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
-  const int y = static_cast<int>(ymd.year());
-  if (y < 0 || y > 9999) {  // not four digits: the general path (this writes years as %04d)
-    const hh_mm_ss hms{t - day};
-    std::array<char, 64> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y,
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()),
-                  static_cast<int>(hms.subseconds().count()));
-    return std::string(buf.data());
-  }
-  // 2024-01-02T03:04:05.678Z, written without printf: every message of the server carries one.
   auto of_day = static_cast<unsigned>((t - day).count());
   std::string out(24, ' ');
   char* p = out.data();
-  put_digits(p + 4, static_cast<unsigned>(y), 4);
+  put_digits(p + 4, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
   p[4] = '-';
   put_digits(p + 7, static_cast<unsigned>(ymd.month()), 2);
   p[7] = '-';

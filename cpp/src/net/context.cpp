@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/net/ws_wire.hpp"
 #include "goldensignals/runtime/runtime.hpp"
 
 namespace gs {
@@ -57,6 +59,13 @@ ServerContext::ServerContext(ServerOptions o, std::shared_ptr<Runtime> rt)
       http_parts{opts, log, access, counters, gate, ticker, route_parts, websocket_parts},
       router_parts{opts.event_queue_size,
                    runtime->scorer() ? runtime->scorer()->options().horizon_bars : 0, counters,
-                   history, *bus} {}
+                   history, *bus} {
+  // Checked here, where it can be told: an upgrade that finds no SHA-1 is refused with 500.
+  if (!ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==")) {
+    throw Error(
+        "cannot serve WebSocket: OpenSSL gives no SHA-1 for Sec-WebSocket-Accept (is its "
+        "default provider loaded? see OPENSSL_CONF)");
+  }
+}
 
 }  // namespace gs

@@ -37,7 +37,9 @@ std::string address_text(const boost::asio::ip::address& a) {
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<const HttpParts> parts)
-    : stream_(make_stream(std::move(socket), parts->access)), parts_(std::move(parts)) {
+    : executor_(socket.get_executor()),
+      stream_(make_stream(std::move(socket), parts->access)),
+      parts_(std::move(parts)) {
   error_code ec;
   const auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? std::string("unknown") : address_text(ep.address());
@@ -48,7 +50,7 @@ HttpSession::~HttpSession() {
 }
 
 void HttpSession::run() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  asio::dispatch(executor_, [self = shared_from_this()] {
     self->tick_slot_ = self->parts_->ticker.add(std::weak_ptr<Ticker::Due>(self), &self->deadline_);
     if (!self->stream_.is_tls()) return self->do_read();
     // The TLS handshake gets handshake_timeout, then the first request gets its own.
@@ -64,8 +66,7 @@ void HttpSession::expires_after(Clock::duration after) {
 }
 
 void HttpSession::due() noexcept {
-  Ticker::hand_over(stream_.get_executor(), deadline_,
-                    [self = shared_from_this()] { self->on_deadline(); });
+  Ticker::hand_over(executor_, deadline_, [self = shared_from_this()] { self->on_deadline(); });
 }
 
 void HttpSession::on_deadline() {
@@ -80,7 +81,11 @@ void HttpSession::on_deadline() {
 }
 
 void HttpSession::on_handshake(error_code ec) {
-  if (timed_out_) parts_->counters.security.handshake_timeouts.fetch_add(1);
+  if (timed_out_) {  // even if it succeeded meanwhile: the ticker has closed the socket
+    parts_->counters.security.handshake_timeouts.fetch_add(1);
+    if (parts_->log.enabled(10)) parts_->log(10, "TLS handshake with " + peer_ + " timed out");
+    return;
+  }
   if (ec) {
     if (parts_->log.enabled(10))
       parts_->log(10, "TLS handshake with " + peer_ + " failed: " + ec.message());
@@ -215,6 +220,13 @@ void HttpSession::upgrade(Request req) {
         503, "application/json", json_error("stopping", "the server is shutting down"), {}};
   } else if (auto r = gate(h, target, who, slot)) {
     refusal = std::move(*r);
+  } else if (const auto accept = ws::accept_key(h.key); !accept) {
+    refusal = HttpReply{500,
+                        "application/json",
+                        json_error("internal_error",
+                                   "this server cannot answer the upgrade: OpenSSL gives it no "
+                                   "SHA-1 for Sec-WebSocket-Accept"),
+                        {}};
   } else {
     if (!parts_->gate.open_connection()) {
       refusal = HttpReply{503,
@@ -234,7 +246,7 @@ void HttpSession::upgrade(Request req) {
       std::string response =
           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           "Sec-WebSocket-Accept: " +
-          ws::accept_key(h.key) + "\r\nServer: goldensignals/" GS_VERSION "\r\n";
+          *accept + "\r\nServer: goldensignals/" GS_VERSION "\r\n";
       if (deflate) response += "Sec-WebSocket-Extensions: " + deflate->response + "\r\n";
       response += "\r\n";
       // A client may send its first frames right behind the request.

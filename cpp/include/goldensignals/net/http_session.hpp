@@ -60,6 +60,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void expires_after(Clock::duration after);
   void on_deadline();
 
+  // The connection's executor, kept apart from the stream: the ticker's thread reads it while
+  // an upgrade may be moving the stream out.
+  const asio::any_io_executor executor_;
   NetStream stream_;  // plain TCP, or TLS when the server has a certificate
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<const HttpParts> parts_;

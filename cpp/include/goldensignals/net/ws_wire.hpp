@@ -17,7 +17,6 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -42,23 +41,22 @@ enum CloseCode : std::uint16_t {
   kTooBig = 1009,
 };
 
-// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 4.2.2). OpenSSL's SHA1()
-// looks the digest up in its provider tables on each call, which costs more than the hash of
-// these 60 bytes: it is looked up once.
-inline std::string accept_key(std::string_view key) {
+// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 4.2.2); nullopt when
+// OpenSSL gives no SHA-1 (a server checks that it does when it is made). OpenSSL's SHA1() looks
+// the digest up in its provider tables on each call, which costs more than the hash of these
+// 60 bytes: it is looked up once.
+inline std::optional<std::string> accept_key(std::string_view key) {
   static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
   const std::string in = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (sha1 == nullptr || EVP_Digest(in.data(), in.size(), digest, &len, sha1, nullptr) != 1 ||
       len != SHA_DIGEST_LENGTH) {
-    throw std::runtime_error(
-        "Sec-WebSocket-Accept: OpenSSL gave no SHA-1 (is its default "
-        "provider loaded?)");
+    return std::nullopt;
   }
   unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
   const int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
-  return {reinterpret_cast<const char*>(out), static_cast<std::size_t>(n)};
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
 }
 
 // Whether `key` is a Sec-WebSocket-Key: 16 bytes in base64 (24 characters).
