@@ -18,20 +18,26 @@ Problem bad(std::string msg) { return {"bad_request", "error", std::move(msg)}; 
 
 std::string now_iso() { return iso8601_ms(now_ms()); }
 
+// Client text may be cut mid-character when quoted back: replace, never throw.
+std::string text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // A flat JSON object of string and boolean members, written straight into its text: the
 // messages every connection gets (welcome, confirmations, heartbeats) are built this way, at a
 // tenth of what building and dumping an nlohmann::json costs. The members are given in order
 // of their names, as nlohmann::json writes them, so the text is the same either way. Values
-// must be valid UTF-8: each comes from the server or from a parsed JSON text.
+// come from the server or from a parsed JSON text; any that is not plain ASCII is written by
+// nlohmann::json (bytes that are not UTF-8 replaced, as text() does).
 class FlatObject {
  public:
   FlatObject() { out_.reserve(160); }  // one allocation for each of these messages
   FlatObject& str(std::string_view key, std::string_view value) {
     if (std::any_of(value.begin(), value.end(),
-                    [](char c) { return kEscaped[static_cast<unsigned char>(c)]; })) {
+                    [](char c) { return kNotPlain[static_cast<unsigned char>(c)]; })) {
       return escaped(key, value);
     }
-    // Nothing to escape (nearly always): ,"key":"value" copied into place.
+    // Plain ASCII (nearly always): ,"key":"value" copied into place.
     const std::size_t at = out_.size();
     const bool comma = at > 1;
     out_.resize(at + comma + key.size() + value.size() + 5);
@@ -57,55 +63,18 @@ class FlatObject {
   }
 
  private:
+  // Any other value: nlohmann::json writes it, as it wrote these messages.
   FlatObject& escaped(std::string_view key, std::string_view value) {
     name(key);
-    out_ += '"';
-    std::size_t plain = 0;  // where the characters not yet written begin
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      const char c = value[i];
-      const auto u = static_cast<unsigned char>(c);
-      if (!kEscaped[u]) continue;
-      out_.append(value.data() + plain, i - plain);
-      plain = i + 1;
-      out_ += '\\';
-      switch (c) {
-        case '"':
-          out_ += '"';
-          break;
-        case '\\':
-          out_ += '\\';
-          break;
-        case '\b':
-          out_ += 'b';
-          break;
-        case '\f':
-          out_ += 'f';
-          break;
-        case '\n':
-          out_ += 'n';
-          break;
-        case '\r':
-          out_ += 'r';
-          break;
-        case '\t':
-          out_ += 't';
-          break;
-        default:
-          out_ += "u00";
-          out_ += "0123456789abcdef"[u >> 4];
-          out_ += "0123456789abcdef"[u & 0xF];
-      }
-    }
-    out_.append(value.data() + plain, value.size() - plain);
-    out_ += '"';
+    out_ += text(nlohmann::json(value));
     return *this;
   }
 
-  // The bytes JSON text must escape: the quote, the backslash and the control characters.
-  static constexpr auto kEscaped = [] {
+  // The bytes left to nlohmann::json: those JSON text escapes (the quote, the backslash, the
+  // control characters) and those past ASCII (it checks they are UTF-8).
+  static constexpr auto kNotPlain = [] {
     std::array<bool, 256> t{};
-    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
-    t['"'] = t['\\'] = true;
+    for (std::size_t c = 0; c < 256; ++c) t[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
     return t;
   }();
 
@@ -116,11 +85,6 @@ class FlatObject {
   }
   std::string out_{'{'};
 };
-
-// Client text may be cut mid-character when quoted back: replace, never throw.
-std::string text(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 // A symbol given as text: upper-cased, or the invalid_symbol problem.
 std::variant<std::string, Problem> symbol_text(const std::string& given) {
