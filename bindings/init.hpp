@@ -13,5 +13,6 @@ void init_settings(pybind11::module_& m);
 void init_runtime(pybind11::module_& m);
 void init_agents(pybind11::module_& m);
 void init_history(pybind11::module_& m);
+void init_evaluation(pybind11::module_& m);
 
 }  // namespace gs::bind

@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   gs::bind::init_settings(m);
   gs::bind::init_runtime(m);
   gs::bind::init_history(m);
+  gs::bind::init_evaluation(m);
 }

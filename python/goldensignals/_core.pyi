@@ -12,7 +12,7 @@ from goldensignals import UnknownSymbolError
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'HistoryReader', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'protobuf_descriptor_set', 'read_ohlcv_csv', 'settings_table']
+__all__: list[str] = ['AgentContext', 'AgentUpdate', 'AnalogAgent', 'AnalysisTimeoutError', 'BadMarketDataError', 'ConsensusResult', 'Decision', 'GoldenSignalsError', 'HistoryReader', 'InvalidArgumentError', 'Runtime', 'RuntimeStateError', 'Signal', 'UnknownSymbolError', 'Vote', 'analog_features', 'builtin_agent_names', 'check_settings', 'consensus', 'ind_atr', 'ind_bbands', 'ind_ema', 'ind_macd', 'ind_obv', 'ind_roc', 'ind_rsi', 'ind_sma', 'parse_setting', 'protobuf_descriptor_set', 'random_trade_sharpes', 'read_ohlcv_csv', 'settings_table']
 class Vote:
     """
     An agent's vote.
@@ -449,6 +449,10 @@ def parse_setting(key: str, raw: str, given_as: str) -> typing.Any:
 def protobuf_descriptor_set() -> bytes:
     """
     The schema of ?format=protobuf, proto/goldensignals.proto, as a serialized FileDescriptorSet (with the files it imports), as this build compiled it in.
+    """
+def random_trade_sharpes(symbols: list, lengths: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], buy_share: typing.SupportsFloat | typing.SupportsIndex, cost: typing.SupportsFloat | typing.SupportsIndex, periods_per_year: typing.SupportsFloat | typing.SupportsIndex, draws: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, times: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Sharpe ratio of each of `draws` draws of random trades (gs::random_trade_sharpes); symbols: [(close_to_close, open_to_close, slot, trades)], slot: each bar's index in the portfolio's `times` (unused for one symbol).
     """
 def read_ohlcv_csv(path: str) -> dict:
     """

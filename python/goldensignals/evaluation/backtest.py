@@ -238,6 +238,9 @@ class _Bars:
             self.symbols[str(sym)] = {"ts": np.asarray(ts, np.int64), "open": o, "close": c,
                                       "cc": c / prev - 1.0, "oc": c / o - 1.0}
         self.times = np.unique(np.concatenate([d["ts"] for d in self.symbols.values()]))
+        # Where each symbol's bars go on the union of bar times.
+        self.slots = {sym: np.searchsorted(self.times, d["ts"]).astype(np.int64)
+                      for sym, d in self.symbols.items()}
 
     def panel(self, per_symbol: Mapping[str, np.ndarray]) -> np.ndarray:
         """Equal-weight portfolio of per-symbol per-bar returns, on the union of bar times
@@ -248,7 +251,7 @@ class _Bars:
         acc = np.zeros((*first.shape[:-1], len(self.times)))
         cnt = np.zeros(len(self.times))
         for sym, r in per_symbol.items():
-            idx = np.searchsorted(self.times, self.symbols[sym]["ts"])
+            idx = self.slots[sym]
             acc[..., idx] += r
             cnt[idx] += 1
         return np.divide(acc, cnt, out=np.zeros_like(acc), where=cnt > 0)
@@ -305,51 +308,21 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
         "lengths": np.asarray(lengths, int), "buy_share": buys / taken if taken else 0.5}
 
 
-def random_returns(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, bars: _Bars,
-                   cost: float, rng: np.random.Generator, buy_share: float = 0.5,
+def random_sharpes(trades_per_symbol: Mapping[str, int], lengths: np.ndarray, bars: _Bars,
+                   cost: float, ppy: float, seed: int, buy_share: float = 0.5,
                    draws: int = 1) -> np.ndarray:
-    """``draws`` draws (rows) of random signals like the trades a strategy took: the same
-    number per symbol, holding lengths drawn from theirs, the same share of BUYs; random
-    non-overlapping entries at the open, held to the end of the drawn length. The generator
-    is asked draw after draw, symbol after symbol; the arrays are filled for all at once."""
-    per_symbol: dict[str, np.ndarray] = {}
-    for sym, d in bars.symbols.items():
-        per_symbol[sym] = np.zeros((draws, len(d["ts"])))
-    trades: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {
-        sym: [] for sym in bars.symbols}  # per symbol: (row, starts, ends, sides)
-    for i in range(draws):
-        for sym, d in bars.symbols.items():
-            n = len(d["ts"])
-            k = int(trades_per_symbol.get(sym, 0))
-            if k <= 0 or not len(lengths):
-                continue
-            lens = rng.choice(lengths, size=k)
-            free = n - int(lens.sum())
-            if free < 0:
-                k = max(1, int(k * n / lens.sum()) - 1)
-                lens = lens[:k]
-                free = n - int(lens.sum())
-            slots = np.sort(rng.choice(free + k, size=k, replace=False))
-            starts = slots - np.arange(k) + np.concatenate([[0], np.cumsum(lens)[:-1]])
-            trades[sym].append((i, starts, starts + lens - 1,
-                                np.where(rng.random(k) < buy_share, 1.0, -1.0)))
-    for sym, d in bars.symbols.items():
-        got = trades[sym]
-        if not got:
-            continue
-        row = np.concatenate([np.full(len(t[1]), t[0]) for t in got])
-        starts, ends, sides = (np.concatenate([t[j] for t in got]) for j in (1, 2, 3))
-        # Within a row starts are distinct, and so are ends: plain indexing adds as
-        # np.add.at would.
-        step = np.zeros((draws, len(d["ts"]) + 1))
-        step[row, starts] += sides
-        step[row, ends + 1] -= sides
-        ret = np.cumsum(step, axis=1)[:, :-1] * d["cc"]
-        ret[row, starts] = sides * d["oc"][starts]
-        ret[row, starts] -= cost
-        ret[row, ends] -= cost
-        per_symbol[sym] = ret
-    return bars.panel(per_symbol)
+    """The Sharpe ratios of ``draws`` draws of random signals like the trades a strategy took:
+    the same number per symbol, holding lengths drawn from theirs, the same share of BUYs;
+    random non-overlapping entries at the open, held to the end of the drawn length. Drawn
+    and followed natively (``gs::random_trade_sharpes``), seeded by ``seed``."""
+    one = len(bars.symbols) == 1
+    symbols = [(d["cc"], d["oc"], _NO_SLOTS if one else bars.slots[sym],
+                int(trades_per_symbol.get(sym, 0))) for sym, d in bars.symbols.items()]
+    return _core.random_trade_sharpes(symbols, np.asarray(lengths, np.int64), float(buy_share),
+                                      cost, ppy, draws, seed, len(bars.times))
+
+
+_NO_SLOTS = np.empty(0, np.int64)
 
 
 def buy_and_hold_returns(bars: _Bars) -> np.ndarray:
@@ -424,9 +397,8 @@ def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, 
         "turnover": 2.0 * info["trades"] * ppy / max(len(bars.times), 1),
     }
     if random_draws > 0 and info["trades"] > 0:
-        rng = np.random.default_rng(seed)
-        sh = m._sharpe_rows(random_returns(info["per_symbol"], info["lengths"], bars, cost, rng,
-                                           info["buy_share"], random_draws), ppy)
+        sh = random_sharpes(info["per_symbol"], info["lengths"], bars, cost, ppy, seed,
+                            info["buy_share"], random_draws)
         sh = sh[np.isfinite(sh)]
         if len(sh):
             out["random_sharpe_mean"] = float(sh.mean())
@@ -480,7 +452,8 @@ def backtest(
     from .report import BacktestReport
 
     for name, value, lo, hi in (("horizon", horizon, 1, 10_000), ("entry_delay", entry_delay, 0,
-                                10_000), ("random_draws", random_draws, 0, 100_000)):
+                                10_000), ("random_draws", random_draws, 0, 100_000),
+                               ("seed", seed, 0, 2**63 - 1)):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise _core.InvalidArgumentError(
                 f"backtest: {name} {value!r} is not accepted; expected an integer from {lo} "

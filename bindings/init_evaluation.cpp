@@ -1,0 +1,74 @@
+// goldensignals._core: the backtest report's native kernels (python/goldensignals/evaluation).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "goldensignals/core/errors.hpp"
+#include "goldensignals/evaluation/baselines.hpp"
+#include "init.hpp"
+
+namespace py = pybind11;
+
+namespace gs::bind {
+namespace {
+
+template <class T>
+using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+template <class T>
+std::span<const T> view(const Arr<T>& a, const std::string& name) {
+  if (a.ndim() != 1) {
+    throw InvalidArgument("random_trade_sharpes: " + name + " must be a 1-D array; got " +
+                          std::to_string(a.ndim()) + " dimensions");
+  }
+  return {a.data(), static_cast<std::size_t>(a.shape(0))};
+}
+
+}  // namespace
+
+void init_evaluation(py::module_& m) {
+  m.def(
+      "random_trade_sharpes",
+      [](const py::list& symbols, const Arr<std::int64_t>& lengths, double buy_share,
+         double cost, double periods_per_year, std::size_t draws, std::uint64_t seed,
+         std::size_t times) {
+        // Keeps the converted arrays alive while the GIL is released.
+        std::vector<Arr<double>> cc, oc;
+        std::vector<Arr<std::int64_t>> slot;
+        std::vector<BaselineSymbol> syms;
+        for (std::size_t i = 0; i < symbols.size(); ++i) {
+          auto t = symbols[i].cast<py::tuple>();
+          if (t.size() != 4) {
+            throw InvalidArgument("random_trade_sharpes: symbol " + std::to_string(i) +
+                                  " must be (close_to_close, open_to_close, slot, trades); "
+                                  "got " + std::to_string(t.size()) + " items");
+          }
+          cc.push_back(t[0].cast<Arr<double>>());
+          oc.push_back(t[1].cast<Arr<double>>());
+          slot.push_back(t[2].cast<Arr<std::int64_t>>());
+          const auto n = std::to_string(i);
+          syms.push_back({view(cc.back(), "close_to_close of symbol " + n),
+                          view(oc.back(), "open_to_close of symbol " + n),
+                          view(slot.back(), "slot of symbol " + n), t[3].cast<std::size_t>()});
+        }
+        auto len = view(lengths, "lengths");
+        RandomTradeOptions opts{{len.begin(), len.end()}, buy_share, cost, periods_per_year,
+                                draws, seed, times};
+        std::vector<double> out;
+        {
+          py::gil_scoped_release nogil;
+          out = random_trade_sharpes(syms, opts);
+        }
+        return Arr<double>(static_cast<py::ssize_t>(out.size()), out.data());
+      },
+      py::arg("symbols"), py::arg("lengths"), py::arg("buy_share"), py::arg("cost"),
+      py::arg("periods_per_year"), py::arg("draws"), py::arg("seed"), py::arg("times"),
+      "Sharpe ratio of each of `draws` draws of random trades (gs::random_trade_sharpes); "
+      "symbols: [(close_to_close, open_to_close, slot, trades)], slot: each bar's index in the "
+      "portfolio's `times` (unused for one symbol).");
+}
+
+}  // namespace gs::bind
