@@ -1,10 +1,15 @@
 #include "scoring_py.hpp"
 
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "goldensignals/core/errors.hpp"
 
@@ -49,53 +54,132 @@ ScoringOptions scoring_from_dict(const py::dict& d, ScoringOptions base) {
   return o;
 }
 
-py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
-  py::dict d;
-  // Each column is a list placed in the dict at once, then filled (a py::list is a handle).
-  auto column = [&d](const char* name) {
-    py::list l;
-    d[name] = l;
-    return l;
-  };
-  auto symbol = column("symbol"), source = column("source"), consensus = column("consensus"),
-       analysis_id = column("analysis_id"), signal_id = column("signal_id"),
-       action = column("action"), confidence = column("confidence"),
-       decided_ts = column("decided_ts_ms"), decided_price = column("decided_price"),
-       target = column("target_price"), stop = column("stop_loss"),
-       entry_ts = column("entry_ts_ms"), entry_price = column("entry_price"),
-       exit_ts = column("exit_ts_ms"), exit_price = column("exit_price"),
-       exit_reason = column("exit_reason"), bars_held = column("bars_held"),
-       forward_return = column("forward_return"), trade_return = column("trade_return"),
-       net_return = column("net_return"), hit = column("hit"), ballots = column("ballots");
-  auto opt = [](const std::optional<double>& x) -> py::object {
-    return x ? py::object(py::float_(*x)) : py::object(py::none());
-  };
-  for (const auto& f : rows) {
-    symbol.append(f.symbol);
-    source.append(f.source);
-    consensus.append(f.consensus);
-    analysis_id.append(f.analysis_id);
-    signal_id.append(f.signal_id);
-    action.append(std::string(to_string(f.action)));
-    confidence.append(f.confidence);
-    decided_ts.append(f.decided_ts_ms);
-    decided_price.append(f.decided_price);
-    target.append(opt(f.target_price));
-    stop.append(opt(f.stop_loss));
-    entry_ts.append(f.entry_ts_ms);
-    entry_price.append(f.entry_price);
-    exit_ts.append(f.exit_ts_ms);
-    exit_price.append(f.exit_price);
-    exit_reason.append(std::string(to_string(f.exit_reason)));
-    bars_held.append(f.bars_held);
-    forward_return.append(f.forward_return);
-    trade_return.append(f.trade_return);
-    net_return.append(f.net_return);
-    hit.append(f.hit);
-    py::list b;
-    for (const auto& x : f.ballots) b.append(py::make_tuple(x.agent, x.vote, x.confidence));
-    ballots.append(std::move(b));
+namespace {
+
+// One column of a given NumPy type, filled row by row.
+template <class T>
+struct Column {
+  py::array_t<T> array;
+  T* at;
+  explicit Column(std::size_t n) : array(static_cast<py::ssize_t>(n)), at(array.mutable_data()) {}
+};
+
+// An object column; each distinct text becomes one Python str, shared by its rows.
+struct TextColumn {
+  py::array array;
+  std::unordered_map<std::string_view, py::str> seen;
+  explicit TextColumn(std::size_t n)
+      : array(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)}) {
+    auto** slot = static_cast<PyObject**>(array.mutable_data());
+    for (std::size_t i = 0; i < n; ++i) {
+      Py_XDECREF(slot[i]);
+      slot[i] = py::none().release().ptr();
+    }
   }
+  void set(std::size_t i, std::string_view text, bool share) {
+    py::str value;
+    if (!share) {
+      value = py::str(text.data(), text.size());
+    } else if (auto it = seen.find(text); it != seen.end()) {
+      value = it->second;
+    } else {
+      value = py::str(text.data(), text.size());
+      seen.emplace(text, value);
+    }
+    // Every slot holds a reference (None at first); it is swapped for the text's.
+    auto** slot = static_cast<PyObject**>(array.mutable_data()) + i;
+    Py_XDECREF(*slot);
+    *slot = value.release().ptr();
+  }
+};
+
+}  // namespace
+
+py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
+  const std::size_t n = rows.size();
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  TextColumn symbol(n), source(n), analysis_id(n), signal_id(n), action(n), exit_reason(n);
+  Column<bool> consensus(n), hit(n);
+  Column<double> confidence(n), decided_price(n), target(n), stop(n), entry_price(n),
+      exit_price(n), forward_return(n), trade_return(n), net_return(n);
+  Column<std::int64_t> decided_ts(n), entry_ts(n), exit_ts(n), bars_held(n);
+  // Each agent of any consensus forecast's analysis, in order of first appearance: its vote
+  // (or status) and confidence on the consensus's rows.
+  std::vector<std::string_view> agents;
+  std::unordered_map<std::string_view, std::size_t> agent_index;
+  for (const auto& f : rows) {
+    for (const auto& b : f.ballots) {
+      if (agent_index.emplace(b.agent, agents.size()).second) agents.push_back(b.agent);
+    }
+  }
+  std::vector<TextColumn> votes;
+  std::vector<Column<double>> vote_conf;
+  for (std::size_t a = 0; a < agents.size(); ++a) {
+    votes.emplace_back(n);
+    vote_conf.emplace_back(n);
+    std::fill(vote_conf.back().at, vote_conf.back().at + n, nan);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& f = rows[i];
+    symbol.set(i, f.symbol, true);
+    source.set(i, f.source, true);
+    analysis_id.set(i, f.analysis_id, false);
+    signal_id.set(i, f.signal_id, f.signal_id.empty());
+    action.set(i, to_string(f.action), true);
+    exit_reason.set(i, to_string(f.exit_reason), true);
+    consensus.at[i] = f.consensus;
+    hit.at[i] = f.hit;
+    confidence.at[i] = f.confidence;
+    decided_price.at[i] = f.decided_price;
+    target.at[i] = f.target_price.value_or(nan);
+    stop.at[i] = f.stop_loss.value_or(nan);
+    entry_price.at[i] = f.entry_price;
+    exit_price.at[i] = f.exit_price;
+    forward_return.at[i] = f.forward_return;
+    trade_return.at[i] = f.trade_return;
+    net_return.at[i] = f.net_return;
+    decided_ts.at[i] = f.decided_ts_ms;
+    entry_ts.at[i] = f.entry_ts_ms;
+    exit_ts.at[i] = f.exit_ts_ms;
+    bars_held.at[i] = f.bars_held;
+    for (const auto& b : f.ballots) {
+      const auto a = agent_index.at(b.agent);
+      votes[a].set(i, b.vote, true);
+      if (b.vote == "BUY" || b.vote == "SELL" || b.vote == "HOLD") {
+        vote_conf[a].at[i] = b.confidence;
+      }
+    }
+  }
+  py::dict d;
+  d["symbol"] = symbol.array;
+  d["source"] = source.array;
+  d["consensus"] = consensus.array;
+  d["analysis_id"] = analysis_id.array;
+  d["signal_id"] = signal_id.array;
+  d["action"] = action.array;
+  d["confidence"] = confidence.array;
+  d["decided_ts_ms"] = decided_ts.array;
+  d["decided_price"] = decided_price.array;
+  d["target_price"] = target.array;
+  d["stop_loss"] = stop.array;
+  d["entry_ts_ms"] = entry_ts.array;
+  d["entry_price"] = entry_price.array;
+  d["exit_ts_ms"] = exit_ts.array;
+  d["exit_price"] = exit_price.array;
+  d["exit_reason"] = exit_reason.array;
+  d["bars_held"] = bars_held.array;
+  d["forward_return"] = forward_return.array;
+  d["trade_return"] = trade_return.array;
+  d["net_return"] = net_return.array;
+  d["hit"] = hit.array;
+  py::dict ballot_votes, ballot_conf;
+  for (std::size_t a = 0; a < agents.size(); ++a) {
+    const py::str name(agents[a].data(), agents[a].size());
+    ballot_votes[name] = votes[a].array;
+    ballot_conf[name] = vote_conf[a].array;
+  }
+  d["ballot_votes"] = ballot_votes;
+  d["ballot_confidence"] = ballot_conf;
   return d;
 }
 

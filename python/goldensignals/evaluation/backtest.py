@@ -154,15 +154,21 @@ def _progress(done: int, total: int, t0: float, shown: float) -> float:
 
 # -- turning scored forecasts into figures ---------------------------------------------------
 
-def forecasts_frame(cols: Mapping[str, list[Any]]) -> pd.DataFrame:
-    """The scorer's columns as a DataFrame with UTC times."""
-    df = pd.DataFrame({k: v for k, v in cols.items() if k != "ballots"})
+def forecasts_frame(cols: Mapping[str, Any]) -> pd.DataFrame:
+    """The scorer's columns as a DataFrame with UTC times; the ballots of the consensus's
+    forecasts become ``vote_<agent>`` (its vote or status) and ``conf_<agent>``."""
+    data = {k: v for k, v in cols.items() if k not in _BALLOTS}
     for c in ("decided_ts_ms", "entry_ts_ms", "exit_ts_ms"):
-        df[c.replace("_ts_ms", "_time")] = pd.to_datetime(df[c], unit="ms", utc=True)
-    df["side"] = np.where(df["action"] == "BUY", 1.0, -1.0)
-    df["ballots"] = cols["ballots"]
-    return df
+        data[c.replace("_ts_ms", "_time")] = pd.to_datetime(
+            np.asarray(cols[c], np.int64), unit="ms", utc=True)
+    data["side"] = np.where(np.asarray(cols["action"]) == "BUY", 1.0, -1.0)
+    for name, votes in cols.get("ballot_votes", {}).items():
+        data[f"vote_{name}"] = votes
+        data[f"conf_{name}"] = cols["ballot_confidence"][name]
+    return pd.DataFrame(data)
 
+
+_BALLOTS = ("ballot_votes", "ballot_confidence")
 
 # The scorer's columns a signal row shows, and their names there.
 _SIGNAL_COLUMNS = {
@@ -178,21 +184,15 @@ _SIGNAL_COLUMNS = {
 def signals_frame(forecasts: pd.DataFrame, agent_names: Iterable[str]) -> pd.DataFrame:
     """One row per scored consensus signal, each agent's vote (or status) in ``vote_<name>``
     and its confidence in ``conf_<name>``."""
-    sig = forecasts[forecasts["consensus"]]
-    out = sig[list(_SIGNAL_COLUMNS)].rename(columns=_SIGNAL_COLUMNS).reset_index(drop=True)
-    names = list(agent_names)
-    votes = {n: [] for n in names}
-    confs = {n: [] for n in names}
-    for ballots in sig["ballots"]:
-        got = {a: (v, c) for a, v, c in ballots}
-        for n in names:
-            v, c = got.get(n, (None, math.nan))
-            votes[n].append(v)
-            confs[n].append(c if v in ("BUY", "SELL", "HOLD") else math.nan)
-    for n in names:
-        out[f"vote_{n}"] = votes[n]
-        out[f"conf_{n}"] = confs[n]
-    return out.sort_values(["time", "symbol"], kind="stable").reset_index(drop=True)
+    sig = forecasts[forecasts["consensus"].to_numpy(bool)]
+    order = np.lexsort((sig["symbol"].to_numpy(str), sig["decided_ts_ms"].to_numpy()))
+    ballots = [c for n in agent_names for c in (f"vote_{n}", f"conf_{n}")]
+    out = (sig.iloc[order][list(_SIGNAL_COLUMNS) + [c for c in ballots if c in sig.columns]]
+           .rename(columns=_SIGNAL_COLUMNS).reset_index(drop=True))
+    for c in ballots:  # an agent without a ballot on any signal
+        if c not in out.columns:
+            out[c] = None if c.startswith("vote_") else math.nan
+    return out[list(_SIGNAL_COLUMNS.values()) + ballots]
 
 
 def _closed_ms(rows: pd.DataFrame, horizon: int, bars: _Bars) -> np.ndarray:
@@ -257,19 +257,27 @@ class _Bars:
         return np.divide(acc, cnt, out=np.zeros_like(acc), where=cnt > 0)
 
 
-def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.ndarray, dict[str, Any]]:
-    """Per-bar returns of following ``trades`` one at a time per symbol (a trade that starts
-    before the previous one of its symbol ended is skipped), equal weight across symbols."""
+def trade_returns(trades: Any, bars: _Bars, cost: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Per-bar returns of following ``trades`` (a DataFrame or a dict of columns) one at a
+    time per symbol (a trade that starts before the previous one of its symbol ended is
+    skipped), equal weight across symbols."""
     per_symbol: dict[str, np.ndarray] = {}
     taken = in_pos = n_bars = 0
     counts: dict[str, int] = {}
     lengths: list[int] = []
     buys = 0
+    symbols = np.asarray(trades["symbol"])
+    entry_ts = np.asarray(trades["entry_ts_ms"], np.int64)
+    exit_ts = np.asarray(trades["exit_ts_ms"], np.int64)
+    sides = np.asarray(trades["side"], float)
+    entry_px = np.asarray(trades["entry_price"], float)
+    exit_px = np.asarray(trades["exit_price"], float)
     for sym, d in bars.symbols.items():
         n = len(d["ts"])
-        t = trades[trades["symbol"] == sym].sort_values("entry_ts_ms", kind="stable")
-        entries = np.searchsorted(d["ts"], t["entry_ts_ms"].to_numpy(np.int64))
-        exits = np.searchsorted(d["ts"], t["exit_ts_ms"].to_numpy(np.int64))
+        sel = np.flatnonzero(symbols == sym)
+        sel = sel[np.argsort(entry_ts[sel], kind="stable")]
+        entries = np.searchsorted(d["ts"], entry_ts[sel])
+        exits = np.searchsorted(d["ts"], exit_ts[sel])
         # Which trades are taken is sequential; the returns of those taken, which never
         # overlap, are then written for all of them at once.
         keep = []
@@ -280,9 +288,9 @@ def trade_returns(trades: pd.DataFrame, bars: _Bars, cost: float) -> tuple[np.nd
             keep.append(i)
             last_exit = x_
         e, x = entries[keep], exits[keep]
-        side = t["side"].to_numpy(float)[keep]
-        entry = t["entry_price"].to_numpy(float)[keep]
-        exit_ = t["exit_price"].to_numpy(float)[keep]
+        side = sides[sel][keep]
+        entry = entry_px[sel][keep]
+        exit_ = exit_px[sel][keep]
         # Bars strictly inside a trade earn its side x close-to-close (+ 0.0: no -0.0 outside).
         inside = x > e + 1
         step = np.zeros(n + 1)
@@ -334,34 +342,42 @@ def magnitude_score(rows: pd.DataFrame) -> float:
     move is |target / entry - 1| and the actual one side x forward return; the score is
     1 - |actual - predicted| / predicted, clipped to [0, 1], and 0 when the direction was
     wrong. The mean over the forecasts that have a target (NaN when none has)."""
-    target = pd.to_numeric(rows["target_price"], errors="coerce").to_numpy(float)
+    target = np.asarray(pd.to_numeric(np.asarray(rows["target_price"]), errors="coerce"), float)
     ok = np.isfinite(target)
     if not ok.any():
         return math.nan
-    entry = rows["entry_price"].to_numpy(float)[ok]
+    entry = np.asarray(rows["entry_price"], float)[ok]
     predicted = np.abs(target[ok] / entry - 1.0)
-    actual = rows["side"].to_numpy(float)[ok] * rows["forward_return"].to_numpy(float)[ok]
+    actual = np.asarray(rows["side"], float)[ok] * np.asarray(rows["forward_return"], float)[ok]
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(predicted > 0, 1.0 - np.abs(actual - predicted) / predicted, 0.0)
     score = np.where(actual > 0, np.clip(score, 0.0, 1.0), 0.0)
     return float(score.mean())
 
 
+# What score_source reads of a source's forecasts.
+_SCORE_COLUMNS = ("symbol", "decided_ts_ms", "hit", "confidence", "forward_return", "side",
+                  "entry_ts_ms", "exit_ts_ms", "entry_price", "exit_price", "target_price")
+
+
 def score_source(rows: pd.DataFrame, *, horizon: int, base: float, bars: _Bars, cost: float,
                  ppy: float, analyses: int, random_draws: int, seed: int) -> dict[str, Any]:
-    """Every figure of one source (an agent's votes, or the consensus's signals)."""
-    rows = rows.sort_values(["decided_ts_ms", "symbol"], kind="stable")
-    n = len(rows)
-    hits = int(rows["hit"].sum()) if n else 0
-    conf = rows["confidence"].to_numpy(float)
-    y = rows["hit"].to_numpy(float)
-    fwd = rows["forward_return"].to_numpy(float)
-    side = rows["side"].to_numpy(float)
+    """Every figure of one source (an agent's votes, or the consensus's signals); ``rows``: a
+    DataFrame or a dict of columns, at least those of ``_SCORE_COLUMNS``."""
+    cols = {k: np.asarray(rows[k]) for k in _SCORE_COLUMNS}
+    order = np.lexsort((cols["symbol"].astype(str), cols["decided_ts_ms"]))
+    rows = {k: v[order] for k, v in cols.items()}
+    n = len(order)
+    y = rows["hit"].astype(float)
+    hits = int(y.sum())
+    conf = rows["confidence"].astype(float)
+    fwd = rows["forward_return"].astype(float)
+    side = rows["side"].astype(float)
     lo, hi = m.wilson_interval(hits, n)
     p_ref = np.where(side > 0, base, 1.0 - base)
     # Forecasts of one symbol overlap for horizon - 1 bars; with several symbols the rows of
     # one bar interleave, so the overlap spans that many more rows.
-    lags = max(horizon - 1, 0) * max(int(rows["symbol"].nunique()), 1) if n else 0
+    lags = max(horizon - 1, 0) * max(len(set(rows["symbol"].tolist())), 1) if n else 0
     ic = m.information_coefficient(side * conf, fwd, lags=lags)
     rets, info = trade_returns(rows, bars, cost)
     sharpe_t, sharpe_p = m.sharpe_t(rets)
@@ -517,24 +533,29 @@ def backtest(
     took_part["consensus"] = (scores.get("consensus") or {}).get("analyses", 0)
     # (row name, forecasts, analyses, random draws, seed): the consensus and each agent, then
     # the consensus calibrated and with fixed weights when asked for.
-    consensus = fc[fc["consensus"]]
+    cols = {k: fc[k].to_numpy() for k in _SCORE_COLUMNS}
+    is_consensus = fc["consensus"].to_numpy(bool)
+    source = fc["source"].to_numpy()
+    consensus = {k: v[is_consensus] for k, v in cols.items()}
     parts = [("consensus", consensus, took_part["consensus"], random_draws, seed)]
-    parts += [(a, fc[~fc["consensus"] & (fc["source"] == a)], took_part.get(a, 0), 0, seed + k)
-              for k, a in enumerate(run["agents"], start=1)]
+    for k, a in enumerate(run["agents"], start=1):
+        mine = ~is_consensus & (source == a)
+        parts.append((a, {c: v[mine] for c, v in cols.items()}, took_part.get(a, 0), 0, seed + k))
     if method is not None:
-        parts.append(("consensus_calibrated",
-                      consensus.assign(confidence=consensus["calibrated_confidence"]),
+        calibrated = fc["calibrated_confidence"].to_numpy(float)[is_consensus]
+        parts.append(("consensus_calibrated", {**consensus, "confidence": calibrated},
                       took_part["consensus"], random_draws, seed))
     if static_fc is not None:
-        parts.append(("consensus_static", static_fc[static_fc["consensus"]],
+        static = static_fc[static_fc["consensus"].to_numpy(bool)]
+        parts.append(("consensus_static", {k: static[k].to_numpy() for k in _SCORE_COLUMNS},
                       took_part["consensus"], random_draws, seed))
     rows, reliability, curves = {}, {}, {}
     for name, part, analyses, draws, part_seed in parts:
         res = score_source(part, horizon=horizon, base=base, bars=bars, cost=cost, ppy=ppy,
                            analyses=analyses, random_draws=draws, seed=part_seed)
         rows[name] = res["figures"]
-        reliability[name] = m.reliability_table(part["confidence"].to_numpy(float),
-                                                part["hit"].to_numpy(float))
+        reliability[name] = m.reliability_table(np.asarray(part["confidence"], float),
+                                                np.asarray(part["hit"], float))
         if name in ("consensus", "consensus_static"):
             curves[name] = res["returns"]
     bh = buy_and_hold_returns(bars)
