@@ -446,8 +446,10 @@ def _normalize(frame: pd.DataFrame, origin: _Origin, default_symbol: str) -> pd.
 
     dates = _dates(date_values, origin)
     if "symbol" in lower:
-        symbols = _texts(frame[lower["symbol"][0]])
-        symbols = np.array([s.upper() for s in symbols], dtype=object)
+        # Each distinct value is read once: a column repeats a few tickers over many rows.
+        codes, uniques = pd.factorize(frame[lower["symbol"][0]], use_na_sentinel=False)
+        symbols = np.array([str(v).strip().upper() for v in uniques.tolist()],
+                           dtype=object)[codes]
         empty = np.flatnonzero(symbols == "")
         if empty.size:
             raise ValueError(
@@ -522,7 +524,7 @@ def _finish(
             "date and symbol"
         )
     index = pd.DatetimeIndex(dates[order], name="date").tz_localize("UTC")
-    data = {"symbol": [str(s) for s in names[codes[order]]]}
+    data = {"symbol": names.astype(object)[codes[order]]}
     for column in _PRICES:
         data[column] = values[column][order].astype("float64")
     return pd.DataFrame(data, index=index, columns=list(COLUMNS))

@@ -127,6 +127,25 @@ class Replay(Feed):
         self.symbol = symbol.upper() if symbol else None
         self._frames = self._read(path) if from_file else self._split(self._normalize(data))
 
+    @classmethod
+    def _of_dataset(cls, frame: Any, speed: float = 0.0) -> Replay:
+        """A replay of a frame in :mod:`goldensignals.datasets`' format, which load() has
+        validated already: split by symbol without normalizing it again."""
+        import pandas as pd
+
+        self = cls.__new__(cls)
+        self.speed = float(speed)
+        self.symbol = None
+        ts = pd.DatetimeIndex(frame.index).as_unit("ms").asi8
+        symbols = frame["symbol"].to_numpy()
+        values = {c: frame[c].to_numpy(float) for c in _OHLCV}
+        self._frames = {}
+        for sym in sorted(set(symbols.tolist())):
+            sel = symbols == sym
+            self._frames[str(sym)] = pd.DataFrame(
+                {**{c: v[sel] for c, v in values.items()}, "ts_ms": ts[sel]})
+        return self
+
     def _read(self, path: str) -> dict[str | None, Any]:
         """A CSV file, parsed by the same C++ reader as goldensignals-server's replay feed."""
         import pandas as pd

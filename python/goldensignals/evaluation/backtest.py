@@ -96,7 +96,7 @@ def run_replay(
     }
     from ..feeds import Replay
 
-    feed = Replay(frame.reset_index(), speed=0)
+    feed = Replay._of_dataset(frame)
     # Synchronous: this thread runs the feed and every analysis in bar order, no hand-offs.
     rt = Runtime(symbols=symbols, feed=feed, _synchronous=True,
                  _scoring={"keep": _KEEP_ALL, "use_levels": exits == "levels",
