@@ -119,6 +119,26 @@ TEST(Baselines, TheSeedFixesTheDraws) {
   EXPECT_LT(std::fabs(mean), 1.0);
 }
 
+// One symbol's Sharpe ratios come from the trades' running sums; they must equal the Sharpe
+// ratio of each draw's bars, followed one by one.
+TEST(Baselines, OneSymbolsShortcutEqualsFollowingEveryBar) {
+  const auto cc = noise(21, 0.0002, 3000), oc = noise(22, 0.0002, 3000);
+  for (std::size_t trades : {1u, 40u, 400u, 2000u}) {
+    BaselineSymbol sym{cc, oc, {}, trades};
+    RandomTradeOptions opts{{1, 3, 4, 10, 25}, 0.55, 0.0003, 252.0, 50, trades, 0};
+    const auto fast = random_trade_sharpes(std::span(&sym, 1), opts);
+    std::vector<double> slow;
+    for_each_random_trade_draw(std::span(&sym, 1), opts, [&](std::span<const double> p) {
+      slow.push_back(sharpe_ratio(p, 252.0));
+    });
+    ASSERT_EQ(fast.size(), slow.size());
+    for (std::size_t d = 0; d < fast.size(); ++d) {
+      EXPECT_NEAR(fast[d], slow[d], 1e-9 * std::max(1.0, std::fabs(slow[d])))
+          << trades << " trades, draw " << d;
+    }
+  }
+}
+
 TEST(Baselines, BadOptionsAreRefusedByName) {
   std::vector<double> r(10, 0.0);
   std::vector<std::int64_t> slots(9, 0);

@@ -98,13 +98,107 @@ double sharpe_ratio(std::span<const double> r, double periods_per_year) {
   return mean / sd * std::sqrt(periods_per_year);
 }
 
+namespace {
+
+// Draws one symbol's random trades for one draw and hands each to visit(start, end, side), in
+// order (bars [start, end], side +1 or -1). The generator is asked for every length first,
+// then for the slots, then for each side as its trade is visited.
+class TradeDrawer {
+ public:
+  TradeDrawer(const RandomTradeOptions& opts, Draw& rng) : opts_(opts), rng_(rng) {}
+
+  template <class Visit>
+  void draw(std::int64_t n, std::int64_t k, Visit&& visit) {
+    const auto pool = static_cast<std::uint64_t>(opts_.lengths.size());
+    if (k <= 0 || n <= 0 || pool == 0) return;
+    lens_.resize(static_cast<std::size_t>(k));
+    for (auto& len : lens_) len = opts_.lengths[rng_.below(pool)];
+    std::int64_t held = std::accumulate(lens_.begin(), lens_.end(), std::int64_t{0});
+    if (held > n) {  // too many to fit: fewer trades, in proportion, less one
+      k = std::max<std::int64_t>(1, k * n / held - 1);
+      lens_.resize(static_cast<std::size_t>(k));
+      lens_[0] = std::min(lens_[0], n);
+      held = std::accumulate(lens_.begin(), lens_.end(), std::int64_t{0});
+      while (held > n) held -= lens_[static_cast<std::size_t>(--k)];
+      lens_.resize(static_cast<std::size_t>(k));
+    }
+    // k distinct slots among free + k (Floyd's sampling); slot j, in order, starts after
+    // the j trades before it and the free bars the slot number leaves.
+    const auto places = static_cast<std::uint64_t>(n - held + k);
+    taken_.assign(places, 0);
+    for (auto j = places - static_cast<std::uint64_t>(k); j < places; ++j) {
+      const auto t = rng_.below(j + 1);
+      taken_[taken_[t] ? j : t] = 1;
+    }
+    std::int64_t j = 0, before = 0;
+    for (std::uint64_t p = 0; p < places; ++p) {
+      if (!taken_[p]) continue;
+      const auto len = lens_[static_cast<std::size_t>(j)];
+      const std::int64_t start = static_cast<std::int64_t>(p) - j + before;
+      visit(start, start + len - 1, rng_.unit() < opts_.buy_share ? 1.0 : -1.0);
+      before += len;
+      ++j;
+    }
+  }
+
+ private:
+  const RandomTradeOptions& opts_;
+  Draw& rng_;
+  std::vector<std::int64_t> lens_;
+  std::vector<std::uint8_t> taken_;
+};
+
+}  // namespace
+
 std::vector<double> random_trade_sharpes(std::span<const BaselineSymbol> symbols,
                                          const RandomTradeOptions& opts) {
   std::vector<double> out;
   out.reserve(opts.draws);
-  for_each_random_trade_draw(symbols, opts, [&](std::span<const double> panel) {
-    out.push_back(sharpe_ratio(panel, opts.periods_per_year));
-  });
+  if (symbols.size() != 1) {
+    for_each_random_trade_draw(symbols, opts, [&](std::span<const double> panel) {
+      out.push_back(sharpe_ratio(panel, opts.periods_per_year));
+    });
+    return out;
+  }
+  // One symbol: the bars outside the trades return 0, so each draw's sums come from its
+  // trades alone, each in O(1) from running sums of the bars' returns and their squares.
+  opts.validate(symbols);
+  const auto& sym = symbols[0];
+  const std::size_t n = sym.close_to_close.size();
+  const double* cc = sym.close_to_close.data();
+  std::vector<double> sum(n + 1, 0.0), sumsq(n + 1, 0.0);
+  for (std::size_t t = 0; t < n; ++t) {
+    sum[t + 1] = sum[t] + cc[t];
+    sumsq[t + 1] = sumsq[t] + cc[t] * cc[t];
+  }
+  Draw rng(opts.seed);
+  TradeDrawer drawer(opts, rng);
+  const double c = opts.cost;
+  for (std::size_t d = 0; d < opts.draws; ++d) {
+    double s = 0.0, ss = 0.0;
+    std::size_t trades = 0;
+    drawer.draw(static_cast<std::int64_t>(n), static_cast<std::int64_t>(sym.trades),
+                [&](std::int64_t start, std::int64_t end, double side) {
+                  const auto a = static_cast<std::size_t>(start);
+                  const auto b = static_cast<std::size_t>(end);
+                  ++trades;
+                  double first = side * sym.open_to_close[a] - c;
+                  if (a == b) {
+                    first -= c;
+                  } else {
+                    const double last = side * cc[b] - c;
+                    s += last + side * (sum[b] - sum[a + 1]);
+                    ss += last * last + (sumsq[b] - sumsq[a + 1]);
+                  }
+                  s += first;
+                  ss += first * first;
+                });
+    const double len = static_cast<double>(n);
+    const double var = (ss - s * s / len) / (len - 1.0);
+    out.push_back(trades == 0 || n < 2 || !(var > 0.0)
+                      ? kNaN
+                      : s / len / std::sqrt(var) * std::sqrt(opts.periods_per_year));
+  }
   return out;
 }
 
@@ -125,51 +219,22 @@ void for_each_random_trade_draw(std::span<const BaselineSymbol> symbols,
     }
   }
   Draw rng(opts.seed);
+  TradeDrawer drawer(opts, rng);
   std::vector<double> panel(times), ret;
-  std::vector<std::int64_t> lens;
-  std::vector<std::uint8_t> taken;
-  const auto pool = static_cast<std::uint64_t>(opts.lengths.size());
   for (std::size_t d = 0; d < opts.draws; ++d) {
     std::fill(panel.begin(), panel.end(), 0.0);
     for (const auto& sym : symbols) {
-      const auto n = static_cast<std::int64_t>(sym.close_to_close.size());
-      ret.assign(static_cast<std::size_t>(n), 0.0);
-      auto k = static_cast<std::int64_t>(sym.trades);
-      if (k > 0 && n > 0 && pool > 0) {
-        lens.resize(static_cast<std::size_t>(k));
-        for (auto& len : lens) len = opts.lengths[rng.below(pool)];
-        std::int64_t held = std::accumulate(lens.begin(), lens.end(), std::int64_t{0});
-        if (held > n) {  // too many to fit: fewer trades, in proportion, less one
-          k = std::max<std::int64_t>(1, k * n / held - 1);
-          lens.resize(static_cast<std::size_t>(k));
-          lens[0] = std::min(lens[0], n);
-          held = std::accumulate(lens.begin(), lens.end(), std::int64_t{0});
-          while (held > n) held -= lens[static_cast<std::size_t>(--k)];
-          lens.resize(static_cast<std::size_t>(k));
-        }
-        // k distinct slots among free + k (Floyd's sampling); slot j, in order, starts after
-        // the j trades before it and the free bars the slot number leaves.
-        const auto places = static_cast<std::uint64_t>(n - held + k);
-        taken.assign(places, 0);
-        for (auto j = places - static_cast<std::uint64_t>(k); j < places; ++j) {
-          const auto t = rng.below(j + 1);
-          taken[taken[t] ? j : t] = 1;
-        }
-        std::int64_t j = 0, before = 0;
-        const double* cc = sym.close_to_close.data();
-        for (std::uint64_t p = 0; p < places; ++p) {
-          if (!taken[p]) continue;
-          const std::int64_t start = static_cast<std::int64_t>(p) - j + before;
-          const std::int64_t end = start + lens[static_cast<std::size_t>(j)] - 1;
-          const double side = rng.unit() < opts.buy_share ? 1.0 : -1.0;
-          for (auto t = start + 1; t <= end; ++t) ret[static_cast<std::size_t>(t)] = side * cc[t];
-          ret[static_cast<std::size_t>(start)] =
-              side * sym.open_to_close[static_cast<std::size_t>(start)] - opts.cost;
-          ret[static_cast<std::size_t>(end)] -= opts.cost;
-          before += lens[static_cast<std::size_t>(j)];
-          ++j;
-        }
-      }
+      const double* cc = sym.close_to_close.data();
+      ret.assign(sym.close_to_close.size(), 0.0);
+      drawer.draw(static_cast<std::int64_t>(ret.size()), static_cast<std::int64_t>(sym.trades),
+                  [&](std::int64_t start, std::int64_t end, double side) {
+                    for (auto t = start + 1; t <= end; ++t) {
+                      ret[static_cast<std::size_t>(t)] = side * cc[t];
+                    }
+                    ret[static_cast<std::size_t>(start)] =
+                        side * sym.open_to_close[static_cast<std::size_t>(start)] - opts.cost;
+                    ret[static_cast<std::size_t>(end)] -= opts.cost;
+                  });
       if (one) {
         panel.swap(ret);
       } else {

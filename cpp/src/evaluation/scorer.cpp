@@ -66,12 +66,13 @@ struct Scorer::Open {
   int wait = 0;  // bars still to let pass before the entry
   bool entered = false;
   bool exited = false;
-  int bars = 0;  // bars since the entry, entry bar included
+  int bars = 0;         // bars since the entry, entry bar included
+  bool closed = false;  // its horizon closed on the bar being applied (then it is dropped)
 };
 
 struct Scorer::SymbolBook {
   std::deque<Bar> recent;  // the last bars, for a decision that arrives after its next bar
-  std::vector<Open> open;
+  std::deque<Open> open;   // oldest first: with one horizon they mostly close from the front
   // Forward returns over the horizon of the last kDriftWindow bars (every bar, not only the
   // forecasts'), for the drift and spread an agent's skill is measured against.
   static constexpr std::size_t kDriftWindow = 250;
@@ -180,8 +181,7 @@ bool Scorer::advance(Open& o, const Bar& bar, ScoredForecast& out) const {
     ExitReason why = ExitReason::Stop;
     if (f.stop_loss && (buy ? bar.low <= *f.stop_loss : bar.high >= *f.stop_loss)) {
       fill = buy ? std::min(bar.open, *f.stop_loss) : std::max(bar.open, *f.stop_loss);
-    } else if (f.target_price &&
-               (buy ? bar.high >= *f.target_price : bar.low <= *f.target_price)) {
+    } else if (f.target_price && (buy ? bar.high >= *f.target_price : bar.low <= *f.target_price)) {
       fill = buy ? std::max(bar.open, *f.target_price) : std::min(bar.open, *f.target_price);
       why = ExitReason::Target;
     }
@@ -209,8 +209,15 @@ bool Scorer::advance(Open& o, const Bar& bar, ScoredForecast& out) const {
   return true;
 }
 
+Scorer::Record& Scorer::record_of(bool consensus, std::string_view name) {
+  auto it = records_.find(std::pair<bool, std::string_view>(consensus, name));
+  if (it == records_.end())
+    it = records_.emplace(Key(consensus, std::string(name)), Record{}).first;
+  return it->second;
+}
+
 void Scorer::record(const ScoredForecast& f, const SymbolBook& book) {
-  auto& r = records_[{f.consensus, f.source}];
+  auto& r = record_of(f.consensus, f.source);
   const double miss = f.confidence - (f.hit ? 1.0 : 0.0);
   const double brier = miss * miss;
   ++r.scored;
@@ -220,10 +227,22 @@ void Scorer::record(const ScoredForecast& f, const SymbolBook& book) {
   if (r.open > 0) --r.open;
   const double side = f.action == Action::Buy ? 1.0 : -1.0;
   r.push({f.hit, brier, f.net_return, book.excess(side, f.forward_return)}, opts_.window);
-  if (kept_.size() < opts_.keep) {
-    kept_.push_back(f);
-  } else if (opts_.keep > 0) {
-    ++not_kept_;
+}
+
+void Scorer::deliver(std::vector<ScoredForecast>& done,
+                     const std::function<void(const ScoredForecast&)>& listener) {
+  if (done.empty()) return;
+  if (listener) {
+    for (const auto& f : done) listener(f);
+  }
+  if (opts_.keep == 0) return;
+  std::lock_guard lk(mu_);
+  for (auto& f : done) {
+    if (kept_.size() < opts_.keep) {
+      kept_.push_back(std::move(f));
+    } else {
+      ++not_kept_;
+    }
   }
 }
 
@@ -242,30 +261,34 @@ void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
     if (book.recent.size() > h) {  // the bar h bars ago: its forward return is known now
       book.add_forward(bar.close / book.recent[book.recent.size() - h].open - 1.0);
     }
-    // Advance every open forecast and keep those still open, in order (a compaction:
-    // remove_if's predicate may not change the elements, and advance() does).
+    // Advance every open forecast and keep those still open, in order. Those that closed
+    // are usually the oldest, a run at the front, which is dropped without moving the rest.
     ScoredForecast out;
-    std::size_t kept = 0;
+    std::size_t leading = 0;  // closed forecasts at the front
     for (std::size_t i = 0; i < book.open.size(); ++i) {
-      if (advance(book.open[i], bar, out)) {
+      auto& o = book.open[i];
+      if ((o.closed = advance(o, bar, out))) {
         done.push_back(std::move(out));
-        continue;
+        if (leading == i) ++leading;
       }
-      if (kept != i) book.open[kept] = std::move(book.open[i]);
-      ++kept;
     }
-    book.open.resize(kept);
+    if (leading == done.size()) {
+      book.open.erase(book.open.begin(), book.open.begin() + static_cast<std::ptrdiff_t>(leading));
+    } else {
+      book.open.erase(std::remove_if(book.open.begin(), book.open.end(),
+                                     [](const Open& o) { return o.closed; }),
+                      book.open.end());
+    }
     for (const auto& f : done) record(f, book);
     if (listener_ && !done.empty()) listener = listener_;
   }
-  if (listener) {
-    for (const auto& f : done) listener(f);
-  }
+  deliver(done, listener);
 }
 
 void Scorer::on_decision(const Decision& d) {
   if (d.symbol.empty()) return;  // a follow-up that never ran
   std::vector<Open> made;
+  made.reserve(d.ballots.size() + 1);
   auto forecast = [&](std::string source, bool consensus, Action a, double confidence,
                       std::optional<double> target, std::optional<double> stop) {
     Open o;
@@ -312,9 +335,9 @@ void Scorer::on_decision(const Decision& d) {
   {
     std::lock_guard lk(mu_);
     if (d.market_ts_ms >= opts_.analyses_from_ms) {
-      ++records_[{true, "consensus"}].analyses;
+      ++record_of(true, "consensus").analyses;
       for (const auto& b : d.ballots) {
-        if (b.status != AgentStatus::Disabled) ++records_[{false, b.agent}].analyses;
+        if (b.status != AgentStatus::Disabled) ++record_of(false, b.agent).analyses;
       }
     }
     auto& book = books_[d.symbol];
@@ -323,7 +346,7 @@ void Scorer::on_decision(const Decision& d) {
     const bool lost =
         book.recent.size() >= recent_bars() && book.recent.front().ts_ms > d.market_ts_ms;
     for (auto& o : made) {
-      auto& r = records_[{o.f.consensus, o.f.source}];
+      auto& r = record_of(o.f.consensus, o.f.source);
       ++r.forecasts;
       if (lost || book.open.size() >= opts_.max_open) {
         ++dropped_;
@@ -332,9 +355,10 @@ void Scorer::on_decision(const Decision& d) {
       ++r.open;
       ScoredForecast out;
       bool closed = false;
-      for (const auto& bar : book.recent) {
-        if ((closed = advance(o, bar, out))) break;
-      }
+      // Only bars after the decision's data count: start at the first of them (usually none).
+      auto bar = std::upper_bound(book.recent.begin(), book.recent.end(), d.market_ts_ms,
+                                  [](std::int64_t ts, const Bar& b) { return ts < b.ts_ms; });
+      for (; bar != book.recent.end() && !closed; ++bar) closed = advance(o, *bar, out);
       if (closed) {
         done.push_back(std::move(out));
       } else {
@@ -344,9 +368,7 @@ void Scorer::on_decision(const Decision& d) {
     for (const auto& f : done) record(f, book);
     if (listener_ && !done.empty()) listener = listener_;
   }
-  if (listener) {
-    for (const auto& f : done) listener(f);
-  }
+  deliver(done, listener);
 }
 
 std::vector<ScoredForecast> Scorer::take_scored() {
@@ -428,19 +450,20 @@ nlohmann::json source_json(const SourceScore& s) {
     if (s.recent == 0) return nullptr;
     return v;
   };
-  return {{"name", s.name},
-          {"analyses", s.analyses},
-          {"forecasts", s.forecasts},
-          {"scored", s.scored},
-          {"open", s.open},
-          {"hit_rate", rate(static_cast<double>(s.hits), s.scored)},
-          {"brier", rate(s.brier_sum, s.scored)},
-          {"mean_net_return", rate(s.net_return_sum, s.scored)},
-          {"recent", s.recent},
-          {"recent_hit_rate", recent(s.recent_hit_rate)},
-          {"recent_brier", recent(s.recent_brier)},
-          {"recent_net_return", recent(s.recent_net_return)},
-          {"recent_skill", s.recent_skill_n > 0 ? nlohmann::json(s.recent_skill) : nlohmann::json()}};
+  return {
+      {"name", s.name},
+      {"analyses", s.analyses},
+      {"forecasts", s.forecasts},
+      {"scored", s.scored},
+      {"open", s.open},
+      {"hit_rate", rate(static_cast<double>(s.hits), s.scored)},
+      {"brier", rate(s.brier_sum, s.scored)},
+      {"mean_net_return", rate(s.net_return_sum, s.scored)},
+      {"recent", s.recent},
+      {"recent_hit_rate", recent(s.recent_hit_rate)},
+      {"recent_brier", recent(s.recent_brier)},
+      {"recent_net_return", recent(s.recent_net_return)},
+      {"recent_skill", s.recent_skill_n > 0 ? nlohmann::json(s.recent_skill) : nlohmann::json()}};
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "goldensignals/core/types.hpp"
@@ -25,13 +26,13 @@
 namespace gs {
 
 struct ScoringOptions {
-  int horizon_bars = 5;          // GS_SCORE_HORIZON: bars a forecast is judged over; 0: off
-  double cost_bps = 0.0;         // GS_SCORE_COST_BPS: fees and half-spread per side, in bp
-  int entry_delay_bars = 0;      // extra bars between the decision and the entry (0: next open)
-  bool use_levels = true;        // exit early at the target or stop when the forecast has them
-  std::size_t window = 100;      // rolling figures cover each source's last `window` scores
-  std::size_t max_open = 4096;   // open forecasts per symbol, at most (bounds memory)
-  std::size_t keep = 0;          // scored forecasts kept for take_scored() (backtests), at most
+  int horizon_bars = 5;         // GS_SCORE_HORIZON: bars a forecast is judged over; 0: off
+  double cost_bps = 0.0;        // GS_SCORE_COST_BPS: fees and half-spread per side, in bp
+  int entry_delay_bars = 0;     // extra bars between the decision and the entry (0: next open)
+  bool use_levels = true;       // exit early at the target or stop when the forecast has them
+  std::size_t window = 100;     // rolling figures cover each source's last `window` scores
+  std::size_t max_open = 4096;  // open forecasts per symbol, at most (bounds memory)
+  std::size_t keep = 0;         // scored forecasts kept for take_scored() (backtests), at most
   // Analyses made on data older than this are not counted in SourceScore::analyses (a
   // backtest's warm-up); their forecasts are still scored.
   std::int64_t analyses_from_ms = std::numeric_limits<std::int64_t>::min();
@@ -75,11 +76,11 @@ struct ScoredForecast {
   std::int64_t exit_ts_ms = 0;  // open time of the bar the trade left in
   double exit_price = 0.0;
   ExitReason exit_reason = ExitReason::Horizon;
-  int bars_held = 0;             // bars of the trade, entry bar included
-  double forward_return = 0.0;   // close after horizon_bars / entry - 1, not directed
-  double trade_return = 0.0;     // side * (exit / entry - 1), before costs
-  double net_return = 0.0;       // trade_return less cost_bps on each side
-  bool hit = false;              // side * forward_return > 0
+  int bars_held = 0;                  // bars of the trade, entry bar included
+  double forward_return = 0.0;        // close after horizon_bars / entry - 1, not directed
+  double trade_return = 0.0;          // side * (exit / entry - 1), before costs
+  double net_return = 0.0;            // trade_return less cost_bps on each side
+  bool hit = false;                   // side * forward_return > 0
   std::vector<ScoredBallot> ballots;  // the consensus's only: every agent of its analysis
 };
 
@@ -87,13 +88,13 @@ struct ScoredForecast {
 struct SourceScore {
   std::string name;
   bool consensus = false;
-  std::uint64_t analyses = 0;     // analyses it took part in
-  std::uint64_t forecasts = 0;    // BUY/SELL forecasts it made
-  std::uint64_t scored = 0;       // forecasts whose horizon closed
+  std::uint64_t analyses = 0;   // analyses it took part in
+  std::uint64_t forecasts = 0;  // BUY/SELL forecasts it made
+  std::uint64_t scored = 0;     // forecasts whose horizon closed
   std::uint64_t hits = 0;
-  double brier_sum = 0.0;         // (confidence - hit)^2, summed
+  double brier_sum = 0.0;  // (confidence - hit)^2, summed
   double net_return_sum = 0.0;
-  std::size_t open = 0;           // forecasts still waiting for their horizon
+  std::size_t open = 0;  // forecasts still waiting for their horizon
   // Over the last `window` scored forecasts.
   std::size_t recent = 0;
   std::size_t recent_skill_n = 0;  // of them, those with a drift estimate
@@ -136,15 +137,28 @@ class Scorer {
   struct Record;
 
   using Key = std::pair<bool, std::string>;  // (consensus, name)
+  // Orders keys as std::pair would, and finds one by (bool, string_view) without a copy.
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
+  Record& record_of(bool consensus, std::string_view name);  // mu_ held
   // Advances one open forecast by one bar; true when its horizon closed (filled into out).
   bool advance(Open& f, const Bar& bar, ScoredForecast& out) const;
   void record(const ScoredForecast& f, const SymbolBook& book);  // mu_ held
+  // Hands forecasts whose horizon closed to the listener, then keeps them (mu_ not held).
+  void deliver(std::vector<ScoredForecast>& done,
+               const std::function<void(const ScoredForecast&)>& listener);
   [[nodiscard]] std::size_t recent_bars() const noexcept;
 
   ScoringOptions opts_;
   mutable std::mutex mu_;  // guards everything below; never held across a call out
   std::map<std::string, SymbolBook> books_;
-  std::map<Key, Record> records_;
+  std::map<Key, Record, KeyLess> records_;
   std::vector<ScoredForecast> kept_;
   std::uint64_t dropped_ = 0;
   std::uint64_t not_kept_ = 0;
