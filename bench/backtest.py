@@ -9,11 +9,12 @@ the same run), and what scoring costs over a plain replay.
    process, one symbol (arch's S&P 500, 5,031 bars) and five (gs.datasets.multi(): five
    stocks, 15,174 bars; backtesting.py runs each symbol on its own and the times add up).
 2. The five built-in native agents over the S&P 500: a replay with no agents, the same
-   replay with the agents, and gs.backtest (the agents, scoring and the whole report).
+   replay with the agents, that replay with every forecast scored (the native scorer, no
+   report), and gs.backtest (the agents, scoring and the whole report).
 
 Each set-up runs ROUNDS times, interleaved; the tables give medians.
-Run: .venv/bin/python bench/backtest.py [--rounds R]
-Writes bench/results/backtest-<UTC date>.json.
+Run: .venv/bin/python bench/backtest.py [--rounds R] [--out PATH]
+Writes bench/results/backtest-<UTC date>.json, or PATH.
 """
 
 from __future__ import annotations
@@ -126,12 +127,15 @@ def backtest_cpu(frame: pd.DataFrame) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="where the JSON goes (default: bench/results/backtest-<UTC date>.json)")
     args = ap.parse_args()
     spx, multi = gs.datasets.sp500(), gs.datasets.multi()
     sets = {"1 symbol (S&P 500)": spx, "5 symbols (multi)": multi}
     who_all = ("ours", "ours, prepare()", "backtesting.py")
     speed: dict[str, dict[str, list[float]]] = {k: {w: [] for w in who_all} for k in sets}
     panel: dict[str, list[float]] = {"replay, no agents": [], "replay, 5 agents": [],
+                                     "replay, 5 agents, scored": [],
                                      "gs.backtest, 5 agents": []}
     for r in range(args.rounds):
         for name, frame in sets.items():
@@ -140,6 +144,7 @@ def main() -> int:
                 speed[name][who].append(len(frame) / fn(frame))
         panel["replay, no agents"].append(replay_cpu(spx, None, score=False))
         panel["replay, 5 agents"].append(replay_cpu(spx, "builtin", score=False))
+        panel["replay, 5 agents, scored"].append(replay_cpu(spx, "builtin", score=True))
         panel["gs.backtest, 5 agents"].append(backtest_cpu(spx))
         print(f"round {r + 1}/{args.rounds} done", flush=True)
 
@@ -170,9 +175,9 @@ def main() -> int:
                      "backtesting": __import__("backtesting").__version__,
                      "numpy": np.__version__, "pandas": pd.__version__},
     }
-    path = HERE / "results" / f"backtest-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.json"
+    path = args.out or HERE / "results" / f"backtest-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.json"
     path.write_text(json.dumps(out, indent=1))
-    print(f"\nwrote {path.relative_to(HERE.parent)}")
+    print(f"\nwrote {path}")
     return 0
 
 

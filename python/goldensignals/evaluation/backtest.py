@@ -231,9 +231,13 @@ class _Bars:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.symbols: dict[str, dict[str, np.ndarray]] = {}
-        for sym, g in frame.groupby("symbol", sort=True):
-            ts = g.index.as_unit("ms").asi8
-            o, c = g["open"].to_numpy(float), g["close"].to_numpy(float)
+        stamps = pd.DatetimeIndex(frame.index).as_unit("ms").asi8
+        names = frame["symbol"].to_numpy()
+        opens, closes = frame["open"].to_numpy(float), frame["close"].to_numpy(float)
+        one = len(names) > 0 and (names == names[0]).all()
+        for sym in [names[0]] if one else sorted(set(names.tolist())):
+            sel = slice(None) if one else names == sym
+            ts, o, c = stamps[sel], opens[sel], closes[sel]
             prev = np.concatenate([[o[0]], c[:-1]])
             self.symbols[str(sym)] = {"ts": np.asarray(ts, np.int64), "open": o, "close": c,
                                       "cc": c / prev - 1.0, "oc": c / o - 1.0}
