@@ -3,7 +3,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "goldensignals/core/errors.hpp"
@@ -33,8 +35,16 @@ void init_evaluation(py::module_& m) {
   m.def(
       "random_trade_sharpes",
       [](const py::list& symbols, const Arr<std::int64_t>& lengths, double buy_share,
-         double cost, double periods_per_year, std::size_t draws, std::uint64_t seed,
-         std::size_t times) {
+         double cost, double periods_per_year, std::int64_t draws, std::int64_t seed,
+         std::int64_t times) {
+        const std::array<std::pair<const char*, std::int64_t>, 3> counts{
+            {{"draws", draws}, {"seed", seed}, {"times", times}}};
+        for (const auto& [name, value] : counts) {
+          if (value < 0) {
+            throw InvalidArgument(std::string("random_trade_sharpes: ") + name + " " +
+                                  std::to_string(value) + " is not accepted; expected >= 0");
+          }
+        }
         // Keeps the converted arrays alive while the GIL is released.
         std::vector<Arr<double>> cc, oc;
         std::vector<Arr<std::int64_t>> slot;
@@ -50,13 +60,21 @@ void init_evaluation(py::module_& m) {
           oc.push_back(t[1].cast<Arr<double>>());
           slot.push_back(t[2].cast<Arr<std::int64_t>>());
           const auto n = std::to_string(i);
+          const auto trades = t[3].cast<std::int64_t>();
+          if (trades < 0) {
+            throw InvalidArgument("random_trade_sharpes: trades " + std::to_string(trades) +
+                                  " of symbol " + n + " is not accepted; expected >= 0");
+          }
           syms.push_back({view(cc.back(), "close_to_close of symbol " + n),
                           view(oc.back(), "open_to_close of symbol " + n),
-                          view(slot.back(), "slot of symbol " + n), t[3].cast<std::size_t>()});
+                          view(slot.back(), "slot of symbol " + n),
+                          static_cast<std::size_t>(trades)});
         }
         auto len = view(lengths, "lengths");
-        RandomTradeOptions opts{{len.begin(), len.end()}, buy_share, cost, periods_per_year,
-                                draws, seed, times};
+        RandomTradeOptions opts{{len.begin(), len.end()}, buy_share,
+                                cost, periods_per_year,
+                                static_cast<std::size_t>(draws), static_cast<std::uint64_t>(seed),
+                                static_cast<std::size_t>(times)};
         std::vector<double> out;
         {
           py::gil_scoped_release nogil;

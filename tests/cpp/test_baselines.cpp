@@ -37,6 +37,8 @@ TEST(Baselines, SharpeRatioIsMeanOverSampleSdAnnualized) {
   for (auto& x : tiny) x *= 1e-300;
   EXPECT_NEAR(sharpe_ratio(big, 252.0), plain_sharpe(r, 252.0), 1e-9);
   EXPECT_NEAR(sharpe_ratio(tiny, 252.0), plain_sharpe(r, 252.0), 1e-9);
+  std::vector<double> subnormal{4e-320, 1e-320, 3e-320, 2e-320};
+  EXPECT_NEAR(sharpe_ratio(subnormal, 1.0), plain_sharpe({4, 1, 3, 2}, 1.0), 1e-3);
   EXPECT_TRUE(std::isnan(sharpe_ratio(std::vector<double>{0.01}, 252.0)));
   EXPECT_TRUE(std::isnan(sharpe_ratio(std::vector<double>(10, 0.02), 252.0)));
   EXPECT_TRUE(std::isnan(sharpe_ratio(std::vector<double>{0.01, NAN, 0.02}, 252.0)));
@@ -156,10 +158,24 @@ TEST(Baselines, BadOptionsAreRefusedByName) {
   refused({{1}, 0.5, -1.0, 252.0, 1, 0, 0}, std::span(&sym, 1), "cost -1");
   refused({{1}, 0.5, 0.0, 0.0, 1, 0, 0}, std::span(&sym, 1), "periods per year 0");
   std::vector<BaselineSymbol> two{{r, r, slots, 1}, {r, r, slots, 1}};
-  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 20}, two, "different lengths");
+  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 20}, two, "9 slots; expected one of each per bar");
   std::vector<std::int64_t> far(10, 30);
   std::vector<BaselineSymbol> out_of_range{{r, r, far, 1}, {r, r, far, 1}};
-  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 20}, out_of_range, "slot 30");
+  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 20}, out_of_range,
+          "slot 30 of symbol 0 is not accepted; "
+          "expected 0 to 19");
+  refused({{std::int64_t{1} << 40}, 0.5, 0.0, 252.0, 1, 0, 0}, std::span(&sym, 1),
+          "holding length 1099511627776");
+  BaselineSymbol crowded{r, r, {}, 11};
+  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 0}, std::span(&crowded, 1), "11 trades");
+  std::vector<double> gap(r);
+  gap[4] = INFINITY;
+  BaselineSymbol broken{gap, r, {}, 1};
+  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 0}, std::span(&broken, 1), "the return of bar 4 is inf");
+  std::vector<std::int64_t> ten(10);
+  std::iota(ten.begin(), ten.end(), 0);
+  std::vector<BaselineSymbol> wide{{r, r, ten, 1}, {r, r, ten, 1}};
+  refused({{1}, 0.5, 0.0, 252.0, 1, 0, 21}, wide, "21 portfolio times");
 }
 
 }  // namespace

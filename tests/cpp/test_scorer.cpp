@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/evaluation/scorer.hpp"
@@ -54,6 +57,36 @@ ScoringOptions opts(int horizon, double cost = 0.0) {
   return o;
 }
 
+// Kept forecasts come out in the order they were scored, the listener hears only the
+// consensus's when asked to, and a listener that throws loses nothing that was kept.
+TEST(Scorer, KeepsInScoringOrderAndTheListenerHearsTheConsensusOnly) {
+  Scorer s(opts(1));
+  std::vector<std::string> heard;
+  s.set_listener(
+      [&](const ScoredForecast& f) {
+        heard.push_back(f.signal_id);
+        if (f.signal_id == "s3") throw std::runtime_error("listener down");
+      },
+      /*consensus_only=*/true);
+  s.on_bar("AAA", bar(0, 100, 101, 99, 100));
+  for (int day = 1; day <= 4; ++day) {
+    s.on_decision(decision(day - 1, 100, {ok("A", Action::Buy, 0.7), ok("B", Action::Sell, 0.6)},
+                           Action::Buy));
+    if (day == 4) {
+      EXPECT_THROW(s.on_bar("AAA", bar(day, 100, 101, 99, 100.5)), std::runtime_error);
+    } else {
+      s.on_bar("AAA", bar(day, 100, 101, 99, 100.5));
+    }
+  }
+  EXPECT_EQ(heard, (std::vector<std::string>{"s0", "s1", "s2", "s3"}));
+  const auto kept = s.take_scored();
+  ASSERT_EQ(kept.size(), 12u);  // every day's consensus, A and B, the thrown day's included
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i].decided_ts_ms, static_cast<std::int64_t>(i / 3) * kDay) << i;
+    EXPECT_EQ(kept[i].source, (std::vector<std::string>{"consensus", "A", "B"}[i % 3])) << i;
+  }
+}
+
 TEST(Scorer, EntersAtTheNextOpenAndExitsAtTheCloseAfterTheHorizon) {
   Scorer s(opts(2, 10.0));
   s.on_bar("AAA", bar(0, 99, 101, 98, 100));
@@ -98,8 +131,8 @@ TEST(Scorer, StopAndTargetInOneBarCountTheStop) {
 
 TEST(Scorer, AGapThroughALevelFillsAtTheOpen) {
   Scorer s(opts(3));
-  s.on_decision(decision(0, 100, {ok("A", Action::Buy, 0.9, 110.0, 97.0),
-                                  ok("B", Action::Sell, 0.9, 90.0, 103.0)}));
+  s.on_decision(decision(
+      0, 100, {ok("A", Action::Buy, 0.9, 110.0, 97.0), ok("B", Action::Sell, 0.9, 90.0, 103.0)}));
   s.on_bar("AAA", bar(1, 100, 101, 99, 100));
   s.on_bar("AAA", bar(2, 95, 96, 94, 95));  // opens below A's stop and below nothing of B's
   s.on_bar("AAA", bar(3, 88, 89, 87, 88));  // opens below B's target
@@ -206,8 +239,8 @@ TEST(Scorer, BoundsOpenForecastsAndKeptRows) {
   o.max_open = 2;
   o.keep = 1;
   Scorer s(o);
-  s.on_decision(decision(0, 100, {ok("A", Action::Buy, 0.8), ok("B", Action::Buy, 0.8),
-                                  ok("C", Action::Buy, 0.8)}));
+  s.on_decision(decision(
+      0, 100, {ok("A", Action::Buy, 0.8), ok("B", Action::Buy, 0.8), ok("C", Action::Buy, 0.8)}));
   EXPECT_EQ(s.dropped(), 1u);
   for (int d = 1; d <= 3; ++d) s.on_bar("AAA", bar(d, 100, 101, 99, 100.5));
   EXPECT_EQ(s.take_scored().size(), 1u);
@@ -224,7 +257,8 @@ TEST(Scorer, AnalysesBeforeTheCountStartAreNotCountedButStillScored) {
   }
   s.on_bar("AAA", bar(4, 100, 101, 99, 100.5));
   const auto scores = s.scores();
-  const auto a = std::find_if(scores.begin(), scores.end(), [](const auto& x) { return x.name == "A"; });
+  const auto a =
+      std::find_if(scores.begin(), scores.end(), [](const auto& x) { return x.name == "A"; });
   ASSERT_NE(a, scores.end());
   EXPECT_EQ(a->analyses, 2u);  // days 2 and 3
   EXPECT_EQ(a->scored, 4u);    // every forecast, warm-up included (calibration learns from them)
@@ -256,7 +290,8 @@ TEST(Scorer, AdaptiveWeightsDoNotRewardRidingTheDrift) {
     p = c;
   }
   const auto scores = s.scores();
-  const auto bull = std::find_if(scores.begin(), scores.end(), [](const auto& x) { return x.name == "Bull"; });
+  const auto bull =
+      std::find_if(scores.begin(), scores.end(), [](const auto& x) { return x.name == "Bull"; });
   ASSERT_NE(bull, scores.end());
   EXPECT_GT(static_cast<double>(bull->hits) / static_cast<double>(bull->scored), 0.7);
   const double m = s.weight_multiplier("Bull", nullptr);
@@ -371,7 +406,8 @@ TEST(Scorer, AdaptiveWeightsFollowEachAgentsTrackRecordWithinFloorAndCap) {
   std::string why;
   for (int d = 0; d + 1 < 80; ++d) {
     s.on_bar("AAA", path[static_cast<std::size_t>(d)]);
-    const bool up = path[static_cast<std::size_t>(d + 1)].close > path[static_cast<std::size_t>(d + 1)].open;
+    const bool up =
+        path[static_cast<std::size_t>(d + 1)].close > path[static_cast<std::size_t>(d + 1)].open;
     s.on_decision(decision(d, path[static_cast<std::size_t>(d)].close,
                            {ok("Right", up ? Action::Buy : Action::Sell, 0.8),
                             ok("Wrong", up ? Action::Sell : Action::Buy, 0.8)}));
@@ -423,7 +459,8 @@ TEST(Scorer, AdaptiveWeightsTurnATiedPanelIntoTheRightAgentsSignalWithTheReason)
     if (!d->has_signal()) continue;
     (day < 20 ? early_signals : late_signals) += 1;
     const auto i = static_cast<std::size_t>(day) + 1;
-    if (i < path.size() && (*d->consensus.action == Action::Buy) == (path[i].close > path[i].open)) {
+    if (i < path.size() &&
+        (*d->consensus.action == Action::Buy) == (path[i].close > path[i].open)) {
       ++right;
     }
     for (const auto& line : d->consensus.reasoning) {

@@ -312,3 +312,45 @@ def test_a_leak_through_the_levels_alone_is_caught(spx: pd.DataFrame) -> None:
     found = gs.check_lookahead(spx.loc[:"2000-12-31"], [LevelPeeker()], samples=6)
     assert [f.agent for f in found] == ["LevelPeeker"]
     assert "target" in found[0].full
+
+
+def test_the_random_baseline_binding_refuses_bad_input_by_name() -> None:
+    from goldensignals import _core
+
+    flat = np.zeros(10)
+    none = np.empty(0, np.int64)
+    lengths = np.array([1, 2], np.int64)
+    out = _core.random_trade_sharpes([(flat, flat, none, 2)], lengths, 0.5, 0.0, 252.0, 3, 0, 10)
+    assert out.shape == (3,) and np.isnan(out).all()  # every bar returns 0: no Sharpe ratio
+    bad = [
+        ([(flat, flat, 2)], {}, "symbol 0 must be \\(close_to_close, open_to_close, slot, trades\\)"),
+        ([(np.zeros((2, 5)), flat, none, 1)], {}, "close_to_close of symbol 0 must be a 1-D array"),
+        ([(flat, flat, none, -2)], {}, "trades -2 of symbol 0 is not accepted"),
+        ([(flat, flat, none, 11)], {}, "11 trades are not accepted; expected at most its 10 bars"),
+        ([(flat, flat, none, 1)], {"draws": -1}, "draws -1 is not accepted; expected >= 0"),
+        ([(flat, flat, none, 1)], {"seed": -5}, "seed -5 is not accepted"),
+    ]
+    for symbols, over, message in bad:
+        args = {"draws": 3, "seed": 0, **over}
+        with pytest.raises(gs.InvalidArgumentError, match=message):
+            _core.random_trade_sharpes(symbols, lengths, 0.5, 0.0, 252.0, args["draws"],
+                                       args["seed"], 10)
+
+
+def test_a_signals_ballots_are_columns_of_the_forecasts(spx: pd.DataFrame) -> None:
+    r = gs.backtest(spx.loc[:"2003-12-31"], horizon=5, progress=False, random_draws=0)
+    fc, sig = r.forecasts, r.signals
+    agents = r.meta["agents"]
+    assert len(agents) == 5 and len(sig) > 50
+    for a in agents:
+        votes = fc[f"vote_{a}"]
+        # The consensus's rows carry every agent's vote or status; the agents' own rows none.
+        assert votes[fc["consensus"]].notna().all()
+        assert votes[~fc["consensus"]].isna().all()
+        assert set(votes.dropna()) <= {"BUY", "SELL", "HOLD", "ABSTAIN", "TIMEOUT", "FAILED"}
+        voted = fc["consensus"] & votes.isin(["BUY", "SELL", "HOLD"])
+        assert fc.loc[voted, f"conf_{a}"].between(0, 1).all()
+        assert fc.loc[fc["consensus"] & ~voted, f"conf_{a}"].isna().all()
+        # The signals show the same ballots, row by row.
+        cons = fc[fc["consensus"]].sort_values(["decided_time", "symbol"], kind="stable")
+        assert sig[f"vote_{a}"].tolist() == cons[f"vote_{a}"].tolist()

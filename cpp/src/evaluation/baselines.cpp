@@ -14,6 +14,8 @@ namespace gs {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Longer than any data; small enough that the lengths of a draw's trades sum without overflow.
+constexpr std::int64_t kMaxLength = std::int64_t{1} << 31;
 
 // Draws from a 64-bit Mersenne Twister, whose output the C++ standard fixes; the mapping to
 // integers and reals is done here, as the standard's distributions differ between libraries.
@@ -38,9 +40,10 @@ class Draw {
 
 void RandomTradeOptions::validate(std::span<const BaselineSymbol> symbols) const {
   for (auto len : lengths) {
-    if (len < 1) {
+    if (len < 1 || len > kMaxLength) {
       throw InvalidArgument("random trades: holding length " + std::to_string(len) +
-                            " is not accepted; expected bars >= 1");
+                            " is not accepted; expected bars from 1 to " +
+                            std::to_string(kMaxLength));
     }
   }
   if (!(buy_share >= 0.0 && buy_share <= 1.0)) {
@@ -59,20 +62,44 @@ void RandomTradeOptions::validate(std::span<const BaselineSymbol> symbols) const
     throw InvalidArgument("random trades: " + std::to_string(draws) +
                           " draws are not accepted; expected at most 1000000");
   }
+  std::size_t bars = 0;
   for (std::size_t s = 0; s < symbols.size(); ++s) {
     const auto& sym = symbols[s];
     const auto n = sym.close_to_close.size();
+    const std::string which = "random trades: symbol " + std::to_string(s);
+    bars += n;
     if (sym.open_to_close.size() != n || (symbols.size() > 1 && sym.slot.size() != n)) {
-      throw InvalidArgument("random trades: symbol " + std::to_string(s) +
-                            " has returns, open-to-close returns and slots of different "
-                            "lengths; expected one of each per bar");
+      throw InvalidArgument(which + " has " + std::to_string(n) + " returns, " +
+                            std::to_string(sym.open_to_close.size()) +
+                            " open-to-close returns and " + std::to_string(sym.slot.size()) +
+                            " slots; expected one of each per bar");
     }
-    if (symbols.size() > 1) {
-      for (auto t : sym.slot) {
+    if (sym.trades > n) {
+      throw InvalidArgument(which + ": " + std::to_string(sym.trades) +
+                            " trades are not accepted; expected at most its " + std::to_string(n) +
+                            " bars");
+    }
+    for (std::size_t t = 0; t < n; ++t) {
+      for (double x : {sym.close_to_close[t], sym.open_to_close[t]}) {
+        if (!std::isfinite(x)) {
+          throw InvalidArgument(which + ": the return of bar " + std::to_string(t) + " is " +
+                                fmt_num(x) + "; expected a finite number");
+        }
+      }
+    }
+  }
+  if (symbols.size() > 1) {
+    if (times > bars) {
+      throw InvalidArgument("random trades: " + std::to_string(times) +
+                            " portfolio times are not accepted; expected at most the " +
+                            std::to_string(bars) + " bars given");
+    }
+    for (std::size_t s = 0; s < symbols.size(); ++s) {
+      for (auto t : symbols[s].slot) {
         if (t < 0 || static_cast<std::size_t>(t) >= times) {
           throw InvalidArgument("random trades: slot " + std::to_string(t) + " of symbol " +
-                                std::to_string(s) + " is outside the " + std::to_string(times) +
-                                " portfolio times");
+                                std::to_string(s) + " is not accepted; expected 0 to " +
+                                std::to_string(static_cast<std::int64_t>(times) - 1));
         }
       }
     }
@@ -85,13 +112,14 @@ double sharpe_ratio(std::span<const double> r, double periods_per_year) {
   if (*lo == *hi || !std::isfinite(*lo) || !std::isfinite(*hi)) return kNaN;
   int e = 0;
   std::frexp(std::max(std::fabs(*lo), std::fabs(*hi)), &e);
-  const double scale = std::ldexp(1.0, -e);  // a power of two: each product is exact
+  // Two powers of two, each finite even when the returns are subnormal; the products are exact.
+  const double up = std::ldexp(1.0, -e / 2), rest = std::ldexp(1.0, -e - (-e / 2));
   double sum = 0.0;
-  for (double x : r) sum += x * scale;
+  for (double x : r) sum += x * up * rest;
   const double mean = sum / static_cast<double>(r.size());
   double ss = 0.0;
   for (double x : r) {
-    const double d = x * scale - mean;
+    const double d = x * up * rest - mean;
     ss += d * d;
   }
   const double sd = std::sqrt(ss / static_cast<double>(r.size() - 1));

@@ -155,9 +155,11 @@ std::size_t Scorer::recent_bars() const noexcept {
   return static_cast<std::size_t>(opts_.horizon_bars + opts_.entry_delay_bars) + 16;
 }
 
-void Scorer::set_listener(std::function<void(const ScoredForecast&)> listener) {
+void Scorer::set_listener(std::function<void(const ScoredForecast&)> listener,
+                          bool consensus_only) {
   std::lock_guard lk(mu_);
   listener_ = std::move(listener);
+  listener_consensus_only_ = consensus_only;
 }
 
 bool Scorer::advance(Open& o, const Bar& bar, ScoredForecast& out) const {
@@ -229,25 +231,25 @@ void Scorer::record(const ScoredForecast& f, const SymbolBook& book) {
   r.push({f.hit, brier, f.net_return, book.excess(side, f.forward_return)}, opts_.window);
 }
 
-void Scorer::deliver(std::vector<ScoredForecast>& done,
-                     const std::function<void(const ScoredForecast&)>& listener) {
-  if (done.empty()) return;
-  if (listener) {
-    for (const auto& f : done) listener(f);
-  }
-  if (opts_.keep == 0) return;
-  std::lock_guard lk(mu_);
+std::vector<ScoredForecast> Scorer::settle(std::vector<ScoredForecast>& done,
+                                           const SymbolBook& book) {
+  std::vector<ScoredForecast> heard;
   for (auto& f : done) {
+    record(f, book);
+    const bool hears = listener_ && (f.consensus || !listener_consensus_only_);
     if (kept_.size() < opts_.keep) {
+      if (hears) heard.push_back(f);
       kept_.push_back(std::move(f));
-    } else {
-      ++not_kept_;
+      continue;
     }
+    if (opts_.keep > 0) ++not_kept_;
+    if (hears) heard.push_back(std::move(f));
   }
+  return heard;
 }
 
 void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
-  std::vector<ScoredForecast> done;
+  std::vector<ScoredForecast> done, heard;
   std::function<void(const ScoredForecast&)> listener;
   {
     std::lock_guard lk(mu_);
@@ -279,10 +281,10 @@ void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
                                      [](const Open& o) { return o.closed; }),
                       book.open.end());
     }
-    for (const auto& f : done) record(f, book);
-    if (listener_ && !done.empty()) listener = listener_;
+    heard = settle(done, book);
+    if (!heard.empty()) listener = listener_;
   }
-  deliver(done, listener);
+  for (const auto& f : heard) listener(f);
 }
 
 void Scorer::on_decision(const Decision& d) {
@@ -330,7 +332,7 @@ void Scorer::on_decision(const Decision& d) {
     }
   }
 
-  std::vector<ScoredForecast> done;
+  std::vector<ScoredForecast> done, heard;
   std::function<void(const ScoredForecast&)> listener;
   {
     std::lock_guard lk(mu_);
@@ -365,10 +367,10 @@ void Scorer::on_decision(const Decision& d) {
         book.open.push_back(std::move(o));
       }
     }
-    for (const auto& f : done) record(f, book);
-    if (listener_ && !done.empty()) listener = listener_;
+    heard = settle(done, book);
+    if (!heard.empty()) listener = listener_;
   }
-  deliver(done, listener);
+  for (const auto& f : heard) listener(f);
 }
 
 std::vector<ScoredForecast> Scorer::take_scored() {

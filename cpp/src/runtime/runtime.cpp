@@ -132,16 +132,18 @@ Runtime::Runtime(RuntimeOptions opts, std::shared_ptr<RuntimeSink> sink)
     sink_->add(std::make_shared<ScoringSink>(scorer_));
     // The consensus's results reach every listener (the server stores and broadcasts them).
     // Weakly: the fan-out holds the scorer (through its sink), so a strong hold is a cycle.
-    scorer_->set_listener([weak = std::weak_ptr<FanoutSink>(sink_)](const ScoredForecast& f) {
-      auto fanout = weak.lock();
-      if (!fanout || !f.consensus) return;
-      try {
-        fanout->on_signal_outcome(f);
-      } catch (const std::exception& e) {  // a listener's failure must not stop the data
-        fanout->on_log(40, "goldensignals.runtime",
-                       "signal_outcome of " + f.signal_id + " not delivered: " + e.what());
-      }
-    });
+    scorer_->set_listener(
+        [weak = std::weak_ptr<FanoutSink>(sink_)](const ScoredForecast& f) {
+          auto fanout = weak.lock();
+          if (!fanout) return;
+          try {
+            fanout->on_signal_outcome(f);
+          } catch (const std::exception& e) {  // a listener's failure must not stop the data
+            fanout->on_log(40, "goldensignals.runtime",
+                           "signal_outcome of " + f.signal_id + " not delivered: " + e.what());
+          }
+        },
+        /*consensus_only=*/true);
   }
   orch_ = std::make_unique<Orchestrator>(
       opts_.orchestrator, opts_.policy,

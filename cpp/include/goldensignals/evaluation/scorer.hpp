@@ -116,9 +116,11 @@ class Scorer {
   // An analysis' end: its consensus signal and every BUY/SELL vote become forecasts.
   void on_decision(const Decision& d);
 
-  // Called with each forecast as its horizon closes, outside any lock of the scorer, on the
-  // thread that delivered the closing bar. Set before data flows.
-  void set_listener(std::function<void(const ScoredForecast&)> listener);
+  // Called with each forecast as its horizon closes (only the consensus's when
+  // `consensus_only`), outside any lock of the scorer, on the thread that delivered the
+  // closing bar. Set before data flows.
+  void set_listener(std::function<void(const ScoredForecast&)> listener,
+                    bool consensus_only = false);
 
   // The kept scored forecasts (at most `keep`), oldest first; the scorer forgets them.
   std::vector<ScoredForecast> take_scored();
@@ -150,9 +152,9 @@ class Scorer {
   // Advances one open forecast by one bar; true when its horizon closed (filled into out).
   bool advance(Open& f, const Bar& bar, ScoredForecast& out) const;
   void record(const ScoredForecast& f, const SymbolBook& book);  // mu_ held
-  // Hands forecasts whose horizon closed to the listener, then keeps them (mu_ not held).
-  void deliver(std::vector<ScoredForecast>& done,
-               const std::function<void(const ScoredForecast&)>& listener);
+  // Records forecasts whose horizon closed and keeps them, in order (mu_ held); returns those
+  // the listener is to hear (copies of the kept ones).
+  std::vector<ScoredForecast> settle(std::vector<ScoredForecast>& done, const SymbolBook& book);
   [[nodiscard]] std::size_t recent_bars() const noexcept;
 
   ScoringOptions opts_;
@@ -163,6 +165,7 @@ class Scorer {
   std::uint64_t dropped_ = 0;
   std::uint64_t not_kept_ = 0;
   std::function<void(const ScoredForecast&)> listener_;
+  bool listener_consensus_only_ = false;
 };
 
 // {"horizon_bars", "cost_bps", "window", "dropped", "consensus": {...} | null,
