@@ -160,10 +160,16 @@ def main() -> int:
     pm = {k: statistics.median(v) for k, v in panel.items()}
     base = pm["replay, no agents"]
     print(f"\nFive built-in agents over the S&P 500 ({len(spx)} bars): CPU seconds (median)")
+    # Each round's ratio to the same round's replay with the agents: their spread shows what
+    # the shared machine's noise does to the medians' ratio.
+    paired = {k: sorted(a / b for a, b in zip(v, panel["replay, 5 agents"]))
+              for k, v in panel.items()}
     for k, v in pm.items():
+        q = paired[k]
         print(f"{k:<26}{v:>8.3f} s  {len(spx) / v:>10,.0f} bars/CPU-s  "
               f"{v / base:>5.1f}x the bare replay  {v / pm['replay, 5 agents']:>5.2f}x the replay "
-              "with agents")
+              f"with agents (per round: {q[len(q) // 4]:.2f}x-{q[(3 * len(q)) // 4]:.2f}x, "
+              "middle half)")
     out = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
@@ -171,6 +177,7 @@ def main() -> int:
         "crossover_bars_per_cpu_second": {k: {w: v for w, v in d.items()} for k, d in speed.items()},
         "panel_cpu_seconds": panel,
         "medians": {"crossover": med, "panel": pm},
+        "panel_ratio_to_replay_with_agents_per_round": paired,
         "versions": {"goldensignals": gs.__version__,
                      "backtesting": __import__("backtesting").__version__,
                      "numpy": np.__version__, "pandas": pd.__version__},

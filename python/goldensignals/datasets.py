@@ -7,7 +7,7 @@ Every loader returns a :class:`pandas.DataFrame` shaped the same way:
 * columns ``symbol`` (upper-case str), ``open``, ``high``, ``low``, ``close``, ``volume``
   (float64), in that order;
 * rows sorted by (date, symbol), one row per (date, symbol), no NaN or infinity,
-  ``volume >= 0``, ``high >= max(open, close)`` and ``low <= min(open, close)``.
+  prices > 0, ``volume >= 0``, ``high >= max(open, close)`` and ``low <= min(open, close)``.
 
 Nothing is downloaded at run time: each loader reads files that a pip-installed package
 ships. None of the bundled sets breaks an invariant in the versions checked below, so
@@ -85,8 +85,8 @@ CSV and DataFrame input (:func:`load`)
   length is an error. Naive times are taken as UTC, offset-aware ones are converted to
   UTC; times of day are kept.
 * Prices: columns ``open high low close volume`` in any case (surrounding blanks
-  ignored); other columns are ignored. Each value must be a finite number, volume >= 0,
-  and high/low must bound open and close exactly (no tolerance, no repair).
+  ignored); other columns are ignored. Each value must be a finite number, prices > 0,
+  volume >= 0, and high/low must bound open and close exactly (no tolerance, no repair).
 * Symbol: an optional ``symbol`` column (values stripped and upper-cased). Without one,
   every row gets the file name's stem upper-cased (``aapl.csv`` and ``aapl.csv.gz``
   give ``AAPL``), or ``DATA`` for a DataFrame.
@@ -491,6 +491,13 @@ def _finish(
             f"{origin.row(bad[0])}: volume '{shown('volume', bad[0])}' is negative; "
             "expected a number >= 0"
         )
+    for column in ("open", "high", "low", "close"):
+        bad = np.flatnonzero(values[column] <= 0)
+        if bad.size:
+            raise ValueError(
+                f"{origin.row(bad[0])}: {column} '{shown(column, bad[0])}' is not above 0; "
+                "expected a price > 0 (returns are ratios of prices)"
+            )
     open_, high, low, close = (values[c] for c in ("open", "high", "low", "close"))
     top, bottom = np.maximum(open_, close), np.minimum(open_, close)
     bad = np.flatnonzero(high < top)

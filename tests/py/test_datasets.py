@@ -396,6 +396,11 @@ def test_load_rejects_unknown_specs(tmp_path):
         ("2020-01-02,1,2,0.5,1.5,inf\n", "load: row 2 of {p}: volume 'inf' is not a finite number"),
         ("2020-01-02,1,2,0.5,1.5,-3\n", "load: row 2 of {p}: volume '-3' is negative"),
         (
+            "2020-01-02,1,2,0.5,1.5,100\n2020-01-03,0,2,0,1.5,100\n",
+            "load: row 3 of {p}: open '0' is not above 0; expected a price > 0",
+        ),
+        ("2020-01-02,1,2,-0.5,1.5,100\n", "load: row 2 of {p}: low '-0.5' is not above 0"),
+        (
             "2020-01-02,1,1.2,0.5,1.5,100\n",
             "load: row 2 of {p}: high '1.2' is below max(open, close) = 1.5",
         ),
