@@ -11,6 +11,7 @@
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/evaluation/baselines.hpp"
 #include "init.hpp"
+#include "numpy_view.hpp"
 
 namespace py = pybind11;
 
@@ -18,16 +19,9 @@ namespace gs::bind {
 namespace {
 
 template <class T>
-using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using Arr = NumpyIn<T>;
 
-template <class T>
-std::span<const T> view(const Arr<T>& a, const std::string& name) {
-  if (a.ndim() != 1) {
-    throw InvalidArgument("random_trade_sharpes: " + name + " must be a 1-D array; got " +
-                          std::to_string(a.ndim()) + " dimensions");
-  }
-  return {a.data(), static_cast<std::size_t>(a.shape(0))};
-}
+constexpr const char* kFn = "random_trade_sharpes";
 
 }  // namespace
 
@@ -65,12 +59,12 @@ void init_evaluation(py::module_& m) {
             throw InvalidArgument("random_trade_sharpes: trades " + std::to_string(trades) +
                                   " of symbol " + n + " is not accepted; expected >= 0");
           }
-          syms.push_back({view(cc.back(), "close_to_close of symbol " + n),
-                          view(oc.back(), "open_to_close of symbol " + n),
-                          view(slot.back(), "slot of symbol " + n),
+          syms.push_back({view(cc.back(), kFn, "close_to_close of symbol " + n),
+                          view(oc.back(), kFn, "open_to_close of symbol " + n),
+                          view(slot.back(), kFn, "slot of symbol " + n),
                           static_cast<std::size_t>(trades)});
         }
-        auto len = view(lengths, "lengths");
+        auto len = view(lengths, kFn, "lengths");
         RandomTradeOptions opts{{len.begin(), len.end()}, buy_share,
                                 cost, periods_per_year,
                                 static_cast<std::size_t>(draws), static_cast<std::uint64_t>(seed),

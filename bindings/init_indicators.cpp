@@ -11,22 +11,14 @@
 #include "goldensignals/core/errors.hpp"
 #include "goldensignals/indicators/batch.hpp"
 #include "init.hpp"
+#include "numpy_view.hpp"
 
 namespace py = pybind11;
 
 namespace gs::bind {
 namespace {
 
-using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;
-
-// A view of a 1-D float64 array; anything else is an InvalidArgument naming the input.
-std::span<const double> view(const Arr& a, const char* fn, const char* name) {
-  if (a.ndim() != 1) {
-    throw InvalidArgument(std::string(fn) + ": " + name + " must be a 1-D array; got " +
-                          std::to_string(a.ndim()) + " dimensions");
-  }
-  return {a.data(), static_cast<std::size_t>(a.shape(0))};
-}
+using Arr = NumpyIn<double>;
 
 // Hands the vector's buffer to NumPy without a copy; the capsule frees it.
 py::array_t<double> to_numpy(std::vector<double>&& v) {

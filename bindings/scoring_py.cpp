@@ -56,20 +56,28 @@ ScoringOptions scoring_from_dict(const py::dict& d, ScoringOptions base) {
 
 namespace {
 
-// One column of a given NumPy type, filled row by row.
+// One column of a given NumPy type, placed in `d` under `key` when made, then filled row by
+// row (the dict holds a handle to the same array).
 template <class T>
 struct Column {
   py::array_t<T> array;
   T* at;
-  explicit Column(std::size_t n) : array(static_cast<py::ssize_t>(n)), at(array.mutable_data()) {}
+  template <class Key>
+  Column(py::dict& d, const Key& key, std::size_t n)
+      : array(static_cast<py::ssize_t>(n)), at(array.mutable_data()) {
+    d[key] = array;
+  }
 };
 
-// An object column; each distinct text becomes one Python str, shared by its rows.
+// An object column, placed as Column is; each distinct text becomes one Python str, shared by
+// its rows.
 struct TextColumn {
   py::array array;
   std::unordered_map<std::string_view, py::str> seen;
-  explicit TextColumn(std::size_t n)
+  template <class Key>
+  TextColumn(py::dict& d, const Key& key, std::size_t n)
       : array(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)}) {
+    d[key] = array;
     auto** slot = static_cast<PyObject**>(array.mutable_data());
     for (std::size_t i = 0; i < n; ++i) {
       Py_XDECREF(slot[i]);
@@ -98,11 +106,23 @@ struct TextColumn {
 py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
   const std::size_t n = rows.size();
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  TextColumn symbol(n), source(n), analysis_id(n), signal_id(n), action(n), exit_reason(n);
-  Column<bool> consensus(n), hit(n);
-  Column<double> confidence(n), decided_price(n), target(n), stop(n), entry_price(n),
-      exit_price(n), forward_return(n), trade_return(n), net_return(n);
-  Column<std::int64_t> decided_ts(n), entry_ts(n), exit_ts(n), bars_held(n);
+  py::dict d;
+  TextColumn symbol(d, "symbol", n), source(d, "source", n);
+  Column<bool> consensus(d, "consensus", n);
+  TextColumn analysis_id(d, "analysis_id", n), signal_id(d, "signal_id", n), action(d, "action", n);
+  Column<double> confidence(d, "confidence", n);
+  Column<std::int64_t> decided_ts(d, "decided_ts_ms", n);
+  Column<double> decided_price(d, "decided_price", n), target(d, "target_price", n),
+      stop(d, "stop_loss", n);
+  Column<std::int64_t> entry_ts(d, "entry_ts_ms", n);
+  Column<double> entry_price(d, "entry_price", n);
+  Column<std::int64_t> exit_ts(d, "exit_ts_ms", n);
+  Column<double> exit_price(d, "exit_price", n);
+  TextColumn exit_reason(d, "exit_reason", n);
+  Column<std::int64_t> bars_held(d, "bars_held", n);
+  Column<double> forward_return(d, "forward_return", n), trade_return(d, "trade_return", n),
+      net_return(d, "net_return", n);
+  Column<bool> hit(d, "hit", n);
   // Each agent of any consensus forecast's analysis, in order of first appearance: its vote
   // (or status) and confidence on the consensus's rows.
   std::vector<std::string_view> agents;
@@ -112,11 +132,15 @@ py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
       if (agent_index.emplace(b.agent, agents.size()).second) agents.push_back(b.agent);
     }
   }
+  py::dict ballot_votes, ballot_conf;
+  d["ballot_votes"] = ballot_votes;
+  d["ballot_confidence"] = ballot_conf;
   std::vector<TextColumn> votes;
   std::vector<Column<double>> vote_conf;
-  for (std::size_t a = 0; a < agents.size(); ++a) {
-    votes.emplace_back(n);
-    vote_conf.emplace_back(n);
+  for (const auto agent : agents) {
+    const py::str name(agent.data(), agent.size());
+    votes.emplace_back(ballot_votes, name, n);
+    vote_conf.emplace_back(ballot_conf, name, n);
     std::fill(vote_conf.back().at, vote_conf.back().at + n, nan);
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -150,36 +174,6 @@ py::dict scored_columns(const std::vector<ScoredForecast>& rows) {
       }
     }
   }
-  py::dict d;
-  d["symbol"] = symbol.array;
-  d["source"] = source.array;
-  d["consensus"] = consensus.array;
-  d["analysis_id"] = analysis_id.array;
-  d["signal_id"] = signal_id.array;
-  d["action"] = action.array;
-  d["confidence"] = confidence.array;
-  d["decided_ts_ms"] = decided_ts.array;
-  d["decided_price"] = decided_price.array;
-  d["target_price"] = target.array;
-  d["stop_loss"] = stop.array;
-  d["entry_ts_ms"] = entry_ts.array;
-  d["entry_price"] = entry_price.array;
-  d["exit_ts_ms"] = exit_ts.array;
-  d["exit_price"] = exit_price.array;
-  d["exit_reason"] = exit_reason.array;
-  d["bars_held"] = bars_held.array;
-  d["forward_return"] = forward_return.array;
-  d["trade_return"] = trade_return.array;
-  d["net_return"] = net_return.array;
-  d["hit"] = hit.array;
-  py::dict ballot_votes, ballot_conf;
-  for (std::size_t a = 0; a < agents.size(); ++a) {
-    const py::str name(agents[a].data(), agents[a].size());
-    ballot_votes[name] = votes[a].array;
-    ballot_conf[name] = vote_conf[a].array;
-  }
-  d["ballot_votes"] = ballot_votes;
-  d["ballot_confidence"] = ballot_conf;
   return d;
 }
 
