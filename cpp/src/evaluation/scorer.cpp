@@ -274,9 +274,8 @@ void Scorer::on_bar(const std::string& symbol, const Bar& bar) {
         if (leading == i) ++leading;
       }
     }
-    if (leading == done.size()) {
-      book.open.erase(book.open.begin(), book.open.begin() + static_cast<std::ptrdiff_t>(leading));
-    } else {
+    book.open.erase(book.open.begin(), book.open.begin() + static_cast<std::ptrdiff_t>(leading));
+    if (leading != done.size()) {  // others closed too: compact them out
       book.open.erase(std::remove_if(book.open.begin(), book.open.end(),
                                      [](const Open& o) { return o.closed; }),
                       book.open.end());
