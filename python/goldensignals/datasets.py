@@ -366,6 +366,21 @@ def split(df: pd.DataFrame, at: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df.loc[before].copy(), df.loc[~before].copy()
 
 
+def _by_symbol(frame: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+    """A frame in this module's format as arrays per symbol (sorted by name), each in time
+    order: ``ts_ms`` (int64 milliseconds) and the five price columns (float64)."""
+    stamps = pd.DatetimeIndex(frame.index).as_unit("ms").asi8
+    names = frame["symbol"].to_numpy()
+    values = {"ts_ms": stamps, **{c: frame[c].to_numpy(float) for c in _PRICES}}
+    if len(names) and (names == names[0]).all():  # one symbol: no copies
+        return {str(names[0]): values}
+    out = {}
+    for sym in sorted(set(names.tolist())):
+        sel = names == sym
+        out[str(sym)] = {k: v[sel] for k, v in values.items()}
+    return out
+
+
 # --------------------------------------------------------------------------- helpers
 
 

@@ -133,17 +133,12 @@ class Replay(Feed):
         validated already: split by symbol without normalizing it again."""
         import pandas as pd
 
+        from .datasets import _by_symbol
+
         self = cls.__new__(cls)
         self.speed = float(speed)
         self.symbol = None
-        ts = pd.DatetimeIndex(frame.index).as_unit("ms").asi8
-        symbols = frame["symbol"].to_numpy()
-        values = {c: frame[c].to_numpy(float) for c in _OHLCV}
-        self._frames = {}
-        for sym in sorted(set(symbols.tolist())):
-            sel = symbols == sym
-            self._frames[str(sym)] = pd.DataFrame(
-                {**{c: v[sel] for c, v in values.items()}, "ts_ms": ts[sel]})
+        self._frames = {sym: pd.DataFrame(cols) for sym, cols in _by_symbol(frame).items()}
         return self
 
     def _read(self, path: str) -> dict[str | None, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _core, datasets
 from ..agents import load_agents
 from ..runtime import Runtime
 from . import metrics as m
@@ -231,16 +231,11 @@ class _Bars:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.symbols: dict[str, dict[str, np.ndarray]] = {}
-        stamps = pd.DatetimeIndex(frame.index).as_unit("ms").asi8
-        names = frame["symbol"].to_numpy()
-        opens, closes = frame["open"].to_numpy(float), frame["close"].to_numpy(float)
-        one = len(names) > 0 and (names == names[0]).all()
-        for sym in [names[0]] if one else sorted(set(names.tolist())):
-            sel = slice(None) if one else names == sym
-            ts, o, c = stamps[sel], opens[sel], closes[sel]
+        for sym, cols in datasets._by_symbol(frame).items():
+            o, c = cols["open"], cols["close"]
             prev = np.concatenate([[o[0]], c[:-1]])
-            self.symbols[str(sym)] = {"ts": np.asarray(ts, np.int64), "open": o, "close": c,
-                                      "cc": c / prev - 1.0, "oc": c / o - 1.0}
+            self.symbols[sym] = {"ts": cols["ts_ms"], "open": o, "close": c,
+                                 "cc": c / prev - 1.0, "oc": c / o - 1.0}
         self.times = np.unique(np.concatenate([d["ts"] for d in self.symbols.values()]))
         # Where each symbol's bars go on the union of bar times.
         self.slots = {sym: np.searchsorted(self.times, d["ts"]).astype(np.int64)
@@ -468,7 +463,6 @@ def backtest(
     the same run with fixed weights, for the before and after. Other keywords are Runtime
     settings (``agent_min_confidence``, ``agent_consensus_threshold``...).
     """
-    from .. import datasets
     from .report import BacktestReport
 
     for name, value, lo, hi in (("horizon", horizon, 1, 10_000), ("entry_delay", entry_delay, 0,
