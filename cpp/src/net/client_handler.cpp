@@ -347,7 +347,7 @@ void ClientHandler::unsubscribe(const std::string& symbol) {
 }
 
 bool ClientHandler::tracked(const std::string& symbol, std::string_view action) {
-  const auto all = parts_->analyses.symbols();
+  const auto& all = parts_->analyses.symbols();
   if (std::find(all.begin(), all.end(), symbol) != all.end()) return true;
   std::string list;
   for (const auto& t : all) list += (list.empty() ? "" : ", ") + t;
@@ -514,11 +514,10 @@ void ClientHandler::restore(const char* kind,
 }
 
 void ClientHandler::restore_alerts() {
-  std::vector<std::string> all;  // the tracked symbols, read at the first stored alert
+  const auto& all = parts_->analyses.symbols();
   restore(kAlertKind, [&](const std::string& body) -> std::string {
     auto spec = watch::AlertSpec::from_json(nlohmann::json::parse(body));
     auto cond = watch::Condition::parse(spec.condition, parts_->opts.alert_max_length);
-    if (all.empty()) all = parts_->analyses.symbols();
     if (std::find(all.begin(), all.end(), spec.symbol) == all.end()) {
       return spec.symbol + " is not tracked by this server";
     }
@@ -645,10 +644,9 @@ void ClientHandler::list_portfolios() {
 }
 
 void ClientHandler::restore_portfolios() {
-  std::vector<std::string> all;  // the tracked symbols, read at the first stored portfolio
+  const auto& all = parts_->analyses.symbols();
   restore(kPortfolioKind, [&](const std::string& body) -> std::string {
     auto spec = watch::PortfolioSpec::from_json(nlohmann::json::parse(body));
-    if (all.empty()) all = parts_->analyses.symbols();
     std::size_t rooms = rooms_.size();
     for (const auto& [symbol, weight] : spec.positions) {
       if (std::find(all.begin(), all.end(), symbol) == all.end()) {

@@ -190,7 +190,7 @@ bool History::degraded() const {
   return (store && store->degraded()) || (cluster && !cluster->stats().connected);
 }
 
-std::vector<std::string> Analyses::symbols() const { return runtime_->symbols(); }
+const std::vector<std::string>& Analyses::symbols() const { return runtime_->symbols(); }
 
 std::size_t Analyses::active() const { return runtime_->orchestrator().counters().active_analyses; }
 

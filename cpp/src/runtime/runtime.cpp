@@ -196,7 +196,7 @@ Runtime::Symbol& Runtime::lookup(const std::string& symbol) const {
   return *it->second;
 }
 
-std::vector<std::string> Runtime::symbols() const { return opts_.symbols; }
+const std::vector<std::string>& Runtime::symbols() const { return opts_.symbols; }
 
 void Runtime::add_sink(std::shared_ptr<RuntimeSink> sink) {
   if (!sink) throw InvalidArgument("add_sink: sink is null");

@@ -166,7 +166,7 @@ struct History {
 class Analyses {
  public:
   Analyses(Runtime& runtime, const History& history) : runtime_(&runtime), history_(&history) {}
-  [[nodiscard]] std::vector<std::string> symbols() const;
+  [[nodiscard]] const std::vector<std::string>& symbols() const;
   [[nodiscard]] std::size_t active() const;
   // Starts an analysis of `symbol` or joins the one running; its room receives the results.
   // One node of many passes it to the symbol's owner. Throws gs::Error when the runtime

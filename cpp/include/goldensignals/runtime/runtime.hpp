@@ -114,7 +114,7 @@ class Runtime {
   // The symbol's indicators now, without copying its bars (nullopt before any data). Throws
   // UnknownSymbol.
   [[nodiscard]] std::optional<ind::IndicatorValues> indicators(const std::string& symbol) const;
-  [[nodiscard]] std::vector<std::string> symbols() const;
+  [[nodiscard]] const std::vector<std::string>& symbols() const;  // fixed at construction
   [[nodiscard]] Orchestrator& orchestrator() noexcept { return *orch_; }
   [[nodiscard]] const RuntimeOptions& options() const noexcept { return opts_; }
   [[nodiscard]] std::string feed_description() const;
